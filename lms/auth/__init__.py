@@ -1,0 +1,1 @@
+"""Accounts, roles, organisational units and access control (core)."""

@@ -1,0 +1,71 @@
+"""``lms users ...``: create the first admin, import staff from CSV, list accounts."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from lms.auth import services
+from lms.auth.importer import import_users_csv
+from lms.auth.models import User
+from lms.extensions import db
+
+
+@click.group("users")
+def users() -> None:
+    """Manage user accounts."""
+
+
+@users.command("create-admin")
+@click.option("--username", prompt=True, help="Login name of the new admin.")
+@click.option("--full-name", prompt="Full name", help="The admin's full name.")
+@click.option("--email", default="", help="Optional e-mail address.")
+@click.password_option(help="Asked for when not given (at least 10 characters).")
+@with_appcontext
+def create_admin(username: str, full_name: str, email: str, password: str) -> None:
+    """Create an admin account (prompts for the password)."""
+    username = username.strip().lower()
+    if not services.USERNAME_RE.match(username):
+        raise click.ClickException("username: 2-64 characters: lowercase letters, digits, dot, hyphen, underscore")
+    if services.find_user(username) is not None:
+        raise click.ClickException(f"user {username!r} already exists")
+    problem = services.validate_password(password, username)
+    if problem:
+        raise click.ClickException(problem)
+    services.create_user(username=username, full_name=full_name, email=email or None, password=password,
+                         roles=["admin"])
+    click.echo(f"Admin {username!r} created.")
+
+
+@users.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_users(file: Path) -> None:
+    """Import users from a CSV file (username,full_name,email,roles,unit).
+
+    Every problem is printed as FILE:line N: message and nothing is imported when any
+    row is bad. New users get a temporary password (printed) unless the file gives one.
+    """
+    result = import_users_csv(file.read_bytes())
+    if not result.ok:
+        for message in result.errors:
+            click.echo(f"{file}: {message}", err=True)
+        raise click.ClickException(f"{len(result.errors)} problem(s); nothing was imported")
+    for row in result.rows:
+        temporary = result.temporary_passwords.get(row.username)
+        suffix = f"  temporary password: {temporary}" if temporary else ""
+        click.echo(f"created {row.username}{suffix}")
+    click.echo(f"{len(result.rows)} user(s) imported; each must change the password at first sign-in.")
+
+
+@users.command("list")
+@with_appcontext
+def list_users() -> None:
+    """Print every account with roles and unit."""
+    for user in db.session.scalars(select(User).order_by(User.username)):
+        roles = ",".join(sorted(user.role_names))
+        unit = user.unit.code if user.unit else "-"
+        state = "active" if user.active else "inactive"
+        click.echo(f"{user.username:20} {roles:30} {unit:24} {state}")

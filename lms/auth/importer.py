@@ -1,0 +1,204 @@
+"""Bulk user import from CSV: validate every row first, then create all or nothing.
+
+Columns: ``username,full_name,email,roles,unit`` (required header), plus optional
+``nip``, ``position``, ``locale``, ``password``. ``roles`` holds one or more of
+librarian/trainer/supervisor/admin separated by ``;``, ``|`` or spaces (empty means
+librarian); ``unit`` is a unit code (empty means none). The file may be comma- or
+semicolon-delimited (spreadsheets in the Indonesian locale write semicolons) and
+UTF-8 with or without a BOM. Every problem is reported as ``line N: message``.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from lms.auth.models import LOCALES, ROLES, Unit, User
+from lms.auth.services import EMAIL_RE, USERNAME_RE, create_user, generate_password, validate_password
+from lms.extensions import db
+
+REQUIRED_COLUMNS = ("username", "full_name", "email", "roles", "unit")
+OPTIONAL_COLUMNS = ("nip", "position", "locale", "password")
+ROLE_SPLIT = re.compile(r"[;|\s]+")
+
+
+@dataclass
+class ImportRow:
+    line: int
+    username: str
+    full_name: str
+    email: str | None
+    roles: list[str]
+    unit: Unit | None
+    nip: str | None = None
+    position: str | None = None
+    locale: str = "id"
+    password: str | None = None
+
+
+@dataclass
+class ImportResult:
+    errors: list[str] = field(default_factory=list)
+    rows: list[ImportRow] = field(default_factory=list)
+    # username -> temporary password, for rows that gave none
+    temporary_passwords: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def decode_csv(data: bytes) -> tuple[str | None, str | None]:
+    """Return (text, None) or (None, error). Accepts UTF-8 with or without BOM only."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, _("line 1: the file is UTF-16; save it as \"CSV UTF-8\" and try again")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, _("line %(line)d: the file is not UTF-8 (byte %(byte)s); save it as \"CSV UTF-8\" "
+                       "and try again", line=line, byte=f"0x{data[exc.start]:02x}")
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    return ";" if header_line.count(";") > header_line.count(",") else ","
+
+
+def parse_users_csv(data: bytes) -> ImportResult:
+    """Validate the whole file without changing anything."""
+    result = ImportResult()
+    text, problem = decode_csv(data)
+    if problem:
+        result.errors.append(problem)
+        return result
+    assert text is not None
+    if not text.strip():
+        result.errors.append(_("line 1: the file is empty"))
+        return result
+    delimiter = _sniff_delimiter(text.splitlines()[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [cell.strip().lower() for cell in next(reader)]
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    unknown = [column for column in header if column not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    if missing:
+        result.errors.append(_("line 1: missing column(s): %(columns)s", columns=", ".join(missing)))
+    if unknown:
+        result.errors.append(_("line 1: unknown column(s): %(columns)s", columns=", ".join(unknown)))
+    duplicated = sorted({column for column in header if header.count(column) > 1})
+    if duplicated:
+        result.errors.append(_("line 1: repeated column(s): %(columns)s", columns=", ".join(duplicated)))
+    if result.errors:
+        return result
+
+    units = {unit.code: unit for unit in db.session.scalars(select(Unit))}
+    seen: dict[str, int] = {}
+    rows_read = 0
+    for cells in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        rows_read += 1
+        if len(cells) != len(header):
+            result.errors.append(_("line %(line)d: expected %(expected)d cells, found %(found)d",
+                                   line=line, expected=len(header), found=len(cells)))
+            continue
+        values = {column: cell.strip() for column, cell in zip(header, cells)}
+        row_errors: list[str] = []
+        username = values["username"].lower()
+        if not USERNAME_RE.match(username):
+            row_errors.append(_("username %(name)r must be 2-64 characters: lowercase letters, digits, "
+                                "dot, hyphen or underscore", name=values["username"]))
+        elif username in seen:
+            row_errors.append(_("username %(name)r appears twice (also on line %(other)d)",
+                                name=username, other=seen[username]))
+        else:
+            seen[username] = line
+        if not values["full_name"]:
+            row_errors.append(_("full_name is empty"))
+        email = values["email"] or None
+        if email and not EMAIL_RE.match(email):
+            row_errors.append(_("email %(email)r is not an e-mail address", email=email))
+        roles = [role for role in ROLE_SPLIT.split(values["roles"].lower()) if role] or ["librarian"]
+        bad_roles = [role for role in roles if role not in ROLES]
+        if bad_roles:
+            row_errors.append(_("unknown role(s) %(roles)s; use %(known)s",
+                                roles=", ".join(bad_roles), known=", ".join(ROLES)))
+        unit = None
+        if values["unit"]:
+            unit = units.get(values["unit"].lower())
+            if unit is None:
+                row_errors.append(_("unknown unit %(unit)r", unit=values["unit"]))
+        locale = (values.get("locale") or "id").lower()
+        if locale not in LOCALES:
+            row_errors.append(_("locale must be one of %(known)s", known=", ".join(LOCALES)))
+        password = values.get("password") or None
+        if password:
+            problem = validate_password(password, username)
+            if problem:
+                row_errors.append(problem)
+        for message in row_errors:
+            result.errors.append(_("line %(line)d: %(message)s", line=line, message=message))
+        if not row_errors:
+            result.rows.append(ImportRow(line=line, username=username, full_name=values["full_name"],
+                                         email=email, roles=roles, unit=unit, nip=values.get("nip") or None,
+                                         position=values.get("position") or None, locale=locale,
+                                         password=password))
+    if rows_read == 0:
+        result.errors.append(_("line 2: the file has a header but no users"))
+    _check_existing(result)
+    return result
+
+
+def _check_existing(result: ImportResult) -> None:
+    """Refuse usernames and NIPs that are already taken in the database."""
+    names = [row.username for row in result.rows]
+    nips = [row.nip for row in result.rows if row.nip]
+    taken = set(db.session.scalars(select(User.username).where(User.username.in_(names)))) if names else set()
+    taken_nips = set(db.session.scalars(select(User.nip).where(User.nip.in_(nips)))) if nips else set()
+    nip_lines: dict[str, int] = {}
+    for row in result.rows:
+        if row.username in taken:
+            result.errors.append(_("line %(line)d: username %(name)r already exists", line=row.line,
+                                   name=row.username))
+        if row.nip:
+            if row.nip in taken_nips:
+                result.errors.append(_("line %(line)d: NIP %(nip)s already belongs to another user",
+                                       line=row.line, nip=row.nip))
+            elif row.nip in nip_lines:
+                result.errors.append(_("line %(line)d: NIP %(nip)s appears twice (also on line %(other)d)",
+                                       line=row.line, nip=row.nip, other=nip_lines[row.nip]))
+            nip_lines.setdefault(row.nip, row.line)
+    result.errors.sort(key=_line_of)
+
+
+def _line_of(message: str) -> int:
+    match = re.search(r"(\d+)", message)
+    return int(match.group(1)) if match else 0
+
+
+def import_users_csv(data: bytes) -> ImportResult:
+    """Validate, then create every user in one transaction - or none when anything is wrong."""
+    result = parse_users_csv(data)
+    if not result.ok:
+        db.session.rollback()
+        return result
+    try:
+        for row in result.rows:
+            password = row.password
+            if not password:
+                password = generate_password()
+                result.temporary_passwords[row.username] = password
+            create_user(username=row.username, full_name=row.full_name, email=row.email, nip=row.nip,
+                        position=row.position, roles=row.roles, unit=row.unit, locale=row.locale,
+                        password=password, must_change_password=True, commit=False)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return result

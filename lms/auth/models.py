@@ -1,0 +1,137 @@
+"""Users, roles and organisational units."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import current_app, has_app_context
+from flask_login import UserMixin
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from lms.extensions import db
+
+ROLES: tuple[str, ...] = ("librarian", "trainer", "supervisor", "admin")
+LOCALES: tuple[str, ...] = ("id", "en")
+UNIT_KINDS: tuple[str, ...] = ("library", "branch", "section")
+PASSWORD_METHOD = "scrypt"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Unit(db.Model):
+    """An organisational unit: the library, its branches and sections, as a tree."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="section")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    parent: Mapped["Unit | None"] = relationship(remote_side="Unit.id", back_populates="children")
+    children: Mapped[list["Unit"]] = relationship(back_populates="parent", order_by="Unit.name")
+    members: Mapped[list["User"]] = relationship(back_populates="unit", foreign_keys="User.unit_id")
+    supervisors: Mapped[list["User"]] = relationship(
+        secondary="unit_supervisors", back_populates="supervised_units", order_by="User.full_name")
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.code}>"
+
+
+class UserRole(db.Model):
+    """A role held by a user; a user may hold several."""
+
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class UnitSupervisor(db.Model):
+    """A supervisor of a unit; supervision reaches every unit below it."""
+
+    __tablename__ = "unit_supervisors"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
+                                         index=True)
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in: librarian, trainer, supervisor or admin (or several)."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        UniqueConstraint("nip"),
+        Index("ix_users_unit_active", "unit_id", "active"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    nip: Mapped[str | None] = mapped_column(String(32))
+    position: Mapped[str | None] = mapped_column(String(120))
+    locale: Mapped[str] = mapped_column(String(8), default="id")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 server_default=func.now())
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Bumped on password change or deactivation, so "remember me" cookies stop working.
+    session_version: Mapped[int] = mapped_column(default=1)
+
+    unit: Mapped[Unit | None] = relationship(back_populates="members", foreign_keys=[unit_id])
+    roles: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    supervised_units: Mapped[list[Unit]] = relationship(
+        secondary="unit_supervisors", back_populates="supervisors", order_by="Unit.name")
+
+    # Flask-Login reads is_active: deactivated users cannot sign in or stay signed in.
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return bool(self.active)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def role_names(self) -> set[str]:
+        return {role.role for role in self.roles}
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.role_names.intersection(roles))
+
+    def set_roles(self, roles: list[str] | set[str]) -> None:
+        wanted = set(roles)
+        self.roles = [role for role in self.roles if role.role in wanted]
+        for name in sorted(wanted - self.role_names):
+            self.roles.append(UserRole(role=name))
+
+    def set_password(self, password: str) -> None:
+        method = current_app.config.get("PASSWORD_METHOD", PASSWORD_METHOD) if has_app_context() else PASSWORD_METHOD
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins per key (``user:<name>`` or ``ip:<address>``) in the current window."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

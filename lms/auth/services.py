@@ -1,0 +1,276 @@
+"""Account, role and unit operations. The only place in ``auth`` that commits.
+
+Views and CLI commands parse input, call these functions and show the result.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from flask_login import login_user, logout_user
+from sqlalchemy import func, select
+
+from lms.audit.services import record
+from lms.auth import throttle
+from lms.auth.models import LOCALES, ROLES, UNIT_KINDS, Unit, UnitSupervisor, User, utcnow
+from lms.extensions import db, login_manager
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+UNIT_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+MIN_PASSWORD_LENGTH = 10
+
+
+class ServiceError(ValueError):
+    """A refused operation, with a message fit to show the user (already translated) and,
+    where one applies, the form field it is about."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Load the signed-in user; a stale session version (password changed) signs out."""
+    ident, _, version = user_id.partition(":")
+    if not ident.isdigit():
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or str(user.session_version) != version:
+        return None
+    return user
+
+
+def find_user(username: str) -> User | None:
+    return db.session.scalar(select(User).where(User.username == username.strip().lower()))
+
+
+@dataclass
+class LoginResult:
+    user: User | None = None
+    locked_minutes: int = 0
+    inactive: bool = False
+
+
+def authenticate(username: str, password: str, address: str | None) -> LoginResult:
+    """Check credentials with throttling. A wrong username and a wrong password look alike."""
+    minutes = throttle.locked_minutes(username, address)
+    if minutes:
+        return LoginResult(locked_minutes=minutes)
+    user = find_user(username)
+    if user is None or not user.check_password(password):
+        if user is None:
+            _dummy_check(password)  # same time as a real check: timing reveals no usernames
+        throttle.register_failure(username, address)
+        return LoginResult()
+    if not user.active:
+        return LoginResult(inactive=True)
+    throttle.clear(username)
+    return LoginResult(user=user)
+
+
+_DUMMY_HASH: list[str] = []
+
+
+def _dummy_check(password: str) -> None:
+    from werkzeug.security import check_password_hash, generate_password_hash
+
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(generate_password_hash(secrets.token_hex(8), method="scrypt"))
+    check_password_hash(_DUMMY_HASH[0], password)
+
+
+def sign_in(user: User, remember: bool) -> None:
+    """Start the session and note the time."""
+    login_user(user, remember=remember)
+    user.last_login_at = utcnow()
+    db.session.commit()
+
+
+def sign_out() -> None:
+    logout_user()
+
+
+def validate_password(password: str, username: str = "") -> str | None:
+    """Return an error message (untranslated key) or None."""
+    from flask_babel import gettext as _
+
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return _("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+    if username and username.lower() in password.lower():
+        return _("The password must not contain the username.")
+    return None
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    from flask_babel import gettext as _
+
+    if not user.check_password(current):
+        raise ServiceError(_("The current password is not correct."))
+    problem = validate_password(new, user.username)
+    if problem:
+        raise ServiceError(problem)
+    user.set_password(new)
+    user.must_change_password = False
+    user.session_version += 1
+    record("user.password_changed", "user", user.id)
+    db.session.commit()
+    login_user(user)  # keep this session valid with the new version
+
+
+def set_locale(user: User, locale: str) -> None:
+    if locale in LOCALES and user.locale != locale:
+        user.locale = locale
+        db.session.commit()
+
+
+def generate_password() -> str:
+    """A readable temporary password for new accounts."""
+    return "-".join(secrets.token_hex(3) for _ in range(3))
+
+
+def create_user(*, username: str, full_name: str, password: str | None = None, email: str | None = None,
+                nip: str | None = None, position: str | None = None, roles: list[str] | None = None,
+                unit: Unit | None = None, locale: str = "id", must_change_password: bool = False,
+                commit: bool = True) -> User:
+    """Create an account (validated by the caller); records it in the audit log."""
+    user = User(username=username.strip().lower(), full_name=full_name.strip(), email=email or None,
+                nip=nip or None, position=position or None, unit=unit, locale=locale, active=True,
+                must_change_password=must_change_password)
+    user.set_roles(roles or ["librarian"])
+    if password:
+        user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    record("user.created", "user", user.id, username=user.username, roles=sorted(user.role_names),
+           unit=unit.code if unit else None)
+    if commit:
+        db.session.commit()
+    return user
+
+
+def update_user(user: User, *, full_name: str, email: str | None, nip: str | None, position: str | None,
+                locale: str, roles: list[str], unit: Unit | None, supervised: list[Unit]) -> None:
+    """Save an admin's edits; role, unit and supervision changes go to the audit log."""
+    old_roles, new_roles = sorted(user.role_names), sorted(set(roles))
+    if old_roles != new_roles:
+        record("user.roles_changed", "user", user.id, before=old_roles, after=new_roles)
+    old_unit = user.unit.code if user.unit else None
+    new_unit = unit.code if unit else None
+    if old_unit != new_unit:
+        record("user.unit_changed", "user", user.id, before=old_unit, after=new_unit)
+    old_sup = sorted(u.code for u in user.supervised_units)
+    new_sup = sorted(u.code for u in supervised)
+    if old_sup != new_sup:
+        record("user.supervision_changed", "user", user.id, before=old_sup, after=new_sup)
+    user.full_name = full_name.strip()
+    user.email = email or None
+    user.nip = nip or None
+    user.position = position or None
+    user.locale = locale
+    user.set_roles(new_roles)
+    user.unit = unit
+    user.supervised_units = list(supervised)
+    db.session.commit()
+
+
+def set_active(user: User, active: bool, actor: User | None = None) -> None:
+    """(De)activate an account. Learning records are never deleted; sessions end."""
+    from flask_babel import gettext as _
+
+    if actor is not None and actor.id == user.id and not active:
+        raise ServiceError(_("You cannot deactivate your own account."))
+    if user.active == active:
+        return
+    user.active = active
+    user.session_version += 1
+    record("user.activated" if active else "user.deactivated", "user", user.id, username=user.username)
+    db.session.commit()
+
+
+def reset_password(user: User) -> str:
+    """Give the user a new temporary password, which they must change at next sign-in."""
+    password = generate_password()
+    user.set_password(password)
+    user.must_change_password = True
+    user.session_version += 1
+    record("user.password_reset", "user", user.id)
+    db.session.commit()
+    return password
+
+
+def unit_choices() -> list[Unit]:
+    """Active units ordered as a tree (parents before children)."""
+    units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
+    by_parent: dict[int | None, list[Unit]] = {}
+    for unit in units:
+        by_parent.setdefault(unit.parent_id, []).append(unit)
+    ordered: list[Unit] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for unit in by_parent.get(parent_id, []):
+            unit.depth = depth  # type: ignore[attr-defined]
+            ordered.append(unit)
+            walk(unit.id, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def would_create_cycle(unit: Unit, new_parent: Unit | None) -> bool:
+    """True when making ``new_parent`` the parent of ``unit`` would loop the tree."""
+    seen = new_parent
+    while seen is not None:
+        if seen.id == unit.id:
+            return True
+        seen = seen.parent
+    return False
+
+
+def save_unit(unit: Unit | None, *, code: str, name: str, kind: str, parent: Unit | None,
+              active: bool = True) -> Unit:
+    """Create or update a unit; refuses duplicate codes and cycles."""
+    from flask_babel import gettext as _
+
+    code = code.strip().lower()
+    if not UNIT_CODE_RE.match(code):
+        raise ServiceError(_("The code may use lowercase letters, digits and hyphens only."), "code")
+    if kind not in UNIT_KINDS:
+        raise ServiceError(_("Unknown unit kind."), "kind")
+    clash = db.session.scalar(select(Unit).where(Unit.code == code))
+    if clash is not None and (unit is None or clash.id != unit.id):
+        raise ServiceError(_("Another unit already uses the code %(code)s.", code=code), "code")
+    if unit is None:
+        unit = Unit(code=code, name=name.strip(), kind=kind, parent=parent, active=active)
+        db.session.add(unit)
+        db.session.flush()
+        record("unit.created", "unit", unit.id, code=code, parent=parent.code if parent else None)
+    else:
+        if would_create_cycle(unit, parent):
+            raise ServiceError(_("A unit cannot be placed below itself."), "parent_id")
+        if (unit.parent.code if unit.parent else None) != (parent.code if parent else None):
+            record("unit.moved", "unit", unit.id, before=unit.parent.code if unit.parent else None,
+                   after=parent.code if parent else None)
+        if unit.active != active:
+            record("unit.activated" if active else "unit.deactivated", "unit", unit.id)
+        unit.code, unit.name, unit.kind, unit.parent, unit.active = code, name.strip(), kind, parent, active
+    db.session.commit()
+    return unit
+
+
+def count_admins() -> int:
+    from lms.auth.models import UserRole
+
+    return db.session.scalar(
+        select(func.count()).select_from(UserRole).join(User).where(UserRole.role == "admin", User.active)
+    ) or 0
+
+
+def supervisors_of(unit: Unit) -> list[User]:
+    return list(db.session.scalars(
+        select(User).join(UnitSupervisor).where(UnitSupervisor.unit_id == unit.id).order_by(User.full_name)))
+
+
+__all__ = ["ROLES", "LOCALES", "ServiceError"]

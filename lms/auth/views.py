@@ -1,0 +1,94 @@
+"""Sign in, sign out, and the signed-in user's own account."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from lms.auth import services
+from lms.auth.access import authenticated, public
+from lms.auth.forms import LoginForm, PasswordChangeForm, PreferencesForm
+from lms.security import is_safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    status = 200
+    if form.validate_on_submit():
+        result = services.authenticate(form.username.data, form.password.data, request.remote_addr)
+        if result.locked_minutes:
+            flash(_("Too many failed sign-ins. Please wait %(minutes)d minutes and try again.",
+                    minutes=result.locked_minutes), "error")
+            status = 429
+        elif result.inactive:
+            flash(_("This account has been deactivated. Please contact the administrator."), "error")
+            status = 403
+        elif result.user is None:
+            flash(_("The username or password is not correct."), "error")
+            status = 401
+        else:
+            services.sign_in(result.user, remember=form.remember.data)
+            target = form.next.data if is_safe_next(form.next.data) else url_for("core.home")
+            return redirect(target)
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@authenticated
+def logout():
+    services.sign_out()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@authenticated
+def account():
+    prefs = PreferencesForm(prefix="prefs", locale=current_user.locale)
+    password_form = PasswordChangeForm(prefix="pw")
+    status = 200
+    if request.method == "POST":
+        if "prefs-locale" in request.form:
+            if prefs.validate_on_submit():
+                services.set_locale(current_user, prefs.locale.data)
+                flash(_("Your preferences are saved."), "success")
+                return redirect(url_for("auth.account"))
+            status = 400
+        elif password_form.validate_on_submit():
+            try:
+                services.change_password(current_user, password_form.current_password.data,
+                                         password_form.new_password.data)
+            except services.ServiceError as error:
+                password_form.current_password.errors.append(str(error))
+                status = 400
+            else:
+                flash(_("Your password has been changed."), "success")
+                return redirect(url_for("core.home"))
+        else:
+            status = 400
+    return render_template("auth/account.html", prefs=prefs, password_form=password_form), status
+
+
+def require_password_change():
+    """Send users with a temporary password to change it before anything else."""
+    if not getattr(current_user, "is_authenticated", False) or not current_user.must_change_password:
+        return None
+    allowed = {"auth.account", "auth.logout", "core.set_language", "core.healthz", "static"}
+    if request.endpoint in allowed or request.endpoint is None:
+        return None
+    flash(_("Please choose a new password before you continue."), "info")
+    return redirect(url_for("auth.account"))
+
+
+def init_app(app) -> None:
+    app.before_request(require_password_change)

@@ -1,0 +1,94 @@
+"""Default settings and how they are resolved.
+
+Order (later wins): these defaults, ``instance/config.py`` if present, ``LMS_*``
+environment variables (``LMS_DATABASE_URL`` becomes ``DATABASE_URL``), then the dict a
+caller passes to :func:`lms.create_app` (tests do that).
+
+Settings:
+
+``DATABASE_URL``      SQLAlchemy URL. Default: ``sqlite:///<instance>/pembina.db``
+                      (WAL journal, foreign keys on, busy timeout 5 s).
+``SECRET_KEY``        Signs sessions and CSRF tokens. If unset outside production, one is
+                      generated once into ``<instance>/secret_key`` (mode 0600).
+``ENV``               ``development`` (default) or ``production``. Production refuses to start
+                      without an explicit ``SECRET_KEY`` or with ``DEBUG`` on.
+``PLUGINS``           Comma-separated plugin names that are on; default: every built-in.
+                      ``-name`` turns one off and keeps the rest.
+``HTTPS``             ``1`` marks cookies Secure and sends HSTS.
+``JP_TARGET``         Training hours (JP) each librarian should earn a year (default 20).
+``LOGIN_MAX_FAILURES`` / ``LOGIN_LOCK_MINUTES``  Login throttling (default 5 in 15 min).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+DEFAULTS: dict[str, object] = {
+    "ENV": "development",
+    "DEBUG": False,
+    "PLUGINS": None,
+    "HTTPS": False,
+    "BABEL_DEFAULT_LOCALE": "id",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Jakarta",
+    "LANGUAGES": ("id", "en"),
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "pembina_session",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    "JP_TARGET": 20,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_MAX_FAILURES_PER_IP": 30,
+    "LOGIN_LOCK_MINUTES": 15,
+    "USER_IMPORT_MAX_BYTES": 2 * 1024 * 1024,
+    # werkzeug's scrypt; tests choose a cheaper method to stay fast.
+    "PASSWORD_METHOD": "scrypt",
+}
+
+TRUTHY = {"1", "true", "yes", "on"}
+
+
+def as_bool(value: object) -> bool:
+    """Read a boolean from an environment string or a Python value."""
+    if isinstance(value, str):
+        return value.strip().lower() in TRUTHY
+    return bool(value)
+
+
+def default_database_url(instance_path: str) -> str:
+    """The embedded default: an SQLite file in the instance folder."""
+    return "sqlite:///" + str(Path(instance_path) / "pembina.db")
+
+
+def load_or_create_secret_key(instance_path: str) -> str:
+    """Return the instance's secret key, generating it once with mode 0600.
+
+    A generated key survives restarts (sessions stay valid) yet is never in the code.
+    """
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def sqlite_engine_options(url: str) -> dict:
+    """Engine options that make SQLite safe for a threaded web server."""
+    if not url.startswith("sqlite"):
+        return {"pool_pre_ping": True}
+    return {"connect_args": {"timeout": 5, "check_same_thread": False}}
+
+
+class ConfigError(RuntimeError):
+    """Raised when the app is asked to start with an unsafe or invalid configuration."""

@@ -1,0 +1,1 @@
+"""The core: home pages, health check, language switch, error pages, demo and backup."""

@@ -1,0 +1,53 @@
+"""``lms demo``, ``lms backup`` and ``lms restore``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from lms.core import backup as backups
+from lms.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
+
+
+@click.command("demo")
+@with_appcontext
+def demo() -> None:
+    """Seed the demo organisation and accounts (idempotent; refused in production)."""
+    if current_app.config["ENV"] == "production":
+        raise click.ClickException("lms demo refuses to run with LMS_ENV=production")
+    seed_demo(click.echo)
+    current_app.extensions["lms.plugins"].hook.lms_demo_seed(app=current_app, log=click.echo)
+    click.echo("")
+    click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
+    for username, full_name, roles, unit, _position in DEMO_ACCOUNTS:
+        click.echo(f"  {username:8} {'/'.join(roles):12} {full_name} ({unit})")
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup(file: Path) -> None:
+    """Write a consistent snapshot of the database to FILE while the app runs."""
+    try:
+        backups.backup(current_app.config["DATABASE_URL"], file)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backup written to {file}")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore(file: Path, yes: bool) -> None:
+    """Replace the whole database with the snapshot in FILE (asks first)."""
+    if not yes:
+        click.confirm(f"This replaces ALL data in {current_app.config['DATABASE_URL']} with {file}. Continue?",
+                      abort=True)
+    try:
+        backups.restore(current_app.config["DATABASE_URL"], file)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Restored from {file}")

@@ -1,0 +1,59 @@
+"""The core registers its pages, home panels and CLI commands through the plugin hooks."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from lms.hookspecs import hookimpl
+from lms.nav import HomePanel, NavItem
+
+
+@hookimpl
+def lms_init_app(app) -> None:
+    from flask_login import current_user
+
+    from lms.auth.labels import kind_label, role_label
+    from lms.core import views
+    from lms.nav import nav_for
+
+    views.init_app(app)
+
+    @app.context_processor
+    def _navigation():
+        return {"nav_items": nav_for(current_user), "role_label": role_label, "kind_label": kind_label}
+
+
+@hookimpl
+def lms_blueprints():
+    from lms.core.views import bp
+
+    return [bp]
+
+
+@hookimpl
+def lms_nav_items():
+    roles = ("librarian", "trainer", "supervisor", "admin")
+    return [NavItem("core.home", _l("Home"), roles=roles, order=0)]
+
+
+@hookimpl
+def lms_home_panels(user, role):
+    from lms.core import services
+
+    if role == "librarian":
+        return [HomePanel("core/panels/my_learning.html", order=90)]
+    if role == "trainer":
+        return [HomePanel("core/panels/my_modules.html", order=90)]
+    if role == "supervisor":
+        return [HomePanel("core/panels/my_units.html", order=10,
+                          context={"units": services.supervised_units_summary(user)})]
+    if role == "admin":
+        return [HomePanel("core/panels/organisation.html", order=10,
+                          context={"counts": services.organisation_counts()})]
+    return []
+
+
+@hookimpl
+def lms_cli_commands():
+    from lms.core.cli import backup, demo, restore
+
+    return [demo, backup, restore]

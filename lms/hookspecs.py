@@ -1,0 +1,123 @@
+"""Every hook a Pembina plugin can implement, in one place.
+
+A plugin is a module (usually ``lms/plugins/<name>/hooks.py``) whose functions are marked
+with :data:`hookimpl` and named after a spec below. Hooks return *data* - blueprints, nav
+items, classes, dataclasses - which the core renders; they never return HTML strings.
+See ``docs/plugins.md`` for a worked example.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:  # pragma: no cover
+    import click
+    from flask import Blueprint, Flask
+
+    from lms.nav import HomePanel, NavItem
+
+PROJECT = "lms"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def lms_init_app(app: "Flask") -> None:
+    """Configure the app once it is created (template filters, context processors...).
+
+    Example::
+
+        @hookimpl
+        def lms_init_app(app):
+            app.jinja_env.filters["jp"] = format_jp
+    """
+
+
+@hookspec
+def lms_blueprints() -> "list[Blueprint]":
+    """Return the blueprints this plugin serves.
+
+    Every view must declare who may use it (``@roles_required`` / ``@public`` or
+    :func:`lms.auth.access.protect_blueprint`); undeclared views answer 403.
+
+    Example::
+
+        @hookimpl
+        def lms_blueprints():
+            from .views import bp
+            return [bp]
+    """
+
+
+@hookspec
+def lms_nav_items() -> "list[NavItem]":
+    """Return navigation entries; each names the roles that see it.
+
+    Example::
+
+        @hookimpl
+        def lms_nav_items():
+            return [NavItem("courses.catalogue", _l("Courses"), roles=("librarian",), order=20)]
+    """
+
+
+@hookspec
+def lms_home_panels(user: Any, role: str) -> "list[HomePanel]":
+    """Return panels for ``role``'s home page (librarian: my learning, trainer: my
+    modules, supervisor: my units, admin: users and units).
+
+    Example::
+
+        @hookimpl
+        def lms_home_panels(user, role):
+            if role == "librarian":
+                return [HomePanel("courses/_my_learning.html", order=10, context={...})]
+    """
+
+
+@hookspec
+def lms_cli_commands() -> "list[click.Command]":
+    """Return click commands or groups added to the ``lms`` command.
+
+    Example::
+
+        @hookimpl
+        def lms_cli_commands():
+            from .cli import courses
+            return [courses]
+    """
+
+
+@hookspec
+def lms_question_types() -> list[type]:
+    """Return question-type classes (parsing, widget, grading, feedback) for quizzes.
+
+    Example::
+
+        @hookimpl
+        def lms_question_types():
+            return [SingleChoice, MultipleAnswers]
+    """
+
+
+@hookspec
+def lms_report_widgets() -> list[Any]:
+    """Return report widgets (a dataclass with a title, a service function that
+    aggregates in SQL, and a template) shown on supervisors' dashboards.
+    """
+
+
+@hookspec
+def lms_needs_evidence_sources() -> list[Any]:
+    """Return evidence sources for the needs analysis (self-assessment, supervisor
+    ratings, patron surveys, quiz results...), each giving per-competency scores.
+    """
+
+
+@hookspec
+def lms_demo_seed(app: "Flask", log: Any) -> None:
+    """Add this plugin's demo data when ``lms demo`` runs. Must be idempotent.
+
+    ``log`` is a callable taking one line of text to print.
+    """

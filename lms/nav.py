@@ -1,0 +1,43 @@
+"""Navigation and home-page panels: plain data that plugins return through hooks."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry in the main navigation, shown to users holding any of ``roles``."""
+
+    endpoint: str
+    label: Any  # a lazy gettext string, so it follows the request's language
+    roles: tuple[str, ...]
+    order: int = 50
+    icon: str = ""
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    """A section of a role's home page: a template and the context it needs."""
+
+    template: str
+    order: int = 50
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def nav_for(user) -> list[NavItem]:
+    """The navigation entries ``user`` may see, in order."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    items = current_app.extensions["lms.nav"]
+    roles = user.role_names
+    return [item for item in items if roles.intersection(item.roles)]
+
+
+def home_panels(user, role: str) -> list[HomePanel]:
+    """Collect the panels every enabled plugin offers for ``role``'s home page."""
+    hook = current_app.extensions["lms.plugins"].hook
+    panels = [panel for result in hook.lms_home_panels(user=user, role=role) for panel in (result or [])]
+    return sorted(panels, key=lambda panel: panel.order)

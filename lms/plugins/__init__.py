@@ -1,0 +1,1 @@
+"""Built-in feature plugins, one package each (hooks, models, forms, views, services, cli)."""

@@ -1,0 +1,1 @@
+"""Administration: users, units, bulk import and the audit log, in the browser."""

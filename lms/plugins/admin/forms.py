@@ -1,0 +1,51 @@
+"""Admin forms for users, units and the CSV import."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from lms.auth.labels import KIND_LABELS, ROLE_LABELS
+from lms.auth.models import ROLES, UNIT_KINDS
+from lms.auth.services import MIN_PASSWORD_LENGTH
+
+class CheckboxList(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[
+        DataRequired(), Length(min=2, max=64),
+        Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", message=_l("Letters, digits, dot, hyphen or underscore only."))])
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("E-mail (optional)"), validators=[Optional(), Email(), Length(max=254)])
+    nip = StringField(_l("NIP / staff number (optional)"), validators=[Optional(), Length(max=32)])
+    position = StringField(_l("Position (jabatan)"), validators=[Optional(), Length(max=120)])
+    locale = SelectField(_l("Language"), choices=[("id", "Bahasa Indonesia"), ("en", "English")])
+    roles = CheckboxList(_l("Roles"), choices=[(role, ROLE_LABELS[role]) for role in ROLES],
+                         validators=[DataRequired(message=_l("Choose at least one role."))])
+    unit_id = SelectField(_l("Unit"), coerce=int, validate_choice=True)
+    supervised = CheckboxList(_l("Supervises these units (and all below them)"), coerce=int)
+    password = PasswordField(_l("Temporary password (the user must change it)"),
+                             validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=256)],
+                             render_kw={"autocomplete": "new-password"})
+
+
+class UnitForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=[(kind, KIND_LABELS[kind]) for kind in UNIT_KINDS])
+    parent_id = SelectField(_l("Part of"), coerce=int, validate_choice=True)
+    active = BooleanField(_l("Active"), default=True)
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("CSV file"), validators=[FileRequired()])
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: only its CSRF token matters (for buttons that change state)."""

@@ -1,0 +1,38 @@
+"""Queries behind the admin pages (writes go through ``lms.auth.services``)."""
+from __future__ import annotations
+
+from sqlalchemy import Select, or_, select
+
+from lms.audit.models import AuditEntry
+from lms.auth.models import ROLES, Unit, User, UserRole
+
+
+def user_query(q: str = "", unit_id: int | None = None, role: str = "", status: str = "") -> Select:
+    """Users filtered for the admin list; every filter runs in SQL."""
+    query = select(User).order_by(User.full_name)
+    if q:
+        pattern = f"%{q.strip().lower()}%"
+        query = query.where(or_(User.username.like(pattern), User.full_name.ilike(pattern),
+                                User.nip.like(pattern)))
+    if unit_id:
+        query = query.where(User.unit_id == unit_id)
+    if role in ROLES:
+        query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
+    if status == "active":
+        query = query.where(User.active.is_(True))
+    elif status == "inactive":
+        query = query.where(User.active.is_(False))
+    return query
+
+
+def audit_query(action: str = "") -> Select:
+    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    if action:
+        query = query.where(AuditEntry.action.like(f"{action}%"))
+    return query
+
+
+def unit_by_id(unit_id: int | None) -> Unit | None:
+    from lms.extensions import db
+
+    return db.session.get(Unit, unit_id) if unit_id else None

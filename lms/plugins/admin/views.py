@@ -1,0 +1,192 @@
+"""Admin pages: thin views over ``lms.auth.services`` and ``lms.auth.importer``."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from lms.auth import services as auth
+from lms.auth.access import protect_blueprint
+from lms.auth.importer import import_users_csv
+from lms.auth.models import Unit, User
+from lms.extensions import db
+from lms.plugins.admin import services
+from lms.plugins.admin.forms import ConfirmForm, ImportForm, UnitForm, UserForm
+
+bp = protect_blueprint(Blueprint("admin", __name__, url_prefix="/admin"), "admin")
+
+
+def _unit_choices(blank_label: str) -> list[tuple[int, str]]:
+    return [(0, blank_label)] + [(u.id, "— " * u.depth + u.name) for u in auth.unit_choices()]
+
+
+def _fill_user_form_choices(form: UserForm) -> None:
+    form.unit_id.choices = _unit_choices(_("(no unit)"))
+    form.supervised.choices = _unit_choices("")[1:]
+
+
+@bp.route("/users")
+def users():
+    args = request.args
+    unit_id = args.get("unit", type=int)
+    query = services.user_query(args.get("q", ""), unit_id, args.get("role", ""), args.get("status", ""))
+    page = db.paginate(query, per_page=50, error_out=False)
+    return render_template("admin/users.html", page=page, units=auth.unit_choices(), args=args,
+                           confirm=ConfirmForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new():
+    form = UserForm(locale="id", roles=["librarian"])
+    _fill_user_form_choices(form)
+    status = 200
+    if form.validate_on_submit():
+        username = form.username.data.strip().lower()
+        if auth.find_user(username) is not None:
+            form.username.errors.append(_("This username is already taken."))
+        else:
+            problem = auth.validate_password(form.password.data, username) if form.password.data else None
+            if problem:
+                form.password.errors.append(problem)
+            else:
+                password = form.password.data or auth.generate_password()
+                user = auth.create_user(
+                    username=username, full_name=form.full_name.data, email=form.email.data,
+                    nip=form.nip.data, position=form.position.data, roles=form.roles.data,
+                    unit=services.unit_by_id(form.unit_id.data), locale=form.locale.data,
+                    password=password, must_change_password=True, commit=False)
+                user.supervised_units = [db.session.get(Unit, uid) for uid in form.supervised.data]
+                db.session.commit()
+                if form.password.data:
+                    flash(_("Account %(name)s created.", name=user.username), "success")
+                else:
+                    flash(_("Account %(name)s created. Temporary password: %(password)s",
+                            name=user.username, password=password), "success")
+                return redirect(url_for("admin.users"))
+        status = 400
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/user_form.html", form=form, user=None), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_edit(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = UserForm(obj=user)
+    _fill_user_form_choices(form)
+    if request.method == "GET":
+        form.roles.data = sorted(user.role_names)
+        form.unit_id.data = user.unit_id or 0
+        form.supervised.data = [unit.id for unit in user.supervised_units]
+    del form.password
+    form.username.render_kw = {"readonly": True}
+    status = 200
+    if form.validate_on_submit():
+        if form.username.data.strip().lower() != user.username:
+            abort(400)  # usernames are fixed; a changed value means a forged form
+        roles = form.roles.data
+        if user.id == current_user.id and "admin" not in roles:
+            form.roles.errors.append(_("You cannot remove your own administrator role."))
+        else:
+            auth.update_user(user, full_name=form.full_name.data, email=form.email.data, nip=form.nip.data,
+                             position=form.position.data, locale=form.locale.data, roles=roles,
+                             unit=services.unit_by_id(form.unit_id.data),
+                             supervised=[db.session.get(Unit, uid) for uid in form.supervised.data])
+            flash(_("Account %(name)s saved.", name=user.username), "success")
+            return redirect(url_for("admin.users"))
+        status = 400
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/user_form.html", form=form, user=user, confirm=ConfirmForm()), status
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+def user_set_active(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    active = request.form.get("active") == "1"
+    try:
+        auth.set_active(user, active, actor=current_user)
+    except auth.ServiceError as error:
+        flash(str(error), "error")
+    else:
+        if active:
+            flash(_("Account %(name)s is active again.", name=user.username), "success")
+        else:
+            flash(_("Account %(name)s is deactivated. Their learning records are kept.", name=user.username),
+                  "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
+def user_reset_password(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    password = auth.reset_password(user)
+    flash(_("New temporary password for %(name)s: %(password)s", name=user.username, password=password),
+          "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.route("/users/import", methods=["GET", "POST"])
+def users_import():
+    form = ImportForm()
+    result = None
+    status = 200
+    if form.validate_on_submit():
+        data = form.file.data.read(current_app.config["USER_IMPORT_MAX_BYTES"] + 1)
+        if len(data) > current_app.config["USER_IMPORT_MAX_BYTES"]:
+            form.file.errors.append(_("The file is too large."))
+            status = 400
+        else:
+            result = import_users_csv(data)
+            status = 200 if result.ok else 400
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/import.html", form=form, result=result), status
+
+
+@bp.route("/units")
+def units():
+    return render_template("admin/units.html", units=auth.unit_choices())
+
+
+def _unit_form(unit: Unit | None):
+    form = UnitForm(obj=unit)
+    form.parent_id.choices = _unit_choices(_("(top level)"))
+    if request.method == "GET" and unit is not None:
+        form.parent_id.data = unit.parent_id or 0
+    status = 200
+    if form.validate_on_submit():
+        try:
+            auth.save_unit(unit, code=form.code.data, name=form.name.data, kind=form.kind.data,
+                           parent=services.unit_by_id(form.parent_id.data), active=form.active.data)
+        except auth.ServiceError as error:
+            db.session.rollback()
+            getattr(form, error.field or "code").errors.append(str(error))
+            status = 400
+        else:
+            flash(_("Unit %(name)s saved.", name=form.name.data), "success")
+            return redirect(url_for("admin.units"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/unit_form.html", form=form, unit=unit), status
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+def unit_new():
+    return _unit_form(None)
+
+
+@bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
+def unit_edit(unit_id: int):
+    return _unit_form(db.get_or_404(Unit, unit_id))
+
+
+@bp.route("/audit")
+def audit():
+    page = db.paginate(services.audit_query(request.args.get("action", "")), per_page=100, error_out=False)
+    return render_template("admin/audit.html", page=page)
