@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app, has_request_context, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -22,6 +22,8 @@ def supported_languages() -> tuple[str, ...]:
 def select_locale() -> str:
     """Flask-Babel's locale selector."""
     languages = supported_languages()
+    if not has_request_context():  # CLI commands and background work: the library's language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     user_locale = getattr(current_user, "locale", None) if current_user else None
     if user_locale in languages:
         return user_locale

@@ -40,11 +40,13 @@ def available_plugins() -> dict[str, str]:
 def parse_plugin_setting(setting: object, available: dict[str, str]) -> list[str]:
     """Turn ``LMS_PLUGINS`` into the list of names to enable.
 
-    ``None`` or ``"all"`` means every available plugin; ``"a,b"`` exactly those;
+    ``None`` or ``"all"`` means every available plugin; ``""`` none; ``"a,b"`` exactly those;
     ``"-a"`` everything but ``a``. Unknown names are a configuration error, not a silent no-op.
     """
     if setting is None or (isinstance(setting, str) and setting.strip().lower() == "all"):
         return list(available)
+    if isinstance(setting, str) and not setting.strip():
+        return []  # LMS_PLUGINS="" : the core alone
     if isinstance(setting, str):
         names = [part.strip() for part in setting.split(",") if part.strip()]
     else:

@@ -10,6 +10,7 @@ import os
 import re
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from lms import create_app
@@ -26,6 +27,18 @@ def is_postgresql() -> bool:
     return TEST_DATABASE_URL.startswith("postgresql")
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets its own app context, as in production.
+
+    The ``app`` fixture keeps an app context pushed for the test body; without this,
+    requests would share its ``g`` (and Flask-Login's cached user) and its DB session.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def make_test_app(tmp_path, **overrides):
     """An app configured for tests (CSRF stays on: tests send tokens like a browser)."""
     url = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.db'}"
@@ -38,7 +51,9 @@ def make_test_app(tmp_path, **overrides):
         "SERVER_NAME": None,
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
 
 
 def reset_database(app) -> None:

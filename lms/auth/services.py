@@ -71,15 +71,18 @@ def authenticate(username: str, password: str, address: str | None) -> LoginResu
     return LoginResult(user=user)
 
 
-_DUMMY_HASH: list[str] = []
+_DUMMY_HASHES: dict[str, str] = {}
 
 
 def _dummy_check(password: str) -> None:
+    """Hash like a real check would, so an unknown username costs the same time."""
+    from flask import current_app
     from werkzeug.security import check_password_hash, generate_password_hash
 
-    if not _DUMMY_HASH:
-        _DUMMY_HASH.append(generate_password_hash(secrets.token_hex(8), method="scrypt"))
-    check_password_hash(_DUMMY_HASH[0], password)
+    method = current_app.config["PASSWORD_METHOD"]
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_hex(8), method=method)
+    check_password_hash(_DUMMY_HASHES[method], password)
 
 
 def sign_in(user: User, remember: bool) -> None:

@@ -66,7 +66,8 @@ def account():
             status = 400
         elif password_form.validate_on_submit():
             try:
-                services.change_password(current_user, password_form.current_password.data,
+                # the real object, not the proxy: login_user() stores it as the current user
+                services.change_password(current_user._get_current_object(), password_form.current_password.data,
                                          password_form.new_password.data)
             except services.ServiceError as error:
                 password_form.current_password.errors.append(str(error))

@@ -1,0 +1,1 @@
+"""Plugins used by the tests, installed through the real entry-point mechanism."""

@@ -1,0 +1,1 @@
+"""A tiny third-party plugin: one page, one nav entry, one home panel, one CLI command."""

@@ -1,0 +1,120 @@
+"""The plugin system: built-ins on by default, switchable, and third-party plugins found
+through the ``lms.plugins`` entry-point group - the same way a pip-installed one is."""
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from lms.config import ConfigError
+from lms.pluginmanager import BUILTIN_PLUGINS, parse_plugin_setting
+from tests.conftest import login, make_test_app, reset_database
+
+
+@pytest.fixture
+def installed_hello_plugin(tmp_path, monkeypatch):
+    """Install tests/plugins/hello as a distribution with an ``lms.plugins`` entry point."""
+    site = tmp_path / "site"
+    dist = site / "pembina_hello-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: pembina-hello\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[lms.plugins]\nhello = tests.plugins.hello.hooks\n")
+    monkeypatch.syspath_prepend(str(site))
+    yield "hello"
+    sys.modules.pop("tests.plugins.hello.hooks", None)
+
+
+def _app(tmp_path, **config):
+    app = make_test_app(tmp_path, **config)
+    reset_database(app)
+    return app
+
+
+def _librarian_client(app, make_user_in):
+    with app.app_context():
+        make_user_in(app)
+    client = app.test_client()
+    assert login(client, "ani").status_code == 302
+    return client
+
+
+def _make_ani(app):
+    from lms.auth.models import User
+    from lms.extensions import db
+    from tests.conftest import PASSWORD
+
+    user = User(username="ani", full_name="Ani")
+    user.set_roles(["librarian", "admin"])
+    user.set_password(PASSWORD)
+    db.session.add(user)
+    db.session.commit()
+
+
+def test_entry_point_plugin_adds_route_nav_panel_cli_and_question_type(tmp_path, installed_hello_plugin):
+    app = _app(tmp_path)
+    assert "hello" in app.config["ENABLED_PLUGINS"]
+    client = _librarian_client(app, _make_ani)
+    assert client.get("/hello/").get_data(as_text=True) == "Hello from a plugin"
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/hello/"' in home
+    assert 'id="panel-hello"' in home and "Halo, ani" in home
+    result = app.test_cli_runner().invoke(args=["hello"])
+    assert result.exit_code == 0 and "hello from a plugin command" in result.output
+    assert "essay" in app.extensions["lms.question_types"]
+
+
+def test_plugin_routes_are_access_controlled_too(tmp_path, installed_hello_plugin):
+    app = _app(tmp_path)
+    response = app.test_client().get("/hello/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_entry_point_plugin_can_be_turned_off(tmp_path, installed_hello_plugin):
+    app = _app(tmp_path, PLUGINS="-hello")
+    client = _librarian_client(app, _make_ani)
+    assert client.get("/hello/").status_code == 404
+    home = client.get("/").get_data(as_text=True)
+    assert "/hello/" not in home and "panel-hello" not in home
+    assert "hello" not in app.cli.commands
+
+
+def test_turning_off_the_admin_plugin_removes_its_routes_and_nav_only(tmp_path):
+    app = _app(tmp_path, PLUGINS="-admin")
+    assert "admin" not in app.config["ENABLED_PLUGINS"]
+    assert not [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("admin.")]
+    client = _librarian_client(app, _make_ani)  # ani is an admin too
+    assert client.get("/admin/users").status_code == 404
+    home = client.get("/")
+    assert home.status_code == 200
+    text = home.get_data(as_text=True)
+    assert "/admin/users" not in text and 'id="panel-organisation"' in text
+    assert client.get("/account").status_code == 200
+
+
+def test_built_in_plugins_are_on_by_default(tmp_path):
+    app = _app(tmp_path)
+    for name in BUILTIN_PLUGINS:
+        assert name in app.config["ENABLED_PLUGINS"]
+    client = _librarian_client(app, _make_ani)
+    assert 'href="/admin/users"' in client.get("/").get_data(as_text=True)
+
+
+def test_plugins_setting_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("LMS_PLUGINS", "-admin")
+    app = make_test_app(tmp_path)
+    assert "admin" not in app.config["ENABLED_PLUGINS"]
+
+
+def test_unknown_plugin_name_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="unknown plugin.*nosuch"):
+        make_test_app(tmp_path, PLUGINS="admin,nosuch")
+
+
+def test_parse_plugin_setting():
+    available = {"a": "x", "b": "y", "c": "z"}
+    assert parse_plugin_setting(None, available) == ["a", "b", "c"]
+    assert parse_plugin_setting("all", available) == ["a", "b", "c"]
+    assert parse_plugin_setting("", available) == []
+    assert parse_plugin_setting("c, a", available) == ["c", "a"]
+    assert parse_plugin_setting("-b", available) == ["a", "c"]
+    assert parse_plugin_setting(["b"], available) == ["b"]
