@@ -1,8 +1,9 @@
 """Shared fixtures: an app on a real database, clients signed in per role, factories.
 
 Each test gets a fresh SQLite file by default. With ``LMS_TEST_DATABASE_URL`` set (CI
-sets a throw-away PostgreSQL), the schema is built once and every table is emptied after
-each test, so the same tests run on both databases through the same code.
+sets a throw-away PostgreSQL), the schema is built once (again whenever the models gain a
+table) and every table is emptied before each test, so the same tests run on both
+databases through the same code.
 """
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from lms.extensions import db as _db
 TEST_DATABASE_URL = os.environ.get("LMS_TEST_DATABASE_URL", "")
 PASSWORD = "correct-horse-battery"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-_schema_ready: dict[str, bool] = {}
+# The table names the PostgreSQL schema was last built with (empty: build it again).
+_schema_ready: dict[str, frozenset] = {}
 
 
 def is_postgresql() -> bool:
@@ -60,13 +62,14 @@ def reset_database(app) -> None:
     """Empty every table (PostgreSQL) or build a fresh schema (new SQLite file)."""
     with app.app_context():
         if is_postgresql():
-            if not _schema_ready.get("pg"):
+            tables_now = frozenset(_db.metadata.tables)
+            if _schema_ready.get("pg") != tables_now:
                 _db.session.remove()
                 with _db.engine.begin() as conn:
                     conn.execute(text("DROP SCHEMA public CASCADE"))
                     conn.execute(text("CREATE SCHEMA public"))
                 _db.create_all()
-                _schema_ready["pg"] = True
+                _schema_ready["pg"] = tables_now
             tables = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
             with _db.engine.begin() as conn:
                 conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from lms.forms import BaseForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)],
                            render_kw={"autocomplete": "username", "autocapitalize": "none"})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)],
@@ -16,7 +16,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(BaseForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
                                      render_kw={"autocomplete": "current-password"})
     new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, max=256)],
@@ -26,5 +26,5 @@ class PasswordChangeForm(FlaskForm):
                             render_kw={"autocomplete": "new-password"})
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(BaseForm):
     locale = SelectField(_l("Language"), choices=[("id", "Bahasa Indonesia"), ("en", "English")])

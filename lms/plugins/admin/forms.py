@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from lms.forms import BaseForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
@@ -17,7 +17,7 @@ class CheckboxList(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class UserForm(FlaskForm):
+class UserForm(BaseForm):
     username = StringField(_l("Username"), validators=[
         DataRequired(), Length(min=2, max=64),
         Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", message=_l("Letters, digits, dot, hyphen or underscore only."))])
@@ -37,7 +37,7 @@ class UserForm(FlaskForm):
                              render_kw={"autocomplete": "new-password"})
 
 
-class UnitForm(FlaskForm):
+class UnitForm(BaseForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"), choices=[(kind, KIND_LABELS[kind]) for kind in UNIT_KINDS])
@@ -45,9 +45,9 @@ class UnitForm(FlaskForm):
     active = BooleanField(_l("Active"), default=True)
 
 
-class ImportForm(FlaskForm):
+class ImportForm(BaseForm):
     file = FileField(_l("CSV file"), validators=[FileRequired()])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(BaseForm):
     """An empty form: only its CSRF token matters (for buttons that change state)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from lms.auth import services as auth
 from lms.auth.access import protect_blueprint
@@ -25,6 +26,14 @@ def _fill_user_form_choices(form: UserForm) -> None:
     form.supervised.choices = _unit_choices("")[1:]
 
 
+def _nip_taken(nip: str | None, user: User | None) -> bool:
+    """True when another account already has this NIP (the column is unique)."""
+    if not nip:
+        return False
+    other = db.session.scalar(select(User).where(User.nip == nip))
+    return other is not None and (user is None or other.id != user.id)
+
+
 @bp.route("/users")
 def users():
     args = request.args
@@ -44,6 +53,8 @@ def user_new():
         username = form.username.data.strip().lower()
         if auth.find_user(username) is not None:
             form.username.errors.append(_("This username is already taken."))
+        elif _nip_taken(form.nip.data, None):
+            form.nip.errors.append(_("This NIP already belongs to another user."))
         else:
             problem = auth.validate_password(form.password.data, username) if form.password.data else None
             if problem:
@@ -87,6 +98,8 @@ def user_edit(user_id: int):
         roles = form.roles.data
         if user.id == current_user.id and "admin" not in roles:
             form.roles.errors.append(_("You cannot remove your own administrator role."))
+        elif _nip_taken(form.nip.data, user):
+            form.nip.errors.append(_("This NIP already belongs to another user."))
         else:
             auth.update_user(user, full_name=form.full_name.data, email=form.email.data, nip=form.nip.data,
                              position=form.position.data, locale=form.locale.data, roles=roles,
