@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from lms.forms import BaseForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -27,8 +28,8 @@ class UserForm(BaseForm):
         Optional(), Length(max=254), Regexp(EMAIL_RE, message=_l("Enter a valid e-mail address."))])
     nip = StringField(_l("NIP / staff number (optional)"), validators=[Optional(), Length(max=32)])
     position = StringField(_l("Position (jabatan)"), validators=[Optional(), Length(max=120)])
-    locale = SelectField(_l("Language"), choices=[("id", "Bahasa Indonesia"), ("en", "English")])
-    roles = CheckboxList(_l("Roles"), choices=[(role, ROLE_LABELS[role]) for role in ROLES],
+    locale = SelectField(_l("Language"), choices=[SelectChoice("id", "Bahasa Indonesia"), SelectChoice("en", "English")])
+    roles = CheckboxList(_l("Roles"), choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
                          validators=[DataRequired(message=_l("Choose at least one role."))])
     unit_id = SelectField(_l("Unit"), coerce=int, validate_choice=True)
     supervised = CheckboxList(_l("Supervises these units (and all below them)"), coerce=int)
@@ -40,7 +41,7 @@ class UserForm(BaseForm):
 class UnitForm(BaseForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(_l("Kind"), choices=[(kind, KIND_LABELS[kind]) for kind in UNIT_KINDS])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(kind, KIND_LABELS[kind]) for kind in UNIT_KINDS])
     parent_id = SelectField(_l("Part of"), coerce=int, validate_choice=True)
     active = BooleanField(_l("Active"), default=True)
 

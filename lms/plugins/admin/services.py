@@ -11,9 +11,12 @@ def user_query(q: str = "", unit_id: int | None = None, role: str = "", status: 
     """Users filtered for the admin list; every filter runs in SQL."""
     query = select(User).order_by(User.full_name)
     if q:
-        pattern = f"%{q.strip().lower()}%"
-        query = query.where(or_(User.username.like(pattern), User.full_name.ilike(pattern),
-                                User.nip.like(pattern)))
+        # % and _ typed by the admin are literal characters, not wildcards
+        escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        query = query.where(or_(User.username.like(pattern, escape="\\"),
+                                User.full_name.ilike(pattern, escape="\\"),
+                                User.nip.like(pattern, escape="\\")))
     if unit_id:
         query = query.where(User.unit_id == unit_id)
     if role in ROLES:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 from sqlalchemy import select
 
 from lms.auth import services as auth
@@ -17,8 +18,10 @@ from lms.plugins.admin.forms import ConfirmForm, ImportForm, UnitForm, UserForm
 bp = protect_blueprint(Blueprint("admin", __name__, url_prefix="/admin"), "admin")
 
 
-def _unit_choices(blank_label: str) -> list[tuple[int, str]]:
-    return [(0, blank_label)] + [(u.id, "— " * u.depth + u.name) for u in auth.unit_choices()]
+def _unit_choices(blank_label: str) -> list[SelectChoice]:
+    """Units as an indented tree, after a "none" choice with value 0."""
+    return [SelectChoice(0, blank_label)] + [SelectChoice(u.id, "— " * u.depth + u.name)
+                                             for u in auth.unit_choices()]
 
 
 def _fill_user_form_choices(form: UserForm) -> None:
