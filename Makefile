@@ -47,6 +47,7 @@ run: install
 	$(BIN)/lms run --host $(HOST) --port $(PORT)
 
 test: install-test browser
+	$(BIN)/ruff check lms tests
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

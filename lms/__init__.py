@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 
 from lms import config as cfg
-from lms.extensions import babel, csrf, db, login_manager, migrate
+from lms.extensions import csrf, db, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from lms.auth.models import ROLES
 from lms.hookspecs import hookimpl
 from lms.nav import NavItem
 
@@ -23,8 +24,7 @@ def lms_blueprints():
 
 @hookimpl
 def lms_nav_items():
-    roles = ("librarian", "trainer", "supervisor", "admin")
-    return [NavItem("auth.account", _l("My account"), roles=roles, order=90)]
+    return [NavItem("auth.account", _l("My account"), roles=ROLES, order=90)]
 
 
 @hookimpl

@@ -9,11 +9,11 @@ import secrets
 from dataclasses import dataclass
 
 from flask_login import login_user, logout_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.audit.services import record
 from lms.auth import throttle
-from lms.auth.models import LOCALES, ROLES, UNIT_KINDS, Unit, UnitSupervisor, User, utcnow
+from lms.auth.models import LOCALES, UNIT_KINDS, Unit, User, utcnow
 from lms.extensions import db, login_manager
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -261,19 +261,3 @@ def save_unit(unit: Unit | None, *, code: str, name: str, kind: str, parent: Uni
         unit.code, unit.name, unit.kind, unit.parent, unit.active = code, name.strip(), kind, parent, active
     db.session.commit()
     return unit
-
-
-def count_admins() -> int:
-    from lms.auth.models import UserRole
-
-    return db.session.scalar(
-        select(func.count()).select_from(UserRole).join(User).where(UserRole.role == "admin", User.active)
-    ) or 0
-
-
-def supervisors_of(unit: Unit) -> list[User]:
-    return list(db.session.scalars(
-        select(User).join(UnitSupervisor).where(UnitSupervisor.unit_id == unit.id).order_by(User.full_name)))
-
-
-__all__ = ["ROLES", "LOCALES", "ServiceError"]

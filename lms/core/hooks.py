@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from lms.auth.models import ROLES
 from lms.hookspecs import hookimpl
 from lms.nav import HomePanel, NavItem
 
@@ -31,8 +32,7 @@ def lms_blueprints():
 
 @hookimpl
 def lms_nav_items():
-    roles = ("librarian", "trainer", "supervisor", "admin")
-    return [NavItem("core.home", _l("Home"), roles=roles, order=0)]
+    return [NavItem("core.home", _l("Home"), roles=ROLES, order=0)]
 
 
 @hookimpl
