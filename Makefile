@@ -1,5 +1,5 @@
 # Pembina: two commands do all set-up.
-#   make run   - create .venv, install, migrate, seed demo data, serve http://127.0.0.1:5000
+#   make run   - create .venv, install, migrate, import courses/, seed demo data, serve http://127.0.0.1:5000
 #   make test  - create .venv, install with test extras, run every test (browser ones too)
 PYTHON ?= python3
 VENV := .venv
@@ -41,6 +41,7 @@ browser:
 
 run: install
 	$(BIN)/lms db upgrade
+	$(BIN)/lms courses import courses
 	$(BIN)/lms demo
 	@echo ""
 	@echo "Pembina is starting on http://$(HOST):$(PORT)  (Ctrl+C stops it)"

@@ -23,9 +23,10 @@ CORE_PLUGINS: dict[str, str] = {
     "auth": "lms.auth.hooks",
 }
 
-# On by default; ``LMS_PLUGINS`` chooses. Later issues add courses, quizzes, needs, reports.
+# On by default; ``LMS_PLUGINS`` chooses. Later issues add quizzes, needs, reports.
 BUILTIN_PLUGINS: dict[str, str] = {
     "admin": "lms.plugins.admin.hooks",
+    "courses": "lms.plugins.courses.hooks",
 }
 
 

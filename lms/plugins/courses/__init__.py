@@ -1,0 +1,1 @@
+"""Courses authored in Markdown: the format, the importer, catalogue and lesson pages."""

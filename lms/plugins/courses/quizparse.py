@@ -1,0 +1,287 @@
+"""The quiz block syntax: one question per ```quiz fenced block.
+
+The parser never raises anything but collecting :class:`Problem`s: on any text it returns
+either a question or a list of problems with line numbers (a hypothesis test checks that).
+Line numbers are absolute in the file: the caller passes the line of the block's first
+content line. The syntax is documented for trainers in ``docs/authoring.md``.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+QUESTION_TYPES = ("single", "multiple", "truefalse", "short", "numeric", "matching", "ordering")
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+HEADER_RE = re.compile(r"^([A-Za-z_]+)\s*:\s*(.*)$")
+HEADER_KEYS = ("id", "type", "competency", "points", "shuffle", "tolerance")
+OPTION_RE = re.compile(r"^[-*+]\s+\[( |x|X)\]\s*(.*)$")
+ANSWER_RE = re.compile(r"^=\s*(.*)$")
+PAIR_RE = re.compile(r"^[-*+]\s+(.*?)\s*(?:->|=>|→)\s*(.*)$")
+ORDER_RE = re.compile(r"^(\d{1,3})[.)]\s+(.*)$")
+FEEDBACK_RE = re.compile(r"^\s{2,}>\s?(.*)$|^\t>\s?(.*)$")
+NUMERIC_RE = re.compile(r"^(-?\d+(?:[.,]\d+)?)\s*(?:(?:±|\+-|\+/-)\s*(\d+(?:[.,]\d+)?))?$")
+TRUE_WORDS = {"benar", "true", "betul", "ya"}
+FALSE_WORDS = {"salah", "false", "tidak"}
+
+
+@dataclass
+class Problem:
+    line: int
+    message: str
+
+
+@dataclass
+class ParsedQuestion:
+    """A question as written, ready to store: ``data`` holds the type-specific answer key."""
+
+    id: str
+    type: str
+    text: str  # Markdown of the question stem
+    line: int
+    competency: str | None = None
+    points: float = 1.0
+    shuffle: bool = True
+    feedback: str = ""  # general feedback, Markdown
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _as_number(text: str) -> float | None:
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def parse_quiz_block(text: str, first_line: int) -> tuple[ParsedQuestion | None, list[Problem]]:
+    """Parse one quiz block's content (without the fences)."""
+    problems: list[Problem] = []
+    lines = text.split("\n")
+    header: dict[str, tuple[str, int]] = {}
+    index = 0
+    # header: `key: value` lines up to the first blank line
+    while index < len(lines) and lines[index].strip():
+        match = HEADER_RE.match(lines[index].strip())
+        if not match:
+            break
+        key = match.group(1).lower()
+        if key not in HEADER_KEYS:
+            problems.append(Problem(first_line + index, f"unknown quiz setting {key!r}; use one of "
+                                    f"{', '.join(HEADER_KEYS)}"))
+        elif key in header:
+            problems.append(Problem(first_line + index, f"quiz setting {key!r} given twice"))
+        else:
+            header[key] = (match.group(2).strip(), first_line + index)
+        index += 1
+    if not header:
+        problems.append(Problem(first_line, "a quiz block starts with settings such as `id: my-question-1`, "
+                                            "then a blank line, then the question"))
+        return None, problems
+    question_id, id_line = header.get("id", ("", first_line))
+    if not question_id:
+        problems.append(Problem(first_line, "the question has no id; add a line like `id: marc-245-1`"))
+    elif not ID_RE.match(question_id):
+        problems.append(Problem(id_line, f"question id {question_id!r} may use lowercase letters, digits and "
+                                         "hyphens only (at most 80)"))
+
+    body = lines[index:]
+    body_start = first_line + index
+    stem: list[str] = []
+    options: list[dict[str, Any]] = []
+    answers: list[tuple[str, int]] = []
+    pairs: list[tuple[str, str, int]] = []
+    order: list[tuple[str, int]] = []
+    feedback: list[str] = []
+    seen_answers = False
+    for offset, raw in enumerate(body):
+        number = body_start + offset
+        stripped = raw.strip()
+        if not seen_answers and not stripped:
+            stem.append(raw)
+            continue
+        feedback_match = FEEDBACK_RE.match(raw)
+        if feedback_match and seen_answers:
+            note = (feedback_match.group(1) or feedback_match.group(2) or "").strip()
+            if options and not (answers or pairs or order):
+                options[-1]["feedback"] = (options[-1]["feedback"] + " " + note).strip()
+            else:
+                problems.append(Problem(number, "indented `>` feedback belongs under a `- [ ]` choice"))
+            continue
+        option = OPTION_RE.match(stripped)
+        answer = ANSWER_RE.match(stripped)
+        pair = PAIR_RE.match(stripped) if not option else None
+        ordered = ORDER_RE.match(stripped)
+        if feedback and stripped and not stripped.startswith(">"):
+            problems.append(Problem(number, "text after the general feedback; the `>` feedback paragraph comes last"))
+            continue
+        if option and not raw.startswith((" ", "\t")):
+            seen_answers = True
+            options.append({"text": option.group(2).strip(), "correct": option.group(1) in "xX",
+                            "feedback": "", "line": number})
+        elif answer and not raw.startswith((" ", "\t")):
+            seen_answers = True
+            answers.append((answer.group(1).strip(), number))
+        elif pair and not raw.startswith((" ", "\t")):
+            seen_answers = True
+            pairs.append((pair.group(1).strip(), pair.group(2).strip(), number))
+        elif ordered and not raw.startswith((" ", "\t")) and (seen_answers or _ends_stem(body, offset)):
+            seen_answers = True
+            order.append((ordered.group(2).strip(), number))
+        elif seen_answers and stripped.startswith(">"):
+            feedback.append(stripped[1:].strip())
+        elif seen_answers and not stripped:
+            continue
+        elif seen_answers:
+            problems.append(Problem(number, f"unexpected line among the answers: {stripped[:60]!r}"))
+        else:
+            stem.append(raw)
+    stem_text = "\n".join(stem).strip()
+    if not stem_text:
+        problems.append(Problem(body_start, "the question has no text"))
+    kinds = [name for name, items in (("choices", options), ("answers", answers), ("pairs", pairs),
+                                      ("order", order)) if items]
+    if len(kinds) > 1:
+        problems.append(Problem(body_start, f"a question mixes {' and '.join(kinds)}; use one kind of answer"))
+    declared, type_line = header.get("type", ("", first_line))
+    declared = declared.lower()
+    if declared and declared not in QUESTION_TYPES:
+        problems.append(Problem(type_line, f"unknown question type {declared!r}; use one of "
+                                           f"{', '.join(QUESTION_TYPES)}"))
+        declared = ""
+    qtype = declared or _infer_type(options, answers, pairs, order)
+    if qtype is None:
+        problems.append(Problem(body_start, "the question has no answers: add `- [x]` choices, `= answer` "
+                                            "lines, `left -> right` pairs or a numbered list"))
+        return None, problems
+
+    points = 1.0
+    if "points" in header:
+        value = _as_number(header["points"][0])
+        if value is None or value <= 0 or value > 100:
+            problems.append(Problem(header["points"][1], "points must be a number above 0 (at most 100)"))
+        else:
+            points = value
+    shuffle = True
+    if "shuffle" in header:
+        word = header["shuffle"][0].lower()
+        if word not in ("true", "false", "ya", "tidak", "yes", "no"):
+            problems.append(Problem(header["shuffle"][1], "shuffle must be true or false"))
+        shuffle = word in ("true", "ya", "yes")
+
+    data = _answer_key(qtype, options, answers, pairs, order, header, body_start, problems)
+    if problems:
+        return None, problems
+    return ParsedQuestion(id=question_id, type=qtype, text=stem_text, line=first_line,
+                          competency=header.get("competency", (None, 0))[0] or None, points=points,
+                          shuffle=shuffle, feedback="\n".join(feedback).strip(), data=data), []
+
+
+def _ends_stem(body: list[str], offset: int) -> bool:
+    """A numbered list is the answer (ordering) only when nothing but the list follows it."""
+    for raw in body[offset:]:
+        stripped = raw.strip()
+        if stripped and not ORDER_RE.match(stripped) and not stripped.startswith(">"):
+            return False
+    return True
+
+
+def _infer_type(options, answers, pairs, order) -> str | None:
+    if options:
+        return "multiple" if sum(1 for o in options if o["correct"]) > 1 else "single"
+    if answers:
+        return "short"
+    if pairs:
+        return "matching"
+    if order:
+        return "ordering"
+    return None
+
+
+def _answer_key(qtype, options, answers, pairs, order, header, line, problems) -> dict[str, Any]:
+    """Check the answers against the type and return the stored answer key."""
+    def need(items, what):
+        if not items:
+            problems.append(Problem(line, f"a {qtype} question needs {what}"))
+            return False
+        return True
+
+    if qtype in ("single", "multiple"):
+        if not need(options, "`- [ ]` / `- [x]` choices"):
+            return {}
+        if len(options) < 2:
+            problems.append(Problem(options[0]["line"], "a choice question needs at least two choices"))
+        correct = sum(1 for o in options if o["correct"])
+        if correct == 0:
+            problems.append(Problem(line, "no correct answer: mark at least one choice with [x]"))
+        if qtype == "single" and correct > 1:
+            problems.append(Problem(line, "type single has one correct choice; remove an [x] or use type multiple"))
+        for option in options:
+            if not option["text"]:
+                problems.append(Problem(option["line"], "a choice has no text"))
+        texts = [o["text"].lower() for o in options]
+        for option in options:
+            if texts.count(option["text"].lower()) > 1:
+                problems.append(Problem(option["line"], f"the choice {option['text']!r} appears twice"))
+                break
+        return {"options": [{"text": o["text"], "correct": o["correct"], "feedback": o["feedback"]}
+                            for o in options]}
+    if qtype == "truefalse":
+        if not need(answers, "one line `= benar` or `= salah`"):
+            return {}
+        if len(answers) != 1 or answers[0][0].lower() not in TRUE_WORDS | FALSE_WORDS:
+            problems.append(Problem(answers[0][1], "a truefalse question needs exactly one `= benar` or `= salah`"))
+            return {}
+        return {"answer": answers[0][0].lower() in TRUE_WORDS}
+    if qtype == "short":
+        if not need(answers, "`= answer` lines"):
+            return {}
+        accepted = []
+        for text, number in answers:
+            if not text:
+                problems.append(Problem(number, "an `=` line has no answer"))
+            accepted.append(text)
+        return {"accepted": accepted}
+    if qtype == "numeric":
+        if not need(answers, "a line like `= 245` or `= 3.5 ± 0.1`"):
+            return {}
+        if len(answers) != 1:
+            problems.append(Problem(answers[1][1], "a numeric question has one `=` answer"))
+            return {}
+        match = NUMERIC_RE.match(answers[0][0])
+        if not match:
+            problems.append(Problem(answers[0][1], f"not a number: {answers[0][0]!r} (write `= 3.5` or "
+                                                   "`= 3.5 ± 0.1`)"))
+            return {}
+        tolerance = _as_number(match.group(2)) if match.group(2) else 0.0
+        if "tolerance" in header:
+            tolerance = _as_number(header["tolerance"][0])
+            if tolerance is None or tolerance < 0:
+                problems.append(Problem(header["tolerance"][1], "tolerance must be a number of 0 or more"))
+                return {}
+        return {"value": _as_number(match.group(1)), "tolerance": tolerance}
+    if qtype == "matching":
+        if not need(pairs, "`left -> right` pairs"):
+            return {}
+        real = [(left, right) for left, right, _ in pairs if left]
+        distractors = [right for left, right, _ in pairs if not left]
+        if len(real) < 2:
+            problems.append(Problem(pairs[0][2], "a matching question needs at least two pairs"))
+        for left, right, number in pairs:
+            if not right:
+                problems.append(Problem(number, "a pair has nothing after the arrow"))
+        lefts = [left.lower() for left, _ in real]
+        if len(set(lefts)) != len(lefts):
+            problems.append(Problem(pairs[0][2], "the same left item appears twice"))
+        return {"pairs": [[left, right] for left, right in real], "distractors": distractors}
+    if qtype == "ordering":
+        if not need(order, "a numbered list in the right order"):
+            return {}
+        if len(order) < 2:
+            problems.append(Problem(order[0][1], "an ordering question needs at least two items"))
+        items = [text for text, _ in order]
+        if len({item.lower() for item in items}) != len(items):
+            problems.append(Problem(order[0][1], "two items of the list are the same"))
+        return {"items": items}
+    return {}  # pragma: no cover - every type is handled above

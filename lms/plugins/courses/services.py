@@ -1,0 +1,365 @@
+"""Importing, listing and exporting courses. The only place in this plugin that commits.
+
+An import validates every file first (all problems, as ``path:line: message``) and changes
+nothing when anything is wrong; then it writes everything in one transaction. Unchanged
+modules (same content hash) get no new version; changed ones get a new immutable version.
+"""
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from lms.extensions import db
+from lms.plugins.courses.framework import Framework, load_framework
+from lms.plugins.courses.models import (Competency, Course, CourseAsset, CourseCompetency, Lesson, Module,
+                                        ModuleVersion, Question, Topic)
+from lms.plugins.courses.parsing import CourseSource, ModuleSource, parse_course
+from lms.plugins.courses.rendering import normalise_asset_path, render_inline, render_markdown, table_of_contents
+
+WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass
+class ImportReport:
+    problems: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)  # "slug/module vN"
+    unchanged: list[str] = field(default_factory=list)
+    courses: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def find_course_dirs(paths: list[Path], problems: list[str]) -> tuple[Path | None, list[Path]]:
+    """Resolve PATHs (the courses root or single course folders) to (framework root, course dirs)."""
+    root: Path | None = None
+    dirs: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            problems.append(f"{path}:1: no such file or folder")
+            continue
+        if (path / "course.md").is_file():
+            dirs.append(path)
+            candidate = path.parent
+        else:
+            found = sorted(child for child in path.iterdir() if child.is_dir() and (child / "course.md").exists())
+            if not found:
+                problems.append(f"{path}:1: no course folders (folders with course.md) here")
+            dirs.extend(found)
+            candidate = path
+        if (candidate / "competencies.yml").exists():
+            if root is not None and root.resolve() != candidate.resolve():
+                problems.append(f"{candidate}:1: courses from two different frameworks cannot be imported together")
+            root = candidate
+    if dirs and root is None:
+        problems.append(f"{dirs[0].parent}:1: competencies.yml and topics.yml not found next to the course folders")
+    return root, dirs
+
+
+def check_courses(paths: list[Path]) -> tuple[Framework | None, list[CourseSource], list[str]]:
+    """Parse and validate; nothing is written."""
+    problems: list[str] = []
+    root, dirs = find_course_dirs(paths, problems)
+    if root is None:
+        return None, [], problems
+    framework = load_framework(root, problems)
+    courses = [course for course in (parse_course(d, framework, problems) for d in dirs) if course]
+    slugs = [course.slug for course in courses]
+    for course in courses:
+        if slugs.count(course.slug) > 1:
+            problems.append(f"{course.path}:1: two course folders are named {course.slug!r}")
+            break
+    return framework, courses, problems
+
+
+def import_courses(paths: list[Path], prefer_files: bool = False) -> ImportReport:
+    """Validate everything, then import in one transaction (or change nothing)."""
+    report = ImportReport()
+    framework, courses, problems = check_courses(paths)
+    report.problems.extend(problems)
+    if report.problems or framework is None:
+        return report
+    try:
+        _save_framework(framework)
+        for course in courses:
+            _save_course(course, report, prefer_files)
+        if report.problems:  # conflicts found while comparing with the database
+            db.session.rollback()
+            report.created.clear()
+            return report
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return report
+
+
+def _save_framework(framework: Framework) -> None:
+    for position, (topic_id, names) in enumerate(framework.topics.items()):
+        topic = db.session.get(Topic, topic_id) or Topic(id=topic_id)
+        topic.name_id, topic.name_en, topic.position = names["id"], names["en"], position
+        db.session.add(topic)
+    areas = {area["id"]: area["name"] for area in framework.areas}
+    for position, (comp_id, info) in enumerate(framework.competencies.items()):
+        competency = db.session.get(Competency, comp_id) or Competency(id=comp_id)
+        competency.area = info["area"]
+        competency.area_name_id, competency.area_name_en = areas[info["area"]]["id"], areas[info["area"]]["en"]
+        competency.name_id, competency.name_en = info["name"]["id"], info["name"]["en"]
+        competency.description_id = info["description"]["id"]
+        competency.description_en = info["description"]["en"]
+        competency.targets = info["targets"]
+        competency.position = position
+        db.session.add(competency)
+    db.session.flush()
+
+
+def asset_url(slug: str, path: str) -> str:
+    return f"/courses/{slug}/files/{path}"
+
+
+def _save_course(source: CourseSource, report: ImportReport, prefer_files: bool) -> None:
+    meta = source.meta
+    course = db.session.scalar(select(Course).where(Course.slug == source.slug))
+    text_hash = hashlib.sha256(source.text.encode("utf-8")).hexdigest()
+    if course is None:
+        course = Course(slug=source.slug)
+        db.session.add(course)
+    if course.source_hash != text_hash:
+        course.topic_id = meta["topic"]
+        course.title_id, course.title_en = meta["title"]["id"], meta["title"]["en"]
+        course.summary_id, course.summary_en = meta["summary"]["id"], meta["summary"]["en"]
+        course.level, course.authors, course.version_label = meta["level"], meta["authors"], meta["version"]
+        course.jp = meta["jp"]
+        _set_competencies(course, meta["competencies"])
+        course.intro_html = render_markdown(source.intro, _asset_resolver(source))
+        course.intro_source = source.text
+        course.source_hash = text_hash
+        course.updated_at = func.now()
+    db.session.flush()
+    _save_assets(course, source)
+    report.courses.append(source.slug)
+    existing = {module.slug: module for module in course.modules}
+    for module_source in source.modules:
+        module = existing.pop(module_source.slug, None)
+        if module is None:
+            module = Module(course=course, slug=module_source.slug, position=module_source.position)
+            db.session.add(module)
+            db.session.flush()
+        module.position, module.active = module_source.position, True
+        current = module.current_version
+        label = f"{source.slug}/{module_source.slug}"
+        if current is not None and current.source_hash == module_source.content_hash:
+            report.unchanged.append(f"{label} v{current.number}")
+            continue
+        if current is not None and current.origin == "web" and not prefer_files:
+            report.problems.append(
+                f"{module_source.path}:1: conflict: {label} was edited in the browser (version {current.number}) "
+                "and the file differs; export it (lms courses export), merge, and import again, or use "
+                "--prefer-files to let the file win")
+            continue
+        version = _new_version(module, module_source, source)
+        report.created.append(f"{label} v{version.number}")
+    for module in existing.values():  # files removed from the folder: hidden, never deleted
+        module.active = False
+
+
+def _set_competencies(course: Course, wanted: list[str]) -> None:
+    """Update the course's competency links in place (same rows kept, positions updated)."""
+    links = {link.competency_id: link for link in course.competency_links}
+    course.competency_links = [links.get(comp_id) or CourseCompetency(competency_id=comp_id)
+                               for comp_id in wanted]
+    for position, link in enumerate(course.competency_links):
+        link.position = position
+
+
+def _asset_resolver(source: CourseSource):
+    def resolve(url: str) -> str | None:
+        path = normalise_asset_path("", url)
+        return asset_url(source.slug, path) if path in source.assets else None
+
+    return resolve
+
+
+def _save_assets(course: Course, source: CourseSource) -> None:
+    stored = {asset.path: asset for asset in db.session.scalars(
+        select(CourseAsset).where(CourseAsset.course_id == course.id))}
+    for path, data in source.assets.items():
+        digest = hashlib.sha256(data).hexdigest()
+        asset = stored.pop(path, None)
+        if asset is not None and asset.sha256 == digest:
+            continue
+        if asset is None:
+            asset = CourseAsset(course_id=course.id, path=path)
+            db.session.add(asset)
+        asset.sha256, asset.data = digest, data
+        asset.content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    for asset in stored.values():
+        db.session.delete(asset)
+
+
+def _new_version(module: Module, source: ModuleSource, course: CourseSource,
+                 origin: str = "import", author_id: int | None = None) -> ModuleVersion:
+    """Render and store a new immutable version and make it current."""
+    resolve = _asset_resolver(course)
+    meta = source.meta
+    number = (db.session.scalar(select(func.max(ModuleVersion.number)).where(ModuleVersion.module_id == module.id))
+              or 0) + 1
+    version = ModuleVersion(
+        module_id=module.id, number=number, title_id=meta["title"]["id"], title_en=meta["title"]["en"],
+        objectives=meta["objectives"], competencies=meta["competencies"], minutes=meta["minutes"],
+        pass_mark=meta["pass_mark"], intro_html=render_markdown(source.intro, resolve), source=source.text,
+        source_hash=source.content_hash, origin=origin, created_by_id=author_id,
+        settings={key: meta[key] for key in ("attempts", "time_limit", "shuffle", "feedback", "grading")},
+    )
+    for position, lesson in enumerate(source.lessons, start=1):
+        html = render_markdown(lesson.markdown, resolve)
+        version.lessons.append(Lesson(position=position, slug=lesson.slug, title=lesson.title, html=html,
+                                      toc=table_of_contents(html), words=len(WORD_RE.findall(lesson.markdown))))
+    for position, question in enumerate(source.questions, start=1):
+        version.questions.append(Question(
+            position=position, qid=question.id, type=question.type, stem_html=render_markdown(question.text, resolve),
+            points=question.points, competency_id=question.competency, shuffle=question.shuffle,
+            data=_render_answer_data(question.type, question.data, resolve),
+            feedback_html=render_markdown(question.feedback, resolve) if question.feedback else ""))
+    db.session.add(version)
+    db.session.flush()
+    module.current_version = version
+    return version
+
+
+def _render_answer_data(qtype: str, data: dict, resolve) -> dict:
+    """The stored answer key, with option texts rendered to safe inline HTML."""
+    if qtype in ("single", "multiple"):
+        return {"options": [{"html": render_inline(o["text"], resolve), "correct": o["correct"],
+                             "feedback_html": render_inline(o["feedback"], resolve) if o["feedback"] else ""}
+                            for o in data["options"]]}
+    if qtype == "matching":
+        return {"pairs": [[render_inline(left), render_inline(right)] for left, right in data["pairs"]],
+                "distractors": [render_inline(item) for item in data["distractors"]]}
+    if qtype == "ordering":
+        return {"items": [render_inline(item) for item in data["items"]]}
+    return dict(data)
+
+
+def course_rows() -> list[dict]:
+    """One row per course for ``lms courses list`` (counts aggregated in SQL)."""
+    modules = (select(Module.course_id, func.count(Module.id).label("modules"))
+               .where(Module.active.is_(True)).group_by(Module.course_id).subquery())
+    questions = (select(Module.course_id, func.count(Question.id).label("questions"))
+                 .join(ModuleVersion, ModuleVersion.id == Module.current_version_id)
+                 .join(Question, Question.module_version_id == ModuleVersion.id)
+                 .where(Module.active.is_(True)).group_by(Module.course_id).subquery())
+    rows = db.session.execute(
+        select(Course.slug, Course.title_id, Course.topic_id, Course.version_label,
+               func.coalesce(modules.c.modules, 0), func.coalesce(questions.c.questions, 0), Course.jp)
+        .outerjoin(modules, modules.c.course_id == Course.id)
+        .outerjoin(questions, questions.c.course_id == Course.id)
+        .order_by(Course.slug)).all()
+    return [{"slug": r[0], "title": r[1], "topic": r[2], "version": r[3], "modules": r[4], "questions": r[5],
+             "jp": r[6]} for r in rows]
+
+
+def export_course(slug: str, target: Path) -> Path:
+    """Write the course back as Markdown files (current versions) plus its assets."""
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        raise LookupError(f"no course {slug!r}")
+    folder = target / slug
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "course.md").write_text(course.intro_source, encoding="utf-8")
+    for module in course.modules:
+        if module.active and module.current_version is not None:
+            (folder / f"{module.position:02d}-{module.slug}.md").write_text(module.current_version.source,
+                                                                             encoding="utf-8")
+    for asset in db.session.scalars(select(CourseAsset).where(CourseAsset.course_id == course.id)):
+        path = folder / asset.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(asset.data)
+    return folder
+
+
+def write_framework(target: Path) -> None:
+    """Write topics.yml and competencies.yml from the database (for an exported folder)."""
+    import yaml
+
+    target.mkdir(parents=True, exist_ok=True)
+    topics = {t.id: {"id": t.name_id, "en": t.name_en}
+              for t in db.session.scalars(select(Topic).order_by(Topic.position))}
+    areas: dict[str, dict] = {}
+    for c in db.session.scalars(select(Competency).order_by(Competency.position)):
+        area = areas.setdefault(c.area, {"id": c.area, "name": {"id": c.area_name_id, "en": c.area_name_en},
+                                         "competencies": []})
+        entry = {"id": c.id, "name": {"id": c.name_id, "en": c.name_en},
+                 "description": {"id": c.description_id, "en": c.description_en}}
+        if c.targets:
+            entry["targets"] = c.targets
+        area["competencies"].append(entry)
+    if not (target / "topics.yml").exists():
+        (target / "topics.yml").write_text(yaml.safe_dump(topics, allow_unicode=True, sort_keys=False),
+                                           encoding="utf-8")
+    if not (target / "competencies.yml").exists():
+        (target / "competencies.yml").write_text(
+            yaml.safe_dump({"areas": list(areas.values())}, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def localized(obj, name: str, locale: str) -> str:
+    """``obj.<name>_en`` for English readers, else ``obj.<name>_id`` (Indonesian first)."""
+    if locale == "en":
+        return getattr(obj, f"{name}_en", None) or getattr(obj, f"{name}_id")
+    return getattr(obj, f"{name}_id")
+
+
+def catalogue(topic: str = "", competency: str = "", q: str = "") -> list[dict]:
+    """Published courses for the catalogue with module counts and minutes, filtered in SQL."""
+    stats = (select(Module.course_id, func.count(Module.id).label("modules"),
+                    func.sum(ModuleVersion.minutes).label("minutes"))
+             .join(ModuleVersion, ModuleVersion.id == Module.current_version_id)
+             .where(Module.active.is_(True)).group_by(Module.course_id).subquery())
+    query = (select(Course, func.coalesce(stats.c.modules, 0), func.coalesce(stats.c.minutes, 0))
+             .outerjoin(stats, stats.c.course_id == Course.id)
+             .where(Course.published.is_(True)).order_by(Course.topic_id, Course.title_id))
+    if topic:
+        query = query.where(Course.topic_id == topic)
+    if competency:
+        query = query.where(Course.id.in_(select(CourseCompetency.course_id)
+                                          .where(CourseCompetency.competency_id == competency)))
+    if q.strip():
+        escaped = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        query = query.where(Course.title_id.ilike(pattern, escape="\\") | Course.title_en.ilike(pattern, escape="\\")
+                            | Course.summary_id.ilike(pattern, escape="\\")
+                            | Course.summary_en.ilike(pattern, escape="\\"))
+    return [{"course": row[0], "modules": row[1], "minutes": row[2]} for row in db.session.execute(query)]
+
+
+def topics() -> list[Topic]:
+    return list(db.session.scalars(select(Topic).order_by(Topic.position)))
+
+
+def competencies() -> list[Competency]:
+    return list(db.session.scalars(select(Competency).order_by(Competency.position)))
+
+
+def competencies_by_id(ids: list[str]) -> list[Competency]:
+    found = {c.id: c for c in db.session.scalars(select(Competency).where(Competency.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def get_course(slug: str) -> Course | None:
+    return db.session.scalar(select(Course).where(Course.slug == slug, Course.published.is_(True)))
+
+
+def get_module(course: Course, module_slug: str) -> Module | None:
+    return db.session.scalar(select(Module).where(Module.course_id == course.id, Module.slug == module_slug,
+                                                  Module.active.is_(True)))
+
+
+def get_asset(course: Course, path: str) -> CourseAsset | None:
+    return db.session.scalar(select(CourseAsset).where(CourseAsset.course_id == course.id,
+                                                       CourseAsset.path == path))

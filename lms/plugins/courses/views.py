@@ -1,0 +1,90 @@
+"""Learner pages: catalogue, course, module overview, lesson, and course files."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import get_locale
+
+from lms.auth.access import authenticated
+from lms.plugins.courses import services
+from lms.plugins.courses.rendering import ATTACHMENT_TYPES
+
+bp = Blueprint("courses", __name__, url_prefix="/courses")
+
+
+def _course_or_404(slug: str):
+    course = services.get_course(slug)
+    if course is None:
+        abort(404)
+    return course
+
+
+def _module_or_404(course, module_slug: str):
+    module = services.get_module(course, module_slug)
+    if module is None or module.current_version is None:
+        abort(404)
+    return module
+
+
+@bp.route("/")
+@authenticated
+def catalogue():
+    args = request.args
+    rows = services.catalogue(args.get("topic", ""), args.get("competency", ""), args.get("q", ""))
+    return render_template("courses/catalogue.html", rows=rows, topics=services.topics(),
+                           competencies=services.competencies(), args=args)
+
+
+@bp.route("/<slug>/")
+@authenticated
+def course(slug: str):
+    course = _course_or_404(slug)
+    modules = [m for m in course.modules if m.active and m.current_version is not None]
+    return render_template("courses/course.html", course=course, modules=modules,
+                           competencies=services.competencies_by_id(course.competency_ids))
+
+
+@bp.route("/<slug>/<module_slug>/")
+@authenticated
+def module(slug: str, module_slug: str):
+    course = _course_or_404(slug)
+    module = _module_or_404(course, module_slug)
+    version = module.current_version
+    return render_template("courses/module.html", course=course, module=module, version=version,
+                           competencies=services.competencies_by_id(version.competencies))
+
+
+@bp.route("/<slug>/<module_slug>/<lesson_slug>")
+@authenticated
+def lesson(slug: str, module_slug: str, lesson_slug: str):
+    course = _course_or_404(slug)
+    module = _module_or_404(course, module_slug)
+    lessons = module.current_version.lessons
+    index = next((i for i, item in enumerate(lessons) if item.slug == lesson_slug), None)
+    if index is None:
+        abort(404)
+    return render_template("courses/lesson.html", course=course, module=module, version=module.current_version,
+                           lesson=lessons[index], previous=lessons[index - 1] if index > 0 else None,
+                           next=lessons[index + 1] if index + 1 < len(lessons) else None,
+                           position=index + 1, total=len(lessons))
+
+
+@bp.route("/<slug>/files/<path:path>")
+@authenticated
+def asset(slug: str, path: str):
+    """Serve a course image or attachment of an allowed type, sandboxed."""
+    course = _course_or_404(slug)
+    found = services.get_asset(course, path)
+    if found is None or "." + path.rsplit(".", 1)[-1].lower() not in ATTACHMENT_TYPES:
+        abort(404)
+    response = Response(found.data, mimetype=found.content_type)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.set_etag(found.sha256)
+    if found.content_type in ("text/csv", "text/plain"):
+        response.headers["Content-Disposition"] = f'attachment; filename="{path.rsplit("/", 1)[-1]}"'
+    return response.make_conditional(request)
+
+
+@bp.app_template_global("localized")
+def localized(obj, name: str) -> str:
+    return services.localized(obj, name, str(get_locale() or "id"))
