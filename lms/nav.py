@@ -20,11 +20,17 @@ class NavItem:
 
 @dataclass(frozen=True)
 class HomePanel:
-    """A section of a role's home page: a template and the context it needs."""
+    """A section of a role's home page: a template and the context it needs.
+
+    A ``placeholder`` panel (the core's "coming soon" panels) gives way to a real panel
+    with the same ``key`` from a plugin.
+    """
 
     template: str
     order: int = 50
     context: dict[str, Any] = field(default_factory=dict)
+    key: str = ""
+    placeholder: bool = False
 
 
 def nav_for(user) -> list[NavItem]:
@@ -40,4 +46,6 @@ def home_panels(user, role: str) -> list[HomePanel]:
     """Collect the panels every enabled plugin offers for ``role``'s home page."""
     hook = current_app.extensions["lms.plugins"].hook
     panels = [panel for result in hook.lms_home_panels(user=user, role=role) for panel in (result or [])]
+    real_keys = {panel.key for panel in panels if panel.key and not panel.placeholder}
+    panels = [panel for panel in panels if not (panel.placeholder and panel.key in real_keys)]
     return sorted(panels, key=lambda panel: panel.order)

@@ -40,9 +40,9 @@ def lms_home_panels(user, role):
     from lms.core import services
 
     if role == "librarian":
-        return [HomePanel("core/panels/my_learning.html", order=90)]
+        return [HomePanel("core/panels/my_learning.html", order=90, key="my-learning", placeholder=True)]
     if role == "trainer":
-        return [HomePanel("core/panels/my_modules.html", order=90)]
+        return [HomePanel("core/panels/my_modules.html", order=90, key="my-modules", placeholder=True)]
     if role == "supervisor":
         return [HomePanel("core/panels/my_units.html", order=10,
                           context={"units": services.supervised_units_summary(user)})]

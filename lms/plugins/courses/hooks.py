@@ -6,19 +6,21 @@ from flask_babel import lazy_gettext as _l
 import lms.plugins.courses.models  # noqa: F401 - tables on the metadata for migrations
 from lms.auth.models import ROLES
 from lms.hookspecs import hookimpl
-from lms.nav import NavItem
+from lms.nav import HomePanel, NavItem
 
 
 @hookimpl
 def lms_blueprints():
-    from lms.plugins.courses.views import bp
+    from lms.plugins.courses.authoring_views import bp as authoring
+    from lms.plugins.courses.views import bp as courses
 
-    return [bp]
+    return [courses, authoring]
 
 
 @hookimpl
 def lms_nav_items():
-    return [NavItem("courses.catalogue", _l("Courses"), roles=ROLES, order=10)]
+    return [NavItem("courses.catalogue", _l("Courses"), roles=ROLES, order=10),
+            NavItem("authoring.index", _l("My modules"), roles=("trainer", "admin"), order=20)]
 
 
 @hookimpl
@@ -26,3 +28,16 @@ def lms_cli_commands():
     from lms.plugins.courses.cli import courses
 
     return [courses]
+
+
+@hookimpl
+def lms_home_panels(user, role):
+    from lms.plugins.courses import services
+
+    if role == "librarian":
+        return [HomePanel("courses/panels/catalogue.html", order=20, key="courses",
+                          context={"rows": services.catalogue()})]
+    if role == "trainer":
+        return [HomePanel("courses/panels/my_modules.html", order=10, key="my-modules",
+                          context={"summary": services.authoring_summary()})]
+    return []

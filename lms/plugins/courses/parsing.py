@@ -273,6 +273,13 @@ def parse_module(path: Path, framework: Framework, problems: list[str], position
     text = read_text(path, problems)
     if text is None:
         return None
+    return parse_module_text(path, text, framework, problems, position)
+
+
+def parse_module_text(path: Path, text: str, framework: Framework, problems: list[str],
+                      position: int) -> ModuleSource:
+    """Parse a module's Markdown; ``path`` names it in problems (a file, or the editor's label)."""
+    text = text.replace("\r\n", "\n")
     meta, body, body_line = split_front_matter(path, text, problems)
     clean = parse_module_meta(path, meta, framework, problems) if meta is not None else {}
     intro, raw_lessons, blocks = split_body(path, body, body_line, problems)
@@ -302,6 +309,8 @@ def parse_module(path: Path, framework: Framework, problems: list[str], position
             question.competency = module_competencies[0]
         elif question.competency and question.competency not in framework.competencies:
             problems.append(f"{path}:{line}: unknown competency {question.competency!r} (see competencies.yml)")
+        if any(other.id == question.id for other in questions):
+            problems.append(f"{path}:{question.line}: question id {question.id!r} is used twice in this module")
         questions.append(question)
     match = MODULE_FILE_RE.match(path.name)
     return ModuleSource(path=path, slug=match.group(2) if match else path.stem, position=position, meta=clean,
@@ -380,7 +389,7 @@ def parse_course(course_dir: Path, framework: Framework, problems: list[str]) ->
     seen: dict[str, Path] = {}
     for module in course.modules:
         for question in module.questions:
-            if question.id in seen:
+            if question.id in seen and seen[question.id] != module.path:
                 problems.append(f"{module.path}:{question.line}: question id {question.id!r} is used twice "
                                 f"(also in {seen[question.id].name})")
             else:

@@ -170,7 +170,8 @@ def parse_quiz_block(text: str, first_line: int) -> tuple[ParsedQuestion | None,
             problems.append(Problem(header["shuffle"][1], "shuffle must be true or false"))
         shuffle = word in ("true", "ya", "yes")
 
-    data = _answer_key(qtype, options, answers, pairs, order, header, body_start, problems)
+    answer_lines = [o["line"] for o in options] + [n for _, n in answers] + [n for *_, n in pairs] + [n for _, n in order]
+    data = _answer_key(qtype, options, answers, pairs, order, header, min(answer_lines, default=body_start), problems)
     if problems:
         return None, problems
     return ParsedQuestion(id=question_id, type=qtype, text=stem_text, line=first_line,

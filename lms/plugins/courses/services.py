@@ -363,3 +363,14 @@ def get_module(course: Course, module_slug: str) -> Module | None:
 def get_asset(course: Course, path: str) -> CourseAsset | None:
     return db.session.scalar(select(CourseAsset).where(CourseAsset.course_id == course.id,
                                                        CourseAsset.path == path))
+
+
+def authoring_summary() -> dict[str, int]:
+    """Counts for the trainer's home panel, in SQL."""
+    from lms.plugins.courses.models import ModuleDraft
+
+    return {
+        "courses": db.session.scalar(select(func.count(Course.id))) or 0,
+        "modules": db.session.scalar(select(func.count(Module.id)).where(Module.active.is_(True))) or 0,
+        "drafts": db.session.scalar(select(func.count(ModuleDraft.id))) or 0,
+    }
