@@ -118,3 +118,15 @@ def test_parse_plugin_setting():
     assert parse_plugin_setting("c, a", available) == ["c", "a"]
     assert parse_plugin_setting("-b", available) == ["a", "c"]
     assert parse_plugin_setting(["b"], available) == ["b"]
+
+
+def test_turning_off_the_courses_plugin_leaves_the_rest_working(tmp_path):
+    app = _app(tmp_path, PLUGINS="-courses")
+    assert not [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith(("courses.", "authoring."))]
+    assert "courses" not in app.cli.commands
+    client = _librarian_client(app, _make_ani)
+    assert client.get("/courses/").status_code == 404
+    text = client.get("/").get_data(as_text=True)
+    assert 'href="/courses/"' not in text and 'id="panel-courses"' not in text
+    assert 'id="panel-my-learning"' in text  # the core's own panel is still there
+    assert client.get("/admin/users").status_code == 200
