@@ -121,3 +121,20 @@ def lms_demo_seed(app: "Flask", log: Any) -> None:
 
     ``log`` is a callable taking one line of text to print.
     """
+
+
+@hookspec
+def lms_quiz_submitted(attempt: Any) -> None:
+    """Called once when a quiz attempt has been submitted and graded (progress, certificates).
+
+    Example::
+
+        @hookimpl
+        def lms_quiz_submitted(attempt):
+            services.update_module_completion(attempt.user_id, attempt.module_id)
+    """
+
+
+@hookspec
+def lms_lesson_viewed(user: Any, module: Any, lesson: Any) -> None:
+    """Called when a signed-in user opens a lesson page (progress tracking)."""

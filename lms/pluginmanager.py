@@ -27,6 +27,7 @@ CORE_PLUGINS: dict[str, str] = {
 BUILTIN_PLUGINS: dict[str, str] = {
     "admin": "lms.plugins.admin.hooks",
     "courses": "lms.plugins.courses.hooks",
+    "quizzes": "lms.plugins.quizzes.hooks",
 }
 
 

@@ -18,6 +18,11 @@ def lms_init_app(app) -> None:
 
     views.init_app(app)
 
+    @app.template_global("has_endpoint")
+    def has_endpoint(name: str) -> bool:
+        """Lets a template link to another plugin's page only when that plugin is on."""
+        return name in app.view_functions
+
     @app.context_processor
     def _navigation():
         return {"nav_items": nav_for(current_user), "role_label": role_label, "kind_label": kind_label}

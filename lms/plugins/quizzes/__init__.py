@@ -1,0 +1,1 @@
+"""Quizzes: question types, attempts graded on the server, results for trainers, regrading."""

@@ -1,0 +1,19 @@
+"""Quizzes plugin hooks: the built-in question types and the quiz pages."""
+from __future__ import annotations
+
+import lms.plugins.quizzes.models  # noqa: F401 - tables on the metadata for migrations
+from lms.hookspecs import hookimpl
+
+
+@hookimpl
+def lms_question_types():
+    from lms.questions import BUILTIN_TYPES
+
+    return list(BUILTIN_TYPES)
+
+
+@hookimpl
+def lms_blueprints():
+    from lms.plugins.quizzes.views import bp
+
+    return [bp]

@@ -1,0 +1,61 @@
+"""Quiz attempts and every answer given (kept per question for item analysis).
+
+An attempt belongs to one module version forever. Its ``layout`` (question order, option
+orders) is fixed when it starts, so reloading shows the same page. Submitting is a single
+conditional UPDATE (in_progress -> submitted), so a double click, two tabs or a replayed
+form grade it exactly once.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.auth.models import utcnow
+from lms.extensions import db
+
+IN_PROGRESS = "in_progress"
+SUBMITTED = "submitted"
+
+
+class QuizAttempt(db.Model):
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (
+        UniqueConstraint("user_id", "module_version_id", "number"),
+        Index("ix_quiz_attempts_user_module", "user_id", "module_id", "status"),
+        Index("ix_quiz_attempts_module_status", "module_id", "status", "percent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id", ondelete="RESTRICT"))
+    module_version_id: Mapped[int] = mapped_column(ForeignKey("module_versions.id", ondelete="RESTRICT"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1st, 2nd... attempt of this user on this module
+    status: Mapped[str] = mapped_column(String(12), default=IN_PROGRESS)
+    layout: Mapped[dict] = mapped_column(JSON, default=dict)  # {"questions": [ids], "items": {id: layout}}
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    score: Mapped[float | None] = mapped_column(Float)  # points earned
+    max_score: Mapped[float | None] = mapped_column(Float)
+    percent: Mapped[float | None] = mapped_column(Float)
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+
+    answers: Mapped[list["QuizAnswer"]] = relationship(back_populates="attempt", cascade="all, delete-orphan")
+
+
+class QuizAnswer(db.Model):
+    """The learner's response to one question of one attempt, and its credit once graded."""
+
+    __tablename__ = "quiz_answers"
+    __table_args__ = (UniqueConstraint("attempt_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="RESTRICT"), index=True)
+    response: Mapped[dict | None] = mapped_column(JSON)
+    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    credit: Mapped[float | None] = mapped_column(Float)  # 0..1 once graded
+
+    attempt: Mapped[QuizAttempt] = relationship(back_populates="answers")

@@ -1,0 +1,142 @@
+"""Quiz pages: overview, the attempt (answers saved as you go), submit, review."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms.auth.access import authenticated
+from lms.extensions import db
+from lms.forms import BaseForm
+from lms.plugins.courses.models import Course, Module, ModuleVersion
+from lms.plugins.quizzes import services
+from lms.plugins.quizzes.models import IN_PROGRESS, QuizAttempt
+
+bp = Blueprint("quizzes", __name__, url_prefix="/quiz")
+
+
+def _module(slug: str, module_slug: str) -> tuple[Course, Module]:
+    course = db.session.scalar(select(Course).where(Course.slug == slug, Course.published.is_(True)))
+    module = course and db.session.scalar(select(Module).where(Module.course_id == course.id,
+                                                               Module.slug == module_slug, Module.active.is_(True)))
+    if not module or module.current_version is None:
+        abort(404)
+    return course, module
+
+
+def _own_attempt(attempt_id: int) -> QuizAttempt:
+    """The attempt, only for its owner: another user's id answers 404, revealing nothing."""
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    if attempt is None or attempt.user_id != current_user.id:
+        abort(404)
+    return attempt
+
+
+def _context(attempt: QuizAttempt):
+    module = db.session.get(Module, attempt.module_id)
+    return module.course, module, db.session.get(ModuleVersion, attempt.module_version_id)
+
+
+@bp.route("/<slug>/<module_slug>/")
+@authenticated
+def overview(slug: str, module_slug: str):
+    course, module = _module(slug, module_slug)
+    attempts = [services.close_if_late(a) for a in services.attempts_of(current_user.id, module.id)]
+    percent, passed = services.module_grade(current_user.id, module)
+    return render_template("quizzes/overview.html", course=course, module=module, version=module.current_version,
+                           settings=services.settings(module.current_version), attempts=attempts,
+                           grade=percent, passed=passed, left=services.attempts_left(current_user.id, module),
+                           open_attempt=services.open_attempt(current_user.id, module.id), form=BaseForm())
+
+
+@bp.route("/<slug>/<module_slug>/start", methods=["POST"])
+@authenticated
+def start(slug: str, module_slug: str):
+    course, module = _module(slug, module_slug)
+    if not BaseForm().validate_on_submit():
+        abort(400)
+    try:
+        attempt = services.start_attempt(current_user.id, module)
+    except services.QuizError as error:
+        flash(str(error), "error")
+        return redirect(url_for("quizzes.overview", slug=slug, module_slug=module_slug))
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+
+
+@bp.route("/attempt/<int:attempt_id>")
+@authenticated
+def attempt(attempt_id: int):
+    attempt = services.close_if_late(_own_attempt(attempt_id))
+    if attempt.status != IN_PROGRESS:
+        return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+    return _render_attempt(attempt, {})
+
+
+def _render_attempt(attempt: QuizAttempt, errors: dict[int, str], status: int = 200):
+    course, module, version = _context(attempt)
+    types = services.registry()
+    saved = {a.question_id: a.response for a in attempt.answers}
+    items = [{"question": q, "type": types[q.type],
+              "view": types[q.type].present(q.data, attempt.layout["items"][str(q.id)]),
+              "response": saved.get(q.id), "error": errors.get(q.id)}
+             for q in services.attempt_questions(attempt)]
+    return render_template("quizzes/attempt.html", course=course, module=module, version=version,
+                           attempt=attempt, items=items, form=BaseForm(),
+                           deadline=services.aware(attempt.deadline)), status
+
+
+@bp.route("/attempt/<int:attempt_id>/save", methods=["POST"])
+@authenticated
+def save(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    wants_json = request.accept_mimetypes.best == "application/json"
+    try:
+        result = services.save_answers(attempt, request.form)
+    except services.QuizError as error:
+        return (jsonify({"error": str(error)}), 400) if wants_json else (str(error), 400)
+    if wants_json:
+        return jsonify({"saved": result.saved, "closed": result.closed,
+                        "errors": {str(k): v for k, v in result.errors.items()}}), (409 if result.closed else 200)
+    if result.closed:
+        flash(_("The time for this attempt is over; it was submitted with the answers saved in time."), "info")
+        return redirect(url_for("quizzes.review", attempt_id=services.close_if_late(attempt).id))
+    if result.errors:
+        return _render_attempt(attempt, result.errors, 400)
+    flash(_("Your answers are saved."), "success")
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+
+
+@bp.route("/attempt/<int:attempt_id>/submit", methods=["POST"])
+@authenticated
+def submit(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    try:
+        attempt, result = services.submit_attempt(attempt, request.form)
+    except services.QuizError as error:
+        abort(400, description=str(error))
+    if result.errors:
+        return _render_attempt(attempt, result.errors, 400)
+    return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+
+
+@bp.route("/attempt/<int:attempt_id>/review")
+@authenticated
+def review(attempt_id: int):
+    attempt = services.close_if_late(_own_attempt(attempt_id))
+    if attempt.status == IN_PROGRESS:
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+    course, module, version = _context(attempt)
+    types = services.registry()
+    show = services.show_feedback(attempt, module)
+    answers = {a.question_id: a for a in attempt.answers}
+    items = []
+    for question in services.attempt_questions(attempt):
+        answer = answers.get(question.id)
+        qtype = types[question.type]
+        items.append({"question": question, "credit": answer.credit if answer else 0.0,
+                      "feedback": qtype.feedback(question.data, answer.response if answer else None) if show else [],
+                      "answer_html": qtype.answer_html(question.data) if show else ""})
+    percent, passed = services.module_grade(current_user.id, module)
+    return render_template("quizzes/review.html", course=course, module=module, version=version, attempt=attempt,
+                           items=items, show=show, grade=percent, module_passed=passed)

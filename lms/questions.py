@@ -1,0 +1,471 @@
+"""Question types: each owns its answer-key parsing, its presentation and form widget,
+reading a learner's response, grading (full and partial credit) and feedback.
+
+The seven built-in types are the ones the Markdown format knows (docs/authoring.md).
+The quizzes plugin registers them through the ``lms_question_types`` hook; another plugin
+can add its own type the same way. The registry lives on the app
+(``app.extensions["lms.question_types"]``), never in a module global.
+
+Every method is a classmethod over plain data: ``data`` is the stored answer key,
+``layout`` the per-attempt arrangement (fixed when the attempt starts, so a reload shows
+the same order), ``response`` what the learner answered. ``present`` returns only what a
+page may show - never the key.
+"""
+from __future__ import annotations
+
+import math
+import random
+import re
+from typing import Any, ClassVar
+
+from flask_babel import lazy_gettext as _l
+
+MAX_TEXT = 500
+MAX_NUMBER = 1e12
+TRUE_WORDS = {"benar", "true", "betul", "ya"}
+FALSE_WORDS = {"salah", "false", "tidak"}
+NUMERIC_RE = re.compile(r"^(-?\d+(?:[.,]\d+)?)\s*(?:(?:±|\+-|\+/-)\s*(\d+(?:[.,]\d+)?))?$")
+
+
+class ResponseError(ValueError):
+    """A response that cannot be read (unknown option, not a number...)."""
+
+
+class QuestionType:
+    """Base class. Subclasses set ``name``, ``label`` and ``widget`` and override the rest."""
+
+    name: ClassVar[str] = ""
+    label: ClassVar[Any] = ""
+    widget: ClassVar[str] = ""  # Jinja template of the form control
+
+    # -- authoring -------------------------------------------------------------------
+    @classmethod
+    def answer_kinds(cls) -> tuple[str, ...]:
+        """Which answer lines of a quiz block this type reads: choices, answers, pairs, order."""
+        return ()
+
+    @classmethod
+    def parse(cls, block) -> tuple[dict, list[tuple[int, str]]]:
+        """Build the answer key from a parsed quiz block; return (data, [(line, problem)])."""
+        raise NotImplementedError
+
+    @classmethod
+    def render(cls, data: dict, inline) -> dict:
+        """The stored key with texts rendered by ``inline`` (safe HTML). Default: unchanged."""
+        return dict(data)
+
+    # -- taking a quiz ---------------------------------------------------------------
+    @classmethod
+    def layout(cls, data: dict, rng: random.Random, shuffle: bool) -> dict:
+        return {}
+
+    @classmethod
+    def present(cls, data: dict, layout: dict) -> dict:
+        """What the page shows: no correct flags, no accepted answers, no order key."""
+        return {}
+
+    @classmethod
+    def read(cls, values: list[str], data: dict, layout: dict, field: str, form) -> dict | None:
+        """Read the response from the submitted form (``values`` = form.getlist(field)).
+        Return None for "not answered"; raise ResponseError for impossible input."""
+        raise NotImplementedError
+
+    @classmethod
+    def grade(cls, data: dict, response: dict | None) -> float:
+        """Credit between 0 and 1."""
+        raise NotImplementedError
+
+    @classmethod
+    def feedback(cls, data: dict, response: dict | None) -> list[str]:
+        """Feedback HTML for this response (per-option feedback and the like)."""
+        return []
+
+    @classmethod
+    def answer_html(cls, data: dict) -> str:
+        """The correct answer, for showing after the attempt when the quiz allows it."""
+        return ""
+
+
+def _indices(values: list[str], size: int) -> list[int]:
+    found = []
+    for value in values:
+        if not value.isdigit() or int(value) >= size:
+            raise ResponseError(str(_l("Unknown choice.")))
+        found.append(int(value))
+    return found
+
+
+def _permutation(rng: random.Random, size: int, shuffle: bool) -> list[int]:
+    order = list(range(size))
+    if shuffle:
+        rng.shuffle(order)
+    return order
+
+
+class SingleChoice(QuestionType):
+    name, label, widget = "single", _l("Single choice"), "quizzes/widgets/choices.html"
+
+    @classmethod
+    def answer_kinds(cls):
+        return ("choices",)
+
+    @classmethod
+    def parse(cls, block):
+        problems = _check_choices(block)
+        correct = sum(1 for o in block.options if o["correct"])
+        if cls.name == "single" and correct > 1:
+            problems.append((block.answer_line, "type single has one correct choice; remove an [x] or use "
+                                                "type multiple"))
+        return {"options": [{"text": o["text"], "correct": o["correct"], "feedback": o["feedback"]}
+                            for o in block.options]}, problems
+
+    @classmethod
+    def render(cls, data, inline):
+        return {"options": [{"html": inline(o["text"]), "correct": o["correct"],
+                             "feedback_html": inline(o["feedback"]) if o["feedback"] else ""}
+                            for o in data["options"]]}
+
+    @classmethod
+    def layout(cls, data, rng, shuffle):
+        return {"order": _permutation(rng, len(data["options"]), shuffle)}
+
+    @classmethod
+    def present(cls, data, layout):
+        return {"multiple": cls.name == "multiple",
+                "options": [{"value": str(shown), "html": data["options"][index]["html"]}
+                            for shown, index in enumerate(layout["order"])]}
+
+    @classmethod
+    def read(cls, values, data, layout, field, form):
+        values = [v for v in values if v != ""]
+        if not values:
+            return None
+        shown = _indices(values, len(layout["order"]))
+        if cls.name == "single" and len(shown) > 1:
+            raise ResponseError(str(_l("Choose one answer only.")))
+        chosen = sorted({layout["order"][index] for index in shown})
+        return {"choice": chosen[0]} if cls.name == "single" else {"choices": chosen}
+
+    @classmethod
+    def _chosen(cls, response) -> list[int]:
+        if not response:
+            return []
+        return [response["choice"]] if "choice" in response else list(response.get("choices", []))
+
+    @classmethod
+    def grade(cls, data, response):
+        options = data["options"]
+        chosen = cls._chosen(response)
+        if cls.name == "single":
+            return 1.0 if chosen and options[chosen[0]]["correct"] else 0.0
+        right = sum(1 for o in options if o["correct"])
+        wrong = len(options) - right
+        score = sum(1 for i in chosen if options[i]["correct"]) / right
+        if wrong:
+            score -= sum(1 for i in chosen if not options[i]["correct"]) / wrong
+        return max(0.0, min(1.0, score))
+
+    @classmethod
+    def feedback(cls, data, response):
+        return [data["options"][i]["feedback_html"] for i in cls._chosen(response)
+                if data["options"][i].get("feedback_html")]
+
+    @classmethod
+    def answer_html(cls, data):
+        return "; ".join(o["html"] for o in data["options"] if o["correct"])
+
+
+class MultipleAnswers(SingleChoice):
+    """Several right choices; partial credit: right choices add, wrong ones subtract, never below 0."""
+
+    name, label = "multiple", _l("Multiple answers")
+
+
+class TrueFalse(QuestionType):
+    name, label, widget = "truefalse", _l("True or false"), "quizzes/widgets/truefalse.html"
+
+    @classmethod
+    def answer_kinds(cls):
+        return ("answers",)
+
+    @classmethod
+    def parse(cls, block):
+        if len(block.answers) != 1 or block.answers[0][0].lower() not in TRUE_WORDS | FALSE_WORDS:
+            return {}, [(block.answer_line, "a truefalse question needs exactly one `= benar` or `= salah`")]
+        return {"answer": block.answers[0][0].lower() in TRUE_WORDS}, []
+
+    @classmethod
+    def present(cls, data, layout):
+        return {}
+
+    @classmethod
+    def read(cls, values, data, layout, field, form):
+        value = values[0] if values else ""
+        if value == "":
+            return None
+        if value not in ("true", "false"):
+            raise ResponseError(str(_l("Answer true or false.")))
+        return {"value": value == "true"}
+
+    @classmethod
+    def grade(cls, data, response):
+        return 1.0 if response is not None and response.get("value") == data["answer"] else 0.0
+
+    @classmethod
+    def answer_html(cls, data):
+        return str(_l("True")) if data["answer"] else str(_l("False"))
+
+
+def normalise_text(text: str) -> str:
+    """Case- and space-insensitive form of a short answer."""
+    return " ".join(text.casefold().split())
+
+
+class ShortAnswer(QuestionType):
+    name, label, widget = "short", _l("Short answer"), "quizzes/widgets/short.html"
+
+    @classmethod
+    def answer_kinds(cls):
+        return ("answers",)
+
+    @classmethod
+    def parse(cls, block):
+        problems = [(line, "an `=` line has no answer") for text, line in block.answers if not text]
+        return {"accepted": [text for text, _ in block.answers]}, problems
+
+    @classmethod
+    def read(cls, values, data, layout, field, form):
+        text = (values[0] if values else "").strip()
+        if not text:
+            return None
+        if len(text) > MAX_TEXT:
+            raise ResponseError(str(_l("The answer is too long.")))
+        return {"text": text}
+
+    @classmethod
+    def grade(cls, data, response):
+        if not response:
+            return 0.0
+        return 1.0 if normalise_text(response["text"]) in {normalise_text(a) for a in data["accepted"]} else 0.0
+
+    @classmethod
+    def answer_html(cls, data):
+        from markupsafe import escape
+
+        return " / ".join(str(escape(a)) for a in data["accepted"])
+
+
+def parse_number(text: str) -> float | None:
+    try:
+        value = float(text.strip().replace(",", "."))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+class Numeric(QuestionType):
+    name, label, widget = "numeric", _l("Number"), "quizzes/widgets/numeric.html"
+
+    @classmethod
+    def answer_kinds(cls):
+        return ("answers",)
+
+    @classmethod
+    def parse(cls, block):
+        if len(block.answers) != 1:
+            return {}, [(block.answer_line, "a numeric question has one `=` answer")]
+        text, line = block.answers[0]
+        match = NUMERIC_RE.match(text)
+        if not match:
+            return {}, [(line, f"not a number: {text!r} (write `= 3.5` or `= 3.5 ± 0.1`)")]
+        tolerance = parse_number(match.group(2)) if match.group(2) else 0.0
+        if "tolerance" in block.header:
+            tolerance = parse_number(block.header["tolerance"][0])
+            if tolerance is None or tolerance < 0:
+                return {}, [(block.header["tolerance"][1], "tolerance must be a number of 0 or more")]
+        return {"value": parse_number(match.group(1)), "tolerance": tolerance}, []
+
+    @classmethod
+    def read(cls, values, data, layout, field, form):
+        text = (values[0] if values else "").strip()
+        if not text:
+            return None
+        value = parse_number(text) if len(text) <= 40 else None
+        if value is None:
+            raise ResponseError(str(_l("Write a number, for example 12 or 3,5.")))
+        if abs(value) > MAX_NUMBER:
+            raise ResponseError(str(_l("The number is too large.")))
+        return {"value": value}
+
+    @classmethod
+    def grade(cls, data, response):
+        if not response:
+            return 0.0
+        return 1.0 if abs(response["value"] - data["value"]) <= data["tolerance"] + 1e-9 else 0.0
+
+    @classmethod
+    def answer_html(cls, data):
+        value = f"{data['value']:g}"
+        return value + (f" ± {data['tolerance']:g}" if data["tolerance"] else "")
+
+
+class Matching(QuestionType):
+    """Each left item gets one right item; credit is the share matched correctly."""
+
+    name, label, widget = "matching", _l("Matching"), "quizzes/widgets/matching.html"
+
+    @classmethod
+    def answer_kinds(cls):
+        return ("pairs",)
+
+    @classmethod
+    def parse(cls, block):
+        problems = []
+        real = [(left, right) for left, right, _ in block.pairs if left]
+        if len(real) < 2:
+            problems.append((block.answer_line, "a matching question needs at least two pairs"))
+        for _left, right, line in block.pairs:
+            if not right:
+                problems.append((line, "a pair has nothing after the arrow"))
+        lefts = [left.lower() for left, _ in real]
+        if len(set(lefts)) != len(lefts):
+            problems.append((block.answer_line, "the same left item appears twice"))
+        return {"pairs": [[left, right] for left, right in real],
+                "distractors": [right for left, right, _ in block.pairs if not left]}, problems
+
+    @classmethod
+    def render(cls, data, inline):
+        return {"pairs": [[inline(left), inline(right)] for left, right in data["pairs"]],
+                "distractors": [inline(item) for item in data["distractors"]]}
+
+    @classmethod
+    def _rights(cls, data) -> list[str]:
+        return [right for _, right in data["pairs"]] + list(data["distractors"])
+
+    @classmethod
+    def layout(cls, data, rng, shuffle):
+        return {"lefts": _permutation(rng, len(data["pairs"]), shuffle),
+                "rights": _permutation(rng, len(cls._rights(data)), True)}
+
+    @classmethod
+    def present(cls, data, layout):
+        rights = cls._rights(data)
+        return {"lefts": [{"value": str(shown), "html": data["pairs"][index][0]}
+                          for shown, index in enumerate(layout["lefts"])],
+                "rights": [{"value": str(shown), "html": rights[index]}
+                           for shown, index in enumerate(layout["rights"])]}
+
+    @classmethod
+    def read(cls, values, data, layout, field, form):
+        matches = {}
+        for shown_left, left in enumerate(layout["lefts"]):
+            value = form.get(f"{field}-{shown_left}", "")
+            if value == "":
+                continue
+            (shown_right,) = _indices([value], len(layout["rights"]))
+            matches[str(left)] = layout["rights"][shown_right]
+        return {"matches": matches} if matches else None
+
+    @classmethod
+    def grade(cls, data, response):
+        if not response:
+            return 0.0
+        matches = response["matches"]
+        right = sum(1 for index in range(len(data["pairs"])) if matches.get(str(index)) == index)
+        return right / len(data["pairs"])
+
+    @classmethod
+    def answer_html(cls, data):
+        return "; ".join(f"{left} → {right}" for left, right in data["pairs"])
+
+
+class Ordering(QuestionType):
+    """Put items in order; credit is the share of items in their right place."""
+
+    name, label, widget = "ordering", _l("Ordering"), "quizzes/widgets/ordering.html"
+
+    @classmethod
+    def answer_kinds(cls):
+        return ("order",)
+
+    @classmethod
+    def parse(cls, block):
+        problems = []
+        items = [text for text, _ in block.order]
+        if len(items) < 2:
+            problems.append((block.answer_line, "an ordering question needs at least two items"))
+        if len({item.lower() for item in items}) != len(items):
+            problems.append((block.answer_line, "two items of the list are the same"))
+        return {"items": items}, problems
+
+    @classmethod
+    def render(cls, data, inline):
+        return {"items": [inline(item) for item in data["items"]]}
+
+    @classmethod
+    def layout(cls, data, rng, shuffle):
+        order = list(range(len(data["items"])))
+        for _ in range(10):  # never show the list already in the right order
+            rng.shuffle(order)
+            if order != sorted(order):
+                break
+        return {"order": order}
+
+    @classmethod
+    def present(cls, data, layout):
+        return {"items": [{"value": str(shown), "html": data["items"][index]}
+                          for shown, index in enumerate(layout["order"])],
+                "positions": list(range(1, len(data["items"]) + 1))}
+
+    @classmethod
+    def read(cls, values, data, layout, field, form):
+        size = len(layout["order"])
+        positions = {}
+        for shown, index in enumerate(layout["order"]):
+            value = form.get(f"{field}-{shown}", "")
+            if value == "":
+                continue
+            if not value.isdigit() or not 1 <= int(value) <= size:
+                raise ResponseError(str(_l("Unknown position.")))
+            positions[index] = int(value)
+        if not positions:
+            return None
+        if len(positions) != size or len(set(positions.values())) != size:
+            raise ResponseError(str(_l("Give every item a different position.")))
+        return {"order": [index for index, _ in sorted(positions.items(), key=lambda item: item[1])]}
+
+    @classmethod
+    def grade(cls, data, response):
+        if not response:
+            return 0.0
+        order = response["order"]
+        return sum(1 for place, index in enumerate(order) if place == index) / len(data["items"])
+
+    @classmethod
+    def answer_html(cls, data):
+        return " → ".join(data["items"])
+
+
+def _check_choices(block) -> list[tuple[int, str]]:
+    problems = []
+    if len(block.options) < 2:
+        problems.append((block.answer_line, "a choice question needs at least two choices"))
+    if not any(o["correct"] for o in block.options):
+        problems.append((block.answer_line, "no correct answer: mark at least one choice with [x]"))
+    for option in block.options:
+        if not option["text"]:
+            problems.append((option["line"], "a choice has no text"))
+    texts = [o["text"].lower() for o in block.options]
+    for option in block.options:
+        if texts.count(option["text"].lower()) > 1:
+            problems.append((option["line"], f"the choice {option['text']!r} appears twice"))
+            break
+    return problems
+
+
+BUILTIN_TYPES: tuple[type[QuestionType], ...] = (SingleChoice, MultipleAnswers, TrueFalse, ShortAnswer, Numeric,
+                                                 Matching, Ordering)
+
+
+def builtin_registry() -> dict[str, type[QuestionType]]:
+    return {qtype.name: qtype for qtype in BUILTIN_TYPES}

@@ -1,0 +1,53 @@
+"""Fixtures for quiz tests: the sample course imported, and helpers to take its quizzes."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from lms.extensions import db
+from lms.plugins.courses.models import Module
+from lms.plugins.courses.services import import_courses
+from tests.conftest import csrf_token
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "courses"
+
+
+@pytest.fixture
+def course_root(tmp_path) -> Path:
+    target = tmp_path / "courses"
+    shutil.copytree(FIXTURES, target)
+    return target
+
+
+@pytest.fixture
+def imported(app, course_root):
+    report = import_courses([course_root])
+    assert report.ok, report.problems
+    return course_root
+
+
+def module(slug: str) -> Module:
+    db.session.expire_all()
+    return db.session.scalar(select(Module).where(Module.slug == slug))
+
+
+def start(client, module_slug: str = "marc") -> int:
+    """Start (or resume) the quiz of a module; return the attempt id."""
+    token = csrf_token(client, f"/quiz/contoh/{module_slug}/")
+    response = client.post(f"/quiz/contoh/{module_slug}/start", data={"csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    match = re.search(r"/quiz/attempt/(\d+)$", response.headers["Location"])
+    assert match, response.headers["Location"]
+    return int(match.group(1))
+
+
+def shown_value(page: str, question_id: int, option_html: str) -> str:
+    """The value the page uses for an option (its position on this attempt's page)."""
+    pattern = (rf'name="q-{question_id}" value="(\d+)"[^>]*> <span>{re.escape(option_html)}</span>')
+    match = re.search(pattern, page)
+    assert match, f"option {option_html!r} not on the page"
+    return match.group(1)
