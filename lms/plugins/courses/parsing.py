@@ -319,21 +319,36 @@ def parse_module_text(path: Path, text: str, framework: Framework, problems: lis
 
 def check_references(course: CourseSource, problems: list[str]) -> None:
     """Every relative image or link must name a file of a safe type inside the course."""
-    for module in course.modules:
-        sources = [(module.intro, 1)] + [(lesson.markdown, lesson.line + 1) for lesson in module.lessons]
-        for text, base_line in sources:
-            for offset, is_image, url in find_references(text):
-                where = f"{module.path}:{base_line + offset}"
-                target = normalise_asset_path("", url)
-                suffix = Path(target or "").suffix.lower()
-                if target is None:
-                    problems.append(f"{where}: the link {url!r} points outside the course folder")
-                elif target not in course.assets:
-                    problems.append(f"{where}: missing file {url!r} (not in {course.path.name}/)")
-                elif suffix not in (IMAGE_TYPES if is_image else ATTACHMENT_TYPES):
-                    kinds = IMAGE_TYPES if is_image else ATTACHMENT_TYPES
-                    problems.append(f"{where}: {url!r} is not an allowed file type "
-                                    f"({', '.join(sorted(kinds))})")
+    files = [(course.path / "course.md", course.text)] + [(module.path, module.text) for module in course.modules]
+    for path, text in files:
+        lines = text.split("\n")
+        start = 0  # scan the file's own lines (after the front matter) so line numbers are exact
+        if lines and lines[0].strip() == "---":
+            start = next((i + 1 for i in range(1, len(lines)) if lines[i].strip() == "---"), len(lines))
+        scan = lines[start:]
+        index = 0
+        while index < len(scan):  # quiz blocks are Markdown too: drop their fences so they are scanned
+            fence = FENCE_RE.match(scan[index])
+            if fence:
+                end = next((i for i in range(index + 1, len(scan))
+                            if scan[i].strip().startswith(fence.group(2))), len(scan))
+                if fence.group(3) == "quiz":
+                    scan[index] = ""
+                    if end < len(scan):
+                        scan[end] = ""
+                index = end
+            index += 1
+        for offset, is_image, url in find_references("\n".join(scan)):
+            where = f"{path}:{start + offset + 1}"
+            target = normalise_asset_path("", url)
+            suffix = Path(target or "").suffix.lower()
+            kinds = IMAGE_TYPES if is_image else ATTACHMENT_TYPES
+            if target is None:
+                problems.append(f"{where}: the link {url!r} points outside the course folder")
+            elif suffix not in kinds:
+                problems.append(f"{where}: {url!r} is not an allowed file type ({', '.join(sorted(kinds))})")
+            elif target not in course.assets:
+                problems.append(f"{where}: missing file {url!r} (not in {course.path.name}/)")
 
 
 def collect_assets(course_dir: Path, problems: list[str]) -> dict[str, bytes]:

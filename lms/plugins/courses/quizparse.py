@@ -87,7 +87,11 @@ def parse_quiz_block(text: str, first_line: int) -> tuple[ParsedQuestion | None,
                                          "hyphens only (at most 80)"))
 
     body = lines[index:]
+    start = index  # problems about the whole question point at its first non-blank line (inside the block)
+    while start < len(lines) - 1 and not lines[start].strip():
+        start += 1
     body_start = first_line + index
+    question_line = first_line + min(start, len(lines) - 1)
     stem: list[str] = []
     options: list[dict[str, Any]] = []
     answers: list[tuple[str, int]] = []
@@ -139,11 +143,13 @@ def parse_quiz_block(text: str, first_line: int) -> tuple[ParsedQuestion | None,
             stem.append(raw)
     stem_text = "\n".join(stem).strip()
     if not stem_text:
-        problems.append(Problem(body_start, "the question has no text"))
-    kinds = [name for name, items in (("choices", options), ("answers", answers), ("pairs", pairs),
-                                      ("order", order)) if items]
-    if len(kinds) > 1:
-        problems.append(Problem(body_start, f"a question mixes {' and '.join(kinds)}; use one kind of answer"))
+        problems.append(Problem(question_line, "the question has no text"))
+    firsts = sorted((items[0]["line"] if name == "choices" else items[0][-1], name)
+                    for name, items in (("choices", options), ("answers", answers), ("pairs", pairs),
+                                        ("order", order)) if items)
+    if len(firsts) > 1:  # reported where the second kind starts
+        problems.append(Problem(firsts[1][0], f"a question mixes {' and '.join(name for _, name in firsts)}; "
+                                              "use one kind of answer"))
     declared, type_line = header.get("type", ("", first_line))
     declared = declared.lower()
     if declared and declared not in QUESTION_TYPES:
@@ -152,7 +158,7 @@ def parse_quiz_block(text: str, first_line: int) -> tuple[ParsedQuestion | None,
         declared = ""
     qtype = declared or _infer_type(options, answers, pairs, order)
     if qtype is None:
-        problems.append(Problem(body_start, "the question has no answers: add `- [x]` choices, `= answer` "
+        problems.append(Problem(question_line, "the question has no answers: add `- [x]` choices, `= answer` "
                                             "lines, `left -> right` pairs or a numbered list"))
         return None, problems
 
@@ -171,7 +177,7 @@ def parse_quiz_block(text: str, first_line: int) -> tuple[ParsedQuestion | None,
         shuffle = word in ("true", "ya", "yes")
 
     answer_lines = [o["line"] for o in options] + [n for _, n in answers] + [n for *_, n in pairs] + [n for _, n in order]
-    data = _answer_key(qtype, options, answers, pairs, order, header, min(answer_lines, default=body_start), problems)
+    data = _answer_key(qtype, options, answers, pairs, order, header, min(answer_lines, default=question_line), problems)
     if problems:
         return None, problems
     return ParsedQuestion(id=question_id, type=qtype, text=stem_text, line=first_line,

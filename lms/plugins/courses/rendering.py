@@ -132,6 +132,8 @@ def sanitise(html: str, asset_url: Callable[[str], str | None] | None = None) ->
             if is_relative_reference(stripped):
                 return asset_url(stripped) if asset_url else None
             return stripped
+        if attribute == "id":  # only the ids Markdown makes, so raw HTML cannot reuse page ids (#main)
+            return value if value.startswith(("h-", "fn:", "fnref")) else None
         if tag == "input" and attribute == "type":
             return value if value == "checkbox" else None
         return value

@@ -1,8 +1,9 @@
 """Learner pages: catalogue, course, module overview, lesson, and course files."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import get_locale
+from flask_login import current_user
 
 from lms.auth.access import authenticated
 from lms.plugins.courses import services
@@ -62,6 +63,8 @@ def lesson(slug: str, module_slug: str, lesson_slug: str):
     index = next((i for i, item in enumerate(lessons) if item.slug == lesson_slug), None)
     if index is None:
         abort(404)
+    current_app.extensions["lms.plugins"].hook.lms_lesson_viewed(
+        user=current_user._get_current_object(), module=module, lesson=lessons[index])
     return render_template("courses/lesson.html", course=course, module=module, version=module.current_version,
                            lesson=lessons[index], previous=lessons[index - 1] if index > 0 else None,
                            next=lessons[index + 1] if index + 1 < len(lessons) else None,
