@@ -19,6 +19,7 @@ def _current_actor_id() -> int | None:
 
 def record(action: str, target_type: str, target_id: Any = None, *, actor_id: int | None = None,
            **details: Any) -> AuditEntry:
+    # details must be JSON: callers pass plain values (numbers, strings, lists, dicts)
     """Add an audit entry (not committed): ``action`` like ``user.roles_changed``."""
     entry = AuditEntry(
         action=action,

@@ -17,3 +17,10 @@ def lms_blueprints():
     from lms.plugins.quizzes.views import bp
 
     return [bp]
+
+
+@hookimpl
+def lms_cli_commands():
+    from lms.plugins.quizzes.cli import quizzes
+
+    return [quizzes]

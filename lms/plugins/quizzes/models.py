@@ -54,7 +54,7 @@ class QuizAnswer(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id", ondelete="CASCADE"))
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="RESTRICT"), index=True)
-    response: Mapped[dict | None] = mapped_column(JSON)
+    response: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))  # SQL NULL = not answered
     saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     credit: Mapped[float | None] = mapped_column(Float)  # 0..1 once graded
 

@@ -186,9 +186,12 @@ def submit_attempt(attempt: QuizAttempt, form) -> tuple[QuizAttempt, SaveResult]
     return attempt, result
 
 
-def grade_attempt(attempt: QuizAttempt) -> None:
-    """Credit every question of the attempt (unanswered ones get 0) and total the score."""
+def grade_attempt(attempt: QuizAttempt, key_overrides: dict[int, dict] | None = None) -> None:
+    """Credit every question of the attempt (unanswered ones get 0) and total the score.
+
+    ``key_overrides`` maps question ids to a corrected answer key (regrading)."""
     types = registry()
+    overrides = key_overrides or {}
     answers = {a.question_id: a for a in attempt.answers}
     score = maximum = 0.0
     for question in attempt_questions(attempt):
@@ -197,7 +200,7 @@ def grade_attempt(attempt: QuizAttempt) -> None:
             answer = QuizAnswer(attempt_id=attempt.id, question_id=question.id, response=None)
             db.session.add(answer)
             attempt.answers.append(answer)
-        answer.credit = types[question.type].grade(question.data, answer.response)
+        answer.credit = types[question.type].grade(overrides.get(question.id, question.data), answer.response)
         score += answer.credit * question.points
         maximum += question.points
     version = db.session.get(ModuleVersion, attempt.module_version_id)

@@ -6,11 +6,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from lms.auth.access import authenticated
+from lms.auth.access import authenticated, roles_required
 from lms.extensions import db
 from lms.forms import BaseForm
 from lms.plugins.courses.models import Course, Module, ModuleVersion
-from lms.plugins.quizzes import services
+from lms.plugins.quizzes import results, services
 from lms.plugins.quizzes.models import IN_PROGRESS, QuizAttempt
 
 bp = Blueprint("quizzes", __name__, url_prefix="/quiz")
@@ -140,3 +140,17 @@ def review(attempt_id: int):
     percent, passed = services.module_grade(current_user.id, module)
     return render_template("quizzes/review.html", course=course, module=module, version=version, attempt=attempt,
                            items=items, show=show, grade=percent, module_passed=passed)
+
+
+@bp.route("/results/<slug>/<module_slug>/")
+@roles_required("trainer", "admin")
+def results_page(slug: str, module_slug: str):
+    """Attempts and scores per module, and per question the share answered right."""
+    course, module = _module(slug, module_slug)
+    numbers = {v.number: v.id for v in module.versions}
+    chosen = request.args.get("version", type=int)
+    version_id = numbers.get(chosen) if chosen else None
+    return render_template("quizzes/results.html", course=course, module=module, versions=sorted(numbers),
+                           chosen=chosen if version_id else None,
+                           summary=results.module_summary(module, version_id),
+                           questions=results.question_summary(module, version_id))
