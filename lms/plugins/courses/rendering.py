@@ -22,6 +22,7 @@ EXTENSIONS = [
     "markdown.extensions.admonition",
     "markdown.extensions.sane_lists",
     "markdown.extensions.abbr",
+    "pymdownx.highlight",
     "pymdownx.superfences",
     "pymdownx.details",
     "pymdownx.tasklist",
@@ -34,9 +35,12 @@ def _heading_id(value: str, separator: str) -> str:
 
 
 EXTENSION_CONFIGS = {
+    "markdown.extensions.tables": {"use_align_attribute": True},  # align=, as style= is stripped
     "markdown.extensions.toc": {"permalink": False, "toc_depth": "2-4", "slugify": _heading_id},
     "markdown.extensions.footnotes": {"BACKLINK_TEXT": "↩"},
     "pymdownx.tasklist": {"custom_checkbox": False, "clickable_checkbox": False},
+    # no Pygments: its token classes are stripped by the sanitiser anyway (left as a class="" per token)
+    "pymdownx.highlight": {"use_pygments": False},
 }
 
 ALLOWED_TAGS = {
