@@ -39,14 +39,13 @@ class QuestionType:
     widget: ClassVar[str] = ""  # Jinja template of the form control
 
     # -- authoring -------------------------------------------------------------------
-    @classmethod
-    def answer_kinds(cls) -> tuple[str, ...]:
-        """Which answer lines of a quiz block this type reads: choices, answers, pairs, order."""
-        return ()
+    kind: ClassVar[str] = ""  # the answer lines it reads: choices, answers, pairs or order
+    requirement: ClassVar[str] = ""  # what a block of this type must hold, for the error message
 
     @classmethod
     def parse(cls, block) -> tuple[dict, list[tuple[int, str]]]:
-        """Build the answer key from a parsed quiz block; return (data, [(line, problem)])."""
+        """Build the answer key from a quiz block (``lms.plugins.courses.quizparse.QuizBlock``)
+        whose answer lines of ``kind`` are present; return (data, [(line, problem)])."""
         raise NotImplementedError
 
     @classmethod
@@ -104,20 +103,29 @@ def _permutation(rng: random.Random, size: int, shuffle: bool) -> list[int]:
 
 class SingleChoice(QuestionType):
     name, label, widget = "single", _l("Single choice"), "quizzes/widgets/choices.html"
-
-    @classmethod
-    def answer_kinds(cls):
-        return ("choices",)
+    kind, requirement = "choices", "`- [ ]` / `- [x]` choices"
 
     @classmethod
     def parse(cls, block):
-        problems = _check_choices(block)
-        correct = sum(1 for o in block.options if o["correct"])
+        options = block.options
+        problems = []
+        if len(options) < 2:
+            problems.append((options[0]["line"], "a choice question needs at least two choices"))
+        correct = sum(1 for o in options if o["correct"])
+        if correct == 0:
+            problems.append((block.line, "no correct answer: mark at least one choice with [x]"))
         if cls.name == "single" and correct > 1:
-            problems.append((block.answer_line, "type single has one correct choice; remove an [x] or use "
-                                                "type multiple"))
+            problems.append((block.line, "type single has one correct choice; remove an [x] or use type multiple"))
+        for option in options:
+            if not option["text"]:
+                problems.append((option["line"], "a choice has no text"))
+        texts = [o["text"].lower() for o in options]
+        for option in options:
+            if texts.count(option["text"].lower()) > 1:
+                problems.append((option["line"], f"the choice {option['text']!r} appears twice"))
+                break
         return {"options": [{"text": o["text"], "correct": o["correct"], "feedback": o["feedback"]}
-                            for o in block.options]}, problems
+                            for o in options]}, problems
 
     @classmethod
     def render(cls, data, inline):
@@ -183,16 +191,14 @@ class MultipleAnswers(SingleChoice):
 
 class TrueFalse(QuestionType):
     name, label, widget = "truefalse", _l("True or false"), "quizzes/widgets/truefalse.html"
-
-    @classmethod
-    def answer_kinds(cls):
-        return ("answers",)
+    kind, requirement = "answers", "one line `= benar` or `= salah`"
 
     @classmethod
     def parse(cls, block):
-        if len(block.answers) != 1 or block.answers[0][0].lower() not in TRUE_WORDS | FALSE_WORDS:
-            return {}, [(block.answer_line, "a truefalse question needs exactly one `= benar` or `= salah`")]
-        return {"answer": block.answers[0][0].lower() in TRUE_WORDS}, []
+        answers = block.answers
+        if len(answers) != 1 or answers[0][0].lower() not in TRUE_WORDS | FALSE_WORDS:
+            return {}, [(answers[0][1], "a truefalse question needs exactly one `= benar` or `= salah`")]
+        return {"answer": answers[0][0].lower() in TRUE_WORDS}, []
 
     @classmethod
     def present(cls, data, layout):
@@ -223,10 +229,7 @@ def normalise_text(text: str) -> str:
 
 class ShortAnswer(QuestionType):
     name, label, widget = "short", _l("Short answer"), "quizzes/widgets/short.html"
-
-    @classmethod
-    def answer_kinds(cls):
-        return ("answers",)
+    kind, requirement = "answers", "`= answer` lines"
 
     @classmethod
     def parse(cls, block):
@@ -265,15 +268,12 @@ def parse_number(text: str) -> float | None:
 
 class Numeric(QuestionType):
     name, label, widget = "numeric", _l("Number"), "quizzes/widgets/numeric.html"
-
-    @classmethod
-    def answer_kinds(cls):
-        return ("answers",)
+    kind, requirement = "answers", "a line like `= 245` or `= 3.5 ± 0.1`"
 
     @classmethod
     def parse(cls, block):
         if len(block.answers) != 1:
-            return {}, [(block.answer_line, "a numeric question has one `=` answer")]
+            return {}, [(block.answers[1][1], "a numeric question has one `=` answer")]
         text, line = block.answers[0]
         match = NUMERIC_RE.match(text)
         if not match:
@@ -313,23 +313,21 @@ class Matching(QuestionType):
     """Each left item gets one right item; credit is the share matched correctly."""
 
     name, label, widget = "matching", _l("Matching"), "quizzes/widgets/matching.html"
-
-    @classmethod
-    def answer_kinds(cls):
-        return ("pairs",)
+    kind, requirement = "pairs", "`left -> right` pairs"
 
     @classmethod
     def parse(cls, block):
         problems = []
+        first = block.pairs[0][2]
         real = [(left, right) for left, right, _ in block.pairs if left]
         if len(real) < 2:
-            problems.append((block.answer_line, "a matching question needs at least two pairs"))
+            problems.append((first, "a matching question needs at least two pairs"))
         for _left, right, line in block.pairs:
             if not right:
                 problems.append((line, "a pair has nothing after the arrow"))
         lefts = [left.lower() for left, _ in real]
         if len(set(lefts)) != len(lefts):
-            problems.append((block.answer_line, "the same left item appears twice"))
+            problems.append((first, "the same left item appears twice"))
         return {"pairs": [[left, right] for left, right in real],
                 "distractors": [right for left, right, _ in block.pairs if not left]}, problems
 
@@ -383,19 +381,17 @@ class Ordering(QuestionType):
     """Put items in order; credit is the share of items in their right place."""
 
     name, label, widget = "ordering", _l("Ordering"), "quizzes/widgets/ordering.html"
-
-    @classmethod
-    def answer_kinds(cls):
-        return ("order",)
+    kind, requirement = "order", "a numbered list in the right order"
 
     @classmethod
     def parse(cls, block):
         problems = []
+        first = block.order[0][1]
         items = [text for text, _ in block.order]
         if len(items) < 2:
-            problems.append((block.answer_line, "an ordering question needs at least two items"))
+            problems.append((first, "an ordering question needs at least two items"))
         if len({item.lower() for item in items}) != len(items):
-            problems.append((block.answer_line, "two items of the list are the same"))
+            problems.append((first, "two items of the list are the same"))
         return {"items": items}, problems
 
     @classmethod
@@ -444,23 +440,6 @@ class Ordering(QuestionType):
     @classmethod
     def answer_html(cls, data):
         return " → ".join(data["items"])
-
-
-def _check_choices(block) -> list[tuple[int, str]]:
-    problems = []
-    if len(block.options) < 2:
-        problems.append((block.answer_line, "a choice question needs at least two choices"))
-    if not any(o["correct"] for o in block.options):
-        problems.append((block.answer_line, "no correct answer: mark at least one choice with [x]"))
-    for option in block.options:
-        if not option["text"]:
-            problems.append((option["line"], "a choice has no text"))
-    texts = [o["text"].lower() for o in block.options]
-    for option in block.options:
-        if texts.count(option["text"].lower()) > 1:
-            problems.append((option["line"], f"the choice {option['text']!r} appears twice"))
-            break
-    return problems
 
 
 BUILTIN_TYPES: tuple[type[QuestionType], ...] = (SingleChoice, MultipleAnswers, TrueFalse, ShortAnswer, Numeric,

@@ -60,7 +60,59 @@ def test_entry_point_plugin_adds_route_nav_panel_cli_and_question_type(tmp_path,
     assert 'id="panel-hello"' in home and "Halo, ani" in home
     result = app.test_cli_runner().invoke(args=["hello"])
     assert result.exit_code == 0 and "hello from a plugin command" in result.output
-    assert "essay" in app.extensions["lms.question_types"]
+    assert "keywords" in app.extensions["lms.question_types"]
+
+
+def test_a_plugin_question_type_is_authored_imported_and_graded(tmp_path, installed_hello_plugin):
+    """The hello plugin's `keywords` type: parsed from Markdown, shown with its widget, graded."""
+    import re
+    import shutil
+    from pathlib import Path
+
+    from lms.plugins.courses.services import import_courses
+    from tests.conftest import csrf_token
+
+    root = tmp_path / "courses"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "courses", root)
+    module = root / "contoh" / "02-ddc.md"
+    module.write_text(module.read_text() + "\n```quiz\nid: ddc-keywords\ntype: keywords\n\n"
+                      "Sebutkan dua kelas utama DDC untuk sejarah dan agama.\n\n= 900\n= 200\n```\n")
+    app = _app(tmp_path)
+    with app.app_context():
+        report = import_courses([root])
+        assert report.ok, report.problems
+    client = _librarian_client(app, _make_ani)
+    response = client.post("/quiz/contoh/ddc/start", data={"csrf_token": csrf_token(client, "/quiz/contoh/ddc/")})
+    attempt_url = response.headers["Location"]
+    page = client.get(attempt_url).get_data(as_text=True)
+    field = re.search(r'<textarea[^>]*name="(q-\d+)"', page).group(1)  # the plugin's own widget
+    assert "900" not in page.split("Sebutkan")[1].split("</fieldset>")[0]  # no key in the page
+    client.post(attempt_url + "/submit", data={"csrf_token": csrf_token(client, attempt_url),
+                                               field: "Kelas 900 untuk sejarah"})
+    with app.app_context():
+        from sqlalchemy import select
+
+        from lms.extensions import db
+        from lms.plugins.courses.models import Question
+        from lms.plugins.quizzes.models import QuizAnswer
+
+        question = db.session.scalar(select(Question).where(Question.qid == "ddc-keywords"))
+        answer = db.session.scalar(select(QuizAnswer).where(QuizAnswer.question_id == question.id))
+        assert question.type == "keywords" and question.data == {"keywords": ["900", "200"]}
+        assert answer.credit == 0.5
+
+
+def test_a_plugin_question_type_is_unknown_when_the_plugin_is_off(tmp_path, runner):
+    """Without the plugin, the same Markdown is a clear import error."""
+    import shutil
+    from pathlib import Path
+
+    root = tmp_path / "courses"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "courses", root)
+    module = root / "contoh" / "02-ddc.md"
+    module.write_text(module.read_text() + "\n```quiz\nid: ddc-keywords\ntype: keywords\n\nSebutkan.\n\n= 900\n```\n")
+    result = runner.invoke(args=["courses", "check", str(root)])
+    assert result.exit_code != 0 and "unknown question type 'keywords'" in result.output
 
 
 def test_plugin_routes_are_access_controlled_too(tmp_path, installed_hello_plugin):

@@ -6,7 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lms.plugins.courses.quizparse import QUESTION_TYPES, parse_quiz_block
+from lms.plugins.courses.quizparse import parse_quiz_block
+from lms.questions import builtin_registry
+
+QUESTION_TYPES = tuple(builtin_registry())
 
 
 def parse(text: str, first_line: int = 1):

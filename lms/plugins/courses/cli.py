@@ -24,6 +24,7 @@ def _print_problems(problems: list[str]) -> None:
 
 @courses.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@with_appcontext
 def check(paths: tuple[Path, ...]) -> None:
     """Validate course folders without importing (trainers run this before sharing)."""
     _framework, found, problems = services.check_courses(list(paths) or [DEFAULT_PATH])

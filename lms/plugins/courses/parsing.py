@@ -57,6 +57,13 @@ class CourseSource:
     assets: dict[str, bytes] = field(default_factory=dict)
 
 
+def question_types() -> dict | None:
+    """The app's question-type registry (plugins may add types); None outside an app."""
+    from flask import current_app, has_app_context
+
+    return current_app.extensions.get("lms.question_types") if has_app_context() else None
+
+
 def slugify(text: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return slug[:80] or "bagian"
@@ -301,7 +308,7 @@ def parse_module_text(path: Path, text: str, framework: Framework, problems: lis
     questions: list[ParsedQuestion] = []
     module_competencies = clean.get("competencies") or []
     for block, line in blocks:
-        question, block_problems = parse_quiz_block(block, line)
+        question, block_problems = parse_quiz_block(block, line, question_types())
         problems.extend(f"{path}:{p.line}: {p.message}" for p in block_problems)
         if question is None:
             continue

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-QUESTION_TYPES = ("single", "multiple", "truefalse", "short", "numeric", "matching", "ordering")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 HEADER_RE = re.compile(r"^([A-Za-z_]+)\s*:\s*(.*)$")
 HEADER_KEYS = ("id", "type", "competency", "points", "shuffle", "tolerance")
@@ -21,15 +20,24 @@ ANSWER_RE = re.compile(r"^=\s*(.*)$")
 PAIR_RE = re.compile(r"^[-*+]\s+(.*?)\s*(?:->|=>|→)\s*(.*)$")
 ORDER_RE = re.compile(r"^(\d{1,3})[.)]\s+(.*)$")
 FEEDBACK_RE = re.compile(r"^\s{2,}>\s?(.*)$|^\t>\s?(.*)$")
-NUMERIC_RE = re.compile(r"^(-?\d+(?:[.,]\d+)?)\s*(?:(?:±|\+-|\+/-)\s*(\d+(?:[.,]\d+)?))?$")
-TRUE_WORDS = {"benar", "true", "betul", "ya"}
-FALSE_WORDS = {"salah", "false", "tidak"}
 
 
 @dataclass
 class Problem:
     line: int
     message: str
+
+
+@dataclass
+class QuizBlock:
+    """The pieces of a quiz block, handed to the question type that builds its answer key."""
+
+    header: dict[str, tuple[str, int]]  # key -> (value, line)
+    options: list[dict[str, Any]]  # {"text", "correct", "feedback", "line"}
+    answers: list[tuple[str, int]]  # `= text` lines
+    pairs: list[tuple[str, str, int]]  # `left -> right` lines
+    order: list[tuple[str, int]]  # numbered list items
+    line: int  # where problems about the answers as a whole are reported
 
 
 @dataclass
@@ -55,8 +63,17 @@ def _as_number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def parse_quiz_block(text: str, first_line: int) -> tuple[ParsedQuestion | None, list[Problem]]:
-    """Parse one quiz block's content (without the fences)."""
+def parse_quiz_block(text: str, first_line: int, types: dict | None = None
+                     ) -> tuple[ParsedQuestion | None, list[Problem]]:
+    """Parse one quiz block's content (without the fences).
+
+    ``types`` is the question-type registry (name -> class, see ``lms.questions``); the
+    block's type builds its own answer key. Default: the built-in types.
+    """
+    if types is None:
+        from lms.questions import builtin_registry
+
+        types = builtin_registry()
     problems: list[Problem] = []
     lines = text.split("\n")
     header: dict[str, tuple[str, int]] = {}
@@ -152,9 +169,9 @@ def parse_quiz_block(text: str, first_line: int) -> tuple[ParsedQuestion | None,
                                               "use one kind of answer"))
     declared, type_line = header.get("type", ("", first_line))
     declared = declared.lower()
-    if declared and declared not in QUESTION_TYPES:
+    if declared and declared not in types:
         problems.append(Problem(type_line, f"unknown question type {declared!r}; use one of "
-                                           f"{', '.join(QUESTION_TYPES)}"))
+                                           f"{', '.join(types)}"))
         declared = ""
     qtype = declared or _infer_type(options, answers, pairs, order)
     if qtype is None:
@@ -177,7 +194,15 @@ def parse_quiz_block(text: str, first_line: int) -> tuple[ParsedQuestion | None,
         shuffle = word in ("true", "ya", "yes")
 
     answer_lines = [o["line"] for o in options] + [n for _, n in answers] + [n for *_, n in pairs] + [n for _, n in order]
-    data = _answer_key(qtype, options, answers, pairs, order, header, min(answer_lines, default=question_line), problems)
+    block = QuizBlock(header=header, options=options, answers=answers, pairs=pairs, order=order,
+                      line=min(answer_lines, default=question_line))
+    qclass = types[qtype]
+    data: dict[str, Any] = {}
+    if not getattr(block, {"choices": "options"}.get(qclass.kind, qclass.kind), None):
+        problems.append(Problem(block.line, f"a {qtype} question needs {qclass.requirement}"))
+    else:
+        data, type_problems = qclass.parse(block)
+        problems.extend(Problem(line, message) for line, message in type_problems)
     if problems:
         return None, problems
     return ParsedQuestion(id=question_id, type=qtype, text=stem_text, line=first_line,
@@ -204,91 +229,3 @@ def _infer_type(options, answers, pairs, order) -> str | None:
     if order:
         return "ordering"
     return None
-
-
-def _answer_key(qtype, options, answers, pairs, order, header, line, problems) -> dict[str, Any]:
-    """Check the answers against the type and return the stored answer key."""
-    def need(items, what):
-        if not items:
-            problems.append(Problem(line, f"a {qtype} question needs {what}"))
-            return False
-        return True
-
-    if qtype in ("single", "multiple"):
-        if not need(options, "`- [ ]` / `- [x]` choices"):
-            return {}
-        if len(options) < 2:
-            problems.append(Problem(options[0]["line"], "a choice question needs at least two choices"))
-        correct = sum(1 for o in options if o["correct"])
-        if correct == 0:
-            problems.append(Problem(line, "no correct answer: mark at least one choice with [x]"))
-        if qtype == "single" and correct > 1:
-            problems.append(Problem(line, "type single has one correct choice; remove an [x] or use type multiple"))
-        for option in options:
-            if not option["text"]:
-                problems.append(Problem(option["line"], "a choice has no text"))
-        texts = [o["text"].lower() for o in options]
-        for option in options:
-            if texts.count(option["text"].lower()) > 1:
-                problems.append(Problem(option["line"], f"the choice {option['text']!r} appears twice"))
-                break
-        return {"options": [{"text": o["text"], "correct": o["correct"], "feedback": o["feedback"]}
-                            for o in options]}
-    if qtype == "truefalse":
-        if not need(answers, "one line `= benar` or `= salah`"):
-            return {}
-        if len(answers) != 1 or answers[0][0].lower() not in TRUE_WORDS | FALSE_WORDS:
-            problems.append(Problem(answers[0][1], "a truefalse question needs exactly one `= benar` or `= salah`"))
-            return {}
-        return {"answer": answers[0][0].lower() in TRUE_WORDS}
-    if qtype == "short":
-        if not need(answers, "`= answer` lines"):
-            return {}
-        accepted = []
-        for text, number in answers:
-            if not text:
-                problems.append(Problem(number, "an `=` line has no answer"))
-            accepted.append(text)
-        return {"accepted": accepted}
-    if qtype == "numeric":
-        if not need(answers, "a line like `= 245` or `= 3.5 ± 0.1`"):
-            return {}
-        if len(answers) != 1:
-            problems.append(Problem(answers[1][1], "a numeric question has one `=` answer"))
-            return {}
-        match = NUMERIC_RE.match(answers[0][0])
-        if not match:
-            problems.append(Problem(answers[0][1], f"not a number: {answers[0][0]!r} (write `= 3.5` or "
-                                                   "`= 3.5 ± 0.1`)"))
-            return {}
-        tolerance = _as_number(match.group(2)) if match.group(2) else 0.0
-        if "tolerance" in header:
-            tolerance = _as_number(header["tolerance"][0])
-            if tolerance is None or tolerance < 0:
-                problems.append(Problem(header["tolerance"][1], "tolerance must be a number of 0 or more"))
-                return {}
-        return {"value": _as_number(match.group(1)), "tolerance": tolerance}
-    if qtype == "matching":
-        if not need(pairs, "`left -> right` pairs"):
-            return {}
-        real = [(left, right) for left, right, _ in pairs if left]
-        distractors = [right for left, right, _ in pairs if not left]
-        if len(real) < 2:
-            problems.append(Problem(pairs[0][2], "a matching question needs at least two pairs"))
-        for left, right, number in pairs:
-            if not right:
-                problems.append(Problem(number, "a pair has nothing after the arrow"))
-        lefts = [left.lower() for left, _ in real]
-        if len(set(lefts)) != len(lefts):
-            problems.append(Problem(pairs[0][2], "the same left item appears twice"))
-        return {"pairs": [[left, right] for left, right in real], "distractors": distractors}
-    if qtype == "ordering":
-        if not need(order, "a numbered list in the right order"):
-            return {}
-        if len(order) < 2:
-            problems.append(Problem(order[0][1], "an ordering question needs at least two items"))
-        items = [text for text, _ in order]
-        if len({item.lower() for item in items}) != len(items):
-            problems.append(Problem(order[0][1], "two items of the list are the same"))
-        return {"items": items}
-    return {}  # pragma: no cover - every type is handled above

@@ -203,6 +203,13 @@ def _save_assets(course: Course, source: CourseSource) -> None:
         db.session.delete(asset)
 
 
+def _question_type(name: str):
+    from lms.plugins.courses.parsing import question_types
+    from lms.questions import builtin_registry
+
+    return (question_types() or builtin_registry())[name]
+
+
 def _new_version(module: Module, source: ModuleSource, course: CourseSource,
                  origin: str = "import", author_id: int | None = None) -> ModuleVersion:
     """Render and store a new immutable version and make it current."""
@@ -225,26 +232,12 @@ def _new_version(module: Module, source: ModuleSource, course: CourseSource,
         version.questions.append(Question(
             position=position, qid=question.id, type=question.type, stem_html=render_markdown(question.text, resolve),
             points=question.points, competency_id=question.competency, shuffle=question.shuffle,
-            data=_render_answer_data(question.type, question.data, resolve),
+            data=_question_type(question.type).render(question.data, lambda text: render_inline(text, resolve)),
             feedback_html=render_markdown(question.feedback, resolve) if question.feedback else ""))
     db.session.add(version)
     db.session.flush()
     module.current_version = version
     return version
-
-
-def _render_answer_data(qtype: str, data: dict, resolve) -> dict:
-    """The stored answer key, with option texts rendered to safe inline HTML."""
-    if qtype in ("single", "multiple"):
-        return {"options": [{"html": render_inline(o["text"], resolve), "correct": o["correct"],
-                             "feedback_html": render_inline(o["feedback"], resolve) if o["feedback"] else ""}
-                            for o in data["options"]]}
-    if qtype == "matching":
-        return {"pairs": [[render_inline(left), render_inline(right)] for left, right in data["pairs"]],
-                "distractors": [render_inline(item) for item in data["distractors"]]}
-    if qtype == "ordering":
-        return {"items": [render_inline(item) for item in data["items"]]}
-    return dict(data)
 
 
 def course_rows() -> list[dict]:

@@ -7,6 +7,7 @@ from flask import Blueprint
 from lms.auth.access import roles_required
 from lms.hookspecs import hookimpl
 from lms.nav import HomePanel, NavItem
+from lms.questions import QuestionType, ResponseError
 
 bp = Blueprint("hello", __name__, url_prefix="/hello")
 
@@ -23,10 +24,35 @@ def hello_command():
     click.echo("hello from a plugin command")
 
 
-class EssayQuestion:
-    """A stand-in question type, to show the registry collects them."""
+class KeywordsQuestion(QuestionType):
+    """A free-text answer that should mention every keyword (`= word` lines): credit is the
+    share of keywords found. Shows how a plugin adds a question type end to end."""
 
-    name = "essay"
+    name, label, widget = "keywords", "Keywords", "hello/keywords.html"
+    kind, requirement = "answers", "`= keyword` lines"
+
+    @classmethod
+    def parse(cls, block):
+        problems = [(line, "a keyword line is empty") for word, line in block.answers if not word]
+        return {"keywords": [word.lower() for word, _ in block.answers]}, problems
+
+    @classmethod
+    def read(cls, values, data, layout, field, form):
+        text = (values[0] if values else "").strip()
+        if len(text) > 2000:
+            raise ResponseError("too long")
+        return {"text": text} if text else None
+
+    @classmethod
+    def grade(cls, data, response):
+        if not response:
+            return 0.0
+        text = response["text"].lower()
+        return sum(1 for word in data["keywords"] if word in text) / len(data["keywords"])
+
+    @classmethod
+    def answer_html(cls, data):
+        return ", ".join(data["keywords"])
 
 
 @hookimpl
@@ -53,4 +79,4 @@ def lms_cli_commands():
 
 @hookimpl
 def lms_question_types():
-    return [EssayQuestion]
+    return [KeywordsQuestion]
