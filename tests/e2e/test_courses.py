@@ -40,6 +40,14 @@ def test_librarian_reads_a_lesson_on_a_phone(page: Page, with_courses, live_url,
 
 
 def test_trainer_edits_previews_and_publishes(page: Page, browser, with_courses, live_url, demo_password):
+    # ani has a quiz attempt open on version 1 before the trainer publishes version 2
+    reader = browser.new_page()
+    sign_in(reader, live_url, "ani", demo_password)
+    reader.goto(f"{live_url}/quiz/contoh/marc/")
+    reader.locator("form[action$='/start'] button").click()
+    attempt_url = reader.url
+    expect(reader.locator("body")).to_contain_text("Ruas mana yang memuat judul?")
+
     sign_in(page, live_url, "budi", demo_password)
     page.goto(f"{live_url}/authoring/")
     page.locator("a[href='/authoring/contoh/marc/edit']").click()
@@ -50,7 +58,8 @@ def test_trainer_edits_previews_and_publishes(page: Page, browser, with_courses,
     source.fill(original.replace("- [x] 245", "- [ ] 245"))
     expect(page.locator("#problems li").first).to_contain_text(re.compile("no correct answer"))
     # fixed, with new text: the preview shows it, rendered by the server
-    source.fill(original.replace("Ruas **245** memuat judul.", "Ruas **245** memuat pernyataan judul."))
+    source.fill(original.replace("Ruas **245** memuat judul.", "Ruas **245** memuat pernyataan judul.")
+                .replace("Ruas mana yang memuat judul?", "Ruas mana yang memuat pernyataan judul?"))
     expect(page.locator("#preview")).to_contain_text("memuat pernyataan judul.")
     expect(page.locator("#problems li")).to_have_count(0)
     page.locator("button[value=publish]").click()
@@ -58,10 +67,11 @@ def test_trainer_edits_previews_and_publishes(page: Page, browser, with_courses,
     expect(page.locator("table")).to_contain_text("v2")
     sign_out(page)
 
-    reader = browser.new_page()
-    sign_in(reader, live_url, "ani", demo_password)
     reader.goto(f"{live_url}/courses/contoh/marc/ruas-dan-indikator")
-    expect(reader.locator(".prose")).to_contain_text("memuat pernyataan judul.")
+    expect(reader.locator(".prose")).to_contain_text("memuat pernyataan judul.")  # the new version
+    reader.goto(attempt_url)  # her open attempt keeps its own (version 1) questions
+    expect(reader.locator("body")).to_contain_text("Ruas mana yang memuat judul?")
+    expect(reader.locator("body")).not_to_contain_text("memuat pernyataan judul?")
     reader.close()
 
 
