@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -172,3 +174,24 @@ def client_as(app, make_user, org):
         return client
 
     return make
+
+
+COURSE_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "courses"
+
+
+@pytest.fixture
+def course_root(tmp_path) -> Path:
+    """A writable copy of the sample course folder (tests/fixtures/courses)."""
+    target = tmp_path / "courses"
+    shutil.copytree(COURSE_FIXTURES, target)
+    return target
+
+
+@pytest.fixture
+def imported(app, course_root) -> Path:
+    """The sample course imported into the test database."""
+    from lms.plugins.courses.services import import_courses
+
+    report = import_courses([course_root])
+    assert report.ok, report.problems
+    return course_root

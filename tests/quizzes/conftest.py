@@ -1,33 +1,13 @@
-"""Fixtures for quiz tests: the sample course imported, and helpers to take its quizzes."""
+"""Helpers to take the sample course's quizzes (the course fixtures are in tests/conftest.py)."""
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from lms.extensions import db
 from lms.plugins.courses.models import Module
-from lms.plugins.courses.services import import_courses
 from tests.conftest import csrf_token
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "courses"
-
-
-@pytest.fixture
-def course_root(tmp_path) -> Path:
-    target = tmp_path / "courses"
-    shutil.copytree(FIXTURES, target)
-    return target
-
-
-@pytest.fixture
-def imported(app, course_root):
-    report = import_courses([course_root])
-    assert report.ok, report.problems
-    return course_root
 
 
 def module(slug: str) -> Module:
