@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import click
     from flask import Blueprint, Flask
 
-    from lms.nav import HomePanel, NavItem
+    from lms.nav import HomePanel, NavItem, Recommendation  # noqa: F401
 
 PROJECT = "lms"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -138,3 +138,20 @@ def lms_quiz_submitted(attempt: Any) -> None:
 @hookspec
 def lms_lesson_viewed(user: Any, module: Any, lesson: Any) -> None:
     """Called when a signed-in user opens a lesson page (progress tracking)."""
+
+
+@hookspec
+def lms_recommendations(user: Any) -> "list[Recommendation]":
+    """Return courses or modules to suggest to ``user`` on *My learning* (needs analysis,
+    competency gaps, what colleagues took...). Every plugin's results are shown, sorted by
+    ``order``; return an empty list when there is nothing to say.
+
+    Example::
+
+        @hookimpl
+        def lms_recommendations(user):
+            gap = services.weakest_competency(user)
+            return [Recommendation(course.title_id, url_for("courses.course", slug=course.slug),
+                                   reason=_("Builds %(c)s", c=gap.name_en), order=10)
+                    for course in services.courses_for(gap)]
+    """

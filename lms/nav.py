@@ -33,6 +33,19 @@ class HomePanel:
     placeholder: bool = False
 
 
+@dataclass(frozen=True)
+class Recommendation:
+    """Something a learner could take next, as returned by :func:`lms_recommendations`.
+
+    ``url`` must be a path on this site (``/courses/...``); anything else is not linked.
+    """
+
+    title: Any  # str or a lazy gettext string
+    url: str
+    reason: Any = ""  # why it is recommended, one short sentence
+    order: int = 50
+
+
 def nav_for(user) -> list[NavItem]:
     """The navigation entries ``user`` may see, in order."""
     if not getattr(user, "is_authenticated", False):

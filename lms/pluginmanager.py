@@ -28,6 +28,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "admin": "lms.plugins.admin.hooks",
     "courses": "lms.plugins.courses.hooks",
     "quizzes": "lms.plugins.quizzes.hooks",
+    "learning": "lms.plugins.learning.hooks",
 }
 
 

@@ -1,0 +1,1 @@
+"""Learning progress: lesson views, module and course completion, My learning, certificates."""

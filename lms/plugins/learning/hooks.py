@@ -1,0 +1,57 @@
+"""Learning plugin hooks: progress from lesson views and quiz results, *My learning*, the
+librarian's home panel, certificates and their public verification page."""
+from __future__ import annotations
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+import lms.plugins.learning.models  # noqa: F401 - tables on the metadata for migrations
+from lms.hookspecs import hookimpl
+from lms.nav import HomePanel, NavItem
+
+PANEL_ITEMS = 3  # in-progress modules shown on the home panel
+
+
+@hookimpl
+def lms_blueprints():
+    from lms.plugins.learning.views import bp
+
+    return [bp]
+
+
+@hookimpl
+def lms_nav_items():
+    return [NavItem("learning.index", _l("My learning"), roles=("librarian",), order=5)]
+
+
+@hookimpl
+def lms_home_panels(user, role):
+    from lms.plugins.learning import overview
+
+    if role != "librarian":
+        return []
+    locale = str(get_locale() or "id")
+    return [HomePanel("learning/panels/my_learning.html", order=5, key="my-learning",
+                      context={"jp": overview.jp_progress(user.id),
+                               "items": overview.in_progress(user.id, locale, limit=PANEL_ITEMS)})]
+
+
+@hookimpl
+def lms_lesson_viewed(user, module, lesson):
+    from lms.plugins.learning import services
+
+    services.lesson_viewed(user.id, module, lesson.slug)
+
+
+@hookimpl
+def lms_quiz_submitted(attempt):
+    from lms.plugins.learning import services
+
+    services.quiz_submitted(attempt.user_id, attempt.module_id)
+
+
+@hookimpl
+def lms_cli_commands():
+    from lms.plugins.learning.cli import learning
+
+    return [learning]

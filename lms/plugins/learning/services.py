@@ -1,0 +1,320 @@
+"""Progress, completion and certificates (what is recorded; ``overview.py`` reads it back).
+
+The only place in this plugin that commits. Hooks call :func:`lesson_viewed` and
+:func:`quiz_submitted`; both end in :func:`update_progress`, which records what became
+complete. Every "record it once" step is an ``INSERT ... ON CONFLICT DO NOTHING`` against
+a unique constraint, so two requests racing (two tabs, a double submit) still produce one
+module completion, one course completion and one certificate.
+
+Time on page is an estimate: when a learner opens a lesson, the time since their previous
+lesson view (of any lesson), capped at :data:`MAX_GAP`, is added to that previous lesson.
+A learner who reads for an hour without clicking gets ten minutes; the last lesson of a
+sitting gets nothing for its final reading. Good enough to compare lessons, not to bill.
+"""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import func, select, union_all, update
+from sqlalchemy.exc import IntegrityError
+
+from lms.audit import services as audit
+from lms.auth.models import Unit, User, utcnow
+from lms.extensions import db
+from lms.plugins.courses.models import Course, Module, ModuleVersion, Question
+from lms.plugins.learning.models import Assignment, Certificate, CourseCompletion, LessonView, ModuleCompletion
+from lms.plugins.quizzes import services as quizzes
+from lms.plugins.quizzes.models import QuizAttempt
+
+MAX_GAP = timedelta(minutes=10)  # longest gap between two lesson views counted as reading time
+# No 0/O, 1/I/L: codes are read aloud and typed from paper.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 10  # 31**10 ~ 8e14 codes: guessing a valid one is hopeless
+
+
+# --- small helpers -------------------------------------------------------------------------
+
+def _insert(model):
+    """The dialect's INSERT, which offers ``on_conflict_do_nothing/do_update`` on both
+    SQLite and PostgreSQL."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:  # SQLite gives naive UTC datetimes back
+        return moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+def local_zone() -> ZoneInfo:
+    """The library's time zone: calendar years and certificate dates follow it, not UTC."""
+    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
+
+
+def local_date(moment: datetime) -> date:
+    return aware(moment).astimezone(local_zone()).date()
+
+
+def local_today() -> date:
+    return datetime.now(local_zone()).date()
+
+
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    """[1 January, next 1 January) of ``year`` in the library's time zone, as UTC."""
+    zone = local_zone()
+    start = datetime(year, 1, 1, tzinfo=zone).astimezone(timezone.utc)
+    end = datetime(year + 1, 1, 1, tzinfo=zone).astimezone(timezone.utc)
+    return start, end
+
+
+# --- lesson views ----------------------------------------------------------------------------
+
+def record_lesson_view(user_id: int, module_id: int, lesson_slug: str, now: datetime | None = None) -> None:
+    """Count a view of a lesson and credit the reading time of the learner's previous view."""
+    now = now or utcnow()
+    previous = db.session.scalar(
+        select(LessonView).where(LessonView.user_id == user_id)
+        .order_by(LessonView.last_seen.desc(), LessonView.id.desc()).limit(1))
+    if previous is not None:
+        gap = now - aware(previous.last_seen)
+        if gap > timedelta(0):
+            seconds = int(min(gap, MAX_GAP).total_seconds())
+            db.session.execute(update(LessonView).where(LessonView.id == previous.id)
+                               .values(seconds=LessonView.seconds + seconds)
+                               .execution_options(synchronize_session=False))
+    upsert = _insert(LessonView).values(user_id=user_id, module_id=module_id, lesson_slug=lesson_slug,
+                                        first_seen=now, last_seen=now, views=1, seconds=0)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=["user_id", "module_id", "lesson_slug"],
+        set_={"last_seen": upsert.excluded.last_seen, "views": LessonView.views + 1})
+    db.session.execute(upsert)
+    db.session.commit()  # also expires what the identity map held of the rows changed above
+
+
+def lesson_viewed(user_id: int, module: Module, lesson_slug: str) -> None:
+    """Record the view, then any completion it brings (a module with no quiz ends here)."""
+    record_lesson_view(user_id, module.id, lesson_slug)
+    update_progress(user_id, module)
+
+
+def quiz_submitted(user_id: int, module_id: int) -> None:
+    """A graded attempt may complete the module, and with it the course."""
+    module = db.session.get(Module, module_id)
+    if module is not None:
+        update_progress(user_id, module)
+
+
+# --- completion ----------------------------------------------------------------------------
+
+def has_questions(version: ModuleVersion) -> bool:
+    return bool(db.session.scalar(select(func.count(Question.id)).where(Question.module_version_id == version.id)))
+
+
+def lessons_seen(user_id: int, module_id: int) -> set[str]:
+    return set(db.session.scalars(select(LessonView.lesson_slug).where(LessonView.user_id == user_id,
+                                                                      LessonView.module_id == module_id)))
+
+
+def module_requirements_met(user_id: int, module: Module) -> bool:
+    """Every lesson of the current version seen and, if it has a quiz, a passing module grade.
+
+    Modules with questions need a pass even when the quizzes plugin is off: no certificate
+    is issued without the assessment the trainer wrote.
+    """
+    version = module.current_version
+    if version is None or not module.active:
+        return False
+    wanted = {lesson.slug for lesson in version.lessons}
+    if not wanted <= lessons_seen(user_id, module.id):
+        return False
+    if has_questions(version):
+        return quizzes.module_grade(user_id, module)[1]
+    return True
+
+
+def is_module_complete(user_id: int, module_id: int) -> bool:
+    return db.session.scalar(select(func.count(ModuleCompletion.id)).where(
+        ModuleCompletion.user_id == user_id, ModuleCompletion.module_id == module_id)) > 0
+
+
+def complete_module(user_id: int, module: Module) -> bool:
+    """Record the module's completion if its requirements are met; True when it is complete.
+
+    A completion, once recorded, stays: a later version with more lessons does not undo it.
+    """
+    if is_module_complete(user_id, module.id):
+        return True
+    if not module_requirements_met(user_id, module):
+        return False
+    db.session.execute(_insert(ModuleCompletion)
+                       .values(user_id=user_id, module_id=module.id, completed_at=utcnow())
+                       .on_conflict_do_nothing(index_elements=["user_id", "module_id"]))
+    db.session.commit()
+    return True
+
+
+def course_modules(course: Course) -> list[Module]:
+    """The modules a learner must finish: active ones with published content."""
+    return list(db.session.scalars(select(Module).where(Module.course_id == course.id, Module.active.is_(True),
+                                                        Module.current_version_id.is_not(None))
+                                   .order_by(Module.position)))
+
+
+def completion_of(user_id: int, course_id: int) -> CourseCompletion | None:
+    return db.session.scalar(select(CourseCompletion).where(CourseCompletion.user_id == user_id,
+                                                            CourseCompletion.course_id == course_id))
+
+
+def complete_course(user_id: int, course: Course) -> CourseCompletion | None:
+    """Record the course's completion (and issue its certificate) once every module is done.
+
+    Safe to call again and again, and from two requests at once: the unique constraints on
+    ``(user_id, course_id)`` and on the certificate's completion make the second call a no-op.
+    """
+    completion = completion_of(user_id, course.id)
+    if completion is None:
+        modules = course_modules(course)
+        if not modules or not all(complete_module(user_id, module) for module in modules):
+            return None
+        db.session.execute(_insert(CourseCompletion)
+                           .values(user_id=user_id, course_id=course.id, completed_at=utcnow(), jp=course.jp)
+                           .on_conflict_do_nothing(index_elements=["user_id", "course_id"]))
+        db.session.commit()
+        completion = completion_of(user_id, course.id)
+    issue_certificate(completion)
+    return completion
+
+
+def update_progress(user_id: int, module: Module) -> None:
+    """Recompute after an event: the module, then (if it is complete) its course."""
+    if complete_module(user_id, module):
+        complete_course(user_id, module.course)
+
+
+# --- certificates --------------------------------------------------------------------------
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(code: str) -> str:
+    """What a person typed (lower case, spaces, dashes) to the stored form."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def issue_certificate(completion: CourseCompletion) -> Certificate:
+    """The completion's certificate, issued now if it has none yet (exactly one, ever)."""
+    found = db.session.scalar(select(Certificate).where(Certificate.completion_id == completion.id))
+    if found is not None:
+        return found
+    user = db.session.get(User, completion.user_id)
+    course = db.session.get(Course, completion.course_id)
+    values = {"completion_id": completion.id, "user_id": user.id, "course_id": course.id,
+              "full_name": user.full_name, "course_title_id": course.title_id,
+              "course_title_en": course.title_en or course.title_id,
+              "completed_on": local_date(completion.completed_at), "jp": completion.jp, "issued_at": utcnow()}
+    for _attempt in range(5):
+        try:
+            db.session.execute(_insert(Certificate).values(code=new_code(), **values)
+                               .on_conflict_do_nothing(index_elements=["completion_id"]))
+            db.session.commit()
+            break
+        except IntegrityError:  # the random code is taken: draw another
+            db.session.rollback()
+    else:  # pragma: no cover - five collisions in a space of 8e14
+        raise RuntimeError("could not draw a free certificate code")
+    return db.session.scalar(select(Certificate).where(Certificate.completion_id == completion.id))
+
+
+def certificate_by_code(code: str) -> Certificate | None:
+    code = normalise_code(code)
+    if not code or len(code) > 16:
+        return None
+    return db.session.scalar(select(Certificate).where(Certificate.code == code))
+
+
+def own_certificate(user_id: int, code: str) -> Certificate | None:
+    """The certificate, only for its owner (anyone else gets None, as for an unknown code)."""
+    certificate = certificate_by_code(code)
+    return certificate if certificate is not None and certificate.user_id == user_id else None
+
+
+def certificate_title(certificate: Certificate, locale: str) -> str:
+    return certificate.course_title_en if locale == "en" else certificate.course_title_id
+
+
+# --- assignments and maintenance ---
+
+def create_assignment(subject: str, *, username: str | None = None, unit_code: str | None = None,
+                      position: str | None = None, due_on: date | None = None,
+                      assigned_by_id: int | None = None) -> Assignment:
+    """Assign a course (``slug``) or module (``slug/module``) to one user, unit or position.
+
+    Raises ``ValueError`` for a bad target and ``LookupError`` for unknown names.
+    """
+    if sum(bool(value and value.strip()) for value in (username, unit_code, position)) != 1:
+        raise ValueError("give exactly one of a user, a unit or a position")
+    course_slug, _sep, module_slug = subject.strip().partition("/")
+    course = db.session.scalar(select(Course).where(Course.slug == course_slug))
+    if course is None:
+        raise LookupError(f"no course {course_slug!r}")
+    module = None
+    if module_slug:
+        module = db.session.scalar(select(Module).where(Module.course_id == course.id, Module.slug == module_slug))
+        if module is None:
+            raise LookupError(f"no module {module_slug!r} in {course_slug!r}")
+    assignment = Assignment(course_id=None if module else course.id, module_id=module.id if module else None,
+                            due_on=due_on, assigned_by_id=assigned_by_id)
+    if username:
+        user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+        if user is None:
+            raise LookupError(f"no user {username!r}")
+        assignment.user_id = user.id
+    elif unit_code:
+        unit = db.session.scalar(select(Unit).where(Unit.code == unit_code.strip()))
+        if unit is None:
+            raise LookupError(f"no unit {unit_code!r}")
+        assignment.unit_id = unit.id
+    else:
+        assignment.position = position.strip()
+    db.session.add(assignment)
+    db.session.flush()
+    audit.record("learning.assigned", "assignment", assignment.id, actor_id=assigned_by_id, subject=subject,
+                 user=username, unit=unit_code, position=position, due=due_on.isoformat() if due_on else None)
+    db.session.commit()
+    return assignment
+
+
+def user_ids_by_username(usernames: list[str]) -> list[int]:
+    found = dict(db.session.execute(select(User.username, User.id).where(
+        User.username.in_([name.strip().lower() for name in usernames]))).all())
+    missing = sorted({name.strip().lower() for name in usernames} - set(found))
+    if missing:
+        raise LookupError(f"no user(s): {', '.join(missing)}")
+    return list(found.values())
+
+
+# --- maintenance ---------------------------------------------------------------------------
+
+def recompute(user_ids: Iterable[int] | None = None) -> int:
+    """Re-evaluate every module each learner has touched (after turning the plugin on over
+    existing quiz attempts, or after fixing content). Returns how many modules were checked."""
+    touched = union_all(select(LessonView.user_id, LessonView.module_id),
+                        select(QuizAttempt.user_id, QuizAttempt.module_id)).subquery()
+    query = select(touched.c.user_id, touched.c.module_id).distinct()
+    if user_ids is not None:
+        query = query.where(touched.c.user_id.in_(list(user_ids)))
+    pairs = db.session.execute(query.order_by(touched.c.user_id, touched.c.module_id)).all()
+    for user_id, module_id in pairs:
+        module = db.session.get(Module, module_id)
+        if module is not None:
+            update_progress(user_id, module)
+    return len(pairs)
