@@ -19,7 +19,7 @@ from lms.plugins.courses.models import Course, Module
 from lms.plugins.courses.services import localized
 from lms.plugins.learning.models import Assignment, Certificate, CourseCompletion, LessonView, ModuleCompletion
 from lms.plugins.learning.services import aware, has_questions, local_date, local_today, year_bounds
-from lms.plugins.quizzes.models import IN_PROGRESS, QuizAttempt
+from lms.plugins.quizzes import services as quizzes
 
 
 # --- JP ------------------------------------------------------------------------------------
@@ -73,9 +73,7 @@ def in_progress(user_id: int, locale: str, limit: int | None = None) -> list[InP
     activity = union_all(
         select(LessonView.module_id.label("module_id"), LessonView.last_seen.label("at"))
         .where(LessonView.user_id == user_id),
-        select(QuizAttempt.module_id.label("module_id"),
-               func.coalesce(QuizAttempt.submitted_at, QuizAttempt.started_at).label("at"))
-        .where(QuizAttempt.user_id == user_id),
+        quizzes.activity_select(user_id),
     ).subquery()
     last = func.max(activity.c.at).label("last")
     query = (select(Module, last).join(activity, activity.c.module_id == Module.id)
@@ -94,10 +92,7 @@ def in_progress(user_id: int, locale: str, limit: int | None = None) -> list[InP
             select(LessonView.module_id, LessonView.lesson_slug, LessonView.last_seen)
             .where(LessonView.user_id == user_id, LessonView.module_id.in_(ids))):
         views.setdefault(module_id, {})[slug] = aware(seen_at)
-    open_attempts = dict(db.session.execute(
-        select(QuizAttempt.module_id, QuizAttempt.id).where(QuizAttempt.user_id == user_id,
-                                                            QuizAttempt.module_id.in_(ids),
-                                                            QuizAttempt.status == IN_PROGRESS)).all())
+    open_attempts = quizzes.open_attempt_ids(user_id, ids)
     items = []
     for module, last_at in rows:
         version = module.current_version

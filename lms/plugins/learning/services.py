@@ -28,7 +28,6 @@ from lms.extensions import db
 from lms.plugins.courses.models import Course, Module, ModuleVersion, Question
 from lms.plugins.learning.models import Assignment, Certificate, CourseCompletion, LessonView, ModuleCompletion
 from lms.plugins.quizzes import services as quizzes
-from lms.plugins.quizzes.models import QuizAttempt
 
 MAX_GAP = timedelta(minutes=10)  # longest gap between two lesson views counted as reading time
 # No 0/O, 1/I/L: codes are read aloud and typed from paper.
@@ -308,7 +307,7 @@ def recompute(user_ids: Iterable[int] | None = None) -> int:
     """Re-evaluate every module each learner has touched (after turning the plugin on over
     existing quiz attempts, or after fixing content). Returns how many modules were checked."""
     touched = union_all(select(LessonView.user_id, LessonView.module_id),
-                        select(QuizAttempt.user_id, QuizAttempt.module_id)).subquery()
+                        quizzes.attempted_select()).subquery()
     query = select(touched.c.user_id, touched.c.module_id).distinct()
     if user_ids is not None:
         query = query.where(touched.c.user_id.in_(list(user_ids)))

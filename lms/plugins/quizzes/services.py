@@ -237,3 +237,25 @@ def show_feedback(attempt: QuizAttempt, module: Module) -> bool:
     if mode == "after_pass":
         return module_grade(attempt.user_id, module)[1]
     return True
+
+
+# --- for other plugins (progress, reports): selects they can compose in SQL ----------------
+
+def activity_select(user_id: int):
+    """A select of (module_id, at): when ``user_id`` last worked on each module's quiz."""
+    return (select(QuizAttempt.module_id.label("module_id"),
+                   func.coalesce(QuizAttempt.submitted_at, QuizAttempt.started_at).label("at"))
+            .where(QuizAttempt.user_id == user_id))
+
+
+def attempted_select():
+    """A select of (user_id, module_id) for every quiz attempt."""
+    return select(QuizAttempt.user_id, QuizAttempt.module_id)
+
+
+def open_attempt_ids(user_id: int, module_ids: list[int]) -> dict[int, int]:
+    """module id -> id of the user's attempt in progress, for the given modules."""
+    return dict(db.session.execute(
+        select(QuizAttempt.module_id, QuizAttempt.id).where(QuizAttempt.user_id == user_id,
+                                                            QuizAttempt.module_id.in_(module_ids),
+                                                            QuizAttempt.status == IN_PROGRESS)).all())
