@@ -155,3 +155,11 @@ def lms_recommendations(user: Any) -> "list[Recommendation]":
                                    reason=_("Builds %(c)s", c=gap.name_en), order=10)
                     for course in services.courses_for(gap)]
     """
+
+
+@hookspec(firstresult=True)
+def lms_course_progress(user: Any, course: Any) -> dict | None:
+    """The user's progress in ``course`` for the course page: ``{"modules": {module_id:
+    {"seen": int, "total": int, "complete": bool}}, "complete": bool, "certificate": code}``.
+    The first plugin that answers wins; without one the page shows no progress.
+    """

@@ -40,7 +40,9 @@ def catalogue():
 def course(slug: str):
     course = _course_or_404(slug)
     modules = [m for m in course.modules if m.active and m.current_version is not None]
-    return render_template("courses/course.html", course=course, modules=modules,
+    progress = current_app.extensions["lms.plugins"].hook.lms_course_progress(
+        user=current_user._get_current_object(), course=course)
+    return render_template("courses/course.html", course=course, modules=modules, progress=progress,
                            competencies=services.competencies_by_id(course.competency_ids))
 
 

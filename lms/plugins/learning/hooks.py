@@ -55,3 +55,10 @@ def lms_cli_commands():
     from lms.plugins.learning.cli import learning
 
     return [learning]
+
+
+@hookimpl
+def lms_course_progress(user, course):
+    from lms.plugins.learning import overview
+
+    return overview.course_progress(user.id, course)

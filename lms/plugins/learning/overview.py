@@ -222,3 +222,26 @@ def overview(user: User, locale: str) -> Overview:
     return Overview(jp=jp_progress(user.id), in_progress=in_progress(user.id, locale),
                     assigned=assigned(user, locale), recommended=recommendations(user),
                     completed=completed_courses(user.id, locale))
+
+
+def course_progress(user_id: int, course: Course) -> dict:
+    """Per module: lessons seen of the current version and completion; the course's certificate."""
+    from lms.plugins.learning.models import Certificate, CourseCompletion
+
+    modules = [m for m in course.modules if m.active and m.current_version is not None]
+    ids = [m.id for m in modules]
+    seen: dict[int, set[str]] = {}
+    for module_id, slug in db.session.execute(select(LessonView.module_id, LessonView.lesson_slug).where(
+            LessonView.user_id == user_id, LessonView.module_id.in_(ids))):
+        seen.setdefault(module_id, set()).add(slug)
+    done = set(db.session.scalars(select(ModuleCompletion.module_id).where(
+        ModuleCompletion.user_id == user_id, ModuleCompletion.module_id.in_(ids))))
+    certificate = db.session.scalar(
+        select(Certificate.code).join(CourseCompletion, CourseCompletion.id == Certificate.completion_id)
+        .where(CourseCompletion.user_id == user_id, CourseCompletion.course_id == course.id))
+    result = {}
+    for module in modules:
+        slugs = {lesson.slug for lesson in module.current_version.lessons}
+        result[module.id] = {"seen": len(slugs & seen.get(module.id, set())), "total": len(slugs),
+                             "complete": module.id in done}
+    return {"modules": result, "complete": certificate is not None, "certificate": certificate}
