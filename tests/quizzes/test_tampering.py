@@ -189,3 +189,57 @@ def test_missing_csrf_token_is_refused(learner):
     attempt = db.session.get(QuizAttempt, attempt_id)
     db.session.refresh(attempt)
     assert attempt.status == "in_progress" and _answers() == 0
+
+
+def test_an_attempt_on_a_module_that_was_unpublished_cannot_be_changed(learner):
+    attempt_id = start(learner)
+    marc = module("marc")
+    marc.active = False
+    db.session.commit()
+    response = _save(learner, attempt_id, {f"q-{_qid('marc-short')}": "RDA"})
+    assert response.status_code == 400 and response.get_json()["error"]
+    token = csrf_token(learner, "/")
+    assert learner.post(f"/quiz/attempt/{attempt_id}/submit", data={"csrf_token": token}).status_code == 400
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    db.session.refresh(attempt)
+    assert attempt.status == "in_progress" and _answers() == 0
+
+
+def test_concurrent_submits_grade_once(learner, app):
+    """Two tabs submitting at the same moment: one graded attempt, the hook called once."""
+    import threading
+
+    calls = []
+
+    class Spy:
+        from lms.hookspecs import hookimpl
+
+        @hookimpl
+        def lms_quiz_submitted(self, attempt):
+            calls.append(attempt.id)
+
+    app.extensions["lms.plugins"].register(Spy(), name="spy")
+    attempt_id = start(learner)
+    token = csrf_token(learner, f"/quiz/attempt/{attempt_id}")
+    data = {"csrf_token": token, f"q-{_qid('marc-short')}": "RDA"}
+    barrier = threading.Barrier(2)
+    statuses = []
+
+    def submit():
+        client = app.test_client()
+        with client.session_transaction() as session, learner.session_transaction() as source:
+            session.update(dict(source))
+        barrier.wait()
+        statuses.append(client.post(f"/quiz/attempt/{attempt_id}/submit", data=data).status_code)
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert statuses == [302, 302]
+    db.session.expire_all()
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    assert attempt.status == "submitted" and attempt.score == 1.0
+    assert calls == [attempt_id]
+    assert _answers() == 4  # one row per question, not doubled

@@ -147,28 +147,44 @@ def _read_form(attempt: QuizAttempt, form) -> tuple[dict[int, dict | None], dict
     return responses, errors
 
 
+def _check_published(attempt: QuizAttempt) -> None:
+    module = db.session.get(Module, attempt.module_id)
+    if module is None or not module.active or not module.course.published:
+        raise QuizError(_("This module is no longer published; the attempt cannot be changed."))
+
+
 def save_answers(attempt: QuizAttempt, form) -> SaveResult:
     """Store what the learner has answered so far (autosave, or the Save button)."""
+    _check_published(attempt)
     result = SaveResult()
     if attempt.status != IN_PROGRESS or is_late(attempt):
         result.closed = True
         return result
     responses, result.errors = _read_form(attempt, form)
-    existing = {a.question_id: a for a in attempt.answers}
-    now = utcnow()
-    for qid, response in responses.items():
-        answer = existing.get(qid)
-        if answer is None:
-            answer = QuizAnswer(attempt_id=attempt.id, question_id=qid)
-            db.session.add(answer)
-        answer.response, answer.saved_at = response, now
-        result.saved += 1
-    db.session.commit()
+    for retry in (True, False):
+        existing = {a.question_id: a for a in attempt.answers}
+        now = utcnow()
+        for qid, response in responses.items():
+            answer = existing.get(qid)
+            if answer is None:
+                answer = QuizAnswer(attempt_id=attempt.id, question_id=qid)
+                db.session.add(answer)
+            answer.response, answer.saved_at = response, now
+        try:
+            db.session.commit()
+            break
+        except IntegrityError:  # another request (a second tab, a quick autosave) inserted it first
+            db.session.rollback()
+            db.session.expire(attempt)
+            if not retry:
+                raise
+    result.saved = len(responses)
     return result
 
 
 def submit_attempt(attempt: QuizAttempt, form) -> tuple[QuizAttempt, SaveResult]:
     """Save the last answers (if in time), then close and grade the attempt exactly once."""
+    _check_published(attempt)
     result = SaveResult()
     if attempt.status == IN_PROGRESS and not is_late(attempt):
         result = save_answers(attempt, form)
