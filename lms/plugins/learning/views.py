@@ -34,6 +34,36 @@ def certificate(code: str):
                            title=services.certificate_title(found, _locale()))
 
 
+@bp.route("/learning/certificates/<code>.pdf")
+@authenticated
+def certificate_pdf(code: str):
+    """The same certificate as a PDF, made on the server (no browser needed)."""
+    from flask import Response, url_for
+    from flask_babel import format_date
+    from flask_babel import gettext as _
+
+    from lms.plugins.learning.pdf import Line, certificate_pdf
+
+    found = services.own_certificate(current_user.id, code)
+    if found is None:
+        abort(404)
+    jp = f"{found.jp:g}"
+    verify_url = url_for("learning.verify", code=found.code, _external=True)
+    lines = [
+        Line(_("Certificate of completion"), 30, 470, bold=True),
+        Line(_("This certifies that"), 14, 420),
+        Line(found.full_name, 26, 380, bold=True),
+        Line(_("has completed the course"), 14, 340),
+        Line(services.certificate_title(found, _locale()), 20, 305, bold=True),
+        Line(f"{_('Completed on')} {format_date(found.completed_on, 'long')} · {jp} JP", 14, 255),
+        Line(f"{_('Certificate code')}: {found.code}", 12, 150),
+        Line(f"{_('Anyone can check this certificate at')} {verify_url}", 10, 130),
+        Line("Pembina · Perpustakaan Kota Palangkaraya", 10, 80),
+    ]
+    return Response(certificate_pdf(lines), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="sertifikat-{found.code}.pdf"'})
+
+
 @bp.route("/verify/<code>")
 @public
 def verify(code: str):
