@@ -18,6 +18,7 @@ import random
 import re
 from typing import Any, ClassVar
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 MAX_TEXT = 500
@@ -40,7 +41,7 @@ class QuestionType:
 
     # -- authoring -------------------------------------------------------------------
     kind: ClassVar[str] = ""  # the answer lines it reads: choices, answers, pairs or order
-    requirement: ClassVar[str] = ""  # what a block of this type must hold, for the error message
+    requirement: ClassVar[Any] = ""  # what a block of this type must hold, for the error message (lazy text)
 
     @classmethod
     def parse(cls, block) -> tuple[dict, list[tuple[int, str]]]:
@@ -103,26 +104,27 @@ def _permutation(rng: random.Random, size: int, shuffle: bool) -> list[int]:
 
 class SingleChoice(QuestionType):
     name, label, widget = "single", _l("Single choice"), "quizzes/widgets/choices.html"
-    kind, requirement = "choices", "`- [ ]` / `- [x]` choices"
+    kind, requirement = "choices", _l("`- [ ]` / `- [x]` choices")
 
     @classmethod
     def parse(cls, block):
         options = block.options
         problems = []
         if len(options) < 2:
-            problems.append((options[0]["line"], "a choice question needs at least two choices"))
+            problems.append((options[0]["line"], _("a choice question needs at least two choices")))
         correct = sum(1 for o in options if o["correct"])
         if correct == 0:
-            problems.append((block.line, "no correct answer: mark at least one choice with [x]"))
+            problems.append((block.line, _("no correct answer: mark at least one choice with [x]")))
         if cls.name == "single" and correct > 1:
-            problems.append((block.line, "type single has one correct choice; remove an [x] or use type multiple"))
+            problems.append((block.line, _("type single has one correct choice; remove an [x] or use type "
+                                           "multiple")))
         for option in options:
             if not option["text"]:
-                problems.append((option["line"], "a choice has no text"))
+                problems.append((option["line"], _("a choice has no text")))
         texts = [o["text"].lower() for o in options]
         for option in options:
             if texts.count(option["text"].lower()) > 1:
-                problems.append((option["line"], f"the choice {option['text']!r} appears twice"))
+                problems.append((option["line"], _("the choice %(text)r appears twice", text=option["text"])))
                 break
         return {"options": [{"text": o["text"], "correct": o["correct"], "feedback": o["feedback"]}
                             for o in options]}, problems
@@ -191,13 +193,13 @@ class MultipleAnswers(SingleChoice):
 
 class TrueFalse(QuestionType):
     name, label, widget = "truefalse", _l("True or false"), "quizzes/widgets/truefalse.html"
-    kind, requirement = "answers", "one line `= benar` or `= salah`"
+    kind, requirement = "answers", _l("one line `= benar` or `= salah`")
 
     @classmethod
     def parse(cls, block):
         answers = block.answers
         if len(answers) != 1 or answers[0][0].lower() not in TRUE_WORDS | FALSE_WORDS:
-            return {}, [(answers[0][1], "a truefalse question needs exactly one `= benar` or `= salah`")]
+            return {}, [(answers[0][1], _("a truefalse question needs exactly one `= benar` or `= salah`"))]
         return {"answer": answers[0][0].lower() in TRUE_WORDS}, []
 
     @classmethod
@@ -229,12 +231,12 @@ def normalise_text(text: str) -> str:
 
 class ShortAnswer(QuestionType):
     name, label, widget = "short", _l("Short answer"), "quizzes/widgets/short.html"
-    kind, requirement = "answers", "`= answer` lines"
+    kind, requirement = "answers", _l("`= answer` lines")
 
     @classmethod
     def parse(cls, block):
-        problems = [(line, "an `=` line has no answer") for text, line in block.answers if not text]
-        return {"accepted": [text for text, _ in block.answers]}, problems
+        problems = [(line, _("an `=` line has no answer")) for text, line in block.answers if not text]
+        return {"accepted": [text for text, _line in block.answers]}, problems
 
     @classmethod
     def read(cls, values, data, layout, field, form):
@@ -268,21 +270,21 @@ def parse_number(text: str) -> float | None:
 
 class Numeric(QuestionType):
     name, label, widget = "numeric", _l("Number"), "quizzes/widgets/numeric.html"
-    kind, requirement = "answers", "a line like `= 245` or `= 3.5 ± 0.1`"
+    kind, requirement = "answers", _l("a line like `= 245` or `= 3.5 ± 0.1`")
 
     @classmethod
     def parse(cls, block):
         if len(block.answers) != 1:
-            return {}, [(block.answers[1][1], "a numeric question has one `=` answer")]
+            return {}, [(block.answers[1][1], _("a numeric question has one `=` answer"))]
         text, line = block.answers[0]
         match = NUMERIC_RE.match(text)
         if not match:
-            return {}, [(line, f"not a number: {text!r} (write `= 3.5` or `= 3.5 ± 0.1`)")]
+            return {}, [(line, _("not a number: %(text)r (write `= 3.5` or `= 3.5 ± 0.1`)", text=text))]
         tolerance = parse_number(match.group(2)) if match.group(2) else 0.0
         if "tolerance" in block.header:
             tolerance = parse_number(block.header["tolerance"][0])
             if tolerance is None or tolerance < 0:
-                return {}, [(block.header["tolerance"][1], "tolerance must be a number of 0 or more")]
+                return {}, [(block.header["tolerance"][1], _("tolerance must be a number of 0 or more"))]
         return {"value": parse_number(match.group(1)), "tolerance": tolerance}, []
 
     @classmethod
@@ -313,23 +315,23 @@ class Matching(QuestionType):
     """Each left item gets one right item; credit is the share matched correctly."""
 
     name, label, widget = "matching", _l("Matching"), "quizzes/widgets/matching.html"
-    kind, requirement = "pairs", "`left -> right` pairs"
+    kind, requirement = "pairs", _l("`left -> right` pairs")
 
     @classmethod
     def parse(cls, block):
         problems = []
         first = block.pairs[0][2]
-        real = [(left, right) for left, right, _ in block.pairs if left]
+        real = [(left, right) for left, right, _line in block.pairs if left]
         if len(real) < 2:
-            problems.append((first, "a matching question needs at least two pairs"))
+            problems.append((first, _("a matching question needs at least two pairs")))
         for _left, right, line in block.pairs:
             if not right:
-                problems.append((line, "a pair has nothing after the arrow"))
-        lefts = [left.lower() for left, _ in real]
+                problems.append((line, _("a pair has nothing after the arrow")))
+        lefts = [left.lower() for left, _right in real]
         if len(set(lefts)) != len(lefts):
-            problems.append((first, "the same left item appears twice"))
+            problems.append((first, _("the same left item appears twice")))
         return {"pairs": [[left, right] for left, right in real],
-                "distractors": [right for left, right, _ in block.pairs if not left]}, problems
+                "distractors": [right for left, right, _line in block.pairs if not left]}, problems
 
     @classmethod
     def render(cls, data, inline):
@@ -338,7 +340,7 @@ class Matching(QuestionType):
 
     @classmethod
     def _rights(cls, data) -> list[str]:
-        return [right for _, right in data["pairs"]] + list(data["distractors"])
+        return [right for _left, right in data["pairs"]] + list(data["distractors"])
 
     @classmethod
     def layout(cls, data, rng, shuffle):
@@ -381,17 +383,17 @@ class Ordering(QuestionType):
     """Put items in order; credit is the share of items in their right place."""
 
     name, label, widget = "ordering", _l("Ordering"), "quizzes/widgets/ordering.html"
-    kind, requirement = "order", "a numbered list in the right order"
+    kind, requirement = "order", _l("a numbered list in the right order")
 
     @classmethod
     def parse(cls, block):
         problems = []
         first = block.order[0][1]
-        items = [text for text, _ in block.order]
+        items = [text for text, _line in block.order]
         if len(items) < 2:
-            problems.append((first, "an ordering question needs at least two items"))
+            problems.append((first, _("an ordering question needs at least two items")))
         if len({item.lower() for item in items}) != len(items):
-            problems.append((first, "two items of the list are the same"))
+            problems.append((first, _("two items of the list are the same")))
         return {"items": items}, problems
 
     @classmethod
@@ -401,7 +403,7 @@ class Ordering(QuestionType):
     @classmethod
     def layout(cls, data, rng, shuffle):
         order = list(range(len(data["items"])))
-        for _ in range(10):  # never show the list already in the right order
+        for _attempt in range(10):  # never show the list already in the right order
             rng.shuffle(order)
             if order != sorted(order):
                 break
@@ -428,7 +430,7 @@ class Ordering(QuestionType):
             return None
         if len(positions) != size or len(set(positions.values())) != size:
             raise ResponseError(str(_l("Give every item a different position.")))
-        return {"order": [index for index, _ in sorted(positions.items(), key=lambda item: item[1])]}
+        return {"order": [index for index, _place in sorted(positions.items(), key=lambda item: item[1])]}
 
     @classmethod
     def grade(cls, data, response):

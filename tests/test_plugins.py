@@ -102,8 +102,8 @@ def test_a_plugin_question_type_is_authored_imported_and_graded(tmp_path, instal
         assert answer.credit == 0.5
 
 
-def test_a_plugin_question_type_is_unknown_when_the_plugin_is_off(tmp_path, runner):
-    """Without the plugin, the same Markdown is a clear import error."""
+def test_a_plugin_question_type_is_unknown_when_the_plugin_is_off(tmp_path):
+    """Without the plugin, the same Markdown is a clear import error (in English here)."""
     import shutil
     from pathlib import Path
 
@@ -111,6 +111,7 @@ def test_a_plugin_question_type_is_unknown_when_the_plugin_is_off(tmp_path, runn
     shutil.copytree(Path(__file__).parent / "fixtures" / "courses", root)
     module = root / "contoh" / "02-ddc.md"
     module.write_text(module.read_text() + "\n```quiz\nid: ddc-keywords\ntype: keywords\n\nSebutkan.\n\n= 900\n```\n")
+    runner = _app(tmp_path, BABEL_DEFAULT_LOCALE="en").test_cli_runner()
     result = runner.invoke(args=["courses", "check", str(root)])
     assert result.exit_code != 0 and "unknown question type 'keywords'" in result.output
 

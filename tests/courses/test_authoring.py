@@ -11,14 +11,31 @@ from lms.audit.models import AuditEntry
 from lms.extensions import db
 from lms.plugins.courses.models import Module, ModuleDraft, ModuleVersion
 from lms.plugins.courses.services import import_courses
-from tests.conftest import csrf_token, post_form
+from tests.conftest import csrf_token, make_test_app, post_form, reset_database
 
 EDIT = "/authoring/contoh/marc/edit"
 
 
 @pytest.fixture
+def app(tmp_path):
+    """An English app (folder imports in a test body report in English)."""
+    app = make_test_app(tmp_path, BABEL_DEFAULT_LOCALE="en")
+    reset_database(app)
+    with app.app_context():
+        yield app
+        db.session.remove()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
 def trainer(client_as, imported):
-    return client_as("trainer")
+    """A trainer reading English: these tests assert the English problem messages (the
+    Indonesian ones are checked in test_messages_i18n.py)."""
+    client = client_as("trainer")
+    client.user.locale = "en"
+    db.session.commit()
+    return client
 
 
 def _marc() -> Module:
@@ -40,8 +57,8 @@ def test_only_trainers_and_admins_author(client_as, imported):
     assert client_as("admin").get("/authoring/").status_code == 200
 
 
-def test_index_lists_courses_and_modules(trainer):
-    page = trainer.get("/authoring/").get_data(as_text=True)
+def test_index_lists_courses_and_modules(client_as, imported):
+    page = client_as("trainer").get("/authoring/").get_data(as_text=True)  # an Indonesian reader: id titles
     assert "Kursus Contoh" in page and 'href="/authoring/contoh/marc/edit"' in page
     assert 'href="/authoring/contoh/download"' in page
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.plugins.courses.models import Competency, Course, Module, ModuleVersion, Question, Topic
+from tests.conftest import make_test_app, reset_database
 
 BAD = Path(__file__).resolve().parent.parent / "fixtures" / "bad_courses"
 ALLOWED = ".csv, .gif, .jpeg, .jpg, .pdf, .png, .svg, .txt, .webp"
@@ -72,6 +73,19 @@ CASES: dict[str, list[tuple[str, int, str]]] = {
     ],
 }
 COUNT_RE = re.compile(r"(\d+) problem\(s\)")
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An English app: these tests assert the English messages (the default locale, Indonesian,
+    is covered by test_messages_i18n.py)."""
+    app = make_test_app(tmp_path, BABEL_DEFAULT_LOCALE="en")
+    reset_database(app)
+    with app.app_context():
+        yield app
+        db.session.remove()
+    with app.app_context():
+        db.engine.dispose()
 
 
 def _expected(case: str) -> list[str]:

@@ -3,11 +3,25 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Lesson, Module, ModuleVersion, Question
 from lms.plugins.courses.services import import_courses
+from tests.conftest import make_test_app, reset_database
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An English app: the conflict test asserts the English message."""
+    app = make_test_app(tmp_path, BABEL_DEFAULT_LOCALE="en")
+    reset_database(app)
+    with app.app_context():
+        yield app
+        db.session.remove()
+    with app.app_context():
+        db.engine.dispose()
 
 
 def _count(model) -> int:

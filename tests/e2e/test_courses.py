@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import update
 
+from lms.auth.models import User
 from lms.extensions import db
 from lms.plugins.courses.services import import_courses
 from tests.e2e.test_journeys import sign_in, sign_out
@@ -20,6 +22,16 @@ def with_courses(live_app):
     with live_app.app_context():
         report = import_courses([FIXTURE])
         assert report.ok, report.problems
+        db.session.remove()
+
+
+@pytest.fixture
+def english_trainer(live_app):
+    """budi reads English: these journeys assert the English problem messages (the
+    Indonesian ones are checked in tests/courses/test_messages_i18n.py)."""
+    with live_app.app_context():
+        db.session.execute(update(User).where(User.username == "budi").values(locale="en"))
+        db.session.commit()
         db.session.remove()
 
 
@@ -39,7 +51,8 @@ def test_librarian_reads_a_lesson_on_a_phone(page: Page, with_courses, live_url,
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
-def test_trainer_edits_previews_and_publishes(page: Page, browser, with_courses, live_url, demo_password):
+def test_trainer_edits_previews_and_publishes(page: Page, browser, with_courses, english_trainer, live_url,
+                                             demo_password):
     # ani has a quiz attempt open on version 1 before the trainer publishes version 2
     reader = browser.new_page()
     sign_in(reader, live_url, "ani", demo_password)
@@ -75,7 +88,7 @@ def test_trainer_edits_previews_and_publishes(page: Page, browser, with_courses,
     reader.close()
 
 
-def test_editor_works_without_javascript(browser, with_courses, live_url, demo_password):
+def test_editor_works_without_javascript(browser, with_courses, english_trainer, live_url, demo_password):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     sign_in(page, live_url, "budi", demo_password)

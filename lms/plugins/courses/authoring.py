@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.audit.services import record
@@ -81,8 +82,9 @@ def check_module(course: Course, module: Module, text: str) -> Check:
               and other.current_version for q in other.current_version.questions}
     for question in parsed.questions:
         if question.id in others:
-            problems.append(f"{label}:{question.line}: question id {question.id!r} is already used in module "
-                            f"{others[question.id]!r}")
+            problems.append(f"{label}:{question.line}: "
+                            + _("question id %(id)r is already used in module %(module)r", id=question.id,
+                                module=others[question.id]))
     lines = []
     for problem in problems:
         match = LINE_RE.match(problem)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from flask_babel import gettext as _
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
@@ -28,7 +29,7 @@ def _bilingual(value, where: str, problems: list[str]) -> dict[str, str]:
     if isinstance(value, str):
         return {"id": value, "en": value}
     if not isinstance(value, dict) or not isinstance(value.get("id"), str) or not value.get("id"):
-        problems.append(f"{where}: needs a name in Indonesian (`id:`), optionally English (`en:`)")
+        problems.append(f"{where}: " + _("needs a name in Indonesian (`id:`), optionally English (`en:`)"))
         return {"id": "", "en": ""}
     return {"id": value["id"], "en": str(value.get("en") or value["id"])}
 
@@ -38,14 +39,14 @@ def load_yaml(path: Path, problems: list[str]):
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        problems.append(f"{path}:1: the file is not UTF-8")
+        problems.append(f"{path}:1: " + _("the file is not UTF-8"))
         return None, ""
     try:
         return yaml.safe_load(text), text
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else 1
-        problems.append(f"{path}:{line}: invalid YAML: {getattr(error, 'problem', error)}")
+        problems.append(f"{path}:{line}: " + _("invalid YAML: %(error)s", error=getattr(error, "problem", error)))
         return None, text
 
 
@@ -54,31 +55,32 @@ def load_framework(root: Path, problems: list[str]) -> Framework:
     framework = Framework()
     topics_path = root / "topics.yml"
     if not topics_path.is_file():
-        problems.append(f"{topics_path}:1: missing topics file")
+        problems.append(f"{topics_path}:1: " + _("missing topics file"))
     else:
         data, text = load_yaml(topics_path, problems)
         if data is not None and not isinstance(data, dict):
-            problems.append(f"{topics_path}:1: expected `topic-id:` entries with names in id/en")
+            problems.append(f"{topics_path}:1: " + _("expected `topic-id:` entries with names in id/en"))
         for topic_id, names in (data or {}).items() if isinstance(data, dict) else []:
             where = f"{topics_path}:{_line_of_key(text, str(topic_id))}"
             if not ID_RE.match(str(topic_id)):
-                problems.append(f"{where}: topic id {topic_id!r} may use lowercase letters, digits and hyphens")
+                problems.append(f"{where}: " + _("topic id %(id)r may use lowercase letters, digits and hyphens",
+                                                    id=topic_id))
             framework.topics[str(topic_id)] = _bilingual(names, where, problems)
 
     comp_path = root / "competencies.yml"
     if not comp_path.is_file():
-        problems.append(f"{comp_path}:1: missing competency framework")
+        problems.append(f"{comp_path}:1: " + _("missing competency framework"))
         return framework
     data, text = load_yaml(comp_path, problems)
     if data is None:
         return framework
     areas = data.get("areas") if isinstance(data, dict) else None
     if not isinstance(areas, list):
-        problems.append(f"{comp_path}:1: expected a list under `areas:`")
+        problems.append(f"{comp_path}:1: " + _("expected a list under `areas:`"))
         return framework
     for area in areas:
         if not isinstance(area, dict) or not ID_RE.match(str(area.get("id", ""))):
-            problems.append(f"{comp_path}:{_line_of_key(text, 'areas')}: each area needs an `id`")
+            problems.append(f"{comp_path}:{_line_of_key(text, 'areas')}: " + _("each area needs an `id`"))
             continue
         area_id = area["id"]
         where = f"{comp_path}:{_line_of_key(text, area_id)}"
@@ -87,15 +89,16 @@ def load_framework(root: Path, problems: list[str]) -> Framework:
             comp_id = str((competency or {}).get("id", "")) if isinstance(competency, dict) else ""
             where = f"{comp_path}:{_line_of_key(text, comp_id) if comp_id else 1}"
             if not ID_RE.match(comp_id):
-                problems.append(f"{where}: competency id {comp_id!r} may use lowercase letters, digits and hyphens")
+                problems.append(f"{where}: " + _("competency id %(id)r may use lowercase letters, digits and hyphens",
+                                                    id=comp_id))
                 continue
             if comp_id in framework.competencies:
-                problems.append(f"{where}: competency {comp_id!r} is defined twice")
+                problems.append(f"{where}: " + _("competency %(id)r is defined twice", id=comp_id))
                 continue
             targets = competency.get("targets") or {}
             if not isinstance(targets, dict) or not all(
                     isinstance(level, int) and 1 <= level <= 5 for level in targets.values()):
-                problems.append(f"{where}: targets map positions to levels 1-5")
+                problems.append(f"{where}: " + _("targets map positions to levels 1-5"))
                 targets = {}
             framework.competencies[comp_id] = {
                 "area": area_id,

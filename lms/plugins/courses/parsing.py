@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from flask_babel import gettext as _
 
 from lms.plugins.courses.framework import Framework
 from lms.plugins.courses.quizparse import ParsedQuestion, parse_quiz_block
@@ -78,7 +79,7 @@ def read_text(path: Path, problems: list[str]) -> str | None:
         return data.decode("utf-8").replace("\r\n", "\n")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        problems.append(f"{path}:{line}: the file is not UTF-8 (save it as UTF-8)")
+        problems.append(f"{path}:{line}: " + _("the file is not UTF-8 (save it as UTF-8)"))
         return None
 
 
@@ -86,23 +87,24 @@ def split_front_matter(path: Path, text: str, problems: list[str]) -> tuple[dict
     """(meta, body, body's first line number). The front matter sits between `---` lines."""
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
-        problems.append(f"{path}:1: the file must start with front matter between `---` lines")
+        problems.append(f"{path}:1: " + _("the file must start with front matter between `---` lines"))
         return None, text, 1
     for end in range(1, len(lines)):
         if lines[end].strip() == "---":
             break
     else:
-        problems.append(f"{path}:1: the front matter has no closing `---` line")
+        problems.append(f"{path}:1: " + _("the front matter has no closing `---` line"))
         return None, text, 1
     try:
         meta = yaml.safe_load("\n".join(lines[1:end])) or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark else 1
-        problems.append(f"{path}:{line}: invalid front matter: {getattr(error, 'problem', None) or error}")
+        problems.append(f"{path}:{line}: " + _("invalid front matter: %(error)s",
+                                                error=getattr(error, "problem", None) or error))
         return None, "\n".join(lines[end + 1:]), end + 2
     if not isinstance(meta, dict):
-        problems.append(f"{path}:2: the front matter must be `key: value` lines")
+        problems.append(f"{path}:2: " + _("the front matter must be `key: value` lines"))
         return None, "\n".join(lines[end + 1:]), end + 2
     meta["_lines"] = {str(key): _key_line(lines[1:end], str(key)) + 1 for key in meta}
     return meta, "\n".join(lines[end + 1:]), end + 2
@@ -123,7 +125,7 @@ def _bilingual(path, meta, key, problems, required=True) -> dict[str, str]:
     value = meta.get(key)
     if value is None or value == "":
         if required:
-            problems.append(f"{path}:1: missing required field `{key}`")
+            problems.append(f"{path}:1: " + _("missing required field `%(key)s`", key=key))
         return {"id": "", "en": ""}
     if isinstance(value, str):
         return {"id": value.strip(), "en": value.strip()}
@@ -131,7 +133,8 @@ def _bilingual(path, meta, key, problems, required=True) -> dict[str, str]:
         english = value.get("en")
         return {"id": value["id"].strip(), "en": (english if isinstance(english, str) and english.strip()
                                                   else value["id"]).strip()}
-    problems.append(f"{_where(path, meta, key)}: `{key}` needs an Indonesian text (`id:`) and optionally `en:`")
+    problems.append(f"{_where(path, meta, key)}: "
+                    + _("`%(key)s` needs an Indonesian text (`id:`) and optionally `en:`", key=key))
     return {"id": "", "en": ""}
 
 
@@ -139,17 +142,18 @@ def _competency_list(path, meta, key, framework: Framework, problems, required=T
     value = meta.get(key)
     if value is None:
         if required:
-            problems.append(f"{path}:1: missing required field `{key}`")
+            problems.append(f"{path}:1: " + _("missing required field `%(key)s`", key=key))
         return []
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not value:
-        problems.append(f"{_where(path, meta, key)}: `{key}` must be a list of competency ids")
+        problems.append(f"{_where(path, meta, key)}: " + _("`%(key)s` must be a list of competency ids", key=key))
         return []
     result = []
     for item in value:
         if str(item) not in framework.competencies:
-            problems.append(f"{_where(path, meta, key)}: unknown competency {item!r} (see competencies.yml)")
+            problems.append(f"{_where(path, meta, key)}: "
+                            + _("unknown competency %(id)r (see competencies.yml)", id=item))
         else:
             result.append(str(item))
     return result
@@ -158,13 +162,15 @@ def _competency_list(path, meta, key, framework: Framework, problems, required=T
 def _number(path, meta, key, problems, *, default=None, low=0.0, high=10_000.0, integer=False):
     value = meta.get(key, default)
     if value is None:
-        problems.append(f"{path}:1: missing required field `{key}`")
+        problems.append(f"{path}:1: " + _("missing required field `%(key)s`", key=key))
         return default
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
-        problems.append(f"{_where(path, meta, key)}: `{key}` must be a {'whole ' if integer else ''}number")
+        problems.append(f"{_where(path, meta, key)}: " + (_("`%(key)s` must be a whole number", key=key) if integer
+                                                          else _("`%(key)s` must be a number", key=key)))
         return default
     if not low <= value <= high:
-        problems.append(f"{_where(path, meta, key)}: `{key}` must be between {low:g} and {high:g}")
+        problems.append(f"{_where(path, meta, key)}: " + _("`%(key)s` must be between %(low)s and %(high)s",
+                                                            key=key, low=f"{low:g}", high=f"{high:g}"))
         return default
     return value
 
@@ -181,26 +187,28 @@ def parse_course_meta(path: Path, meta: dict, framework: Framework, problems: li
     }
     topic = meta.get("topic")
     if topic is None:
-        problems.append(f"{path}:1: missing required field `topic`")
+        problems.append(f"{path}:1: " + _("missing required field `%(key)s`", key="topic"))
     elif str(topic) not in framework.topics:
-        problems.append(f"{_where(path, meta, 'topic')}: unknown topic {topic!r}; use one of "
-                        f"{', '.join(sorted(framework.topics))} (see topics.yml)")
+        problems.append(f"{_where(path, meta, 'topic')}: "
+                        + _("unknown topic %(topic)r; use one of %(topics)s (see topics.yml)",
+                            topic=topic, topics=", ".join(sorted(framework.topics))))
     clean["topic"] = str(topic or "")
     level = str(meta.get("level", "beginner"))
     if level not in LEVELS:
-        problems.append(f"{_where(path, meta, 'level')}: level must be one of {', '.join(LEVELS)}")
+        problems.append(f"{_where(path, meta, 'level')}: "
+                        + _("level must be one of %(levels)s", levels=", ".join(LEVELS)))
     clean["level"] = level
     if not clean["version"]:
-        problems.append(f"{path}:1: missing required field `version`")
+        problems.append(f"{path}:1: " + _("missing required field `%(key)s`", key="version"))
     if isinstance(clean["authors"], str):
         clean["authors"] = [clean["authors"]]
     if not isinstance(clean["authors"], list) or not all(isinstance(a, str) for a in clean["authors"]):
-        problems.append(f"{_where(path, meta, 'authors')}: `authors` must be a list of names")
+        problems.append(f"{_where(path, meta, 'authors')}: " + _("`authors` must be a list of names"))
         clean["authors"] = []
     known = {"title", "summary", "competencies", "jp", "version", "authors", "topic", "level", "_lines"}
     for key in meta:
         if key not in known:
-            problems.append(f"{_where(path, meta, key)}: unknown field `{key}` in course.md")
+            problems.append(f"{_where(path, meta, key)}: " + _("unknown field `%(key)s` in course.md", key=key))
     return clean
 
 
@@ -210,7 +218,7 @@ def parse_module_meta(path: Path, meta: dict, framework: Framework, problems: li
     objectives = meta.get("objectives")
     if not isinstance(objectives, list) or not objectives or not all(isinstance(o, str) for o in objectives):
         problems.append(f"{_where(path, meta, 'objectives') if 'objectives' in meta else f'{path}:1'}: "
-                        "`objectives` must be a list of learning objectives")
+                        + _("`objectives` must be a list of learning objectives"))
         objectives = []
     clean = {
         "title": title,
@@ -225,16 +233,18 @@ def parse_module_meta(path: Path, meta: dict, framework: Framework, problems: li
         "grading": str(meta.get("grading", "highest")),
     }
     if not isinstance(clean["shuffle"], bool):
-        problems.append(f"{_where(path, meta, 'shuffle')}: `shuffle` must be true or false")
+        problems.append(f"{_where(path, meta, 'shuffle')}: " + _("`shuffle` must be true or false"))
     if clean["feedback"] not in FEEDBACK_MODES:
-        problems.append(f"{_where(path, meta, 'feedback')}: `feedback` must be one of {', '.join(FEEDBACK_MODES)}")
+        problems.append(f"{_where(path, meta, 'feedback')}: "
+                        + _("`feedback` must be one of %(modes)s", modes=", ".join(FEEDBACK_MODES)))
     if clean["grading"] not in GRADING_MODES:
-        problems.append(f"{_where(path, meta, 'grading')}: `grading` must be one of {', '.join(GRADING_MODES)}")
+        problems.append(f"{_where(path, meta, 'grading')}: "
+                        + _("`grading` must be one of %(modes)s", modes=", ".join(GRADING_MODES)))
     known = {"title", "objectives", "competencies", "minutes", "pass_mark", "attempts", "time_limit", "shuffle",
              "feedback", "grading", "_lines"}
     for key in meta:
         if key not in known:
-            problems.append(f"{_where(path, meta, key)}: unknown field `{key}` in a module")
+            problems.append(f"{_where(path, meta, key)}: " + _("unknown field `%(key)s` in a module", key=key))
     return clean
 
 
@@ -255,7 +265,7 @@ def split_body(path: Path, body: str, first_line: int, problems: list[str]):
             while end < len(lines) and not lines[end].strip().startswith(marker):
                 end += 1
             if end >= len(lines):
-                problems.append(f"{path}:{number}: a fenced block opened here is never closed")
+                problems.append(f"{path}:{number}: " + _("a fenced block opened here is never closed"))
             block = lines[index + 1:end]
             if fence.group(3) == "quiz":
                 quizzes.append(("\n".join(block), number + 1))
@@ -268,7 +278,8 @@ def split_body(path: Path, body: str, first_line: int, problems: list[str]):
         if line.startswith("## "):
             lessons.append((line[3:].strip(), number, []))
         elif line.startswith("# ") and not lessons:
-            problems.append(f"{path}:{number}: use `## ` headings for lessons (the title is in the front matter)")
+            problems.append(f"{path}:{number}: "
+                            + _("use `## ` headings for lessons (the title is in the front matter)"))
         else:
             (lessons[-1][2] if lessons else intro).append(line)
         index += 1
@@ -296,7 +307,7 @@ def parse_module_text(path: Path, text: str, framework: Framework, problems: lis
         real = [item for item in content if not item.startswith("<!--quiz:")]
         if not "\n".join(real).strip():
             if not any(item.startswith("<!--quiz:") for item in content):
-                problems.append(f"{path}:{line}: the lesson {title!r} is empty")
+                problems.append(f"{path}:{line}: " + _("the lesson %(title)r is empty", title=title))
             continue  # a section with only quiz blocks is the quiz, not a lesson
         slug = slugify(title)
         while slug in slugs:
@@ -304,7 +315,7 @@ def parse_module_text(path: Path, text: str, framework: Framework, problems: lis
         slugs.add(slug)
         lessons.append(LessonSource(title=title, slug=slug, markdown="\n".join(real).strip(), line=line))
     if not lessons:
-        problems.append(f"{path}:{body_line}: the module has no lessons (start each with `## Title`)")
+        problems.append(f"{path}:{body_line}: " + _("the module has no lessons (start each with `## Title`)"))
     questions: list[ParsedQuestion] = []
     module_competencies = clean.get("competencies") or []
     for block, line in blocks:
@@ -315,9 +326,11 @@ def parse_module_text(path: Path, text: str, framework: Framework, problems: lis
         if question.competency is None and module_competencies:
             question.competency = module_competencies[0]
         elif question.competency and question.competency not in framework.competencies:
-            problems.append(f"{path}:{line}: unknown competency {question.competency!r} (see competencies.yml)")
+            problems.append(f"{path}:{line}: " + _("unknown competency %(id)r (see competencies.yml)",
+                                                     id=question.competency))
         if any(other.id == question.id for other in questions):
-            problems.append(f"{path}:{question.line}: question id {question.id!r} is used twice in this module")
+            problems.append(f"{path}:{question.line}: "
+                            + _("question id %(id)r is used twice in this module", id=question.id))
         questions.append(question)
     match = MODULE_FILE_RE.match(path.name)
     return ModuleSource(path=path, slug=match.group(2) if match else path.stem, position=position, meta=clean,
@@ -351,11 +364,13 @@ def check_references(course: CourseSource, problems: list[str]) -> None:
             suffix = Path(target or "").suffix.lower()
             kinds = IMAGE_TYPES if is_image else ATTACHMENT_TYPES
             if target is None:
-                problems.append(f"{where}: the link {url!r} points outside the course folder")
+                problems.append(f"{where}: " + _("the link %(url)r points outside the course folder", url=url))
             elif suffix not in kinds:
-                problems.append(f"{where}: {url!r} is not an allowed file type ({', '.join(sorted(kinds))})")
+                problems.append(f"{where}: " + _("%(url)r is not an allowed file type (%(types)s)",
+                                                    url=url, types=", ".join(sorted(kinds))))
             elif target not in course.assets:
-                problems.append(f"{where}: missing file {url!r} (not in {course.path.name}/)")
+                problems.append(f"{where}: " + _("missing file %(url)r (not in %(folder)s/)", url=url,
+                                                    folder=course.path.name))
 
 
 def collect_assets(course_dir: Path, problems: list[str]) -> dict[str, bytes]:
@@ -368,7 +383,8 @@ def collect_assets(course_dir: Path, problems: list[str]) -> dict[str, bytes]:
         if path.suffix.lower() not in ATTACHMENT_TYPES:
             continue  # other files are ignored (never served)
         if path.stat().st_size > MAX_ASSET_BYTES:
-            problems.append(f"{path}:1: the file is larger than {MAX_ASSET_BYTES // (1024 * 1024)} MB")
+            problems.append(f"{path}:1: " + _("the file is larger than %(size)d MB",
+                                              size=MAX_ASSET_BYTES // (1024 * 1024)))
             continue
         assets[relative] = path.read_bytes()
     return assets
@@ -378,16 +394,16 @@ def parse_course(course_dir: Path, framework: Framework, problems: list[str]) ->
     """Parse a whole course folder. Problems are appended; the result may be partial."""
     slug = course_dir.name
     if not SLUG_RE.match(slug):
-        problems.append(f"{course_dir}:1: the folder name {slug!r} is the course slug: lowercase letters, "
-                        "digits and hyphens only")
+        problems.append(f"{course_dir}:1: " + _("the folder name %(slug)r is the course slug: lowercase letters, "
+                                                "digits and hyphens only", slug=slug))
     course_file = course_dir / "course.md"
     if not course_file.is_file():
-        problems.append(f"{course_file}:1: missing course.md")
+        problems.append(f"{course_file}:1: " + _("missing course.md"))
         return None
     text = read_text(course_file, problems)
     if text is None:
         return None
-    meta, body, _ = split_front_matter(course_file, text, problems)
+    meta, body, _body_line = split_front_matter(course_file, text, problems)
     clean = parse_course_meta(course_file, meta, framework, problems) if meta is not None else {}
     course = CourseSource(path=course_dir, slug=slug, meta=clean, intro=body.strip(), text=text)
     positions: dict[int, Path] = {}
@@ -396,24 +412,26 @@ def parse_course(course_dir: Path, framework: Framework, problems: list[str]) ->
             continue
         match = MODULE_FILE_RE.match(path.name)
         if not match:
-            problems.append(f"{path}:1: module files are named NN-slug.md (for example 01-marc21.md)")
+            problems.append(f"{path}:1: " + _("module files are named NN-slug.md (for example 01-marc21.md)"))
             continue
         position = int(match.group(1))
         if position in positions:
-            problems.append(f"{path}:1: module number {match.group(1)} is also used by {positions[position].name}")
+            problems.append(f"{path}:1: " + _("module number %(number)s is also used by %(file)s",
+                                                 number=match.group(1), file=positions[position].name))
             continue
         positions[position] = path
         module = parse_module(path, framework, problems, position)
         if module is not None:
             course.modules.append(module)
     if not positions:
-        problems.append(f"{course_dir}:1: the course has no module files (NN-slug.md)")
+        problems.append(f"{course_dir}:1: " + _("the course has no module files (NN-slug.md)"))
     seen: dict[str, Path] = {}
     for module in course.modules:
         for question in module.questions:
             if question.id in seen and seen[question.id] != module.path:
-                problems.append(f"{module.path}:{question.line}: question id {question.id!r} is used twice "
-                                f"(also in {seen[question.id].name})")
+                problems.append(f"{module.path}:{question.line}: "
+                                + _("question id %(id)r is used twice (also in %(file)s)", id=question.id,
+                                    file=seen[question.id].name))
             else:
                 seen[question.id] = module.path
     course.assets = collect_assets(course_dir, problems)

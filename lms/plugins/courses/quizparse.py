@@ -12,6 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import pgettext
+
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 HEADER_RE = re.compile(r"^([A-Za-z_]+)\s*:\s*(.*)$")
 HEADER_KEYS = ("id", "type", "competency", "points", "shuffle", "tolerance")
@@ -85,23 +88,23 @@ def parse_quiz_block(text: str, first_line: int, types: dict | None = None
             break
         key = match.group(1).lower()
         if key not in HEADER_KEYS:
-            problems.append(Problem(first_line + index, f"unknown quiz setting {key!r}; use one of "
-                                    f"{', '.join(HEADER_KEYS)}"))
+            problems.append(Problem(first_line + index, _("unknown quiz setting %(key)r; use one of %(keys)s",
+                                                          key=key, keys=", ".join(HEADER_KEYS))))
         elif key in header:
-            problems.append(Problem(first_line + index, f"quiz setting {key!r} given twice"))
+            problems.append(Problem(first_line + index, _("quiz setting %(key)r given twice", key=key)))
         else:
             header[key] = (match.group(2).strip(), first_line + index)
         index += 1
     if not header:
-        problems.append(Problem(first_line, "a quiz block starts with settings such as `id: my-question-1`, "
-                                            "then a blank line, then the question"))
+        problems.append(Problem(first_line, _("a quiz block starts with settings such as `id: my-question-1`, "
+                                              "then a blank line, then the question")))
         return None, problems
     question_id, id_line = header.get("id", ("", first_line))
     if not question_id:
-        problems.append(Problem(first_line, "the question has no id; add a line like `id: marc-245-1`"))
+        problems.append(Problem(first_line, _("the question has no id; add a line like `id: marc-245-1`")))
     elif not ID_RE.match(question_id):
-        problems.append(Problem(id_line, f"question id {question_id!r} may use lowercase letters, digits and "
-                                         "hyphens only (at most 80)"))
+        problems.append(Problem(id_line, _("question id %(id)r may use lowercase letters, digits and "
+                                           "hyphens only (at most 80)", id=question_id)))
 
     body = lines[index:]
     start = index  # problems about the whole question point at its first non-blank line (inside the block)
@@ -128,14 +131,15 @@ def parse_quiz_block(text: str, first_line: int, types: dict | None = None
             if options and not (answers or pairs or order):
                 options[-1]["feedback"] = (options[-1]["feedback"] + " " + note).strip()
             else:
-                problems.append(Problem(number, "indented `>` feedback belongs under a `- [ ]` choice"))
+                problems.append(Problem(number, _("indented `>` feedback belongs under a `- [ ]` choice")))
             continue
         option = OPTION_RE.match(stripped)
         answer = ANSWER_RE.match(stripped)
         pair = PAIR_RE.match(stripped) if not option else None
         ordered = ORDER_RE.match(stripped)
         if feedback and stripped and not stripped.startswith(">"):
-            problems.append(Problem(number, "text after the general feedback; the `>` feedback paragraph comes last"))
+            problems.append(Problem(number, _("text after the general feedback; the `>` feedback paragraph "
+                                              "comes last")))
             continue
         if option and not raw.startswith((" ", "\t")):
             seen_answers = True
@@ -155,51 +159,53 @@ def parse_quiz_block(text: str, first_line: int, types: dict | None = None
         elif seen_answers and not stripped:
             continue
         elif seen_answers:
-            problems.append(Problem(number, f"unexpected line among the answers: {stripped[:60]!r}"))
+            problems.append(Problem(number, _("unexpected line among the answers: %(line)r", line=stripped[:60])))
         else:
             stem.append(raw)
     stem_text = "\n".join(stem).strip()
     if not stem_text:
-        problems.append(Problem(question_line, "the question has no text"))
+        problems.append(Problem(question_line, _("the question has no text")))
     firsts = sorted((items[0]["line"] if name == "choices" else items[0][-1], name)
                     for name, items in (("choices", options), ("answers", answers), ("pairs", pairs),
                                         ("order", order)) if items)
     if len(firsts) > 1:  # reported where the second kind starts
-        problems.append(Problem(firsts[1][0], f"a question mixes {' and '.join(name for _, name in firsts)}; "
-                                              "use one kind of answer"))
+        problems.append(Problem(firsts[1][0], _("a question mixes %(kinds)s; use one kind of answer",
+                                                kinds=_answer_kinds([name for _line, name in firsts]))))
     declared, type_line = header.get("type", ("", first_line))
     declared = declared.lower()
     if declared and declared not in types:
-        problems.append(Problem(type_line, f"unknown question type {declared!r}; use one of "
-                                           f"{', '.join(types)}"))
+        problems.append(Problem(type_line, _("unknown question type %(type)r; use one of %(types)s",
+                                             type=declared, types=", ".join(types))))
         declared = ""
     qtype = declared or _infer_type(options, answers, pairs, order)
     if qtype is None:
-        problems.append(Problem(question_line, "the question has no answers: add `- [x]` choices, `= answer` "
-                                            "lines, `left -> right` pairs or a numbered list"))
+        problems.append(Problem(question_line, _("the question has no answers: add `- [x]` choices, `= answer` "
+                                                 "lines, `left -> right` pairs or a numbered list")))
         return None, problems
 
     points = 1.0
     if "points" in header:
         value = _as_number(header["points"][0])
         if value is None or value <= 0 or value > 100:
-            problems.append(Problem(header["points"][1], "points must be a number above 0 (at most 100)"))
+            problems.append(Problem(header["points"][1], _("points must be a number above 0 (at most 100)")))
         else:
             points = value
     shuffle = True
     if "shuffle" in header:
         word = header["shuffle"][0].lower()
         if word not in ("true", "false", "ya", "tidak", "yes", "no"):
-            problems.append(Problem(header["shuffle"][1], "shuffle must be true or false"))
+            problems.append(Problem(header["shuffle"][1], _("shuffle must be true or false")))
         shuffle = word in ("true", "ya", "yes")
 
-    answer_lines = [o["line"] for o in options] + [n for _, n in answers] + [n for *_, n in pairs] + [n for _, n in order]
+    answer_lines = ([o["line"] for o in options] + [n for _text, n in answers] + [n for *_texts, n in pairs]
+                    + [n for _text, n in order])
     block = QuizBlock(header=header, options=options, answers=answers, pairs=pairs, order=order,
                       line=min(answer_lines, default=question_line))
     qclass = types[qtype]
     data: dict[str, Any] = {}
     if not getattr(block, {"choices": "options"}.get(qclass.kind, qclass.kind), None):
-        problems.append(Problem(block.line, f"a {qtype} question needs {qclass.requirement}"))
+        problems.append(Problem(block.line, _("a %(type)s question needs %(requirement)s", type=qtype,
+                                              requirement=str(qclass.requirement))))
     else:
         data, type_problems = qclass.parse(block)
         problems.extend(Problem(line, message) for line, message in type_problems)
@@ -208,6 +214,16 @@ def parse_quiz_block(text: str, first_line: int, types: dict | None = None
     return ParsedQuestion(id=question_id, type=qtype, text=stem_text, line=first_line,
                           competency=header.get("competency", (None, 0))[0] or None, points=points,
                           shuffle=shuffle, feedback="\n".join(feedback).strip(), data=data), []
+
+
+def _answer_kinds(names: list[str]) -> str:
+    """The kinds of answer lines a block mixes, for a message: "choices and answers"."""
+    labels = {"choices": pgettext("answer kind", "choices"), "answers": pgettext("answer kind", "answers"),
+              "pairs": pgettext("answer kind", "pairs"), "order": pgettext("answer kind", "order")}
+    text = labels[names[0]]
+    for name in names[1:]:
+        text = _("%(first)s and %(second)s", first=text, second=labels[name])
+    return text
 
 
 def _ends_stem(body: list[str], offset: int) -> bool:

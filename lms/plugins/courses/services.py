@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from lms.extensions import db
@@ -42,7 +43,7 @@ def find_course_dirs(paths: list[Path], problems: list[str]) -> tuple[Path | Non
     dirs: list[Path] = []
     for path in paths:
         if not path.exists():
-            problems.append(f"{path}:1: no such file or folder")
+            problems.append(f"{path}:1: " + _("no such file or folder"))
             continue
         if (path / "course.md").is_file():
             dirs.append(path)
@@ -50,15 +51,17 @@ def find_course_dirs(paths: list[Path], problems: list[str]) -> tuple[Path | Non
         else:
             found = sorted(child for child in path.iterdir() if child.is_dir() and (child / "course.md").exists())
             if not found:
-                problems.append(f"{path}:1: no course folders (folders with course.md) here")
+                problems.append(f"{path}:1: " + _("no course folders (folders with course.md) here"))
             dirs.extend(found)
             candidate = path
         if (candidate / "competencies.yml").exists():
             if root is not None and root.resolve() != candidate.resolve():
-                problems.append(f"{candidate}:1: courses from two different frameworks cannot be imported together")
+                problems.append(f"{candidate}:1: "
+                                + _("courses from two different frameworks cannot be imported together"))
             root = candidate
     if dirs and root is None:
-        problems.append(f"{dirs[0].parent}:1: competencies.yml and topics.yml not found next to the course folders")
+        problems.append(f"{dirs[0].parent}:1: "
+                        + _("competencies.yml and topics.yml not found next to the course folders"))
     return root, dirs
 
 
@@ -73,7 +76,7 @@ def check_courses(paths: list[Path]) -> tuple[Framework | None, list[CourseSourc
     slugs = [course.slug for course in courses]
     for course in courses:
         if slugs.count(course.slug) > 1:
-            problems.append(f"{course.path}:1: two course folders are named {course.slug!r}")
+            problems.append(f"{course.path}:1: " + _("two course folders are named %(slug)r", slug=course.slug))
             break
     return framework, courses, problems
 
@@ -159,9 +162,10 @@ def _save_course(source: CourseSource, report: ImportReport, prefer_files: bool)
             continue
         if current is not None and current.origin == "web" and not prefer_files:
             report.problems.append(
-                f"{module_source.path}:1: conflict: {label} was edited in the browser (version {current.number}) "
-                "and the file differs; export it (lms courses export), merge, and import again, or use "
-                "--prefer-files to let the file win")
+                f"{module_source.path}:1: "
+                + _("conflict: %(module)s was edited in the browser (version %(version)d) and the file differs; "
+                    "export it (lms courses export), merge, and import again, or use --prefer-files to let "
+                    "the file win", module=label, version=current.number))
             continue
         version = _new_version(module, module_source, source)
         report.created.append(f"{label} v{version.number}")
