@@ -210,3 +210,10 @@ def test_every_format_message_is_translated_with_its_placeholders_and_code():
             if TRANSLATED_CODE.get(code, code) not in entry.string:
                 problems.append(("code", code, entry.string))
     assert problems == []
+
+
+def test_cli_summaries_are_indonesian_by_default(runner, course_root):
+    checked = runner.invoke(args=["courses", "check", str(course_root)])
+    assert checked.exit_code == 0 and "OK: 1 kursus, 2 modul, 7 soal" in checked.output
+    imported = runner.invoke(args=["courses", "import", str(course_root)])
+    assert "1 kursus diimpor: 2 versi modul baru, 0 tidak berubah." in imported.output

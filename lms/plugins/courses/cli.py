@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import click
+from flask_babel import gettext as _
 from flask.cli import with_appcontext
 
 from lms.plugins.courses import services
@@ -30,10 +31,11 @@ def check(paths: tuple[Path, ...]) -> None:
     _framework, found, problems = services.check_courses(list(paths) or [DEFAULT_PATH])
     if problems:
         _print_problems(problems)
-        raise click.ClickException(f"{len(problems)} problem(s) found")
+        raise click.ClickException(_("%(n)d problem(s) found", n=len(problems)))
     modules = sum(len(course.modules) for course in found)
     questions = sum(len(m.questions) for course in found for m in course.modules)
-    click.echo(f"OK: {len(found)} course(s), {modules} module(s), {questions} question(s)")
+    click.echo(_("OK: %(courses)d course(s), %(modules)d module(s), %(questions)d question(s)",
+                 courses=len(found), modules=modules, questions=questions))
 
 
 @courses.command("import")
@@ -45,11 +47,11 @@ def import_command(paths: tuple[Path, ...], prefer_files: bool) -> None:
     report = services.import_courses(list(paths) or [DEFAULT_PATH], prefer_files=prefer_files)
     if not report.ok:
         _print_problems(report.problems)
-        raise click.ClickException(f"{len(report.problems)} problem(s); nothing was imported")
+        raise click.ClickException(_("%(n)d problem(s); nothing was imported", n=len(report.problems)))
     for line in report.created:
-        click.echo(f"new version: {line}")
-    click.echo(f"Imported {len(report.courses)} course(s): {len(report.created)} new module version(s), "
-               f"{len(report.unchanged)} unchanged.")
+        click.echo(_("new version: %(module)s", module=line))
+    click.echo(_("Imported %(courses)d course(s): %(created)d new module version(s), %(unchanged)d unchanged.",
+                 courses=len(report.courses), created=len(report.created), unchanged=len(report.unchanged)))
 
 
 @courses.command("list")
