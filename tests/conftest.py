@@ -79,15 +79,27 @@ def reset_database(app) -> None:
             _db.create_all()
 
 
-@pytest.fixture
-def app(tmp_path):
-    app = make_test_app(tmp_path)
+def serve_app(tmp_path, **overrides):
+    """Yield a test app with a fresh database inside an app context; clean up after."""
+    app = make_test_app(tmp_path, **overrides)
     reset_database(app)
     with app.app_context():
         yield app
         _db.session.remove()
     with app.app_context():
         _db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path):
+    yield from serve_app(tmp_path)
+
+
+@pytest.fixture
+def english_app(tmp_path):
+    """An app whose default language is English, for tests that pin the source wording
+    of messages (the Indonesian ones are tested separately)."""
+    yield from serve_app(tmp_path, BABEL_DEFAULT_LOCALE="en")
 
 
 @pytest.fixture

@@ -11,21 +11,15 @@ from lms.audit.models import AuditEntry
 from lms.extensions import db
 from lms.plugins.courses.models import Module, ModuleDraft, ModuleVersion
 from lms.plugins.courses.services import import_courses
-from tests.conftest import csrf_token, make_test_app, post_form, reset_database
+from tests.conftest import csrf_token, post_form
 
 EDIT = "/authoring/contoh/marc/edit"
 
 
 @pytest.fixture
-def app(tmp_path):
+def app(english_app):
     """An English app (folder imports in a test body report in English)."""
-    app = make_test_app(tmp_path, BABEL_DEFAULT_LOCALE="en")
-    reset_database(app)
-    with app.app_context():
-        yield app
-        db.session.remove()
-    with app.app_context():
-        db.engine.dispose()
+    return english_app
 
 
 @pytest.fixture

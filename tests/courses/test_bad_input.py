@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.plugins.courses.models import Competency, Course, Module, ModuleVersion, Question, Topic
-from tests.conftest import make_test_app, reset_database
 
 BAD = Path(__file__).resolve().parent.parent / "fixtures" / "bad_courses"
 ALLOWED = ".csv, .gif, .jpeg, .jpg, .pdf, .png, .svg, .txt, .webp"
@@ -76,16 +75,10 @@ COUNT_RE = re.compile(r"(\d+) problem\(s\)")
 
 
 @pytest.fixture
-def app(tmp_path):
+def app(english_app):
     """An English app: these tests assert the English messages (the default locale, Indonesian,
     is covered by test_messages_i18n.py)."""
-    app = make_test_app(tmp_path, BABEL_DEFAULT_LOCALE="en")
-    reset_database(app)
-    with app.app_context():
-        yield app
-        db.session.remove()
-    with app.app_context():
-        db.engine.dispose()
+    return english_app
 
 
 def _expected(case: str) -> list[str]:

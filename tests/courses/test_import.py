@@ -9,19 +9,12 @@ from sqlalchemy import func, select
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Lesson, Module, ModuleVersion, Question
 from lms.plugins.courses.services import import_courses
-from tests.conftest import make_test_app, reset_database
 
 
 @pytest.fixture
-def app(tmp_path):
+def app(english_app):
     """An English app: the conflict test asserts the English message."""
-    app = make_test_app(tmp_path, BABEL_DEFAULT_LOCALE="en")
-    reset_database(app)
-    with app.app_context():
-        yield app
-        db.session.remove()
-    with app.app_context():
-        db.engine.dispose()
+    return english_app
 
 
 def _count(model) -> int:
