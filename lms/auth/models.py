@@ -21,6 +21,13 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def aware(moment: datetime | None) -> datetime | None:
+    """``moment`` as a UTC-aware datetime: SQLite gives naive (UTC) datetimes back."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
 class Unit(db.Model):
     """An organisational unit: the library, its branches and sections, as a tree."""
 

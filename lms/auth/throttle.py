@@ -4,18 +4,12 @@ Counts live in the database, so every worker of a multi-process server sees them
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from flask import current_app
 
-from lms.auth.models import LoginThrottle, utcnow
+from lms.auth.models import LoginThrottle, aware, utcnow
 from lms.extensions import db
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:  # SQLite returns naive datetimes
-        return moment.replace(tzinfo=timezone.utc)
-    return moment
 
 
 def _keys(username: str, address: str | None) -> list[tuple[str, int]]:
@@ -32,7 +26,7 @@ def locked_minutes(username: str, address: str | None) -> int:
     longest = 0
     for key, _limit in _keys(username, address):
         row = db.session.get(LoginThrottle, key)
-        until = _aware(row.locked_until) if row else None
+        until = aware(row.locked_until) if row else None
         if until and until > now:
             longest = max(longest, int((until - now).total_seconds() // 60) + 1)
     return longest
@@ -47,7 +41,7 @@ def register_failure(username: str, address: str | None) -> None:
         if row is None:
             row = LoginThrottle(key=key, failures=0, window_start=now)
             db.session.add(row)
-        if _aware(row.window_start) + window < now:
+        if aware(row.window_start) + window < now:
             row.failures, row.window_start, row.locked_until = 0, now, None
         row.failures += 1
         if row.failures >= limit:

@@ -5,18 +5,17 @@ from sqlalchemy import Select, or_, select
 
 from lms.audit.models import AuditEntry
 from lms.auth.models import ROLES, Unit, User, UserRole
+from lms.sql import LIKE_ESCAPE, contains_pattern
 
 
 def user_query(q: str = "", unit_id: int | None = None, role: str = "", status: str = "") -> Select:
     """Users filtered for the admin list; every filter runs in SQL."""
     query = select(User).order_by(User.full_name)
     if q:
-        # % and _ typed by the admin are literal characters, not wildcards
-        escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        query = query.where(or_(User.username.like(pattern, escape="\\"),
-                                User.full_name.ilike(pattern, escape="\\"),
-                                User.nip.like(pattern, escape="\\")))
+        pattern = contains_pattern(q.strip().lower())  # % and _ typed by the admin are literal
+        query = query.where(or_(User.username.like(pattern, escape=LIKE_ESCAPE),
+                                User.full_name.ilike(pattern, escape=LIKE_ESCAPE),
+                                User.nip.like(pattern, escape=LIKE_ESCAPE)))
     if unit_id:
         query = query.where(User.unit_id == unit_id)
     if role in ROLES:

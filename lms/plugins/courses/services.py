@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from lms.extensions import db
+from lms.sql import LIKE_ESCAPE, contains_pattern
 from lms.plugins.courses.framework import Framework, load_framework
 from lms.plugins.courses.models import (Competency, Course, CourseAsset, CourseCompetency, Lesson, Module,
                                         ModuleVersion, Question, Topic)
@@ -327,11 +328,11 @@ def catalogue(topic: str = "", competency: str = "", q: str = "") -> list[dict]:
         query = query.where(Course.id.in_(select(CourseCompetency.course_id)
                                           .where(CourseCompetency.competency_id == competency)))
     if q.strip():
-        escaped = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        query = query.where(Course.title_id.ilike(pattern, escape="\\") | Course.title_en.ilike(pattern, escape="\\")
-                            | Course.summary_id.ilike(pattern, escape="\\")
-                            | Course.summary_en.ilike(pattern, escape="\\"))
+        pattern = contains_pattern(q.strip())
+        query = query.where(Course.title_id.ilike(pattern, escape=LIKE_ESCAPE)
+                            | Course.title_en.ilike(pattern, escape=LIKE_ESCAPE)
+                            | Course.summary_id.ilike(pattern, escape=LIKE_ESCAPE)
+                            | Course.summary_en.ilike(pattern, escape=LIKE_ESCAPE))
     return [{"course": row[0], "modules": row[1], "minutes": row[2]} for row in db.session.execute(query)]
 
 

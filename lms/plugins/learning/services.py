@@ -23,7 +23,7 @@ from sqlalchemy import func, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.audit import services as audit
-from lms.auth.models import Unit, User, utcnow
+from lms.auth.models import Unit, User, aware, utcnow
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Module, ModuleVersion, Question
 from lms.plugins.learning.models import Assignment, Certificate, CourseCompletion, LessonView, ModuleCompletion
@@ -45,12 +45,6 @@ def _insert(model):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(model)
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:  # SQLite gives naive UTC datetimes back
-        return moment.replace(tzinfo=timezone.utc)
-    return moment
 
 
 def local_zone() -> ZoneInfo:

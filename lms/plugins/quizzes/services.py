@@ -9,14 +9,14 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from lms.auth.models import utcnow
+from lms.auth.models import aware, utcnow
 from lms.extensions import db
 from lms.plugins.courses.models import Module, ModuleVersion, Question
 from lms.plugins.quizzes.models import IN_PROGRESS, SUBMITTED, QuizAnswer, QuizAttempt
@@ -37,12 +37,6 @@ def registry() -> dict[str, type[QuestionType]]:
 
 def settings(version: ModuleVersion) -> dict:
     return {**DEFAULT_SETTINGS, **(version.settings or {}), "pass_mark": version.pass_mark}
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:  # SQLite gives naive datetimes back
-        return moment.replace(tzinfo=timezone.utc)
-    return moment
 
 
 def attempts_of(user_id: int, module_id: int) -> list[QuizAttempt]:
