@@ -163,3 +163,27 @@ def lms_course_progress(user: Any, course: Any) -> dict | None:
     {"seen": int, "total": int, "complete": bool}}, "complete": bool, "certificate": code}``.
     The first plugin that answers wins; without one the page shows no progress.
     """
+
+
+@hookspec
+def lms_module_panels(user: Any, module: Any) -> "list[HomePanel]":
+    """Return panels shown at the end of a module's page for ``user`` (for example the
+    feedback form once the module is finished). Same :class:`lms.nav.HomePanel` data as
+    home panels: a template and its context.
+
+    Example::
+
+        @hookimpl
+        def lms_module_panels(user, module):
+            if services.finished(user.id, module.id):
+                return [HomePanel("needs/panels/feedback.html", context={...})]
+            return []
+    """
+
+
+@hookspec
+def lms_content_signals(module_ids: list[int]) -> "dict[int, dict[str, Any]]":
+    """Return per-module signals for the trainers' content-gap report, keyed by module id:
+    ``{module_id: {"label": lazy string, "value": number, "concern": bool}}`` - for
+    example open questions in a module's discussion. Plugins answer with what they know.
+    """

@@ -23,12 +23,14 @@ CORE_PLUGINS: dict[str, str] = {
     "auth": "lms.auth.hooks",
 }
 
-# On by default; ``LMS_PLUGINS`` chooses. Later issues add quizzes, needs, reports.
+# On by default; ``LMS_PLUGINS`` chooses.
 BUILTIN_PLUGINS: dict[str, str] = {
     "admin": "lms.plugins.admin.hooks",
     "courses": "lms.plugins.courses.hooks",
     "quizzes": "lms.plugins.quizzes.hooks",
     "learning": "lms.plugins.learning.hooks",
+    "needs": "lms.plugins.needs.hooks",
+    "curriculum": "lms.plugins.curriculum.hooks",
 }
 
 

@@ -1,0 +1,1 @@
+"""The adaptive curriculum: learning paths, proposals from needs rounds, approval and history."""

@@ -1,0 +1,1 @@
+"""Needs assessment: surveys, rounds, responses, gap analysis and module feedback."""
