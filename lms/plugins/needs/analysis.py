@@ -24,7 +24,11 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import select
+
 from lms.auth.models import User
+from lms.extensions import db
+from lms.plugins.learning.services import local_today
 from lms.plugins.needs.models import NeedsRound
 
 SOURCES: tuple[str, ...] = ("self", "supervisor", "quiz", "patron")
@@ -98,13 +102,18 @@ class PersonalEvidence:
 
 
 def round_status(needs_round: NeedsRound, today: date | None = None) -> str:
-    """``upcoming``, ``open`` or ``closed`` on ``today`` (local date)."""
-    raise NotImplementedError
+    """``upcoming``, ``open`` or ``closed`` on ``today`` (the library's local date)."""
+    today = today or local_today()
+    if today < needs_round.opens_on:
+        return "upcoming"
+    return "open" if today <= needs_round.closes_on else "closed"
 
 
 def latest_closed_round(today: date | None = None) -> NeedsRound | None:
     """The round that closed most recently before ``today`` (the default for analysis)."""
-    raise NotImplementedError
+    today = today or local_today()
+    return db.session.scalar(select(NeedsRound).where(NeedsRound.closes_on < today)
+                             .order_by(NeedsRound.closes_on.desc(), NeedsRound.id.desc()).limit(1))
 
 
 def analyze(needs_round: NeedsRound, *, unit_ids: Collection[int] | None = None,

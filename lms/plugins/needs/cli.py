@@ -1,7 +1,6 @@
 """``lms needs``: load survey instruments, import patron CSV files, analyse a round."""
 from __future__ import annotations
 
-import click
 from flask.cli import AppGroup
 
 from lms.plugins.needs.analysis_cli import analyze
