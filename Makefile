@@ -1,5 +1,5 @@
 # Pembina: two commands do all set-up.
-#   make run   - create .venv, install, migrate, import courses/, seed demo data, serve http://127.0.0.1:5000
+#   make run   - create .venv, install, migrate, import courses/ and courses/surveys/, seed demo data, serve http://127.0.0.1:5000
 #   make test  - create .venv, install with test extras, run every test (browser ones too)
 PYTHON ?= python3
 VENV := .venv
@@ -42,6 +42,7 @@ browser:
 run: install
 	$(BIN)/lms db upgrade
 	$(BIN)/lms courses import courses
+	$(BIN)/lms needs surveys import courses/surveys
 	$(BIN)/lms demo
 	@echo ""
 	@echo "Pembina is starting on http://$(HOST):$(PORT)  (Ctrl+C stops it)"

@@ -52,8 +52,11 @@ def module(slug: str, module_slug: str):
     course = _course_or_404(slug)
     module = _module_or_404(course, module_slug)
     version = module.current_version
+    results = current_app.extensions["lms.plugins"].hook.lms_module_panels(
+        user=current_user._get_current_object(), module=module)
+    panels = sorted((panel for result in results for panel in (result or [])), key=lambda panel: panel.order)
     return render_template("courses/module.html", course=course, module=module, version=version,
-                           competencies=services.competencies_by_id(version.competencies))
+                           competencies=services.competencies_by_id(version.competencies), panels=panels)
 
 
 @bp.route("/<slug>/<module_slug>/<lesson_slug>")

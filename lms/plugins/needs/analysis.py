@@ -22,14 +22,19 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select
 
-from lms.auth.models import User
+from lms.auth.models import Unit, User
+from lms.auth.scoping import units_below
 from lms.extensions import db
-from lms.plugins.learning.services import local_today
-from lms.plugins.needs.models import NeedsRound
+from lms.plugins.courses.models import Competency, Question
+from lms.plugins.learning.services import local_today, local_zone
+from lms.plugins.needs.models import SELF, SUPERVISOR, NeedsRound, NeedsRoundUnit, PatronAnswer
+from lms.plugins.needs.models import StaffAnswer, StaffResponse
+from lms.plugins.quizzes.models import SUBMITTED, QuizAnswer, QuizAttempt
 
 SOURCES: tuple[str, ...] = ("self", "supervisor", "quiz", "patron")
 
@@ -42,6 +47,8 @@ class CompetencyScore:
     area: str
     name_id: str
     name_en: str
+    area_name_id: str = ""
+    area_name_en: str = ""
     n_self: int = 0
     mean_importance: float | None = None
     mean_ability: float | None = None
@@ -58,9 +65,22 @@ class CompetencyScore:
     priority: float | None = None
     rank: int | None = None  # 1 = highest priority
     quadrant: str | None = None  # Locus for Focus: "focus" (top right), "maintain", "watch", "low"
+    # The sums behind the means, so every figure can be traced (see ``evidence``).
+    sum_importance: int = 0
+    sum_ability: int = 0
+    sum_discrepancy: int = 0
+    supervisor_sum: int = 0
+    supervisor_gap_sum: float = 0.0  # sum over ratings of (T_pos - rating)
+    supervisor_targets: dict[str, tuple[float, int, int]] = field(default_factory=dict)  # position: (T, n, sum)
+    quiz_earned: float = 0.0  # sum(credit * points)
+    quiz_points: float = 0.0  # sum(points)
+    patron_sum: int = 0
 
     def name(self, locale: str) -> str:
         return self.name_en if locale == "en" else self.name_id
+
+    def area_name(self, locale: str) -> str:
+        return (self.area_name_en if locale == "en" else self.area_name_id) or self.area
 
 
 @dataclass
@@ -99,6 +119,12 @@ class PersonalEvidence:
     personal_priority: float | None = None
     org_priority: float | None = None
     org_rank: int | None = None
+    supervisor_ratings: int = 0
+    unit_id: int | None = None  # the unit whose patron mean is shown
+
+    @property
+    def has_evidence(self) -> bool:
+        return bool(self.needs)
 
 
 def round_status(needs_round: NeedsRound, today: date | None = None) -> str:
@@ -116,14 +142,427 @@ def latest_closed_round(today: date | None = None) -> NeedsRound | None:
                              .order_by(NeedsRound.closes_on.desc(), NeedsRound.id.desc()).limit(1))
 
 
+@dataclass
+class BreakdownGroup:
+    """One unit or position in a breakdown. A group with fewer than NEEDS_MIN_GROUP
+    respondents is ``hidden``: its size is shown, its figures are not computed."""
+
+    key: str  # the unit id (as text) or the position; "" for none recorded
+    label: str
+    n: int
+    hidden: bool
+    competencies: dict[str, CompetencyScore] = field(default_factory=dict)
+
+
+@dataclass
+class CompetencyEvidence:
+    """The inputs and the arithmetic behind one competency's priority (the evidence page)."""
+
+    round: NeedsRound
+    score: CompetencyScore
+    respondents: int
+    weights: dict[str, float]  # the weights of the sources with data
+    steps: list[tuple[str, str]]  # (stage, arithmetic written out), in order
+    ranked: int  # how many competencies have a priority
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def _clamp(value: float) -> float:
+    return max(0.0, min(1.0, value))
+
+
+def _weights() -> dict[str, float]:
+    configured = current_app.config.get("NEEDS_WEIGHTS") or {}
+    return {source: float(configured.get(source, 0.0)) for source in SOURCES}
+
+
+def _default_target() -> float:
+    return float(current_app.config.get("NEEDS_DEFAULT_TARGET", 4))
+
+
+def min_group() -> int:
+    """Groups (units, positions) with fewer respondents than this are hidden."""
+    return int(current_app.config.get("NEEDS_MIN_GROUP", 5))
+
+
+def round_end(needs_round: NeedsRound) -> datetime:
+    """The first moment after the round's last local day, in UTC (evidence counts before it)."""
+    end = datetime.combine(needs_round.closes_on + timedelta(days=1), time(0), tzinfo=local_zone())
+    return end.astimezone(timezone.utc)
+
+
+def unit_subtree(unit_ids: Collection[int] | None) -> list[int] | None:
+    """The ids of ``unit_ids`` and every unit below them (None: no filter)."""
+    if unit_ids is None:
+        return None
+    if not unit_ids:
+        return []
+    tree = units_below([int(unit_id) for unit_id in unit_ids])
+    return list(db.session.scalars(select(tree.c.id)))
+
+
+def _round_people_units(needs_round: NeedsRound, units: list[int] | None) -> list[int] | None:
+    """The units whose members' quiz answers count: the round's scope (if any) within the filter."""
+    scope = list(db.session.scalars(select(NeedsRoundUnit.unit_id).where(NeedsRoundUnit.round_id == needs_round.id)))
+    scope_units = unit_subtree(scope) if scope else None
+    if scope_units is None:
+        return units
+    if units is None:
+        return scope_units
+    return sorted(set(scope_units) & set(units))
+
+
+def _priority(needs: dict[str, float], weights: dict[str, float]) -> float | None:
+    total = sum(weights.get(source, 0.0) for source in needs)
+    if not needs or total <= 0:
+        return None
+    return sum(weights.get(source, 0.0) * need for source, need in needs.items()) / total
+
+
+def _staff_scope(query, units: list[int] | None, position: str | None):
+    if units is not None:
+        query = query.where(StaffResponse.unit_id.in_(units))
+    if position:
+        query = query.where(StaffResponse.position == position)
+    return query
+
+
+def framework_competencies() -> list[Competency]:
+    """Every competency, in the framework's order."""
+    return list(db.session.scalars(select(Competency).order_by(Competency.position, Competency.id)))
+
+
+def _new_score(competency: Competency) -> CompetencyScore:
+    return CompetencyScore(competency.id, competency.area, competency.name_id, competency.name_en,
+                           area_name_id=competency.area_name_id, area_name_en=competency.area_name_en)
+
+
+def _self_rows(round_id: int, units, position, group=None):
+    """(group?, competency, n, sum I, sum A, sum (I - A)) of self-assessments, grouped in SQL."""
+    keys = ([group] if group is not None else []) + [StaffAnswer.competency_id]
+    query = (select(*keys, func.count(), func.sum(StaffAnswer.importance), func.sum(StaffAnswer.ability),
+                    func.sum(StaffAnswer.importance - StaffAnswer.ability))
+             .join(StaffResponse, StaffResponse.id == StaffAnswer.response_id)
+             .where(StaffResponse.round_id == round_id, StaffResponse.kind == SELF,
+                    StaffAnswer.importance.is_not(None)))
+    return db.session.execute(_staff_scope(query, units, position).group_by(*keys)).all()
+
+
+def _fill_self(score: CompetencyScore, n: int, sum_i, sum_a, sum_d) -> None:
+    if not n:
+        return
+    score.n_self, score.sum_importance, score.sum_ability, score.sum_discrepancy = n, int(sum_i), int(sum_a), int(sum_d)
+    score.mean_importance = sum_i / n
+    score.mean_ability = sum_a / n
+    score.mean_discrepancy = sum_d / n
+    score.mwds = sum_d * score.mean_importance / n
+    score.needs["self"] = _clamp(score.mwds / 20)
+
+
+def _supervisor_rows(round_id: int, units, position, subject_id: int | None = None):
+    """(competency, rated person's position, n, sum ability) of supervisor ratings."""
+    query = (select(StaffAnswer.competency_id, StaffResponse.position, func.count(), func.sum(StaffAnswer.ability))
+             .join(StaffResponse, StaffResponse.id == StaffAnswer.response_id)
+             .where(StaffResponse.round_id == round_id, StaffResponse.kind == SUPERVISOR))
+    if subject_id is not None:
+        query = query.where(StaffResponse.subject_id == subject_id)
+    query = _staff_scope(query, units, position)
+    return db.session.execute(query.group_by(StaffAnswer.competency_id, StaffResponse.position)).all()
+
+
+def _target(targets: dict, position: str | None) -> float:
+    value = (targets or {}).get(position) if position else None
+    return float(value) if value is not None else _default_target()
+
+
+def _add_supervisor(score: CompetencyScore, targets: dict, position: str | None, n: int, total) -> None:
+    target = _target(targets, position)
+    score.n_supervisor += n
+    score.supervisor_sum += int(total)
+    score.supervisor_gap_sum += target * n - total
+    score.supervisor_targets[position or ""] = (target, n, int(total))
+
+
+def _finish_supervisor(score: CompetencyScore) -> None:
+    if not score.n_supervisor:
+        return
+    n = score.n_supervisor
+    score.supervisor_mean = score.supervisor_sum / n
+    score.supervisor_target = (score.supervisor_gap_sum + score.supervisor_sum) / n
+    score.needs["supervisor"] = _clamp(score.supervisor_gap_sum / n / 4)
+
+
+def quiz_rows(end: datetime, *, start: datetime | None = None, people_units: list[int] | None = None,
+              position: str | None = None, user_ids: Collection[int] | None = None, by_user: bool = False):
+    """(user?, competency, answers, sum credit*points, sum points) of graded answers to
+    questions mapped to a competency, in submitted attempts with ``start <= submitted_at < end``."""
+    keys = ([QuizAttempt.user_id] if by_user else []) + [Question.competency_id]
+    query = (select(*keys, func.count(), func.sum(QuizAnswer.credit * Question.points), func.sum(Question.points))
+             .join(Question, Question.id == QuizAnswer.question_id)
+             .join(QuizAttempt, QuizAttempt.id == QuizAnswer.attempt_id)
+             .where(Question.competency_id.is_not(None), QuizAnswer.credit.is_not(None),
+                    QuizAttempt.status == SUBMITTED, QuizAttempt.submitted_at < end))
+    if start is not None:
+        query = query.where(QuizAttempt.submitted_at >= start)
+    if user_ids is not None:
+        query = query.where(QuizAttempt.user_id.in_(list(user_ids)))
+    if people_units is not None or position:
+        query = query.join(User, User.id == QuizAttempt.user_id)
+        if people_units is not None:
+            query = query.where(User.unit_id.in_(people_units))
+        if position:
+            query = query.where(User.position == position)
+    return db.session.execute(query.group_by(*keys)).all()
+
+
+def _fill_quiz(score, answers: int, earned, points) -> None:
+    score.quiz_answers = int(answers)
+    score.quiz_earned, score.quiz_points = float(earned or 0), float(points or 0)
+    if score.quiz_points > 0:
+        score.quiz_mastery = score.quiz_earned / score.quiz_points
+        score.needs["quiz"] = _clamp(1 - score.quiz_mastery)
+
+
+def _patron_rows(round_id: int, units: list[int] | None):
+    query = (select(PatronAnswer.competency_id, func.count(), func.sum(PatronAnswer.value))
+             .where(PatronAnswer.round_id == round_id))
+    if units is not None:
+        query = query.where(PatronAnswer.unit_id.in_(units))
+    return db.session.execute(query.group_by(PatronAnswer.competency_id)).all()
+
+
+def _fill_patron(score, n: int, total) -> None:
+    if not n:
+        return
+    score.n_patron, score.patron_sum = int(n), int(total)
+    score.patron_mean = total / n
+    score.needs["patron"] = _clamp((5 - score.patron_mean) / 4)
+
+
+# --- the analysis ----------------------------------------------------------------------------
+
 def analyze(needs_round: NeedsRound, *, unit_ids: Collection[int] | None = None,
             position: str | None = None) -> RoundAnalysis:
     """Rank the competencies of ``needs_round``; ``unit_ids`` limits every source to people
-    (and patron responses) of those units, ``position`` to people holding it."""
-    raise NotImplementedError
+    (and patron responses) of those units, ``position`` to people holding it.
 
+    Staff answers are filtered by the unit and position copied onto each response; quiz
+    answers by the person's current unit and position (and the round's own units, if it
+    has any); patron answers by the unit they were imported for (``position`` leaves them
+    as they are: patrons rate a unit's service, not a position)."""
+    weights = _weights()
+    units = unit_subtree(unit_ids)
+    competencies = framework_competencies()
+    order = {competency.id: index for index, competency in enumerate(competencies)}
+    targets = {competency.id: competency.targets or {} for competency in competencies}
+    scores = {competency.id: _new_score(competency) for competency in competencies}
+
+    for cid, n, sum_i, sum_a, sum_d in _self_rows(needs_round.id, units, position):
+        if cid in scores:
+            _fill_self(scores[cid], n, sum_i, sum_a, sum_d)
+    for cid, pos, n, total in _supervisor_rows(needs_round.id, units, position):
+        if cid in scores:
+            _add_supervisor(scores[cid], targets[cid], pos, n, total)
+    people = _round_people_units(needs_round, units)
+    for cid, answers, earned, points in quiz_rows(round_end(needs_round), people_units=people, position=position):
+        if cid in scores:
+            _fill_quiz(scores[cid], answers, earned, points)
+    for cid, n, total in _patron_rows(needs_round.id, units):
+        if cid in scores:
+            _fill_patron(scores[cid], n, total)
+
+    respondents_query = select(func.count(func.distinct(StaffResponse.subject_id))).where(
+        StaffResponse.round_id == needs_round.id, StaffResponse.kind == SELF)
+    respondents = db.session.scalar(_staff_scope(respondents_query, units, position)) or 0
+
+    for score in scores.values():
+        _finish_supervisor(score)
+        score.priority = _priority(score.needs, weights)
+    ranked = sorted(scores.values(), key=lambda s: (s.priority is None, -(s.priority or 0.0), order[s.competency_id]))
+    for index, score in enumerate(ranked, start=1):
+        score.rank = index if score.priority is not None else None
+
+    analysis = RoundAnalysis(needs_round, respondents, ranked, weights)
+    _assign_quadrants(analysis)
+    return analysis
+
+
+def _assign_quadrants(analysis: RoundAnalysis) -> None:
+    """Locus for Focus: x = mean importance, y = mean discrepancy; the cross lines are the
+    grand means over competencies with self-assessment data."""
+    plotted = [c for c in analysis.competencies if c.n_self]
+    if not plotted:
+        return
+    analysis.mean_importance = sum(c.mean_importance for c in plotted) / len(plotted)
+    analysis.mean_discrepancy = sum(c.mean_discrepancy for c in plotted) / len(plotted)
+    for c in plotted:
+        important = c.mean_importance >= analysis.mean_importance
+        gap = c.mean_discrepancy >= analysis.mean_discrepancy
+        c.quadrant = {(True, True): "focus", (True, False): "maintain",
+                      (False, True): "watch", (False, False): "low"}[(important, gap)]
+
+
+def breakdown(needs_round: NeedsRound, by: str = "unit", *, unit_ids: Collection[int] | None = None
+              ) -> list[BreakdownGroup]:
+    """Self-assessment figures per unit (snapshot) or per position. Groups with fewer than
+    NEEDS_MIN_GROUP respondents are returned hidden, without figures."""
+    if by not in ("unit", "position"):
+        raise ValueError(f"breakdown by {by!r}: use 'unit' or 'position'")
+    column = StaffResponse.unit_id if by == "unit" else StaffResponse.position
+    units = unit_subtree(unit_ids)
+    counts_query = (select(column, func.count(func.distinct(StaffResponse.subject_id)))
+                    .where(StaffResponse.round_id == needs_round.id, StaffResponse.kind == SELF))
+    counts = db.session.execute(_staff_scope(counts_query, units, None).group_by(column)).all()
+    threshold = min_group()
+    labels: dict = {}
+    if by == "unit":
+        ids = [key for key, _n in counts if key is not None]
+        labels = dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all()) if ids else {}
+    groups = {key: BreakdownGroup("" if key is None else str(key),
+                                  labels.get(key, "") if by == "unit" else (key or ""), n, n < threshold)
+              for key, n in counts}
+    competencies = {competency.id: competency for competency in framework_competencies()}
+    for key, cid, n, sum_i, sum_a, sum_d in _self_rows(needs_round.id, units, None, group=column):
+        group = groups.get(key)
+        if group is None or group.hidden or cid not in competencies:
+            continue
+        score = _new_score(competencies[cid])
+        _fill_self(score, n, sum_i, sum_a, sum_d)
+        group.competencies[cid] = score
+    return sorted(groups.values(), key=lambda g: (g.label == "", g.label.lower(), g.key))
+
+
+def to_json(analysis: RoundAnalysis) -> dict:
+    """The analysis as plain data (the CLI's ``--json`` and any export)."""
+    rnd = analysis.round
+    return {
+        "round": {"id": rnd.id, "title": rnd.title, "opens_on": rnd.opens_on.isoformat(),
+                  "closes_on": rnd.closes_on.isoformat()},
+        "respondents": analysis.respondents,
+        "empty": analysis.empty,
+        "weights": dict(analysis.weights),
+        "mean_importance": analysis.mean_importance,
+        "mean_discrepancy": analysis.mean_discrepancy,
+        "competencies": [{
+            "rank": c.rank, "id": c.competency_id, "area": c.area, "name_id": c.name_id, "name_en": c.name_en,
+            "priority": c.priority, "needs": dict(c.needs), "quadrant": c.quadrant,
+            "self": {"n": c.n_self, "mean_importance": c.mean_importance, "mean_ability": c.mean_ability,
+                     "mean_discrepancy": c.mean_discrepancy, "mwds": c.mwds},
+            "supervisor": {"n": c.n_supervisor, "mean": c.supervisor_mean, "target": c.supervisor_target},
+            "quiz": {"answers": c.quiz_answers, "mastery": c.quiz_mastery},
+            "patron": {"n": c.n_patron, "mean": c.patron_mean},
+            "sums": {"importance": c.sum_importance, "ability": c.sum_ability, "discrepancy": c.sum_discrepancy,
+                     "supervisor_ratings": c.supervisor_sum, "supervisor_gap": c.supervisor_gap_sum,
+                     "quiz_earned": c.quiz_earned, "quiz_points": c.quiz_points, "patron_values": c.patron_sum},
+        } for c in analysis.competencies],
+    }
+
+
+def _num(value: float, places: int = 3) -> str:
+    text = f"{value:.{places}f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
+
+
+def evidence(needs_round: NeedsRound, competency_id: str, *, unit_ids: Collection[int] | None = None
+             ) -> CompetencyEvidence | None:
+    """The figures behind one competency's priority, with the arithmetic written out step
+    by step (None when the competency is unknown)."""
+    analysis = analyze(needs_round, unit_ids=unit_ids)
+    score = analysis.by_id(competency_id)
+    if score is None:
+        return None
+    steps: list[tuple[str, str]] = []
+    if score.n_self:
+        steps.append(("self", f"MWDS = Σ(I − A) × mean(I) / n = {score.sum_discrepancy} × "
+                              f"({score.sum_importance} / {score.n_self}) / {score.n_self} = {_num(score.mwds)}"))
+        steps.append(("self", f"need = clamp({_num(score.mwds)} / 20) = {_num(score.needs['self'])}"))
+    if score.n_supervisor:
+        parts = " + ".join(f"({_num(t)} × {n} − {total})" for t, n, total in score.supervisor_targets.values())
+        gap = score.supervisor_gap_sum / score.n_supervisor
+        steps.append(("supervisor", f"mean(T − rating) = [{parts}] / {score.n_supervisor} = {_num(gap)}"))
+        steps.append(("supervisor", f"need = clamp({_num(gap)} / 4) = {_num(score.needs['supervisor'])}"))
+    if score.quiz_mastery is not None:
+        steps.append(("quiz", f"M = Σ(credit × points) / Σ points = {_num(score.quiz_earned)} / "
+                              f"{_num(score.quiz_points)} = {_num(score.quiz_mastery)}"))
+        steps.append(("quiz", f"need = 1 − {_num(score.quiz_mastery)} = {_num(score.needs['quiz'])}"))
+    if score.n_patron:
+        steps.append(("patron", f"mean = {score.patron_sum} / {score.n_patron} = {_num(score.patron_mean)}"))
+        steps.append(("patron", f"need = clamp((5 − {_num(score.patron_mean)}) / 4) = {_num(score.needs['patron'])}"))
+    weights = {source: analysis.weights.get(source, 0.0) for source in SOURCES if source in score.needs}
+    if score.priority is not None:
+        top = " + ".join(f"{_num(weights[s])} × {_num(score.needs[s])}" for s in weights)
+        bottom = " + ".join(_num(w) for w in weights.values())
+        steps.append(("priority", f"priority = ({top}) / ({bottom}) = {_num(score.priority)}"))
+    ranked = sum(1 for c in analysis.competencies if c.priority is not None)
+    return CompetencyEvidence(needs_round, score, analysis.respondents, weights, steps, ranked)
+
+
+# --- one librarian ---------------------------------------------------------------------------
 
 def librarian_evidence(user: User, needs_round: NeedsRound | None = None) -> dict[str, PersonalEvidence]:
     """Per competency, ``user``'s own evidence in ``needs_round`` (default: the latest
-    closed round) and the organisation's priority for it."""
-    raise NotImplementedError
+    closed round) and the organisation's priority for it.
+
+    Every competency of the framework is a key (framework order); ``has_evidence`` tells
+    the ones with any of the person's own data. Empty when there is no round at all."""
+    needs_round = needs_round or latest_closed_round()
+    if needs_round is None:
+        return {}
+    weights = _weights()
+    competencies = framework_competencies()
+    org = analyze(needs_round)
+    result = {c.id: PersonalEvidence(c.id) for c in competencies}
+    for item in result.values():
+        score = org.by_id(item.competency_id)
+        item.org_priority, item.org_rank = score.priority, score.rank
+
+    own = db.session.execute(
+        select(StaffAnswer.competency_id, StaffAnswer.importance, StaffAnswer.ability, StaffResponse.unit_id)
+        .join(StaffResponse, StaffResponse.id == StaffAnswer.response_id)
+        .where(StaffResponse.round_id == needs_round.id, StaffResponse.kind == SELF,
+               StaffResponse.subject_id == user.id)).all()
+    snapshot_unit = None
+    for cid, importance, ability, unit_id in own:
+        snapshot_unit = unit_id
+        item = result.get(cid)
+        if item is None or importance is None:
+            continue
+        item.importance, item.ability = importance, ability
+        item.discrepancy = importance - ability
+        item.weighted_discrepancy = float(item.discrepancy * importance)
+        item.needs["self"] = _clamp(item.weighted_discrepancy / 20)
+
+    targets = {c.id: c.targets or {} for c in competencies}
+    ratings: dict[str, CompetencyScore] = {}
+    for cid, pos, n, total in _supervisor_rows(needs_round.id, None, None, subject_id=user.id):
+        if cid in result:
+            score = ratings.setdefault(cid, CompetencyScore(cid, "", "", ""))
+            _add_supervisor(score, targets[cid], pos, n, total)
+    for cid, score in ratings.items():
+        _finish_supervisor(score)
+        item = result[cid]
+        item.supervisor_rating, item.target = score.supervisor_mean, score.supervisor_target
+        item.supervisor_ratings = score.n_supervisor
+        item.needs["supervisor"] = score.needs["supervisor"]
+
+    for cid, answers, earned, points in quiz_rows(round_end(needs_round), user_ids=[user.id]):
+        if cid in result and points:
+            item = result[cid]
+            item.quiz_answers, item.quiz_mastery = int(answers), float(earned) / float(points)
+            item.needs["quiz"] = _clamp(1 - item.quiz_mastery)
+
+    unit_id = snapshot_unit if snapshot_unit is not None else user.unit_id
+    if unit_id is not None:
+        for cid, n, total in db.session.execute(
+                select(PatronAnswer.competency_id, func.count(), func.sum(PatronAnswer.value))
+                .where(PatronAnswer.round_id == needs_round.id, PatronAnswer.unit_id == unit_id)
+                .group_by(PatronAnswer.competency_id)).all():
+            if cid in result and n:
+                item = result[cid]
+                item.unit_id, item.patron_mean = unit_id, total / n
+                item.needs["patron"] = _clamp((5 - item.patron_mean) / 4)
+
+    for item in result.values():
+        item.personal_priority = _priority(item.needs, weights)
+    return result

@@ -1,9 +1,91 @@
 """``lms needs``: load survey instruments, import patron CSV files, analyse a round."""
 from __future__ import annotations
 
-from flask.cli import AppGroup
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+from flask_babel import gettext as _
 
 from lms.plugins.needs.analysis_cli import analyze
 
 needs = AppGroup("needs", help="Needs assessment: surveys, patron CSV import, analysis.")
 needs.add_command(analyze)
+
+
+@needs.group("surveys")
+def surveys() -> None:
+    """Survey instruments (courses/surveys/*.yml): check, import, list."""
+
+
+def _surveys_dir(directory: Path | None) -> Path:
+    return directory or Path(current_app.config["NEEDS_SURVEYS_DIR"])
+
+
+def _fail(problems: list[str], summary: str) -> None:
+    for problem in problems:
+        click.echo(problem, err=True)
+    raise click.ClickException(summary)
+
+
+@surveys.command("check")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@with_appcontext
+def check_command(directory: Path | None) -> None:
+    """Validate the instrument files without loading them."""
+    from lms.plugins.needs import surveys as service
+
+    found, problems = service.check_surveys(_surveys_dir(directory))
+    if problems:
+        _fail(problems, _("%(n)d problem(s) found", n=len(problems)))
+    click.echo(_("OK: %(n)d survey(s)", n=len(found)))
+
+
+@surveys.command("import")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@with_appcontext
+def import_command(directory: Path | None) -> None:
+    """Load the instrument files (default: NEEDS_SURVEYS_DIR). All or nothing."""
+    from lms.plugins.needs import surveys as service
+
+    try:
+        summary = service.import_surveys(_surveys_dir(directory))
+    except service.SurveyError as error:
+        _fail(error.problems, _("%(n)d problem(s); nothing was imported", n=len(error.problems)))
+    click.echo(_("Surveys: %(created)d new, %(updated)d updated, %(unchanged)d unchanged.",
+                 created=len(summary.created), updated=len(summary.updated), unchanged=len(summary.unchanged)))
+
+
+@surveys.command("list")
+@with_appcontext
+def list_command() -> None:
+    """List the loaded instruments."""
+    from lms.plugins.needs import surveys as service
+
+    click.echo(f"{'slug':28} {'kind':10} {'items':>5}  title")
+    for row in service.survey_rows():
+        click.echo(f"{row['slug']:28} {row['kind']:10} {row['items']:>5}  {row['title']}")
+
+
+@needs.command("import-csv")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--survey", "survey_slug", required=True, help="Slug of the patron survey.")
+@click.option("--round", "round_id", type=int, help="Round id (default: the open round, else the latest closed).")
+@click.option("--unit", "unit_code", help="Unit code for every response (default: the survey's unit column).")
+@with_appcontext
+def import_csv_command(file: Path, survey_slug: str, round_id: int | None, unit_code: str | None) -> None:
+    """Import a patron-survey CSV export. All or nothing."""
+    from lms.extensions import db
+    from lms.plugins.needs import patron
+    from lms.plugins.needs.models import NeedsRound
+
+    try:
+        record = patron.import_patron_csv(file.read_bytes(), file.name, survey_slug, round_id=round_id,
+                                          unit_code=unit_code)
+    except patron.PatronImportError as error:
+        _fail([f"{file}: {problem}" for problem in error.problems],
+              _("%(n)d problem(s); nothing was imported", n=len(error.problems)))
+    title = db.session.get(NeedsRound, record.round_id).title
+    click.echo(_("Imported %(n)d responses into round %(round)r (import %(id)d).", n=record.rows,
+                 round=title, id=record.id))

@@ -1,6 +1,198 @@
-"""Demo needs data: one closed round with staff answers, supervisor ratings and patron responses."""
+"""Demo needs data: one closed round with every demo librarian's self-assessment, the unit
+heads' ratings of their staff and about 200 patron responses.
+
+The answers are drawn from a fixed random seed around a profile with visible patterns, so
+the analysis tells a story at first run: cataloguing is strong (strongest in the processing
+section), promoting the collection on social media and complaint handling are weak (the
+branches most), the IT section is strong in digital skills, and ``ani`` is weakest in social
+media and complex questions. Patron responses go through the real CSV importer.
+"""
 from __future__ import annotations
+
+import random
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from lms.auth.models import Unit, User
+from lms.extensions import db
+from lms.plugins.courses.models import Competency
+from lms.plugins.learning.services import local_today, local_zone
+from lms.plugins.needs.models import PATRON, SELF, SUPERVISOR, NeedsRound, StaffAnswer, StaffResponse, Survey
+
+ROUND_TITLE = "Analisis Kebutuhan Pelatihan 2026"
+SURVEY_SLUGS = {SELF: "penilaian-diri", SUPERVISOR: "penilaian-atasan", PATRON: "kepuasan-pemustaka"}
+SEED = 2026
+PATRON_RESPONSES = 200
+
+# Organisation-wide (importance, ability) around which answers are drawn.
+PROFILE: dict[str, tuple[float, float]] = {
+    "cat-descriptive": (4.3, 3.9), "cat-marc": (4.0, 3.7), "cat-classification": (4.4, 4.1),
+    "cat-subject": (3.9, 3.6), "cat-automation": (4.2, 3.8),
+    "dig-social-media": (4.8, 1.9), "dig-website": (4.2, 2.5), "dig-opac-mobile": (4.4, 3.0),
+    "dig-literacy-safety": (4.1, 2.9), "dig-content-services": (3.4, 2.7),
+    "cs-reference-interview": (4.7, 3.3), "cs-complex-queries": (4.2, 3.0), "cs-complaints": (4.6, 2.6),
+    "cs-inclusive": (4.3, 2.7), "cs-standards": (3.6, 3.2),
+}
+# Ability shifts per unit and competency area (the area is the id's prefix).
+UNIT_SHIFT: dict[str, dict[str, float]] = {
+    "pengolahan": {"cat": 0.8},
+    "tik": {"dig": 1.6, "cs": -0.3},
+    "layanan": {"cs": 0.5},
+    "pusling": {"cs": 0.3, "cat": -0.5},
+    "cabang-jekan-raya": {"cat": -0.4, "cs": -0.3},
+    "cabang-pahandut": {"cat": -0.4, "cs": -0.4},
+    "cabang-sabangau": {"cat": -0.5, "cs": -0.2},
+}
+# Fixed answers for the people the walkthrough follows: (importance, ability).
+PERSONAL: dict[str, dict[str, tuple[int, int]]] = {
+    "ani": {"dig-social-media": (5, 1), "cs-complex-queries": (5, 2), "dig-website": (4, 2),
+            "cs-complaints": (4, 3), "cat-classification": (4, 4), "cat-descriptive": (4, 4)},
+}
+# Patron-survey means per competency, and lower ones at the branches.
+PATRON_MEAN: dict[str, float] = {
+    "dig-social-media": 2.6, "dig-website": 2.9, "dig-opac-mobile": 3.1, "cs-complaints": 3.2,
+    "cs-inclusive": 3.1, "cs-reference-interview": 4.0, "cs-complex-queries": 3.6,
+}
+PATRON_DEFAULT_MEAN = 3.8
+# Where the 200 patron responses come from.
+PATRON_UNITS = [("layanan", 70), ("cabang-jekan-raya", 40), ("cabang-pahandut", 40), ("cabang-sabangau", 30),
+                ("pusling", 20)]
+LIKERT_ID = {1: "Sangat tidak setuju", 2: "Tidak setuju", 3: "Netral", 4: "Setuju", 5: "Sangat setuju"}
+
+
+def _level(rng: random.Random, mean: float, spread: float = 0.6) -> int:
+    return max(1, min(5, round(rng.gauss(mean, spread))))
+
+
+def _ensure_surveys(log) -> dict[str, Survey] | None:
+    """The demo round's instruments, loaded from ``NEEDS_SURVEYS_DIR`` when missing."""
+    from lms.plugins.needs import surveys as survey_files
+
+    slugs = list(SURVEY_SLUGS.values())
+    found = {s.slug: s for s in db.session.scalars(select(Survey).where(Survey.slug.in_(slugs)))}
+    if len(found) < len(slugs):
+        root = Path(current_app.config["NEEDS_SURVEYS_DIR"])
+        if not root.is_dir():
+            log(f"Demo needs round skipped: no survey folder {root}.")
+            return None
+        try:
+            survey_files.import_surveys(root)
+        except survey_files.SurveyError as error:
+            log("Demo needs round skipped: the survey files have problems:")
+            for problem in error.problems:
+                log(f"  {problem}")
+            return None
+        found = {s.slug: s for s in db.session.scalars(select(Survey).where(Survey.slug.in_(slugs)))}
+    if len(found) < len(slugs):
+        log("Demo needs round skipped: surveys " + ", ".join(sorted(set(slugs) - set(found))) + " are missing.")
+        return None
+    return {kind: found[slug] for kind, slug in SURVEY_SLUGS.items()}
+
+
+def _moment(day, rng: random.Random) -> datetime:
+    local = datetime.combine(day, time(8, 0), tzinfo=local_zone()) + timedelta(minutes=rng.randrange(0, 8 * 60))
+    return local.astimezone(local_zone())
 
 
 def seed(log) -> None:
-    """Add the demo needs round once (idempotent)."""
+    """Add the demo needs round once (idempotent: matched by its title)."""
+    if db.session.scalar(select(NeedsRound.id).where(NeedsRound.title == ROUND_TITLE)) is not None:
+        log("Demo needs round: already present.")
+        return
+    competencies = list(db.session.scalars(select(Competency.id).order_by(Competency.position)))
+    if not competencies:
+        log("Demo needs round skipped: import the courses first (lms courses import courses).")
+        return
+    surveys = _ensure_surveys(log)
+    if surveys is None:
+        return
+    units = {unit.code: unit for unit in db.session.scalars(select(Unit))}
+    if "pkp" not in units:
+        log("Demo needs round skipped: run the demo organisation first.")
+        return
+    rng = random.Random(SEED)
+    today = local_today()
+    needs_round = NeedsRound(title=ROUND_TITLE, opens_on=today - timedelta(days=75),
+                             closes_on=today - timedelta(days=45), self_survey_id=surveys[SELF].id,
+                             supervisor_survey_id=surveys[SUPERVISOR].id, patron_survey_id=surveys[PATRON].id,
+                             units=[units["pkp"]])
+    db.session.add(needs_round)
+    db.session.flush()
+
+    codes = {unit_id: code for code, unit_id in ((u.code, u.id) for u in units.values())}
+    staff = [user for user in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+             if user.has_role("librarian")]
+    abilities: dict[int, dict[str, int]] = {}
+    for user in staff:
+        shift = UNIT_SHIFT.get(codes.get(user.unit_id, ""), {})
+        when = _moment(needs_round.opens_on + timedelta(days=rng.randrange(0, 20)), rng)
+        response = StaffResponse(round_id=needs_round.id, survey_id=surveys[SELF].id, kind=SELF, subject_id=user.id,
+                                 rater_id=user.id, unit_id=user.unit_id, position=user.position,
+                                 submitted_at=when, updated_at=when)
+        abilities[user.id] = {}
+        for competency_id in competencies:
+            importance_mean, ability_mean = PROFILE.get(competency_id, (3.5, 3.0))
+            importance = _level(rng, importance_mean, 0.5)
+            ability = _level(rng, ability_mean + shift.get(competency_id.split("-")[0], 0.0))
+            importance, ability = PERSONAL.get(user.username, {}).get(competency_id, (importance, ability))
+            abilities[user.id][competency_id] = ability
+            response.answers.append(StaffAnswer(competency_id=competency_id, importance=importance, ability=ability))
+        db.session.add(response)
+
+    # Each unit head rates the staff of the units they supervise (not themselves); the head
+    # of the library rates everyone no branch head covers.
+    heads = {code: db.session.scalar(select(User).where(User.username == name))
+             for name, code in (("citra", "cabang-jekan-raya"), ("frans", "cabang-pahandut"), ("erlina", "pkp"))}
+    ratings = 0
+    for user in staff:
+        code = codes.get(user.unit_id, "")
+        rater = heads.get(code) if code in heads and heads.get(code) is not None else heads.get("pkp")
+        if rater is None or rater.id == user.id:
+            continue
+        when = _moment(needs_round.closes_on - timedelta(days=rng.randrange(0, 10)), rng)
+        response = StaffResponse(round_id=needs_round.id, survey_id=surveys[SUPERVISOR].id, kind=SUPERVISOR,
+                                 subject_id=user.id, rater_id=rater.id, unit_id=user.unit_id,
+                                 position=user.position, submitted_at=when, updated_at=when)
+        for competency_id in competencies:
+            # Supervisors see digital promotion a little lower than staff rate themselves.
+            bias = -0.4 if competency_id.startswith("dig-") else 0.0
+            rating = _level(rng, abilities[user.id][competency_id] + bias, 0.5)
+            response.answers.append(StaffAnswer(competency_id=competency_id, importance=None, ability=rating))
+        db.session.add(response)
+        ratings += 1
+    db.session.commit()
+
+    patrons = _import_patron_responses(needs_round, surveys[PATRON], units, rng)
+    log(f"Demo needs round: {len(staff)} self-assessments, {ratings} supervisor ratings, "
+        f"{patrons} patron responses.")
+
+
+def _patron_csv(needs_round: NeedsRound, survey: Survey, units: dict[str, Unit], rng: random.Random) -> bytes:
+    """The CSV a form tool would export: semicolons, Indonesian labels, a timestamp and the
+    service location, as the Indonesian spreadsheet locale writes it."""
+    unit_column = (survey.settings or {}).get("unit_column") or "Lokasi layanan"
+    header = ["Stempel waktu", unit_column] + [item.text_id for item in survey.items]
+    lines = [";".join(f'"{cell}"' for cell in header)]
+    days = (needs_round.closes_on - needs_round.opens_on).days + 1
+    for code, count in PATRON_UNITS:
+        branch = code.startswith("cabang")
+        for _number in range(count):
+            when = _moment(needs_round.opens_on + timedelta(days=rng.randrange(0, days)), rng)
+            cells = [when.strftime("%Y-%m-%d %H:%M:%S"), units[code].name]
+            for item in survey.items:
+                mean = PATRON_MEAN.get(item.competency_id, PATRON_DEFAULT_MEAN) - (0.3 if branch else 0.0)
+                cells.append("" if rng.random() < 0.03 else LIKERT_ID[_level(rng, mean, 0.8)])
+            lines.append(";".join(f'"{cell}"' for cell in cells))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _import_patron_responses(needs_round: NeedsRound, survey: Survey, units: dict[str, Unit],
+                             rng: random.Random) -> int:
+    from lms.plugins.needs import patron
+
+    data = _patron_csv(needs_round, survey, units, rng)
+    imported = patron.import_patron_csv(data, "kepuasan-pemustaka-demo.csv", survey.slug, round_id=needs_round.id)
+    return imported.rows

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 import lms.plugins.needs.models  # noqa: F401 - tables on the metadata for migrations
 from lms.hookspecs import hookimpl
-from lms.nav import NavItem
+from lms.nav import HomePanel, NavItem
 
 # Settings (``LMS_NEEDS_*`` in the environment); see docs/needs.md.
 DEFAULT_SETTINGS = {
@@ -34,6 +34,33 @@ def lms_blueprints():
 @hookimpl
 def lms_nav_items():
     return [NavItem("needs.index", _l("Needs"), roles=("supervisor", "trainer", "admin"), order=40)]
+
+
+@hookimpl
+def lms_home_panels(user, role):
+    from lms.plugins.needs import rounds
+
+    if role == "librarian":
+        items = rounds.librarian_panel_items(user)
+        return [HomePanel("needs/panels/self_survey.html", order=3, key="needs-survey",
+                          context={"items": items})] if items else []
+    if role == "supervisor":
+        items = rounds.supervisor_panel_items(user)
+        return [HomePanel("needs/panels/ratings.html", order=15, key="needs-ratings",
+                          context={"items": items})] if items else []
+    return []
+
+
+@hookimpl
+def lms_module_panels(user, module):
+    from lms.plugins.needs import feedback
+    from lms.plugins.needs.forms import FeedbackForm
+
+    if not feedback.has_completed(user.id, module.id):
+        return []
+    existing = feedback.own_feedback(user.id, module.id)
+    return [HomePanel("needs/panels/feedback.html", order=50, key="module-feedback",
+                      context={"form": FeedbackForm(obj=existing), "module": module, "answered": existing is not None})]
 
 
 @hookimpl
