@@ -286,6 +286,30 @@ def create_assignment(subject: str, *, username: str | None = None, unit_code: s
     return assignment
 
 
+def assign(*, module_id: int, user_id: int | None = None, unit_id: int | None = None,
+           position: str | None = None, due_on: date | None = None, assigned_by_id: int | None = None,
+           commit: bool = False, **audit_details) -> Assignment:
+    """Assign one module (by id) to one user, unit or position, with an audit record.
+
+    For callers that already hold ids (the curriculum's approval). ``commit=False`` leaves
+    the assignment and its audit entry in the caller's transaction. Raises ``ValueError``
+    unless exactly one target is given.
+    """
+    if sum(value is not None and value != "" for value in (user_id, unit_id, position)) != 1:
+        raise ValueError("give exactly one of a user, a unit or a position")
+    assignment = Assignment(module_id=module_id, user_id=user_id, unit_id=unit_id,
+                            position=position.strip() if position else None, due_on=due_on,
+                            assigned_by_id=assigned_by_id)
+    db.session.add(assignment)
+    db.session.flush()
+    audit.record("learning.assigned", "assignment", assignment.id, actor_id=assigned_by_id, module_id=module_id,
+                 user_id=user_id, unit_id=unit_id, position=assignment.position,
+                 due=due_on.isoformat() if due_on else None, **audit_details)
+    if commit:
+        db.session.commit()
+    return assignment
+
+
 def user_ids_by_username(usernames: list[str]) -> list[int]:
     found = dict(db.session.execute(select(User.username, User.id).where(
         User.username.in_([name.strip().lower() for name in usernames]))).all())

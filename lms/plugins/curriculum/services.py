@@ -1,0 +1,341 @@
+"""Curriculum operations: who may do what, the module -> competency map, editing a draft,
+discarding it, and approving it (the only place in this plugin that commits).
+
+Permissions (documented in docs/needs.md as well):
+
+- *view* the curriculum, its history and the content-gap report: supervisors, trainers,
+  admins;
+- *propose, edit, approve, discard*: trainers and admins always; a supervisor only when
+  their supervised units (with everything below them) cover the whole scope of the round
+  the version comes from; for a round (or a version) without a scope - the whole
+  organisation - only a supervisor of a root unit.
+
+Approval refuses, changing nothing, a version that is not a draft or that is *stale*: a
+closed round newer than its own exists, or the active version is no longer the one it was
+proposed against (``base_version_id``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from lms.audit import services as audit
+from lms.auth.models import Unit, UnitSupervisor, User, utcnow
+from lms.auth.scoping import supervised_unit_ids
+from lms.extensions import db
+from lms.plugins.courses.models import Course, Module, ModuleVersion, Question
+from lms.plugins.curriculum.models import (ACTIVE, ALL, DISCARDED, DRAFT, POSITION, SUPERSEDED, UNIT,
+                                           CurriculumItem, CurriculumVersion)
+from lms.plugins.learning.models import Assignment
+from lms.plugins.needs.models import NeedsRound
+
+VIEW_ROLES: tuple[str, ...] = ("supervisor", "trainer", "admin")
+
+
+class CurriculumError(ValueError):
+    """A refused curriculum operation; nothing was changed. ``message`` is for the user."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+# --- settings ------------------------------------------------------------------------------
+
+def threshold() -> float:
+    """Competencies at or above this priority are "high priority" (``CURRICULUM_PRIORITY_THRESHOLD``)."""
+    return float(current_app.config.get("CURRICULUM_PRIORITY_THRESHOLD", 0.35))
+
+
+def due_step_days() -> int:
+    """Days between due dates, per two items (``CURRICULUM_DUE_STEP_DAYS``)."""
+    return int(current_app.config.get("CURRICULUM_DUE_STEP_DAYS", 30))
+
+
+# --- modules and competencies ----------------------------------------------------------------
+
+def active_modules() -> list[Module]:
+    """Active modules with published content, in catalogue order (course, then module)."""
+    return list(db.session.scalars(
+        select(Module).join(Course, Course.id == Module.course_id)
+        .where(Module.active.is_(True), Module.current_version_id.is_not(None))
+        .order_by(Course.title_id, Course.id, Module.position, Module.id)))
+
+
+def module_competency_map() -> dict[int, list[str]]:
+    """For every active module, its competencies: the current version's ``competencies``
+    plus the ``competency_id`` of its questions (two queries, declared ones first)."""
+    rows = db.session.execute(
+        select(Module.id, ModuleVersion.competencies)
+        .join(ModuleVersion, ModuleVersion.id == Module.current_version_id)
+        .where(Module.active.is_(True))).all()
+    found: dict[int, list[str]] = {module_id: list(dict.fromkeys(ids or [])) for module_id, ids in rows}
+    question_rows = db.session.execute(
+        select(Module.id, Question.competency_id).distinct()
+        .join(Question, Question.module_version_id == Module.current_version_id)
+        .where(Module.active.is_(True), Question.competency_id.is_not(None))
+        .order_by(Module.id, Question.competency_id)).all()
+    for module_id, competency_id in question_rows:
+        ids = found.setdefault(module_id, [])
+        if competency_id not in ids:
+            ids.append(competency_id)
+    return found
+
+
+def modules_by_competency() -> dict[str, list[Module]]:
+    """Competency id -> the active modules mapped to it, in catalogue order."""
+    mapping = module_competency_map()
+    result: dict[str, list[Module]] = {}
+    for module in active_modules():
+        for competency_id in mapping.get(module.id, []):
+            result.setdefault(competency_id, []).append(module)
+    return result
+
+
+def module_title(module: Module, locale: str) -> str:
+    version = module.current_version
+    if version is None:
+        return module.slug
+    return (version.title_en or version.title_id) if locale == "en" else version.title_id
+
+
+def course_title(course: Course, locale: str) -> str:
+    return (course.title_en or course.title_id) if locale == "en" else course.title_id
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+def get_version(version_id: int) -> CurriculumVersion | None:
+    return db.session.get(CurriculumVersion, version_id)
+
+
+def active_version() -> CurriculumVersion | None:
+    return db.session.scalar(select(CurriculumVersion).where(CurriculumVersion.status == ACTIVE)
+                             .order_by(CurriculumVersion.id.desc()).limit(1))
+
+
+def current_draft() -> CurriculumVersion | None:
+    return db.session.scalar(select(CurriculumVersion).where(CurriculumVersion.status == DRAFT)
+                             .order_by(CurriculumVersion.id.desc()).limit(1))
+
+
+def history() -> list[CurriculumVersion]:
+    """Every version, newest first."""
+    return list(db.session.scalars(select(CurriculumVersion).order_by(CurriculumVersion.number.desc())))
+
+
+def next_number() -> int:
+    return (db.session.scalar(select(func.max(CurriculumVersion.number))) or 0) + 1
+
+
+def root_units() -> list[Unit]:
+    return list(db.session.scalars(select(Unit).where(Unit.parent_id.is_(None), Unit.active.is_(True))
+                                   .order_by(Unit.name)))
+
+
+# --- permissions -------------------------------------------------------------------------------
+
+def can_view(user: User) -> bool:
+    return user.has_role(*VIEW_ROLES)
+
+
+def can_manage(user: User, needs_round: NeedsRound | None) -> bool:
+    """Propose, edit, approve or discard a curriculum from ``needs_round`` (see the module
+    docstring: trainers and admins always; supervisors whose units cover the scope)."""
+    if user.has_role("trainer", "admin"):
+        return True
+    if not user.has_role("supervisor"):
+        return False
+    if needs_round is None or not needs_round.units:
+        supervised_roots = db.session.scalar(
+            select(func.count()).select_from(UnitSupervisor).join(Unit, Unit.id == UnitSupervisor.unit_id)
+            .where(UnitSupervisor.user_id == user.id, Unit.parent_id.is_(None)))
+        return bool(supervised_roots)
+    reach = set(db.session.scalars(supervised_unit_ids(user)))
+    return all(unit.id in reach for unit in needs_round.units)
+
+
+def can_manage_version(user: User, version: CurriculumVersion) -> bool:
+    needs_round = db.session.get(NeedsRound, version.round_id) if version.round_id else None
+    return can_manage(user, needs_round)
+
+
+# --- staleness ---------------------------------------------------------------------------------
+
+def stale_reason(version: CurriculumVersion) -> str | None:
+    """Why ``version`` can no longer be approved, or None. Only drafts are ever checked."""
+    from lms.plugins.needs.analysis import latest_closed_round
+
+    if version.round_id is not None:
+        own = db.session.get(NeedsRound, version.round_id)
+        latest = latest_closed_round()
+        if own is not None and latest is not None and latest.id != own.id \
+                and (latest.closes_on, latest.id) > (own.closes_on, own.id):
+            return str(_l("A newer needs round (%(title)s) has closed since this draft was proposed. "
+                          "Propose a new curriculum from it.", title=latest.title))
+    active = active_version()
+    if (active.id if active else None) != version.base_version_id:
+        return str(_l("The active curriculum changed since this draft was proposed. Propose a new one."))
+    return None
+
+
+# --- editing a draft ---------------------------------------------------------------------------
+
+def _editable(version: CurriculumVersion) -> None:
+    if version.status != DRAFT:
+        raise CurriculumError(_l("Only a draft can be changed."))
+
+
+def _item_of(version: CurriculumVersion, item_id) -> CurriculumItem:
+    item = next((item for item in version.items if item.id == item_id), None)
+    if item is None:
+        raise CurriculumError(_l("That item is not part of this draft. Nothing was changed."))
+    return item
+
+
+def _renumber(version: CurriculumVersion, ordered: list[CurriculumItem]) -> None:
+    for number, item in enumerate(ordered, start=1):
+        item.position = number
+
+
+def remove_item(version: CurriculumVersion, item_id: int, actor: User) -> None:
+    _editable(version)
+    item = _item_of(version, item_id)
+    remaining = [other for other in version.items if other is not item]
+    version.items.remove(item)
+    _renumber(version, remaining)
+    audit.record("curriculum.item_removed", "curriculum_version", version.id, actor_id=actor.id,
+                 module_id=item.module_id, audience=item.audience)
+    db.session.commit()
+
+
+def move_item(version: CurriculumVersion, item_id: int, direction: str, actor: User) -> None:
+    """Move an item one place ``up`` or ``down``."""
+    _editable(version)
+    item = _item_of(version, item_id)
+    if direction not in ("up", "down"):
+        raise CurriculumError(_l("Unknown direction. Nothing was changed."))
+    ordered = sorted(version.items, key=lambda other: other.position)
+    index = ordered.index(item)
+    target = index - 1 if direction == "up" else index + 1
+    if 0 <= target < len(ordered):
+        ordered[index], ordered[target] = ordered[target], ordered[index]
+        _renumber(version, ordered)
+        audit.record("curriculum.item_moved", "curriculum_version", version.id, actor_id=actor.id,
+                     module_id=item.module_id, direction=direction)
+        db.session.commit()
+
+
+def set_due(version: CurriculumVersion, item_id: int, due_on: date | None, actor: User) -> None:
+    _editable(version)
+    item = _item_of(version, item_id)
+    item.due_on = due_on
+    audit.record("curriculum.item_due_changed", "curriculum_version", version.id, actor_id=actor.id,
+                 module_id=item.module_id, due=due_on.isoformat() if due_on else None)
+    db.session.commit()
+
+
+def add_module(version: CurriculumVersion, module_id, due_on: date | None, actor: User) -> CurriculumItem:
+    """Add an active module for everyone in scope at the end of the draft (by hand)."""
+    _editable(version)
+    module = db.session.get(Module, module_id) if isinstance(module_id, int) else None
+    if module is None or not module.active or module.current_version_id is None:
+        raise CurriculumError(_l("Choose an active module. Nothing was changed."))
+    if any(item.module_id == module.id and item.audience == ALL for item in version.items):
+        raise CurriculumError(_l("This module is already in the draft for everyone."))
+    item = CurriculumItem(module_id=module.id, position=len(version.items) + 1, audience=ALL, due_on=due_on,
+                          reason={"manual": True, "by": actor.id})
+    version.items.append(item)
+    audit.record("curriculum.item_added", "curriculum_version", version.id, actor_id=actor.id,
+                 module_id=module.id)
+    db.session.commit()
+    return item
+
+
+def discard(version: CurriculumVersion, actor: User | None) -> None:
+    _editable(version)
+    version.status = DISCARDED
+    audit.record("curriculum.discarded", "curriculum_version", version.id,
+                 actor_id=actor.id if actor else None, number=version.number)
+    db.session.commit()
+
+
+# --- approval ------------------------------------------------------------------------------------
+
+@dataclass
+class Approval:
+    version: CurriculumVersion
+    assignments: int  # created
+    skipped: int  # identical ones that already existed
+
+
+def _targets(item: CurriculumItem, needs_round: NeedsRound | None) -> list[dict]:
+    """The assignment targets of one item: scope units (or root units) for ``all``."""
+    if item.audience == UNIT and item.unit_id is not None:
+        return [{"unit_id": item.unit_id}]
+    if item.audience == POSITION and item.position_name:
+        return [{"position": item.position_name}]
+    units = needs_round.units if needs_round is not None and needs_round.units else root_units()
+    return [{"unit_id": unit.id} for unit in units]
+
+
+def _exists(module_id: int, due_on: date | None, target: dict) -> bool:
+    query = select(func.count(Assignment.id)).where(Assignment.module_id == module_id, Assignment.due_on == due_on
+                                                    if due_on is not None else Assignment.due_on.is_(None))
+    if "unit_id" in target:
+        query = query.where(Assignment.unit_id == target["unit_id"])
+    else:
+        query = query.where(Assignment.position == target["position"])
+    return bool(db.session.scalar(query))
+
+
+def approve(version: CurriculumVersion, actor: User) -> Approval:
+    """Make ``version`` the active curriculum and create its assignments, in one transaction.
+
+    Refused (``CurriculumError``, nothing changed) for a non-draft or a stale draft, or
+    for an actor who may not manage it.
+    """
+    from lms.plugins.learning.services import assign
+
+    if version.status != DRAFT:
+        raise CurriculumError(_l("Only a draft can be approved."))
+    if not can_manage_version(actor, version):
+        raise CurriculumError(_l("You may not approve this curriculum: your units do not cover its scope."))
+    reason = stale_reason(version)
+    if reason:
+        raise CurriculumError(reason)
+    if not version.items:
+        raise CurriculumError(_l("The draft has no modules. Add one or discard the draft."))
+    needs_round = db.session.get(NeedsRound, version.round_id) if version.round_id else None
+    created = skipped = 0
+    try:
+        previous = active_version()
+        if previous is not None:
+            previous.status = SUPERSEDED
+        version.status = ACTIVE
+        version.approved_at = utcnow()
+        version.approved_by_id = actor.id
+        db.session.flush()
+        for item in sorted(version.items, key=lambda item: item.position):
+            for target in _targets(item, needs_round):
+                if _exists(item.module_id, item.due_on, target):
+                    skipped += 1
+                    continue
+                assign(module_id=item.module_id, due_on=item.due_on, assigned_by_id=actor.id, commit=False,
+                       curriculum_version=version.number, **target)
+                created += 1
+        audit.record("curriculum.approved", "curriculum_version", version.id, actor_id=actor.id,
+                     number=version.number, round_id=version.round_id,
+                     round=needs_round.title if needs_round else None,
+                     approved_at=version.approved_at.isoformat(),
+                     superseded=previous.number if previous is not None else None,
+                     assignments=created, skipped=skipped)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return Approval(version=version, assignments=created, skipped=skipped)

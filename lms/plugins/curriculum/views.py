@@ -1,0 +1,205 @@
+"""Curriculum pages: the active curriculum and its history, a version (with the draft's
+diff, editing, approval), proposing from the latest closed round, the content-gap report."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms.auth.access import roles_required
+from lms.extensions import db
+from lms.plugins.needs.models import NeedsRound
+from lms.plugins.curriculum import gaps, proposals, services
+from lms.plugins.curriculum.forms import AddModuleForm, ItemForm, TokenForm
+from lms.plugins.curriculum.models import ALL, DRAFT, UNIT
+from lms.plugins.curriculum.services import VIEW_ROLES, CurriculumError
+
+bp = Blueprint("curriculum", __name__, url_prefix="/curriculum")
+
+
+def _locale() -> str:
+    return str(get_locale() or "id")
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _version_or_404(version_id: int):
+    version = services.get_version(version_id)
+    if version is None:
+        abort(404)
+    return version
+
+
+def _groups(version) -> list[tuple[str, list]]:
+    """Items grouped by audience: everyone first, then units, then positions."""
+    groups: dict[tuple, list] = {}
+    for item in version.items:
+        key = (0, "") if item.audience == ALL else (
+            (1, item.unit.name if item.unit else "") if item.audience == UNIT else (2, item.position_name or ""))
+        groups.setdefault(key, []).append(item)
+    return [(proposals.audience_label(items[0]), items) for _key, items in sorted(groups.items())]
+
+
+def _latest_round():
+    from lms.plugins.needs.analysis import latest_closed_round
+
+    return latest_closed_round()
+
+
+@bp.route("/")
+@roles_required(*VIEW_ROLES)
+def index():
+    user = _user()
+    active = services.active_version()
+    latest = _latest_round()
+    history = services.history()
+    round_titles = {r.id: r.title for r in db.session.scalars(
+        select(NeedsRound).where(NeedsRound.id.in_({v.round_id for v in history if v.round_id})))}
+    return render_template("curriculum/index.html", active=active, groups=_groups(active) if active else [],
+                           history=history, round_titles=round_titles, locale=_locale(), draft=services.current_draft(), latest_round=latest,
+                           can_propose=services.can_manage(user, latest) if latest else False,
+                           names=proposals.competency_names(_locale()), item_reason=proposals.item_reason,
+                           module_title=services.module_title, form=TokenForm())
+
+
+def _render_version(version, *, status: int = 200, error: str | None = None, add_form=None):
+    user = _user()
+    locale = _locale()
+    active = services.active_version()
+    is_draft = version.status == DRAFT
+    changes = proposals.diff(version, active, locale) if is_draft and version.id != (active.id if active else None) \
+        else []
+    if add_form is None:
+        add_form = AddModuleForm()
+        add_form.module_id.choices = _module_choices(locale)
+    return render_template(
+        "curriculum/version.html", version=version, active=active, groups=_groups(version), changes=changes,
+        needs_round=db.session.get(NeedsRound, version.round_id) if version.round_id else None,
+        is_draft=is_draft, can_manage=services.can_manage_version(user, version),
+        stale=services.stale_reason(version) if is_draft else None, error=error,
+        names=proposals.competency_names(locale), item_reason=proposals.item_reason,
+        audience_label=proposals.audience_label, module_title=services.module_title,
+        locale=locale, form=TokenForm(), item_form=ItemForm(), add_form=add_form), status
+
+
+def _module_choices(locale: str) -> list[tuple[int, str]]:
+    return [(module.id, f"{services.course_title(module.course, locale)} — {services.module_title(module, locale)}")
+            for module in services.active_modules()]
+
+
+@bp.route("/<int:version_id>")
+@roles_required(*VIEW_ROLES)
+def version_detail(version_id: int):
+    return _render_version(_version_or_404(version_id))
+
+
+@bp.route("/propose", methods=["POST"])
+@roles_required(*VIEW_ROLES)
+def propose():
+    form = TokenForm()
+    if not form.validate_on_submit():
+        abort(400)
+    user = _user()
+    latest = _latest_round()
+    if latest is not None and not services.can_manage(user, latest):
+        abort(403)
+    try:
+        version = proposals.propose(latest, actor_id=user.id)
+    except CurriculumError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("curriculum.index"))
+    flash(_("Draft %(number)s was proposed from %(round)s.", number=version.number, round=latest.title), "success")
+    return redirect(url_for("curriculum.version_detail", version_id=version.id))
+
+
+def _managed_draft(version_id: int):
+    version = _version_or_404(version_id)
+    if not services.can_manage_version(_user(), version):
+        abort(403)
+    return version
+
+
+@bp.route("/<int:version_id>/edit", methods=["POST"])
+@roles_required(*VIEW_ROLES)
+def edit(version_id: int):
+    version = _managed_draft(version_id)
+    form = ItemForm()
+    if not form.validate_on_submit():
+        return _render_version(version, status=400, error=_("The change could not be read. Nothing was changed."))
+    user = _user()
+    try:
+        if form.action.data == "remove":
+            services.remove_item(version, form.item_id.data, user)
+        elif form.action.data in ("up", "down"):
+            services.move_item(version, form.item_id.data, form.action.data, user)
+        else:
+            services.set_due(version, form.item_id.data, form.due_on.data, user)
+    except CurriculumError as error:
+        db.session.rollback()
+        return _render_version(version, status=400, error=str(error.message))
+    flash(_("The draft was changed."), "success")
+    return redirect(url_for("curriculum.version_detail", version_id=version.id))
+
+
+@bp.route("/<int:version_id>/add", methods=["POST"])
+@roles_required(*VIEW_ROLES)
+def add(version_id: int):
+    version = _managed_draft(version_id)
+    form = AddModuleForm()
+    form.module_id.choices = _module_choices(_locale())
+    if not form.validate_on_submit():
+        return _render_version(version, status=400, add_form=form,
+                               error=_("Choose an active module. Nothing was changed."))
+    try:
+        services.add_module(version, form.module_id.data, form.due_on.data, _user())
+    except CurriculumError as error:
+        db.session.rollback()
+        return _render_version(version, status=400, add_form=form, error=str(error.message))
+    flash(_("The module was added to the draft."), "success")
+    return redirect(url_for("curriculum.version_detail", version_id=version.id))
+
+
+@bp.route("/<int:version_id>/approve", methods=["POST"])
+@roles_required(*VIEW_ROLES)
+def approve(version_id: int):
+    version = _managed_draft(version_id)
+    if not TokenForm().validate_on_submit():
+        abort(400)
+    try:
+        result = services.approve(version, _user())
+    except CurriculumError as error:
+        db.session.rollback()
+        return _render_version(version, status=409, error=str(error.message))
+    flash(_("Curriculum %(number)s is now active: %(count)s assignment(s) created.", number=version.number,
+            count=result.assignments), "success")
+    return redirect(url_for("curriculum.index"))
+
+
+@bp.route("/<int:version_id>/discard", methods=["POST"])
+@roles_required(*VIEW_ROLES)
+def discard(version_id: int):
+    version = _managed_draft(version_id)
+    if not TokenForm().validate_on_submit():
+        abort(400)
+    try:
+        services.discard(version, _user())
+    except CurriculumError as error:
+        db.session.rollback()
+        return _render_version(version, status=409, error=str(error.message))
+    flash(_("The draft was discarded."), "success")
+    return redirect(url_for("curriculum.index"))
+
+
+@bp.route("/content-gaps")
+@roles_required(*VIEW_ROLES)
+def content_gaps():
+    needs_round, found = gaps.content_gaps(_locale())
+    return render_template("curriculum/content_gaps.html", needs_round=needs_round, gaps=found,
+                           threshold=services.threshold(), pass_rate_min=gaps.PASS_RATE_MIN,
+                           feedback_min=gaps.FEEDBACK_MIN)
+
