@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from lms.auth.models import UnitSupervisor
-from lms.auth.scoping import can_see_unit, can_see_user, scoped_users, supervised_unit_ids
+from lms.auth.models import UnitSupervisor, User
+from lms.auth.scoping import can_see_unit, can_see_user, scoped_users, supervised_unit_ids, units_below
 from lms.extensions import db
 
 
@@ -75,3 +75,16 @@ def test_supervisor_home_lists_only_own_units(client_as, org, make_user):
     assert "Cabang A" in page and "Seksi A1" in page
     assert "Cabang B" not in page and "Perpustakaan Uji" not in page
     assert db.session.scalar(select(UnitSupervisor.unit_id).where(UnitSupervisor.user_id == client.user.id))
+
+
+def test_two_unit_trees_in_one_query(org, make_user):
+    """A round's scope and a supervisor's units in one statement: the two recursive trees
+    must not clash (they once shared a CTE name and the query failed to compile)."""
+    boss = make_user("boss", roles=("supervisor",), unit=org["branch_a"])
+    _supervise(boss, org["branch_a"])
+    mine = make_user("mine", unit=org["section_a1"])
+    make_user("other", unit=org["branch_b"])
+    scope = units_below([org["library"].id])
+    query = select(User.username).where(User.unit_id.in_(select(scope.c.id)),
+                                        User.unit_id.in_(supervised_unit_ids(boss)))
+    assert set(db.session.scalars(query)) == {"boss", mine.username}

@@ -17,7 +17,9 @@ def units_below(root_unit_ids) -> CTE:
         roots = select(Unit.id.label("id")).where(Unit.id.in_(root_unit_ids))
     else:
         roots = select(Unit.id.label("id")).where(Unit.id.in_(list(root_unit_ids)))
-    tree = roots.cte("unit_tree", recursive=True)
+    # Anonymous, so one statement can hold several trees (a round's scope and a
+    # supervisor's units) without a name clash; the compiler numbers them.
+    tree = roots.cte(recursive=True)
     children = select(Unit.id.label("id")).join(tree, Unit.parent_id == tree.c.id)
     return tree.union(children)
 

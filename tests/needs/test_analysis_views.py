@@ -11,6 +11,13 @@ from lms.plugins.needs.analysis import min_group
 from tests.needs.test_analysis import PARTIAL, local, make_round, patron, people, quiz, rate, self_assess
 
 
+@pytest.fixture(autouse=True)
+def show_small_groups(app):
+    """These fixtures have one or two respondents; pages hide groups under NEEDS_MIN_GROUP,
+    so most tests lower it to 1 to see the figures (the hiding has its own test below)."""
+    app.config["NEEDS_MIN_GROUP"] = 1
+
+
 def english(client):
     client.user.locale = "en"
     db.session.commit()
@@ -119,7 +126,8 @@ def test_round_choice_and_unknown_ids(trainer, two_units):
     page(trainer, "/needs/analysis/999/competency/cat-marc", 404)
 
 
-def test_breakdown_hides_small_groups(trainer, make_user, org):
+def test_breakdown_hides_small_groups(app, trainer, make_user, org):
+    app.config["NEEDS_MIN_GROUP"] = 5  # the default
     needs_round = make_round()
     assert min_group() == 5
     for user in people(make_user, 4, org["branch_a"], "a"):
@@ -184,3 +192,16 @@ def test_impact_page_compares_two_rounds(trainer, make_user):
     assert "20.00" in html and "5.00" in html and "-15.00" in html
     same = page(trainer, f"/needs/analysis/impact?from={first.id}&to={first.id}")
     assert "Choose two different rounds" in same
+
+
+def test_a_scope_under_the_minimum_group_shows_no_figures(app, trainer, supervisor, two_units, org):
+    """Two respondents in the organisation, one per unit: with NEEDS_MIN_GROUP 2 the
+    organisation shows its figures, one unit alone (one person's answers) does not."""
+    app.config["NEEDS_MIN_GROUP"] = 2
+    html = page(trainer, "/needs/analysis/")
+    assert 'id="ranked"' in html and "too-small" not in html
+    for client, path in ((trainer, f"/needs/analysis/?unit={org['branch_a'].id}"), (supervisor, "/needs/analysis/"),
+                         (trainer, f"/needs/analysis/{two_units.id}/competency/cat-marc?unit={org['branch_a'].id}")):
+        html = page(client, path)
+        assert 'id="too-small"' in html and "Only 1 staff member(s) answered" in html
+        assert 'id="ranked"' not in html and "20.00" not in html and "<svg" not in html

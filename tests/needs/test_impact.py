@@ -86,7 +86,8 @@ def test_compare_in_either_order_and_by_unit(story, org):
     assert only_b["cat-classification"].n_people == 1
 
 
-def test_impact_page_lists_the_completers(client_as, story):
+def test_impact_page_lists_the_completers(app, client_as, story):
+    app.config["NEEDS_MIN_GROUP"] = 1  # the story has one or two completers per competency
     trainer = client_as("trainer")
     trainer.user.locale = "en"
     db.session.commit()
@@ -94,3 +95,16 @@ def test_impact_page_lists_the_completers(client_as, story):
     table = html[html.index('id="completers"'):]
     assert "60%" in table and "83%" in table and "3.50" in table
     assert "-5.00" in html
+
+
+def test_impact_page_hides_completers_under_the_minimum_group(app, client_as, story):
+    """Before/after self-ratings of one or two people would be their own answers."""
+    app.config["NEEDS_MIN_GROUP"] = 5
+    trainer = client_as("trainer")
+    trainer.user.locale = "en"
+    db.session.commit()
+    html = trainer.get(f"/needs/analysis/impact?from={story['first'].id}&to={story['second'].id}").get_data(as_text=True)
+    table = html[html.index('id="completers"'):]
+    assert "fewer than 5 people: not shown" in table
+    assert "60%" not in table and "83%" not in table and "3.50" not in table
+    assert "-5.00" in html  # organisation-level MWDS change stays visible

@@ -49,7 +49,7 @@ def seed(log) -> None:
     version = CurriculumVersion(number=1, status=ACTIVE, note=NOTE, created_at=approved, created_by_id=head.id,
                                 approved_at=approved, approved_by_id=head.id)
     for position, module in enumerate(modules, start=1):
-        due = today - timedelta(days=200) + timedelta(days=60 * ((position - 1) // 2))
+        due = today - timedelta(days=20) + timedelta(days=45 * ((position - 1) // 2))
         version.items.append(CurriculumItem(module_id=module.id, position=position, audience=ALL,
                                             due_on=due, reason={"manual": True}))
         db.session.add(Assignment(unit_id=root.id, module_id=module.id, due_on=due, assigned_by_id=head.id,

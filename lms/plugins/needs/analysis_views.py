@@ -60,6 +60,12 @@ def _round(round_id: int | None) -> NeedsRound | None:
     return found
 
 
+def _too_small(respondents: int) -> bool:
+    """Staff answers of fewer than NEEDS_MIN_GROUP people are not shown: with a unit filter
+    (or a small organisation) the means would give away individual answers."""
+    return 0 < respondents < analysis.min_group()
+
+
 def _rounds() -> list[NeedsRound]:
     return list(db.session.scalars(select(NeedsRound).order_by(NeedsRound.closes_on.desc(), NeedsRound.id.desc())))
 
@@ -70,6 +76,10 @@ def index():
     unit_ids, chosen, offered = _scope()
     needs_round = _round(request.args.get("round", type=int))
     result = analysis.analyze(needs_round, unit_ids=unit_ids) if needs_round else None
+    if result is not None and _too_small(result.respondents):
+        return render_template("needs/analysis/too_small.html", needs_round=needs_round, rounds=_rounds(),
+                               units=offered, chosen_unit=chosen, org_wide=_org_wide(),
+                               respondents=result.respondents, min_group=analysis.min_group())
     return render_template("needs/analysis/index.html", needs_round=needs_round, result=result,
                            chart=quadrant_chart(result) if result and not result.empty else None,
                            rounds=_rounds(), units=offered, chosen_unit=chosen, org_wide=_org_wide(),
@@ -99,6 +109,10 @@ def competency(round_id: int, competency_id: str):
     found = analysis.evidence(needs_round, competency_id, unit_ids=unit_ids)
     if found is None:
         abort(404)
+    if _too_small(found.score.n_self):
+        return render_template("needs/analysis/too_small.html", needs_round=needs_round, rounds=[],
+                               units=[], chosen_unit=chosen, org_wide=_org_wide(),
+                               respondents=found.score.n_self, min_group=analysis.min_group())
     return render_template("needs/analysis/competency.html", needs_round=needs_round, evidence=found,
                            score=found.score, chosen_unit=chosen, locale=_locale())
 
@@ -126,4 +140,4 @@ def impact_page():
     if before is not None and after is not None and before.id != after.id:
         result = impact.compare(before, after, unit_ids=unit_ids)
     return render_template("needs/analysis/impact.html", result=result, rounds=rounds, before=before, after=after,
-                           units=offered, chosen_unit=chosen, org_wide=_org_wide(), locale=_locale())
+                           min_group=analysis.min_group(), units=offered, chosen_unit=chosen, org_wide=_org_wide(), locale=_locale())

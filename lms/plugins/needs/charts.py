@@ -2,7 +2,7 @@
 
 The Locus-for-Focus chart places each competency at (mean importance, mean discrepancy);
 two lines at the grand means split the plot into four quadrants. This module works out
-every coordinate; ``templates/needs/analysis/_quadrant.html`` writes the SVG (so text is
+every coordinate; ``templates/needs/analysis/_macros.html`` writes the SVG (so text is
 escaped by Jinja, and colours come from CSS classes: no inline styles, no script).
 """
 from __future__ import annotations
@@ -28,6 +28,7 @@ class Rect:
 @dataclass
 class Point:
     competency_id: str
+    label: str  # the competency's rank: short, so labels of nearby points do not collide
     cx: float
     cy: float
     label_x: float
@@ -71,7 +72,9 @@ def quadrant_chart(analysis: RoundAnalysis) -> QuadrantChart | None:
     plotted = [c for c in analysis.competencies if c.n_self and c.mean_importance is not None]
     if not plotted or analysis.mean_importance is None:
         return None
-    x_min, x_max = 1.0, 5.0
+    # Importance means cluster high (3-5); the axis starts at the whole number below the
+    # lowest mean so the points spread out, as Locus-for-Focus charts usually do.
+    x_min, x_max = float(max(1, min(math.floor(min(c.mean_importance for c in plotted)), 4))), 5.0
     low = min([c.mean_discrepancy for c in plotted] + [analysis.mean_discrepancy, 0.0])
     high = max([c.mean_discrepancy for c in plotted] + [analysis.mean_discrepancy, 1.0])
     y_min, y_max = math.floor(low), math.ceil(high)
@@ -98,13 +101,15 @@ def quadrant_chart(analysis: RoundAnalysis) -> QuadrantChart | None:
         Rect(left, cy, cx - left, bottom - cy, "low"),
         Rect(cx, cy, right - cx, bottom - cy, "maintain"),
     ]
-    chart.x_ticks = [Tick(px(v), _label(v)) for v in (1, 2, 3, 4, 5)]
+    x_step = 0.5 if x_max - x_min <= 2 else 1.0
+    chart.x_ticks = [Tick(px(x_min + i * x_step), _label(x_min + i * x_step))
+                     for i in range(int((x_max - x_min) / x_step) + 1)]
     step = 1 if y_max - y_min <= 8 else 2
     chart.y_ticks = [Tick(py(v), _label(v)) for v in range(y_min, y_max + 1, step)]
     for c in plotted:
         x, y = px(c.mean_importance), py(c.mean_discrepancy)
-        near_right = x > right - 120
-        chart.points.append(Point(c.competency_id, x, y, x - 8 if near_right else x + 8, max(y - 8, top + 10),
-                                  "end" if near_right else "start", c.quadrant or "low",
+        near_right = x > right - 40
+        chart.points.append(Point(c.competency_id, str(c.rank or ""), x, y, x - 7 if near_right else x + 7,
+                                  max(y - 6, top + 10), "end" if near_right else "start", c.quadrant or "low",
                                   c.mean_importance, c.mean_discrepancy))
     return chart
