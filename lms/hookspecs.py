@@ -109,13 +109,6 @@ def lms_report_widgets() -> list[Any]:
 
 
 @hookspec
-def lms_needs_evidence_sources() -> list[Any]:
-    """Return evidence sources for the needs analysis (self-assessment, supervisor
-    ratings, patron surveys, quiz results...), each giving per-competency scores.
-    """
-
-
-@hookspec
 def lms_demo_seed(app: "Flask", log: Any) -> None:
     """Add this plugin's demo data when ``lms demo`` runs. Must be idempotent.
 

@@ -92,3 +92,9 @@ def evidence(org, make_user, make_round, answer):
     answer(needs_round, ani, SELF_ANSWERS["ani"])
     answer(needs_round, bob, SELF_ANSWERS["bob"])
     return {"round": needs_round, "ani": ani, "bob": bob}
+
+
+@pytest.fixture
+def trainer(make_user, org):
+    """Tina, a trainer at the library who reads English."""
+    return make_user("tina", roles=("trainer",), unit=org["library"], locale="en")

@@ -31,11 +31,6 @@ def supervisor_of(make_user, username: str, unit, locale: str = "en"):
     return user
 
 
-@pytest.fixture
-def trainer(make_user, org):
-    return make_user("tina", roles=("trainer",), unit=org["library"], locale="en")
-
-
 def old_active() -> CurriculumVersion:
     version = CurriculumVersion(number=services.next_number(), status=ACTIVE)
     version.items.append(CurriculumItem(module_id=module("marc").id, position=1, audience=ALL,

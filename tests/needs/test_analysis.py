@@ -82,7 +82,7 @@ def patron(needs_round, competency_id: str, values, unit=None) -> None:
     db.session.flush()
     for line, value in enumerate(values, start=2):
         response = PatronResponse(import_id=upload.id, round_id=needs_round.id, unit_id=upload.unit_id, line=line,
-                                  row_hash=f"{digest}-{line}")
+                                  row_hash=hashlib.sha256(f"{digest}-{line}".encode()).hexdigest())
         db.session.add(response)
         db.session.flush()
         db.session.add(PatronAnswer(response_id=response.id, item_id=item.id, round_id=needs_round.id,
