@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 from lms.core import backup as backups
 from lms.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
+from lms.extensions import db
 
 
 @click.command("demo")
@@ -19,6 +20,9 @@ def demo() -> None:
         raise click.ClickException("lms demo refuses to run with LMS_ENV=production")
     seed_demo(click.echo)
     current_app.extensions["lms.plugins"].hook.lms_demo_seed(app=current_app, log=click.echo)
+    # A plugin that only looked (and skipped) leaves a read transaction open; end it, so
+    # nothing holds locks after the command (PostgreSQL would block a later DROP/ALTER).
+    db.session.commit()
     click.echo("")
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for username, full_name, roles, unit, _position in DEMO_ACCOUNTS:
