@@ -27,6 +27,8 @@ def demo() -> None:
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for username, full_name, roles, unit, _position in DEMO_ACCOUNTS:
         click.echo(f"  {username:8} {'/'.join(roles):12} {full_name} ({unit})")
+    click.echo(f"  {'erlina':8} {'supervisor':12} Erlina Simanjuntak (pkp) - head of the library, "
+               "approves the curriculum")
 
 
 @click.command("backup")
