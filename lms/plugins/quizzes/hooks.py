@@ -14,9 +14,10 @@ def lms_question_types():
 
 @hookimpl
 def lms_blueprints():
+    from lms.plugins.quizzes.item_views import bp as items_bp
     from lms.plugins.quizzes.views import bp
 
-    return [bp]
+    return [bp, items_bp]
 
 
 @hookimpl

@@ -1,0 +1,43 @@
+"""Item analysis pages: which quiz questions are too easy, too hard or fail to separate
+stronger from weaker attempts. Aggregates only, never a learner's name."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user
+
+from lms.auth.access import roles_required
+from lms.auth.scoping import supervised_unit_ids
+from lms.extensions import db
+from lms.plugins.courses.models import ModuleVersion
+from lms.plugins.quizzes import item_analysis as analysis
+from lms.plugins.quizzes.services import registry
+
+bp = Blueprint("quiz_items", __name__, url_prefix="/quiz/items")
+
+
+def _scope():
+    """Trainers and admins count every attempt; a supervisor only their units' learners."""
+    if current_user.has_role("trainer", "admin"):
+        return None
+    return supervised_unit_ids(current_user)
+
+
+@bp.route("/")
+@roles_required("trainer", "supervisor", "admin")
+def index():
+    return render_template("quizzes/items/index.html", modules=analysis.quiz_modules(_scope()),
+                           scoped=_scope() is not None)
+
+
+@bp.route("/<int:module_version_id>")
+@roles_required("trainer", "supervisor", "admin")
+def version(module_version_id: int):
+    found = db.session.get(ModuleVersion, module_version_id)
+    if found is None:
+        abort(404)
+    scope = _scope()
+    result = analysis.item_analysis(module_version_id, scope)
+    siblings = [v for row in analysis.quiz_modules(scope, found.module_id) for v in row.versions]
+    return render_template("quizzes/items/version.html", result=result, module=found.module,
+                           course=found.module.course, siblings=siblings, types=registry(),
+                           scoped=scope is not None, thresholds=analysis)
