@@ -180,3 +180,18 @@ def lms_content_signals(module_ids: list[int]) -> "dict[int, dict[str, Any]]":
     ``{module_id: {"label": lazy string, "value": number, "concern": bool}}`` - for
     example open questions in a module's discussion. Plugins answer with what they know.
     """
+
+
+@hookspec
+def lms_external_jp(user_id: int, year: int) -> float:
+    """Return JP ``user_id`` earned outside Pembina's courses in the calendar ``year`` (for
+    example verified external training records). *My learning* adds every plugin's answer
+    to the JP from completed courses; return ``0.0`` when there is nothing to add. Aggregate
+    in SQL: this is called on every home page.
+
+    Example::
+
+        @hookimpl
+        def lms_external_jp(user_id, year):
+            return services.verified_jp(user_id, year)
+    """

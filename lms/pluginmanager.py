@@ -31,6 +31,8 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "learning": "lms.plugins.learning.hooks",
     "needs": "lms.plugins.needs.hooks",
     "curriculum": "lms.plugins.curriculum.hooks",
+    "records": "lms.plugins.records.hooks",
+    "reports": "lms.plugins.reports.hooks",
 }
 
 

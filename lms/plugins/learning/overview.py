@@ -25,12 +25,15 @@ from lms.plugins.quizzes import services as quizzes
 # --- JP ------------------------------------------------------------------------------------
 
 def jp_in_year(user_id: int, year: int | None = None) -> float:
-    """JP earned from courses completed in ``year`` (default: this year), summed in SQL."""
-    start, end = year_bounds(year or local_today().year)
+    """JP earned from courses completed in ``year`` (default: this year), summed in SQL, plus
+    what plugins add through ``lms_external_jp`` (verified external training)."""
+    year = year or local_today().year
+    start, end = year_bounds(year)
     total = db.session.scalar(select(func.coalesce(func.sum(CourseCompletion.jp), 0.0)).where(
         CourseCompletion.user_id == user_id, CourseCompletion.completed_at >= start,
         CourseCompletion.completed_at < end))
-    return float(total or 0.0)
+    external = current_app.extensions["lms.plugins"].hook.lms_external_jp(user_id=user_id, year=year)
+    return float(total or 0.0) + sum(float(value or 0.0) for value in external)
 
 
 @dataclass

@@ -25,6 +25,10 @@ class QuizAttempt(db.Model):
         UniqueConstraint("user_id", "module_version_id", "number"),
         Index("ix_quiz_attempts_user_module", "user_id", "module_id", "status"),
         Index("ix_quiz_attempts_module_status", "module_id", "status", "percent"),
+        # item analysis counts submitted attempts per version; dashboards read a person's
+        # latest and best scores - both from the index alone
+        Index("ix_quiz_attempts_version_status", "module_version_id", "status", "percent"),
+        Index("ix_quiz_attempts_user_submitted", "user_id", "status", "submitted_at", "percent"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,40 @@
+"""Records plugin hooks: external training records with evidence, verified by supervisors;
+verified JP joins the learner's JP through ``lms_external_jp``."""
+from __future__ import annotations
+
+import os
+
+from flask_babel import lazy_gettext as _l
+
+import lms.plugins.records.models  # noqa: F401 - tables on the metadata for migrations
+from lms.hookspecs import hookimpl
+from lms.nav import NavItem
+
+# Settings (``LMS_RECORDS_*`` in the environment).
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+
+
+@hookimpl
+def lms_init_app(app):
+    app.config.setdefault("RECORDS_MAX_BYTES", DEFAULT_MAX_BYTES)
+    # Outside the web root: never under static/, never served but through the evidence view.
+    app.config.setdefault("RECORDS_EVIDENCE_DIR", os.path.join(app.instance_path, "evidence"))
+
+
+@hookimpl
+def lms_blueprints():
+    from lms.plugins.records.views import bp
+
+    return [bp]
+
+
+@hookimpl
+def lms_nav_items():
+    return [NavItem("records.index", _l("Training records"), roles=("librarian", "supervisor", "admin"), order=8)]
+
+
+@hookimpl
+def lms_external_jp(user_id, year):
+    from lms.plugins.records import services
+
+    return services.verified_jp(user_id, year)

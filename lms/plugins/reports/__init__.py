@@ -1,0 +1,1 @@
+"""Reports: the supervisor dashboard and its CSV/XLSX exports."""

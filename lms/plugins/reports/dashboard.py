@@ -1,0 +1,491 @@
+"""The supervisor dashboard: figures per librarian, per module and per month, all in SQL.
+
+Every statement starts from the people in view (the viewer's units, narrowed by the
+filters) and aggregates only their rows, so the cost follows the size of the unit, not of
+the database. Each table is one statement: per-user (or per-module) aggregates in
+subqueries, LEFT JOINed to the people in view.
+
+The page and the exports share one formatting step: :func:`people_table`,
+:func:`modules_table` and :func:`trends_table` turn figures into :class:`Table` cells
+(``text`` for the page and the CSV, ``value`` - a number, a date or a duration - for the
+XLSX), so an export cannot drift from the screen.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, and_, case, distinct, exists, func, or_, select, union, union_all
+
+from lms.auth.models import Unit, User, UserRole, aware
+from lms.auth.scoping import can_see_unit, supervised_unit_ids, units_below
+from lms.extensions import db
+from lms.plugins.courses.models import Course, Module, ModuleVersion
+from lms.plugins.learning.models import Assignment, CourseCompletion, LessonView, ModuleCompletion
+from lms.plugins.learning.services import local_date, local_today, local_zone, year_bounds
+from lms.plugins.quizzes.models import SUBMITTED, QuizAttempt
+
+SORTS = ("name", "unit", "jp", "overdue", "last_activity", "best")
+TABLES = ("people", "modules", "trends")
+TREND_MONTHS = 12
+MAX_POSITION = 120  # User.position's length: a longer filter cannot match anyone
+MISSING = "—"  # shown (and exported) where there is no figure yet
+
+
+class BadFilter(Exception):
+    """A filter naming a unit outside the viewer's reach, or not a unit id at all."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    unit_id: int | None = None
+    position: str = ""
+    sort: str = "name"
+    descending: bool = False
+
+    def query_args(self, **changes: Any) -> dict[str, Any]:
+        """The filters as URL arguments (for sort links and export links)."""
+        args = {"unit": self.unit_id or None, "position": self.position or None, "sort": self.sort,
+                "dir": "desc" if self.descending else "asc"}
+        args.update(changes)
+        return {key: value for key, value in args.items() if value is not None}
+
+
+def parse_filters(viewer: User, args) -> Filters:
+    """Read ``?unit=&position=&sort=&dir=``. An unknown sort falls back to the name; a unit
+    that is not a number or not in the viewer's reach raises :class:`BadFilter` (a 404)."""
+    unit_id = None
+    raw = (args.get("unit") or "").strip()
+    if raw:
+        if not raw.isdigit() or len(raw) > 12:
+            raise BadFilter(raw)
+        unit_id = int(raw)
+        if db.session.get(Unit, unit_id) is None or not can_see_unit(viewer, unit_id):
+            raise BadFilter(raw)
+    position = (args.get("position") or "").strip()[:MAX_POSITION + 1]
+    sort = args.get("sort") if args.get("sort") in SORTS else "name"
+    return Filters(unit_id=unit_id, position=position, sort=sort, descending=args.get("dir") == "desc")
+
+
+def people_in_view(viewer: User, filters: Filters) -> Select:
+    """Ids of the active librarians the viewer sees with these filters."""
+    query = select(User.id.label("user_id")).where(
+        User.active.is_(True), exists().where(UserRole.user_id == User.id, UserRole.role == "librarian"))
+    if filters.unit_id is not None:
+        tree = units_below([filters.unit_id])
+        query = query.where(User.unit_id.in_(select(tree.c.id)))
+    elif not viewer.has_role("admin"):
+        query = query.where(User.unit_id.in_(supervised_unit_ids(viewer)))
+    if filters.position:
+        query = query.where(User.position == filters.position)  # a bound parameter
+    return query
+
+
+def offered_units(viewer: User) -> list[Unit]:
+    """The units the viewer may filter by."""
+    query = select(Unit).order_by(Unit.name)
+    if not viewer.has_role("admin"):
+        query = query.where(Unit.id.in_(supervised_unit_ids(viewer)))
+    return list(db.session.scalars(query))
+
+
+def offered_positions(viewer: User) -> list[str]:
+    """The positions held by people the viewer sees (for the position filter)."""
+    ids = people_in_view(viewer, Filters())
+    return [p for p in db.session.scalars(select(User.position).distinct().where(
+        User.id.in_(ids), User.position.is_not(None), User.position != "").order_by(User.position))]
+
+
+# --- per librarian -------------------------------------------------------------------------
+
+@dataclass
+class PersonFigures:
+    user_id: int
+    name: str
+    unit: str
+    position: str
+    assigned: int
+    completed: int
+    overdue: int
+    latest: float | None
+    best: float | None
+    jp: float
+    last_activity: datetime | None
+
+
+def _assignment_items(people) -> Select:
+    """(user, course, module, earliest due date) for every assignment that applies to a person
+    in view: to them, to their unit or a unit above it, or to their position - the learning
+    plugin's rules (``overview.assignments_query``), for many people at once."""
+    ids = select(people.c.user_id)
+    closure = (select(Unit.id.label("unit_id"), Unit.id.label("ancestor_id"))
+               .where(Unit.id.in_(select(User.unit_id).where(User.id.in_(ids))))
+               .cte("unit_closure", recursive=True))
+    closure = closure.union_all(select(closure.c.unit_id, Unit.parent_id)
+                                .join(Unit, Unit.id == closure.c.ancestor_id).where(Unit.parent_id.is_not(None)))
+    columns = (Assignment.course_id, Assignment.module_id, Assignment.due_on)
+    direct = select(Assignment.user_id.label("user_id"), *columns).where(Assignment.user_id.in_(ids))
+    by_unit = (select(User.id, *columns).join(closure, closure.c.unit_id == User.unit_id)
+               .join(Assignment, Assignment.unit_id == closure.c.ancestor_id).where(User.id.in_(ids)))
+    by_position = (select(User.id, *columns).join(Assignment, Assignment.position == func.trim(User.position))
+                   .where(User.id.in_(ids), User.position.is_not(None)))
+    pairs = union_all(direct, by_unit, by_position).subquery("pairs")
+    return (select(pairs.c.user_id, pairs.c.course_id, pairs.c.module_id, func.min(pairs.c.due_on).label("due_on"))
+            .group_by(pairs.c.user_id, pairs.c.course_id, pairs.c.module_id))
+
+
+def people_figures(viewer: User, filters: Filters, today: date | None = None) -> list[PersonFigures]:
+    """One row per librarian in view, sorted as asked: a single SQL statement."""
+    today = today or local_today()
+    people = people_in_view(viewer, filters).cte("viewed")
+    ids = select(people.c.user_id)
+
+    items = _assignment_items(people).subquery("items")
+    done = or_(ModuleCompletion.id.is_not(None), CourseCompletion.id.is_not(None))
+    assigned = (select(items.c.user_id, func.count().label("assigned"),
+                       func.sum(case((done, 1), else_=0)).label("completed"),
+                       func.sum(case((and_(~done, items.c.due_on < today), 1), else_=0)).label("overdue"))
+                .select_from(items)
+                .outerjoin(ModuleCompletion, and_(ModuleCompletion.user_id == items.c.user_id,
+                                                  ModuleCompletion.module_id == items.c.module_id))
+                .outerjoin(CourseCompletion, and_(CourseCompletion.user_id == items.c.user_id,
+                                                  CourseCompletion.course_id == items.c.course_id))
+                .group_by(items.c.user_id).subquery("assigned"))
+
+    ranked = (select(QuizAttempt.user_id, QuizAttempt.percent,
+                     func.row_number().over(partition_by=QuizAttempt.user_id,
+                                            order_by=(QuizAttempt.submitted_at.desc(), QuizAttempt.id.desc()))
+                     .label("recency"))
+              .where(QuizAttempt.user_id.in_(ids), QuizAttempt.status == SUBMITTED, QuizAttempt.percent.is_not(None))
+              .subquery("ranked"))
+    scores = (select(ranked.c.user_id, func.max(ranked.c.percent).label("best"),
+                     func.max(case((ranked.c.recency == 1, ranked.c.percent))).label("latest"))
+              .group_by(ranked.c.user_id).subquery("scores"))
+
+    start, end = year_bounds(today.year)
+    jp = (select(CourseCompletion.user_id, func.sum(CourseCompletion.jp).label("jp"))
+          .where(CourseCompletion.user_id.in_(ids), CourseCompletion.completed_at >= start,
+                 CourseCompletion.completed_at < end)
+          .group_by(CourseCompletion.user_id).subquery("jp"))
+
+    moments = union_all(
+        select(LessonView.user_id.label("user_id"), LessonView.last_seen.label("at")).where(LessonView.user_id.in_(ids)),
+        select(QuizAttempt.user_id, QuizAttempt.submitted_at).where(QuizAttempt.user_id.in_(ids),
+                                                                    QuizAttempt.submitted_at.is_not(None)),
+        select(ModuleCompletion.user_id, ModuleCompletion.completed_at).where(ModuleCompletion.user_id.in_(ids)),
+        select(CourseCompletion.user_id, CourseCompletion.completed_at).where(CourseCompletion.user_id.in_(ids)),
+    ).subquery("moments")
+    last = (select(moments.c.user_id, func.max(moments.c.at).label("at"))
+            .group_by(moments.c.user_id).subquery("last_activity"))
+
+    sort_keys = {
+        "name": func.lower(User.full_name), "unit": func.lower(Unit.name),
+        "jp": func.coalesce(jp.c.jp, 0.0), "overdue": func.coalesce(assigned.c.overdue, 0),
+        "last_activity": last.c.at, "best": scores.c.best,
+    }
+    key = sort_keys[filters.sort if filters.sort in sort_keys else "name"]
+    query = (select(User.id, User.full_name, Unit.name, User.position,
+                    func.coalesce(assigned.c.assigned, 0), func.coalesce(assigned.c.completed, 0),
+                    func.coalesce(assigned.c.overdue, 0), scores.c.latest, scores.c.best,
+                    func.coalesce(jp.c.jp, 0.0), last.c.at)
+             .select_from(User).join(people, people.c.user_id == User.id)
+             .outerjoin(Unit, Unit.id == User.unit_id)
+             .outerjoin(assigned, assigned.c.user_id == User.id)
+             .outerjoin(scores, scores.c.user_id == User.id)
+             .outerjoin(jp, jp.c.user_id == User.id)
+             .outerjoin(last, last.c.user_id == User.id)
+             .order_by(case((key.is_(None), 1), else_=0), key.desc() if filters.descending else key.asc(),
+                       func.lower(User.full_name), User.id))
+    return [PersonFigures(user_id=row[0], name=row[1], unit=row[2] or "", position=row[3] or "",
+                          assigned=int(row[4]), completed=int(row[5]), overdue=int(row[6]),
+                          latest=row[7], best=row[8], jp=float(row[9]), last_activity=aware(row[10]))
+            for row in db.session.execute(query)]
+
+
+def jp_target() -> float:
+    return float(current_app.config.get("JP_TARGET") or 0)
+
+
+def supervisor_summary(viewer: User, today: date | None = None) -> dict[str, int]:
+    """For the home panel: people in view, how many are below the JP target, and the
+    overdue assignments among them - tallied from the same per-person statement as the
+    dashboard (one row per person, already aggregated in SQL)."""
+    rows = people_figures(viewer, Filters(), today)
+    target = jp_target()
+    return {"people": len(rows), "behind_jp": sum(1 for row in rows if row.jp < target),
+            "overdue": sum(row.overdue for row in rows)}
+
+
+# --- per module ----------------------------------------------------------------------------
+
+@dataclass
+class ModuleFigures:
+    module_id: int
+    title: str
+    course: str
+    enrolled: int
+    completed: int
+    submitted: int
+    passed: int
+    average: float | None
+    takers: int
+    seconds: int
+
+
+def module_figures(viewer: User, filters: Filters, locale: str) -> list[ModuleFigures]:
+    """Per module, over the people in view: enrolled (anyone who opened a lesson or started
+    the quiz), completed, submitted and passed attempts, mean score, learners who submitted,
+    and reading time. Active modules of published courses are listed even with no activity."""
+    people = people_in_view(viewer, filters).cte("viewed")
+    ids = select(people.c.user_id)
+    engaged = union(
+        select(LessonView.user_id.label("user_id"), LessonView.module_id.label("module_id"))
+        .where(LessonView.user_id.in_(ids)),
+        select(QuizAttempt.user_id, QuizAttempt.module_id).where(QuizAttempt.user_id.in_(ids)),
+    ).subquery("engaged")
+    enrolled = (select(engaged.c.module_id, func.count(distinct(engaged.c.user_id)).label("n"))
+                .group_by(engaged.c.module_id).subquery("enrolled"))
+    completed = (select(ModuleCompletion.module_id, func.count().label("n"))
+                 .where(ModuleCompletion.user_id.in_(ids)).group_by(ModuleCompletion.module_id)
+                 .subquery("completed"))
+    attempts = (select(QuizAttempt.module_id, func.count().label("submitted"),
+                       func.sum(case((QuizAttempt.passed.is_(True), 1), else_=0)).label("passed"),
+                       func.avg(QuizAttempt.percent).label("average"),
+                       func.count(distinct(QuizAttempt.user_id)).label("takers"))
+                .where(QuizAttempt.user_id.in_(ids), QuizAttempt.status == SUBMITTED)
+                .group_by(QuizAttempt.module_id).subquery("attempts"))
+    reading = (select(LessonView.module_id, func.sum(LessonView.seconds).label("seconds"))
+               .where(LessonView.user_id.in_(ids)).group_by(LessonView.module_id).subquery("reading"))
+    title = ModuleVersion.title_en if locale == "en" else ModuleVersion.title_id
+    course_title = Course.title_en if locale == "en" else Course.title_id
+    query = (select(Module.id, func.coalesce(title, ModuleVersion.title_id, Module.slug),
+                    func.coalesce(course_title, Course.title_id),
+                    func.coalesce(enrolled.c.n, 0), func.coalesce(completed.c.n, 0),
+                    func.coalesce(attempts.c.submitted, 0), func.coalesce(attempts.c.passed, 0),
+                    attempts.c.average, func.coalesce(attempts.c.takers, 0), func.coalesce(reading.c.seconds, 0))
+             .select_from(Module).join(Course, Course.id == Module.course_id)
+             .outerjoin(ModuleVersion, ModuleVersion.id == Module.current_version_id)
+             .outerjoin(enrolled, enrolled.c.module_id == Module.id)
+             .outerjoin(completed, completed.c.module_id == Module.id)
+             .outerjoin(attempts, attempts.c.module_id == Module.id)
+             .outerjoin(reading, reading.c.module_id == Module.id)
+             .where(or_(and_(Module.active.is_(True), Course.published.is_(True)),
+                        enrolled.c.n.is_not(None), completed.c.n.is_not(None)))
+             .order_by(func.lower(course_title), Module.position, Module.id))
+    return [ModuleFigures(module_id=row[0], title=row[1], course=row[2], enrolled=int(row[3]),
+                          completed=int(row[4]), submitted=int(row[5]), passed=int(row[6]),
+                          average=None if row[7] is None else float(row[7]), takers=int(row[8]),
+                          seconds=int(row[9]))
+            for row in db.session.execute(query)]
+
+
+# --- trends --------------------------------------------------------------------------------
+
+def month_buckets(today: date, months: int = TREND_MONTHS) -> list[tuple[date, datetime, datetime]]:
+    """The last ``months`` calendar months up to this one: (first day, start, end) with the
+    bounds at local midnight expressed in UTC, oldest first."""
+    zone = local_zone()
+    year, month = today.year, today.month
+    firsts = []
+    for _ in range(months):
+        firsts.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    firsts.reverse()
+    buckets = []
+    for first in firsts:
+        following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+        start = datetime(first.year, first.month, 1, tzinfo=zone).astimezone(timezone.utc)
+        end = datetime(following.year, following.month, 1, tzinfo=zone).astimezone(timezone.utc)
+        buckets.append((first, start, end))
+    return buckets
+
+
+@dataclass
+class MonthFigures:
+    month: date
+    modules: int
+    courses: int
+    jp: float
+
+
+def trend_figures(viewer: User, filters: Filters, today: date | None = None) -> list[MonthFigures]:
+    """Module completions, course completions and JP earned per month: one conditional sum
+    per month bucket, over the people in view (two statements)."""
+    buckets = month_buckets(today or local_today())
+    ids = people_in_view(viewer, filters)
+    low, high = buckets[0][1], buckets[-1][2]
+
+    def in_month(column, start, end):
+        return and_(column >= start, column < end)
+
+    modules = db.session.execute(
+        select(*[func.sum(case((in_month(ModuleCompletion.completed_at, s, e), 1), else_=0)) for _, s, e in buckets])
+        .where(ModuleCompletion.user_id.in_(ids), ModuleCompletion.completed_at >= low,
+               ModuleCompletion.completed_at < high)).one()
+    courses = db.session.execute(
+        select(*[func.sum(case((in_month(CourseCompletion.completed_at, s, e), 1), else_=0)) for _, s, e in buckets],
+               *[func.sum(case((in_month(CourseCompletion.completed_at, s, e), CourseCompletion.jp), else_=0.0))
+                 for _, s, e in buckets])
+        .where(CourseCompletion.user_id.in_(ids), CourseCompletion.completed_at >= low,
+               CourseCompletion.completed_at < high)).one()
+    n = len(buckets)
+    return [MonthFigures(month=first, modules=int(modules[i] or 0), courses=int(courses[i] or 0),
+                         jp=float(courses[n + i] or 0.0)) for i, (first, _, _) in enumerate(buckets)]
+
+
+# --- formatting shared by the page and the exports -----------------------------------------
+
+def half_up(value: float, places: int = 0) -> Decimal:
+    """Round like people do (87.5 -> 88), not like Python's ``round`` (banker's)."""
+    return Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: ``text`` as the page and the CSV show it, ``value`` as the XLSX stores
+    it (a number, a date, a duration or the same text; ``None`` when there is no figure)."""
+
+    text: str
+    value: Any = None
+    number_format: str = ""
+
+    @property
+    def numeric(self) -> bool:
+        return not isinstance(self.value, str) and self.value is not None
+
+
+def text_cell(text: str | None) -> Cell:
+    return Cell(text or "", text or "")
+
+
+def int_cell(value: int) -> Cell:
+    return Cell(str(int(value)), int(value))
+
+
+def decimal_cell(value: float | None, places: int = 1) -> Cell:
+    """Trailing zeros dropped (12.5, 20), as JP are written on certificates."""
+    if value is None:
+        return Cell(MISSING)
+    rounded = half_up(value, places)
+    number = float(rounded)
+    text = f"{number:.{places}f}".rstrip("0").rstrip(".") if places else str(int(number))
+    return Cell(text, int(number) if number.is_integer() else number)
+
+
+def percent_cell(value: float | None) -> Cell:
+    """A whole percentage (the % sign is in the column header)."""
+    if value is None:
+        return Cell(MISSING)
+    rounded = int(half_up(value))
+    return Cell(str(rounded), rounded)
+
+
+def duration_cell(seconds: int) -> Cell:
+    """Hours and minutes as ``h:mm``; the XLSX holds a real duration formatted the same way."""
+    minutes = int(half_up(seconds / 60))
+    return Cell(f"{minutes // 60}:{minutes % 60:02d}", timedelta(minutes=minutes), "[h]:mm")
+
+
+def date_cell(moment: datetime | None) -> Cell:
+    """The local calendar date, ISO-formatted (unambiguous in both languages and in spreadsheets)."""
+    if moment is None:
+        return Cell(MISSING)
+    day = local_date(moment)
+    return Cell(day.isoformat(), day, "yyyy-mm-dd")
+
+
+def month_cell(first: date) -> Cell:
+    label = f"{first.year}-{first.month:02d}"
+    return Cell(label, label)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: Any
+    numeric: bool = False
+    sort: str = ""  # the ?sort= key, when the column can be sorted
+
+
+@dataclass
+class Row:
+    cells: list[Cell]
+    user_id: int | None = None
+    css: str = ""
+
+
+@dataclass
+class Table:
+    key: str
+    title: Any
+    columns: list[Column]
+    rows: list[Row] = field(default_factory=list)
+
+
+PEOPLE_COLUMNS = [
+    Column("name", _l("Name"), sort="name"), Column("unit", _l("Unit"), sort="unit"),
+    Column("position", _l("Position")), Column("assigned", _l("Assigned"), True),
+    Column("completed", _l("Assigned and completed"), True), Column("overdue", _l("Overdue"), True, "overdue"),
+    Column("latest", _l("Latest score (%)"), True), Column("best", _l("Best score (%)"), True, "best"),
+    Column("jp", _l("JP this year"), True, "jp"), Column("jp_target", _l("JP target"), True),
+    Column("last_activity", _l("Last activity"), True, "last_activity"),
+]
+
+MODULE_COLUMNS = [
+    Column("module", _l("Module")), Column("course", _l("Course")), Column("enrolled", _l("Enrolled"), True),
+    Column("completed", _l("Completed"), True), Column("pass_rate", _l("Pass rate (%)"), True),
+    Column("average", _l("Average score (%)"), True), Column("attempts", _l("Attempts per learner"), True),
+    Column("time", _l("Time spent (h:mm)"), True),
+]
+
+TREND_COLUMNS = [
+    Column("month", _l("Month")), Column("modules", _l("Modules completed"), True),
+    Column("courses", _l("Courses completed"), True), Column("jp", _l("JP earned"), True),
+]
+
+
+def people_table(figures: list[PersonFigures]) -> Table:
+    target = jp_target()
+    rows = [Row([text_cell(f.name), text_cell(f.unit), text_cell(f.position), int_cell(f.assigned),
+                 int_cell(f.completed), int_cell(f.overdue), percent_cell(f.latest), percent_cell(f.best),
+                 decimal_cell(f.jp), decimal_cell(target), date_cell(f.last_activity)],
+                user_id=f.user_id,
+                css=" ".join(name for name, on in (("overdue", f.overdue > 0), ("behind", f.jp < target)) if on))
+            for f in figures]
+    return Table("people", _l("Librarians"), PEOPLE_COLUMNS, rows)
+
+
+def modules_table(figures: list[ModuleFigures]) -> Table:
+    rows = [Row([text_cell(f.title), text_cell(f.course), int_cell(f.enrolled), int_cell(f.completed),
+                 percent_cell(100 * f.passed / f.submitted if f.submitted else None), percent_cell(f.average),
+                 decimal_cell(f.submitted / f.takers if f.takers else None), duration_cell(f.seconds)])
+            for f in figures]
+    return Table("modules", _l("Modules"), MODULE_COLUMNS, rows)
+
+
+def trends_table(figures: list[MonthFigures]) -> Table:
+    rows = [Row([month_cell(f.month), int_cell(f.modules), int_cell(f.courses), decimal_cell(f.jp)])
+            for f in figures]
+    return Table("trends", _l("Completions and JP per month"), TREND_COLUMNS, rows)
+
+
+def build_table(name: str, viewer: User, filters: Filters, locale: str) -> Table:
+    """The table called ``name`` (one of :data:`TABLES`), for the page and the exports alike."""
+    if name == "people":
+        return people_table(people_figures(viewer, filters))
+    if name == "modules":
+        return modules_table(module_figures(viewer, filters, locale))
+    if name == "trends":
+        return trends_table(trend_figures(viewer, filters))
+    raise ValueError(name)
+
+
+def rows_for_export(table: Table, typed: bool = False) -> list[list[Any]]:
+    """The header row, then the rows: cell texts exactly as on the page (CSV), or the typed
+    values behind them (XLSX)."""
+    header = [str(column.label) for column in table.columns]
+    return [header] + [[(cell.value if typed else cell.text) for cell in row.cells] for row in table.rows]

@@ -1,0 +1,30 @@
+"""Reports plugin hooks: the dashboard blueprint, its navigation entry and the supervisor's
+home-page summary."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from lms.hookspecs import hookimpl
+from lms.nav import HomePanel, NavItem
+
+
+@hookimpl
+def lms_blueprints():
+    from lms.plugins.reports.views import bp
+
+    return [bp]
+
+
+@hookimpl
+def lms_nav_items():
+    return [NavItem("reports.index", _l("Reports"), roles=("supervisor", "admin"), order=30)]
+
+
+@hookimpl
+def lms_home_panels(user, role):
+    from lms.plugins.reports import dashboard
+
+    if role != "supervisor":
+        return []
+    return [HomePanel("reports/panels/summary.html", order=15, key="reports-summary",
+                      context={"summary": dashboard.supervisor_summary(user), "target": dashboard.jp_target()})]

@@ -1,0 +1,77 @@
+"""The supervisor dashboard and its exports: parse the filters, call the service, render.
+
+Supervisors see the librarians of their units and the units below; admins see everyone.
+A ``?unit=`` outside the viewer's reach (or not a unit id) is a 404, on the page and on
+the exports alike.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import get_locale
+from flask_login import current_user
+
+from lms.auth.access import roles_required
+from lms.plugins.learning.services import local_today
+from lms.plugins.reports import dashboard, exports
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+VIEWERS = ("supervisor", "admin")
+
+
+def _locale() -> str:
+    return str(get_locale() or "id")
+
+
+def _filters() -> dashboard.Filters:
+    try:
+        return dashboard.parse_filters(current_user, request.args)
+    except dashboard.BadFilter:
+        abort(404)
+
+
+def _requested_tables(default: tuple[str, ...]) -> list[str]:
+    """``?table=people`` (repeatable, or comma-separated); an unknown name is a 404."""
+    names = [name.strip() for raw in request.args.getlist("table") for name in raw.split(",") if name.strip()]
+    if any(name not in dashboard.TABLES for name in names):
+        abort(404)
+    return list(dict.fromkeys(names)) or list(default)
+
+
+@bp.route("/")
+@roles_required(*VIEWERS)
+def index():
+    filters = _filters()
+    tables = [dashboard.build_table(name, current_user, filters, _locale()) for name in dashboard.TABLES]
+    return render_template("reports/index.html", filters=filters, tables={t.key: t for t in tables},
+                           units=dashboard.offered_units(current_user),
+                           positions=dashboard.offered_positions(current_user),
+                           target=dashboard.jp_target())
+
+
+def _filename(stem: str, extension: str) -> str:
+    return f"pembina-{stem}-{local_today().isoformat()}.{extension}"
+
+
+@bp.route("/export.csv")
+@roles_required(*VIEWERS)
+def export_csv():
+    filters = _filters()
+    names = _requested_tables(("people",))
+    if len(names) != 1:
+        abort(404)  # a CSV file holds one table
+    table = dashboard.build_table(names[0], current_user, filters, _locale())
+    return Response(exports.csv_bytes(table), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{_filename(names[0], "csv")}"'})
+
+
+@bp.route("/export.xlsx")
+@roles_required(*VIEWERS)
+def export_xlsx():
+    filters = _filters()
+    names = _requested_tables(dashboard.TABLES)
+    tables = [dashboard.build_table(name, current_user, filters, _locale()) for name in names]
+    stem = names[0] if len(names) == 1 else "dashboard"
+    return Response(exports.xlsx_bytes(tables),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{_filename(stem, "xlsx")}"'})
