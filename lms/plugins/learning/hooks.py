@@ -62,3 +62,10 @@ def lms_course_progress(user, course):
     from lms.plugins.learning import overview
 
     return overview.course_progress(user.id, course)
+
+
+@hookimpl
+def lms_demo_seed(app, log):
+    from lms.plugins.learning import demo
+
+    demo.seed(log)

@@ -1,0 +1,185 @@
+"""Demo learning activity: a year of lesson reading, quiz attempts, completions and
+certificates for the demo librarians, so dashboards, item analysis and the quiz evidence of
+the needs analysis have something to show at first run.
+
+Answers are drawn from a fixed seed; how often a person answers a question right follows
+their ability in the question's competency (as they rated it in the demo needs round, else
+a middling 3). Responses are written in each question type's own format and graded by the
+real grader, so scores, credits and pass/fail are what Pembina would have computed.
+"""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from lms.auth.models import User, utcnow
+from lms.extensions import db
+from lms.plugins.courses.models import Course, Module
+from lms.plugins.learning.models import CourseCompletion, LessonView, ModuleCompletion
+from lms.plugins.learning.services import issue_certificate, local_zone
+from lms.plugins.quizzes.models import SUBMITTED, QuizAnswer, QuizAttempt
+from lms.plugins.quizzes.services import attempt_questions, grade_attempt, registry, settings
+
+SEED = 45
+# How far each course got: (course slug, share of librarians who started it, modules they take)
+PLAN: list[tuple[str, float, int]] = [
+    ("katalogisasi", 0.8, 5),
+    ("layanan-pelanggan", 0.55, 3),
+    ("keterampilan-digital", 0.3, 2),
+]
+MAX_ATTEMPTS = 3
+
+
+def _wrong(rng: random.Random, qtype: str, data: dict) -> dict | None:
+    """A plausible wrong (or partly wrong) response in the type's stored format."""
+    if qtype == "single":
+        wrong = [i for i, option in enumerate(data["options"]) if not option["correct"]]
+        return {"choice": rng.choice(wrong)} if wrong else None
+    if qtype == "multiple":
+        right = {i for i, option in enumerate(data["options"]) if option["correct"]}
+        flipped = rng.randrange(len(data["options"]))
+        return {"choices": sorted(right ^ {flipped}) or [flipped]}
+    if qtype == "truefalse":
+        return {"value": not data["answer"]}
+    if qtype == "short":
+        return {"text": "tidak tahu"}
+    if qtype == "numeric":
+        return {"value": data["value"] + 10 * (data.get("tolerance") or 0) + 7}
+    if qtype == "matching":
+        count = len(data["pairs"])
+        matches = {str(i): i for i in range(count)}
+        if count > 1:
+            a, b = rng.sample(range(count), 2)
+            matches[str(a)], matches[str(b)] = b, a
+        return {"matches": matches}
+    if qtype == "ordering":
+        order = list(range(len(data["items"])))
+        if len(order) > 1:
+            a, b = rng.sample(range(len(order)), 2)
+            order[a], order[b] = order[b], order[a]
+        return {"order": order}
+    return None
+
+
+def _right(qtype: str, data: dict) -> dict | None:
+    if qtype == "single":
+        return {"choice": next(i for i, option in enumerate(data["options"]) if option["correct"])}
+    if qtype == "multiple":
+        return {"choices": [i for i, option in enumerate(data["options"]) if option["correct"]]}
+    if qtype == "truefalse":
+        return {"value": bool(data["answer"])}
+    if qtype == "short":
+        return {"text": data["accepted"][0]}
+    if qtype == "numeric":
+        return {"value": data["value"]}
+    if qtype == "matching":
+        return {"matches": {str(i): i for i in range(len(data["pairs"]))}}
+    if qtype == "ordering":
+        return {"order": list(range(len(data["items"])))}
+    return None
+
+
+def _abilities() -> dict[int, dict[str, int]]:
+    """Each person's self-rated ability per competency in the demo needs round, if any."""
+    from lms.plugins.needs.models import SELF, StaffAnswer, StaffResponse
+
+    found: dict[int, dict[str, int]] = {}
+    rows = db.session.execute(select(StaffResponse.subject_id, StaffAnswer.competency_id, StaffAnswer.ability)
+                              .join(StaffAnswer, StaffAnswer.response_id == StaffResponse.id)
+                              .where(StaffResponse.kind == SELF))
+    for user_id, competency_id, ability in rows:
+        found.setdefault(user_id, {})[competency_id] = ability
+    return found
+
+
+def _take_module(rng: random.Random, user: User, module: Module, start: datetime,
+                 ability: dict[str, int]) -> datetime | None:
+    """Read every lesson and try the quiz until passed or out of attempts; return the time
+    the module was completed, or None."""
+    version = module.current_version
+    moment = start
+    for lesson in version.lessons:
+        seconds = max(60, int(lesson.words / 3.5 * rng.uniform(0.6, 1.4)))
+        db.session.add(LessonView(user_id=user.id, module_id=module.id, lesson_slug=lesson.slug,
+                                  first_seen=moment, last_seen=moment + timedelta(seconds=seconds),
+                                  views=rng.choice((1, 1, 2)), seconds=seconds))
+        moment += timedelta(seconds=seconds + rng.randrange(30, 600))
+    if not version.questions:
+        return moment
+    types = registry()
+    allowed = settings(version)["attempts"] or MAX_ATTEMPTS
+    for number in range(1, min(allowed, MAX_ATTEMPTS) + 1):
+        layout_rng = random.Random(rng.random())
+        questions = list(version.questions)
+        attempt = QuizAttempt(user_id=user.id, module_id=module.id, module_version_id=version.id, number=number,
+                              status=SUBMITTED, started_at=moment,
+                              layout={"questions": [q.id for q in questions],
+                                      "items": {str(q.id): types[q.type].layout(q.data, layout_rng, False)
+                                                for q in questions}})
+        db.session.add(attempt)
+        db.session.flush()
+        for question in attempt_questions(attempt):
+            level = ability.get(question.competency_id or "", 3)
+            chance = min(0.97, 0.3 + 0.13 * level + 0.08 * (number - 1))
+            response = _right(question.type, question.data) if rng.random() < chance else \
+                _wrong(rng, question.type, question.data)
+            attempt.answers.append(QuizAnswer(question_id=question.id, response=response, saved_at=moment))
+        db.session.flush()
+        grade_attempt(attempt)
+        moment += timedelta(minutes=rng.randrange(8, 25))
+        attempt.submitted_at = moment
+        if attempt.passed:
+            return moment
+        moment += timedelta(days=rng.randrange(1, 6))
+    return None
+
+
+def seed(log) -> None:
+    """Add the demo activity once (idempotent: skipped when any attempt exists)."""
+    if db.session.scalar(select(QuizAttempt.id).limit(1)) is not None:
+        log("Demo learning activity: already present.")
+        return
+    courses = {c.slug: c for c in db.session.scalars(select(Course).where(Course.slug.in_([p[0] for p in PLAN])))}
+    staff = [user for user in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+             if user.has_role("librarian")]
+    if not courses or not staff:
+        log("Demo learning activity skipped: import the courses and seed the organisation first.")
+        return
+    rng = random.Random(SEED)
+    abilities = _abilities()
+    now = utcnow()
+    counts = {"modules": 0, "courses": 0, "attempts": 0}
+    for user in staff:
+        for slug, share, depth in PLAN:
+            course = courses.get(slug)
+            if course is None or user.username == "ani" or rng.random() > share:
+                continue  # ani starts fresh: her learning path is the walkthrough
+            modules = [m for m in course.modules if m.active and m.current_version is not None][:depth]
+            moment = (now - timedelta(days=rng.randrange(40, 330))).astimezone(local_zone())
+            moment = moment.replace(hour=rng.randrange(8, 15), minute=rng.randrange(0, 60))
+            finished = []
+            for module in modules[:rng.randrange(1, len(modules) + 1)]:
+                done = _take_module(rng, user, module, moment, abilities.get(user.id, {}))
+                if done is None:
+                    break
+                db.session.add(ModuleCompletion(user_id=user.id, module_id=module.id, completed_at=done))
+                finished.append(module)
+                moment = done + timedelta(days=rng.randrange(3, 20))
+                if moment > now - timedelta(days=2):
+                    break
+            counts["modules"] += len(finished)
+            all_modules = [m for m in course.modules if m.active and m.current_version is not None]
+            if finished and len(finished) == len(all_modules):
+                completion = CourseCompletion(user_id=user.id, course_id=course.id, completed_at=done,
+                                              jp=course.jp)
+                db.session.add(completion)
+                db.session.flush()
+                counts["courses"] += 1
+                db.session.commit()
+                issue_certificate(completion)
+    db.session.commit()
+    counts["attempts"] = db.session.scalar(select(func.count()).select_from(QuizAttempt))
+    log(f"Demo learning activity: {counts['attempts']} quiz attempts, {counts['modules']} modules and "
+        f"{counts['courses']} courses completed.")
