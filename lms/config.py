@@ -17,6 +17,9 @@ Settings:
 ``HTTPS``             ``1`` marks cookies Secure and sends HSTS.
 ``JP_TARGET``         Training hours (JP) each librarian should earn a year (default 20).
 ``LOGIN_MAX_FAILURES`` / ``LOGIN_LOCK_MINUTES``  Login throttling (default 5 in 15 min).
+``MAIL_SERVER``       SMTP host for e-mail notifications; empty (default) = in-app only.
+``MAIL_PORT`` / ``MAIL_FROM``  Port (25) and sender address; ``MAIL_USERNAME`` /
+                      ``MAIL_PASSWORD`` optional login; ``MAIL_STARTTLS`` ``1`` to upgrade.
 """
 from __future__ import annotations
 

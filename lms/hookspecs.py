@@ -134,6 +134,32 @@ def lms_lesson_viewed(user: Any, module: Any, lesson: Any) -> None:
 
 
 @hookspec
+def lms_module_completed(user_id: int, module: Any) -> None:
+    """Called once when a learner's completion of ``module`` has just been recorded (not
+    again when it was already recorded; learning events, notifications).
+
+    Example::
+
+        @hookimpl
+        def lms_module_completed(user_id, module):
+            services.module_completed(user_id, module)
+    """
+
+
+@hookspec
+def lms_course_completed(user_id: int, course: Any, completion: Any) -> None:
+    """Called once when a learner's completion of ``course`` (the ``CourseCompletion`` row,
+    with its JP) has just been recorded; the certificate may not be issued yet.
+
+    Example::
+
+        @hookimpl
+        def lms_course_completed(user_id, course, completion):
+            services.course_completed(user_id, course)
+    """
+
+
+@hookspec
 def lms_recommendations(user: Any) -> "list[Recommendation]":
     """Return courses or modules to suggest to ``user`` on *My learning* (needs analysis,
     competency gaps, what colleagues took...). Every plugin's results are shown, sorted by
@@ -194,4 +220,18 @@ def lms_external_jp(user_id: int, year: int) -> float:
         @hookimpl
         def lms_external_jp(user_id, year):
             return services.verified_jp(user_id, year)
+    """
+
+
+@hookspec
+def lms_assignment_created(assignment: Any, user_ids: list[int]) -> None:
+    """A supervisor or admin created ``assignment`` (committed); ``user_ids`` are the active
+    librarians it reaches (its user, the members of its unit and the units below, or the
+    holders of its position). The notifications plugin tells each of them.
+
+    Example::
+
+        @hookimpl
+        def lms_assignment_created(assignment, user_ids):
+            services.notify(user_ids, "assignment.new", {...}, url="/learning/")
     """

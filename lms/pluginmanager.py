@@ -33,6 +33,8 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "curriculum": "lms.plugins.curriculum.hooks",
     "records": "lms.plugins.records.hooks",
     "reports": "lms.plugins.reports.hooks",
+    "notifications": "lms.plugins.notifications.hooks",
+    "interop": "lms.plugins.interop.hooks",
 }
 
 

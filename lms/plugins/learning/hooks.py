@@ -14,14 +14,16 @@ PANEL_ITEMS = 3  # in-progress modules shown on the home panel
 
 @hookimpl
 def lms_blueprints():
+    from lms.plugins.learning.assign_views import bp as assign_bp
     from lms.plugins.learning.views import bp
 
-    return [bp]
+    return [bp, assign_bp]
 
 
 @hookimpl
 def lms_nav_items():
-    return [NavItem("learning.index", _l("My learning"), roles=("librarian",), order=5)]
+    return [NavItem("learning.index", _l("My learning"), roles=("librarian",), order=5),
+            NavItem("assign.index", _l("Assignments"), roles=("supervisor", "admin"), order=32)]
 
 
 @hookimpl

@@ -147,10 +147,12 @@ def complete_module(user_id: int, module: Module) -> bool:
         return True
     if not module_requirements_met(user_id, module):
         return False
-    db.session.execute(_insert(ModuleCompletion)
-                       .values(user_id=user_id, module_id=module.id, completed_at=utcnow())
-                       .on_conflict_do_nothing(index_elements=["user_id", "module_id"]))
+    inserted = db.session.execute(_insert(ModuleCompletion)
+                                  .values(user_id=user_id, module_id=module.id, completed_at=utcnow())
+                                  .on_conflict_do_nothing(index_elements=["user_id", "module_id"])).rowcount
     db.session.commit()
+    if inserted:
+        current_app.extensions["lms.plugins"].hook.lms_module_completed(user_id=user_id, module=module)
     return True
 
 
@@ -177,11 +179,14 @@ def complete_course(user_id: int, course: Course) -> CourseCompletion | None:
         modules = course_modules(course)
         if not modules or not all(complete_module(user_id, module) for module in modules):
             return None
-        db.session.execute(_insert(CourseCompletion)
-                           .values(user_id=user_id, course_id=course.id, completed_at=utcnow(), jp=course.jp)
-                           .on_conflict_do_nothing(index_elements=["user_id", "course_id"]))
+        inserted = db.session.execute(_insert(CourseCompletion)
+                                      .values(user_id=user_id, course_id=course.id, completed_at=utcnow(), jp=course.jp)
+                                      .on_conflict_do_nothing(index_elements=["user_id", "course_id"])).rowcount
         db.session.commit()
         completion = completion_of(user_id, course.id)
+        if inserted:
+            current_app.extensions["lms.plugins"].hook.lms_course_completed(user_id=user_id, course=course,
+                                                                            completion=completion)
     issue_certificate(completion)
     return completion
 
@@ -286,24 +291,26 @@ def create_assignment(subject: str, *, username: str | None = None, unit_code: s
     return assignment
 
 
-def assign(*, module_id: int, user_id: int | None = None, unit_id: int | None = None,
-           position: str | None = None, due_on: date | None = None, assigned_by_id: int | None = None,
-           commit: bool = False, **audit_details) -> Assignment:
-    """Assign one module (by id) to one user, unit or position, with an audit record.
+def assign(*, module_id: int | None = None, course_id: int | None = None, user_id: int | None = None,
+           unit_id: int | None = None, position: str | None = None, due_on: date | None = None,
+           assigned_by_id: int | None = None, commit: bool = False, **audit_details) -> Assignment:
+    """Assign one module or course (by id) to one user, unit or position, with an audit record.
 
-    For callers that already hold ids (the curriculum's approval). ``commit=False`` leaves
-    the assignment and its audit entry in the caller's transaction. Raises ``ValueError``
-    unless exactly one target is given.
+    For callers that already hold ids (the curriculum's approval, the assignment form).
+    ``commit=False`` leaves the assignment and its audit entry in the caller's transaction.
+    Raises ``ValueError`` unless exactly one subject and exactly one target are given.
     """
+    if (module_id is None) == (course_id is None):
+        raise ValueError("give exactly one of a module or a course")
     if sum(value is not None and value != "" for value in (user_id, unit_id, position)) != 1:
         raise ValueError("give exactly one of a user, a unit or a position")
-    assignment = Assignment(module_id=module_id, user_id=user_id, unit_id=unit_id,
+    assignment = Assignment(module_id=module_id, course_id=course_id, user_id=user_id, unit_id=unit_id,
                             position=position.strip() if position else None, due_on=due_on,
                             assigned_by_id=assigned_by_id)
     db.session.add(assignment)
     db.session.flush()
     audit.record("learning.assigned", "assignment", assignment.id, actor_id=assigned_by_id, module_id=module_id,
-                 user_id=user_id, unit_id=unit_id, position=assignment.position,
+                 course_id=course_id, user_id=user_id, unit_id=unit_id, position=assignment.position,
                  due=due_on.isoformat() if due_on else None, **audit_details)
     if commit:
         db.session.commit()

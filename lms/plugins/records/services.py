@@ -252,6 +252,16 @@ def verified_jp_select(year: int) -> Select:
             .group_by(ExternalTraining.user_id))
 
 
+def verified_trainings_select(year: int) -> Select:
+    """``SELECT user_id, jp, trainings``: like :func:`verified_jp_select`, with the number of
+    verified records (for the annual report)."""
+    return (select(ExternalTraining.user_id.label("user_id"), func.sum(ExternalTraining.jp).label("jp"),
+                   func.count().label("trainings"))
+            .where(ExternalTraining.status == VERIFIED, ExternalTraining.end_on >= date(year, 1, 1),
+                   ExternalTraining.end_on < date(year + 1, 1, 1))
+            .group_by(ExternalTraining.user_id))
+
+
 def verified_jp(user_id: int, year: int) -> float:
     """Verified external JP of ``user_id`` whose training ended in ``year``, summed in SQL."""
     total = db.session.scalar(

@@ -10,14 +10,17 @@ from lms.nav import HomePanel, NavItem
 
 @hookimpl
 def lms_blueprints():
+    from lms.plugins.reports.annual_views import bp as annual
+    from lms.plugins.reports.profile_views import bp as people
     from lms.plugins.reports.views import bp
 
-    return [bp]
+    return [bp, people, annual]
 
 
 @hookimpl
 def lms_nav_items():
-    return [NavItem("reports.index", _l("Reports"), roles=("supervisor", "admin"), order=30)]
+    return [NavItem("reports.index", _l("Reports"), roles=("supervisor", "admin"), order=30),
+            NavItem("reports_people.me", _l("My record"), roles=("librarian",), order=35)]
 
 
 @hookimpl

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from lms.auth.access import roles_required
 from lms.plugins.learning.services import local_today
-from lms.plugins.reports import dashboard, exports
+from lms.plugins.reports import charts, dashboard, exports
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -42,8 +42,10 @@ def _requested_tables(default: tuple[str, ...]) -> list[str]:
 @roles_required(*VIEWERS)
 def index():
     filters = _filters()
-    tables = [dashboard.build_table(name, current_user, filters, _locale()) for name in dashboard.TABLES]
-    return render_template("reports/index.html", filters=filters, tables={t.key: t for t in tables},
+    tables = {t.key: t for t in (dashboard.build_table(name, current_user, filters, _locale())
+                                 for name in dashboard.TABLES)}
+    return render_template("reports/index.html", filters=filters, tables=tables,
+                           charts=charts.dashboard_charts(tables, dashboard.jp_target()),
                            units=dashboard.offered_units(current_user),
                            positions=dashboard.offered_positions(current_user),
                            target=dashboard.jp_target())

@@ -1,0 +1,74 @@
+"""The learning-event table: one row per thing a learner did, in the xAPI statement shape.
+
+Rows are only ever inserted. The database refuses UPDATE and DELETE itself (triggers on
+SQLite and PostgreSQL, created by migration ``0010_learning_events`` and, for tests that
+build the schema with ``create_all``, by the DDL listeners below), and the ORM refuses to
+flush a change to one, like the audit log.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DDL, JSON, DateTime, ForeignKey, Index, Integer, String, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from lms.auth.models import utcnow
+from lms.extensions import db
+
+VERBS = ("viewed", "attempted", "completed", "passed", "failed")
+OBJECT_TYPES = ("lesson", "assessment", "module", "course")
+
+
+class LearningEvent(db.Model):
+    """A learner ``verb``-ed an object (lesson, assessment, module, course) at ``occurred_at``.
+
+    ``object_iri`` is the stable activity id sent to a learning record store;
+    ``object_name`` maps xAPI language tags to the object's title then (a snapshot);
+    ``result`` holds ``{"score": {"scaled", "raw", "max"}, "success", "completion"}`` or NULL.
+    """
+
+    __tablename__ = "learning_events"
+    __table_args__ = (Index("ix_learning_events_user_occurred", "user_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    verb: Mapped[str] = mapped_column(String(16))
+    object_type: Mapped[str] = mapped_column(String(16))
+    object_id: Mapped[int] = mapped_column(Integer)
+    object_iri: Mapped[str] = mapped_column(String(500))
+    object_name: Mapped[dict] = mapped_column(JSON, default=dict)
+    result: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+
+
+# The same statements as migration 0010_learning_events, for schemas built by create_all.
+SQLITE_TRIGGERS = (
+    "CREATE TRIGGER learning_events_no_update BEFORE UPDATE ON learning_events "
+    "BEGIN SELECT RAISE(ABORT, 'learning_events is append-only'); END",
+    "CREATE TRIGGER learning_events_no_delete BEFORE DELETE ON learning_events "
+    "BEGIN SELECT RAISE(ABORT, 'learning_events is append-only'); END",
+)
+POSTGRESQL_TRIGGERS = (
+    "CREATE OR REPLACE FUNCTION learning_events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'learning_events is append-only'; END $$",
+    "CREATE TRIGGER learning_events_no_change BEFORE UPDATE OR DELETE ON learning_events "
+    "FOR EACH ROW EXECUTE FUNCTION learning_events_append_only()",
+)
+for _statement in SQLITE_TRIGGERS:
+    event.listen(LearningEvent.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in POSTGRESQL_TRIGGERS:
+    event.listen(LearningEvent.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+event.listen(LearningEvent.__table__, "after_drop",
+             DDL("DROP FUNCTION IF EXISTS learning_events_append_only()").execute_if(dialect="postgresql"))
+
+
+class LearningEventIsAppendOnly(RuntimeError):
+    """Raised when code tries to change or delete a learning event."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_event_changes(session: Session, _context, _instances) -> None:
+    changed = [obj for obj in session.dirty if session.is_modified(obj)]
+    for obj in changed + list(session.deleted):
+        if isinstance(obj, LearningEvent):
+            raise LearningEventIsAppendOnly("learning events cannot be changed or deleted")

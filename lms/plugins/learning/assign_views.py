@@ -1,0 +1,145 @@
+"""Assignment pages for supervisors and admins: the list with progress, a new assignment,
+and deleting one.
+
+A supervisor may pick only people and units of their own units, and only positions held by
+their staff. Because a position assignment applies to everyone with that position (see
+``Assignment``), a supervisor's position target is stored as one assignment per librarian
+of that position in their units; an admin's is a true position assignment.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms.audit import services as audit
+from lms.auth.access import roles_required
+from lms.auth.models import Unit, User, UserRole
+from lms.auth.scoping import scoped_users, supervised_unit_ids
+from lms.extensions import db
+from lms.plugins.courses.models import Course, Module
+from lms.plugins.courses.services import localized
+from lms.plugins.learning import assigning, services
+from lms.plugins.learning.forms import AssignmentForm, DeleteForm
+from lms.plugins.learning.models import Assignment
+
+bp = Blueprint("assign", __name__, url_prefix="/assignments")
+
+ROLES = ("supervisor", "admin")
+
+
+def _locale() -> str:
+    return str(get_locale() or "id")
+
+
+def _user() -> User:
+    return current_user._get_current_object()
+
+
+def _librarians(viewer: User):
+    scoped = scoped_users(viewer).subquery()
+    return (select(User).join(scoped, scoped.c.id == User.id)
+            .where(User.active.is_(True),
+                   User.id.in_(select(UserRole.user_id).where(UserRole.role == "librarian"))))
+
+
+def subject_choices(locale: str) -> dict[str, list[tuple[str, str]]]:
+    """Published courses, each as a group: the whole course, then its active modules."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    courses = db.session.scalars(select(Course).where(Course.published.is_(True)).order_by(Course.slug)).all()
+    modules = db.session.scalars(select(Module).where(Module.active.is_(True), Module.current_version_id.is_not(None))
+                                 .order_by(Module.course_id, Module.position)).all()
+    by_course: dict[int, list[Module]] = {}
+    for module in modules:
+        by_course.setdefault(module.course_id, []).append(module)
+    for course in courses:
+        title = localized(course, "title", locale)
+        options = [(f"course:{course.id}", _("Whole course: %(title)s", title=title))]
+        options += [(f"module:{m.id}", localized(m.current_version, "title", locale)) for m in by_course.get(course.id, [])]
+        groups[title] = options
+    return groups
+
+
+def target_choices(viewer: User) -> dict[str, list[tuple[str, str]]]:
+    people = db.session.scalars(_librarians(viewer).order_by(User.full_name)).all()
+    units = db.session.scalars(select(Unit).where(Unit.id.in_(supervised_unit_ids(viewer)), Unit.active.is_(True))
+                               .order_by(Unit.name)).all()
+    positions = db.session.scalars(select(User.position).where(User.id.in_(_librarians(viewer).with_only_columns(
+        User.id)), User.position.is_not(None), User.position != "").distinct().order_by(User.position)).all()
+    return {
+        str(_("People")): [(f"user:{u.id}", f"{u.full_name} ({u.username})") for u in people],
+        str(_("Units")): [(f"unit:{u.id}", u.name) for u in units],
+        str(_("Positions")): [(f"position:{p}", p) for p in positions],
+    }
+
+
+def _form(viewer: User) -> AssignmentForm:
+    form = AssignmentForm(today=services.local_today())
+    form.subject.choices = subject_choices(_locale())
+    form.target.choices = target_choices(viewer)
+    return form
+
+
+@bp.route("/")
+@roles_required(*ROLES)
+def index():
+    rows = assigning.rows_for(_user(), _locale(), services.local_today())
+    return render_template("learning/assign/index.html", rows=rows, delete_form=DeleteForm())
+
+
+def _notify(assignment: Assignment) -> None:
+    """Tell the plugins (notifications) who a new assignment reaches."""
+    recipients = assigning.targeted_user_ids(assignment.id)
+    hook = current_app.extensions["lms.plugins"].hook
+    hook.lms_assignment_created(assignment=assignment, user_ids=recipients)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*ROLES)
+def new():
+    viewer = _user()
+    form = _form(viewer)
+    if not form.validate_on_submit():
+        return render_template("learning/assign/new.html", form=form), 400 if form.is_submitted() else 200
+    subject_kind, _sep, subject_id = form.subject.data.partition(":")
+    subject = {"module_id": int(subject_id)} if subject_kind == "module" else {"course_id": int(subject_id)}
+    kind, _sep, value = form.target.data.partition(":")
+    common = {"due_on": form.due_on.data, "assigned_by_id": viewer.id, **subject}
+    if kind == "user":
+        created = [services.assign(user_id=int(value), **common)]
+    elif kind == "unit":
+        created = [services.assign(unit_id=int(value), **common)]
+    elif viewer.has_role("admin"):
+        created = [services.assign(position=value, **common)]
+    else:  # a supervisor's position: its holders among their librarians, one by one
+        ids = db.session.scalars(_librarians(viewer).with_only_columns(User.id).where(User.position == value)
+                                 .order_by(User.id)).all()
+        created = [services.assign(user_id=uid, via_position=value, **common) for uid in ids]
+    db.session.commit()
+    for assignment in created:
+        _notify(assignment)
+    flash(_("Assignment saved."), "success")
+    return redirect(url_for("assign.index"))
+
+
+@bp.route("/<int:assignment_id>/delete", methods=["POST"])
+@roles_required(*ROLES)
+def delete(assignment_id: int):
+    viewer = _user()
+    found = db.session.scalar(select(Assignment).where(Assignment.id == assignment_id,
+                                                       Assignment.id.in_(assigning.visible_assignments(viewer))))
+    if found is None:
+        abort(404)
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    audit.record("learning.assignment_deleted", "assignment", found.id, actor_id=viewer.id,
+                 module_id=found.module_id, course_id=found.course_id, user_id=found.user_id,
+                 unit_id=found.unit_id, position=found.position,
+                 due=found.due_on.isoformat() if found.due_on else None)
+    db.session.delete(found)
+    db.session.commit()
+    flash(_("Assignment deleted."), "success")
+    return redirect(url_for("assign.index"))

@@ -1,0 +1,21 @@
+"""``lms notifications remind``: reminders of assignments due soon or overdue."""
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup, with_appcontext
+
+notifications = AppGroup("notifications", help="In-app notifications and e-mail reminders.")
+
+
+@notifications.command("remind")
+@click.option("--days", default=3, show_default=True, type=click.IntRange(0, 365),
+              help="Remind of assignments due within this many days (overdue ones too).")
+@with_appcontext
+def remind(days: int) -> None:
+    """Notify (and e-mail, when MAIL_SERVER is set) librarians with unfinished assignments
+    due within DAYS days or overdue; once per assignment a day, so it is safe to rerun."""
+    from lms.plugins.learning.services import local_today
+    from lms.plugins.notifications import services
+
+    created = services.remind(days, local_today())
+    click.echo(f"{created} reminder(s) sent.")

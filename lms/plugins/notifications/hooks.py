@@ -1,0 +1,50 @@
+"""Notifications plugin hooks: the page, the unread count in the navigation, telling
+librarians about new assignments, and ``lms notifications remind``."""
+from __future__ import annotations
+
+import lms.plugins.notifications.models  # noqa: F401 - tables on the metadata for migrations
+from lms.hookspecs import hookimpl
+
+# Settings (``LMS_MAIL_*`` in the environment); see lms/config.py. No server, no e-mail.
+DEFAULT_SETTINGS = {
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_FROM": "pembina@localhost",
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_STARTTLS": False,
+}
+
+
+@hookimpl
+def lms_init_app(app):
+    from lms.plugins.notifications import services
+
+    for key, value in DEFAULT_SETTINGS.items():
+        app.config.setdefault(key, value)
+
+    @app.context_processor
+    def _notification_count():
+        # a callable: the COUNT runs only when the navigation draws it, once per request
+        return {"notification_count": services.current_unread}
+
+
+@hookimpl
+def lms_blueprints():
+    from lms.plugins.notifications.views import bp
+
+    return [bp]
+
+
+@hookimpl
+def lms_assignment_created(assignment, user_ids):
+    from lms.plugins.notifications import services
+
+    services.assignment_created(assignment, user_ids)
+
+
+@hookimpl
+def lms_cli_commands():
+    from lms.plugins.notifications.cli import notifications
+
+    return [notifications]

@@ -1,0 +1,193 @@
+"""Notifications: create them in bulk, count and list a reader's, mark them read, e-mail them
+when SMTP is configured, and the daily assignment reminders.
+
+A notification holds a message key of :data:`MESSAGES` and JSON parameters; the text is
+made when it is read, in the reader's language (``title_id``/``title_en`` parameters carry
+a course or module title in both languages; ``due`` is an ISO date shown in the reader's
+date format). E-mails are rendered the same way in the recipient's ``User.locale``.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app, g, has_request_context, request
+from flask_babel import force_locale, format_date
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, insert, select, update
+
+from lms.auth.models import User, utcnow
+from lms.extensions import db
+from lms.plugins.notifications import mail
+from lms.plugins.notifications.models import Notification
+
+LEARNING_URL = "/learning/"  # My learning, where assignments are listed
+LIST_LIMIT = 100  # newest notifications shown on the page
+
+# key -> (title, body); parameters: title (the localised title_id/title_en), due (a date)
+MESSAGES = {
+    "assignment.new": (_l("New assignment: %(title)s, due %(due)s"),
+                       _l("You have a new assignment: %(title)s. Please finish it by %(due)s.")),
+    "assignment.due": (_l("Reminder: %(title)s is due %(due)s"),
+                       _l("%(title)s is due on %(due)s and you have not finished it yet.")),
+    "assignment.overdue": (_l("Overdue: %(title)s was due %(due)s"),
+                           _l("%(title)s was due on %(due)s and you have not finished it yet.")),
+}
+
+
+def is_local_url(url: object) -> bool:
+    return isinstance(url, str) and url.startswith("/") and not url.startswith("//") and "\\" not in url
+
+
+def _values(params: dict, locale: str) -> dict[str, str]:
+    title = params.get("title_en") if locale == "en" else None
+    values = {"title": title or params.get("title_id") or params.get("title") or ""}
+    due = params.get("due")
+    if due:
+        values["due"] = format_date(date.fromisoformat(due), "long")
+    else:
+        values["due"] = str(_l("no date"))
+    return values
+
+
+def render(key: str, params: dict, locale: str) -> tuple[str, str]:
+    """``(title, body)`` of a message in the current locale (``locale`` picks the title)."""
+    title, body = MESSAGES.get(key, (key, ""))
+    values = _values(params or {}, locale)
+    return str(title) % values, (str(body) % values if body else "")
+
+
+# --- writing ----------------------------------------------------------------------------
+
+def notify(user_ids: Iterable[int], kind: str, key: str, params: dict, url: str | None = None,
+           dedup_key: str | None = None) -> list[int]:
+    """Notify each of ``user_ids`` (one bulk INSERT) and e-mail them when SMTP is set.
+
+    With ``dedup_key``, users who already have a notification with that key are skipped
+    (and the unique constraint stops a racing second run). Returns the ids of the users
+    notified now.
+    """
+    if key not in MESSAGES:
+        raise ValueError(f"unknown message {key!r}")
+    if url is not None and not is_local_url(url):
+        raise ValueError("a notification links only to a path on this site")
+    ids = sorted(set(user_ids))
+    if ids and dedup_key is not None:
+        already = set(db.session.scalars(select(Notification.user_id).where(
+            Notification.user_id.in_(ids), Notification.dedup_key == dedup_key)))
+        ids = [uid for uid in ids if uid not in already]
+    if not ids:
+        return []
+    now = utcnow()
+    db.session.execute(insert(Notification), [
+        {"user_id": uid, "kind": kind, "key": key, "params": params, "url": url, "dedup_key": dedup_key,
+         "created_at": now} for uid in ids])
+    db.session.commit()
+    if mail.enabled():
+        send_emails(ids, key, params, url)
+    return ids
+
+
+def send_emails(user_ids: list[int], key: str, params: dict, url: str | None) -> int:
+    """E-mail the notification to those of ``user_ids`` with an address, each in their language."""
+    rows = db.session.execute(select(User.email, User.locale).where(
+        User.id.in_(user_ids), User.active.is_(True), User.email.is_not(None), User.email != "")
+        .order_by(User.id)).all()
+    base = request.url_root.rstrip("/") if has_request_context() else ""
+    default = current_app.config.get("BABEL_DEFAULT_LOCALE") or "id"
+    messages = []
+    for email, locale in rows:
+        locale = locale or default
+        with force_locale(locale):
+            title, body = render(key, params, locale)
+            lines = [body]
+            if url and base:
+                lines += ["", base + url]
+            lines += ["", "-- ", str(_l("Pembina, Perpustakaan Kota Palangkaraya"))]
+            messages.append(mail.build(email, title, "\n".join(lines)))
+    return mail.send_all(messages)
+
+
+def mark_read(user_id: int, ids: Iterable[int] | None = None) -> int:
+    """Mark the reader's notifications read: those of ``ids`` (others' ids are ignored) or,
+    with ``None``, all. Returns how many changed."""
+    query = update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    if ids is not None:
+        ids = list(ids)
+        if not ids:
+            return 0
+        query = query.where(Notification.id.in_(ids))
+    result = db.session.execute(query.values(read_at=utcnow()).execution_options(synchronize_session=False))
+    db.session.commit()
+    return result.rowcount or 0
+
+
+# --- reading ----------------------------------------------------------------------------
+
+def unread_count(user_id: int) -> int:
+    """One COUNT over the (user_id, read_at, created_at) index."""
+    return int(db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0)
+
+
+def current_unread() -> int:
+    """The signed-in user's unread count, queried at most once per request (navigation)."""
+    if not current_user.is_authenticated:
+        return 0
+    if "notifications_unread" not in g:
+        g.notifications_unread = unread_count(current_user.id)
+    return g.notifications_unread
+
+
+@dataclass
+class Item:
+    id: int
+    title: str
+    body: str
+    url: str | None
+    created_at: datetime
+    read: bool
+
+
+def list_for(user_id: int, locale: str, limit: int = LIST_LIMIT) -> list[Item]:
+    rows = db.session.scalars(select(Notification).where(Notification.user_id == user_id)
+                              .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit))
+    items = []
+    for row in rows:
+        title, body = render(row.key, row.params, locale)
+        items.append(Item(id=row.id, title=title, body=body, url=row.url if is_local_url(row.url) else None,
+                          created_at=row.created_at, read=row.read_at is not None))
+    return items
+
+
+# --- assignments ---------------------------------------------------------------------------
+
+def assignment_params(assignment) -> dict:
+    from lms.plugins.learning import assigning
+
+    return {"assignment_id": assignment.id, **assigning.subject_titles(assignment),
+            "due": assignment.due_on.isoformat() if assignment.due_on else None}
+
+
+def assignment_created(assignment, user_ids: list[int]) -> list[int]:
+    return notify(user_ids, "assignment", "assignment.new", assignment_params(assignment), url=LEARNING_URL)
+
+
+def remind(days: int, today: date) -> int:
+    """Notify librarians of unfinished assignments due within ``days`` days or overdue;
+    once per assignment and day. Returns how many notifications were created."""
+    from lms.plugins.learning import assigning
+    from lms.plugins.learning.models import Assignment
+
+    pending: dict[int, list[int]] = {}
+    for assignment_id, user_id in assigning.pending_due(today + timedelta(days=days)):
+        pending.setdefault(assignment_id, []).append(user_id)
+    created = 0
+    for assignment_id, user_ids in pending.items():
+        assignment = db.session.get(Assignment, assignment_id)
+        key = "assignment.overdue" if assignment.due_on < today else "assignment.due"
+        created += len(notify(user_ids, "reminder", key, assignment_params(assignment), url=LEARNING_URL,
+                              dedup_key=f"remind:{assignment_id}:{today.isoformat()}"))
+    return created

@@ -1,0 +1,274 @@
+"""The annual competency-development report of one unit ("Laporan Pengembangan Kompetensi
+Pegawai"): JP per librarian against the target, completions per course, and the needs
+round that closed that year.
+
+The year is the library's calendar year: completions count between local midnights of
+1 January and the next 1 January (:func:`lms.plugins.learning.services.year_bounds`);
+external training counts by its local end date (the records plugin's own rule). Every
+figure is aggregated in SQL over the active librarians of the unit and the units below
+it; Python only adds up the per-person rows (one per librarian).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import Select, exists, func, or_, select
+
+from lms.auth.models import Unit, UnitSupervisor, User, UserRole
+from lms.auth.scoping import can_see_unit, units_below
+from lms.extensions import db
+from lms.plugins.courses.models import Course
+from lms.plugins.learning.models import CourseCompletion, ModuleCompletion
+from lms.plugins.learning.services import local_today, year_bounds
+from lms.plugins.needs import analysis
+from lms.plugins.needs.models import NeedsRound, NeedsRoundUnit
+from lms.plugins.reports.dashboard import BadFilter, half_up, jp_target
+
+FIRST_YEAR = 2000  # earlier years cannot hold Pembina data; later than this year: nothing yet
+TOP_NEEDS = 5
+
+
+# --- the request: which unit, which year ------------------------------------------------------
+
+def _number(raw: str, digits: int) -> int:
+    raw = (raw or "").strip()
+    if not raw.isdigit() or len(raw) > digits:
+        raise BadFilter(raw)
+    return int(raw)
+
+
+def default_unit(viewer: User) -> Unit | None:
+    """The first unit (by name) the viewer supervises; for an admin without one, the first
+    top-level unit."""
+    unit = db.session.scalar(select(Unit).join(UnitSupervisor, UnitSupervisor.unit_id == Unit.id)
+                             .where(UnitSupervisor.user_id == viewer.id).order_by(Unit.name, Unit.id).limit(1))
+    if unit is None and viewer.has_role("admin"):
+        unit = db.session.scalar(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.name, Unit.id).limit(1))
+    return unit
+
+
+def resolve_unit(viewer: User, raw: str | None) -> Unit:
+    """The unit asked for (``?unit=``), or the default. Not a number, unknown, or outside the
+    viewer's reach: :class:`BadFilter` (the view answers 404, no hint that it exists)."""
+    if raw is None or not raw.strip():
+        unit = default_unit(viewer)
+        if unit is None:
+            raise BadFilter("")
+        return unit
+    unit = db.session.get(Unit, _number(raw, 12))
+    if unit is None or not can_see_unit(viewer, unit.id):
+        raise BadFilter(raw)
+    return unit
+
+
+def resolve_year(raw: str | None, today: date | None = None) -> int:
+    """``?year=``: from :data:`FIRST_YEAR` to the current local year; empty = this year."""
+    today = today or local_today()
+    if raw is None or not raw.strip():
+        return today.year
+    year = _number(raw, 4)
+    if not FIRST_YEAR <= year <= today.year:
+        raise BadFilter(raw)
+    return year
+
+
+def offered_years(today: date | None = None, count: int = 6) -> list[int]:
+    """The most recent years, newest first, for the year picker."""
+    this_year = (today or local_today()).year
+    return [year for year in range(this_year, this_year - count, -1) if year >= FIRST_YEAR]
+
+
+# --- the figures ------------------------------------------------------------------------------
+
+@dataclass
+class PersonYear:
+    user_id: int
+    name: str
+    position: str
+    pembina_jp: float
+    external_jp: float
+    courses: int
+    modules: int
+    trainings: int
+    target: float
+
+    @property
+    def total_jp(self) -> float:
+        return self.pembina_jp + self.external_jp
+
+    @property
+    def met(self) -> bool:
+        # Compared after rounding to two places, so 0.1 + 0.2 JP meets a target of 0.3.
+        return half_up(self.total_jp, 2) >= half_up(self.target, 2)
+
+
+@dataclass
+class CourseYear:
+    course_id: int
+    title: str
+    completions: int
+    jp: float
+
+
+@dataclass
+class Totals:
+    librarians: int = 0
+    met: int = 0
+    total_jp: float = 0.0
+    pembina_jp: float = 0.0
+    external_jp: float = 0.0
+    courses: int = 0
+    modules: int = 0
+    trainings: int = 0
+
+
+@dataclass
+class NeedsSummary:
+    """The needs round shown in the report. ``top`` is empty when ``hidden`` (fewer
+    respondents in the unit than the minimum group)."""
+
+    round: NeedsRound
+    respondents: int
+    min_group: int
+    top: list[analysis.CompetencyScore] = field(default_factory=list)
+
+    @property
+    def hidden(self) -> bool:
+        return self.respondents < self.min_group
+
+
+@dataclass
+class AnnualReport:
+    unit: Unit
+    year: int
+    target: float
+    people: list[PersonYear]
+    courses: list[CourseYear]
+    totals: Totals
+    needs: NeedsSummary | None
+
+
+def librarians_of(unit_id: int) -> Select:
+    """Ids of the active librarians of ``unit_id`` and every unit below it."""
+    tree = units_below([unit_id])
+    return select(User.id.label("user_id")).where(
+        User.active.is_(True), User.unit_id.in_(select(tree.c.id)),
+        exists().where(UserRole.user_id == User.id, UserRole.role == "librarian"))
+
+
+def _records_enabled() -> bool:
+    return current_app.extensions["lms.plugins"].has_plugin("records")
+
+
+def people_year(unit_id: int, year: int) -> list[PersonYear]:
+    """One row per librarian of the unit (subtree): JP from Pembina courses completed in the
+    year, verified external JP ending in the year, courses and modules completed, trainings
+    verified - one statement, each source aggregated per person before the join."""
+    ids = librarians_of(unit_id)
+    start, end = year_bounds(year)
+    courses = (select(CourseCompletion.user_id, func.sum(CourseCompletion.jp).label("jp"),
+                      func.count().label("n"))
+               .where(CourseCompletion.user_id.in_(ids), CourseCompletion.completed_at >= start,
+                      CourseCompletion.completed_at < end)
+               .group_by(CourseCompletion.user_id).subquery("courses"))
+    modules = (select(ModuleCompletion.user_id, func.count().label("n"))
+               .where(ModuleCompletion.user_id.in_(ids), ModuleCompletion.completed_at >= start,
+                      ModuleCompletion.completed_at < end)
+               .group_by(ModuleCompletion.user_id).subquery("modules"))
+    columns = [User.id, User.full_name, User.position, func.coalesce(courses.c.jp, 0.0),
+               func.coalesce(courses.c.n, 0), func.coalesce(modules.c.n, 0)]
+    query = (select(*columns).select_from(User).where(User.id.in_(ids))
+             .outerjoin(courses, courses.c.user_id == User.id)
+             .outerjoin(modules, modules.c.user_id == User.id))
+    if _records_enabled():
+        from lms.plugins.records.services import verified_trainings_select
+
+        verified = verified_trainings_select(year)
+        external = verified.where(verified.selected_columns.user_id.in_(ids)).subquery("external")
+        query = query.add_columns(func.coalesce(external.c.jp, 0.0), func.coalesce(external.c.trainings, 0))
+        query = query.outerjoin(external, external.c.user_id == User.id)
+    query = query.order_by(func.lower(User.full_name), User.id)
+    target = jp_target()
+    rows = []
+    for row in db.session.execute(query):
+        external_jp, trainings = (row[6], row[7]) if len(row) > 6 else (0.0, 0)
+        rows.append(PersonYear(user_id=row[0], name=row[1], position=row[2] or "", pembina_jp=float(row[3]),
+                               courses=int(row[4]), modules=int(row[5]), external_jp=float(external_jp),
+                               trainings=int(trainings), target=target))
+    return rows
+
+
+def courses_year(unit_id: int, year: int, locale: str) -> list[CourseYear]:
+    """Completions and JP per course by the unit's librarians in the year, most completed first."""
+    ids = librarians_of(unit_id)
+    start, end = year_bounds(year)
+    title = func.coalesce(Course.title_en if locale == "en" else Course.title_id, Course.title_id)
+    query = (select(Course.id, title, func.count(CourseCompletion.id), func.sum(CourseCompletion.jp))
+             .join(CourseCompletion, CourseCompletion.course_id == Course.id)
+             .where(CourseCompletion.user_id.in_(ids), CourseCompletion.completed_at >= start,
+                    CourseCompletion.completed_at < end)
+             .group_by(Course.id, title)
+             .order_by(func.count(CourseCompletion.id).desc(), func.lower(title), Course.id))
+    return [CourseYear(course_id=row[0], title=row[1], completions=int(row[2]), jp=float(row[3] or 0.0))
+            for row in db.session.execute(query)]
+
+
+def totals_of(people: list[PersonYear]) -> Totals:
+    """The report's headline figures, added up from the per-person rows."""
+    totals = Totals(librarians=len(people))
+    pembina = external = Decimal(0)
+    for person in people:
+        totals.met += person.met
+        pembina += Decimal(str(person.pembina_jp))
+        external += Decimal(str(person.external_jp))
+        totals.courses += person.courses
+        totals.modules += person.modules
+        totals.trainings += person.trainings
+    totals.pembina_jp, totals.external_jp = float(pembina), float(external)
+    totals.total_jp = float(pembina + external)
+    return totals
+
+
+def round_for(unit_id: int, year: int, today: date | None = None) -> NeedsRound | None:
+    """The last needs round that closed in ``year`` (before ``today``) and covers the unit:
+    a round without units covers everyone; otherwise the unit must be one of its units or
+    below one."""
+    today = today or local_today()
+    last_day = min(date(year, 12, 31), today - timedelta(days=1))
+    if last_day < date(year, 1, 1):
+        return None
+    # The units above (and including) this one: a round scoped to any of them covers it.
+    above = (select(Unit.id.label("id"), Unit.parent_id.label("parent_id")).where(Unit.id == unit_id)
+             .cte("above", recursive=True))
+    above = above.union_all(select(Unit.id, Unit.parent_id).join(above, Unit.id == above.c.parent_id))
+    scoped = exists().where(NeedsRoundUnit.round_id == NeedsRound.id)
+    covers = exists().where(NeedsRoundUnit.round_id == NeedsRound.id,
+                            NeedsRoundUnit.unit_id.in_(select(above.c.id)))
+    return db.session.scalar(
+        select(NeedsRound).where(NeedsRound.closes_on >= date(year, 1, 1), NeedsRound.closes_on <= last_day,
+                                 or_(~scoped, covers))
+        .order_by(NeedsRound.closes_on.desc(), NeedsRound.id.desc()).limit(1))
+
+
+def needs_summary(unit_id: int, year: int, today: date | None = None) -> NeedsSummary | None:
+    """The round of :func:`round_for` analysed for the unit's subtree: the top competencies
+    by priority, or nothing but the count when fewer than ``min_group()`` responded."""
+    needs_round = round_for(unit_id, year, today)
+    if needs_round is None:
+        return None
+    result = analysis.analyze(needs_round, unit_ids=[unit_id])
+    summary = NeedsSummary(round=needs_round, respondents=result.respondents, min_group=analysis.min_group())
+    if not summary.hidden:
+        summary.top = [score for score in result.competencies if score.priority is not None][:TOP_NEEDS]
+    return summary
+
+
+def build(unit: Unit, year: int, locale: str, today: date | None = None) -> AnnualReport:
+    """Everything the annual report page shows."""
+    people = people_year(unit.id, year)
+    return AnnualReport(unit=unit, year=year, target=jp_target(), people=people,
+                        courses=courses_year(unit.id, year, locale), totals=totals_of(people),
+                        needs=needs_summary(unit.id, year, today))

@@ -1,0 +1,207 @@
+"""Chart geometry for server-drawn SVG: no JavaScript, no inline styles.
+
+The functions here only compute where things go (bars, labels, grid and target lines in
+``viewBox`` units) as dataclasses; ``templates/reports/_charts.html`` writes the SVG and
+CSS classes give the colours. Every chart is drawn at a fixed ``viewBox`` width and scaled
+to the page width, so font sizes are chosen to stay readable on a 360 px phone.
+
+The dashboard charts are built from the same :class:`~lms.plugins.reports.dashboard.Table`
+objects as the tables beside them (each cell keeps its number in ``value``), so a chart
+cannot disagree with its table and no figure is queried twice.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+
+WIDTH = 360  # viewBox units of a row chart: on a 360 px phone, about 0.9 px each
+COLUMN_WIDTH = 400  # a column chart (12 months side by side needs a little more room)
+FONT = 12
+LABEL_ROOM = 20  # the label line above each horizontal bar
+BAR_THICKNESS = 14
+ROW_GAP = 8
+VALUE_ROOM = 56  # right of the longest horizontal bar, for its value
+COLUMN_PLOT_HEIGHT = 180
+AXIS_ROOM = 40  # left of a column chart, for the tick labels
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    value: float
+    label: str  # the category (shown on the axis or above the bar)
+    value_label: str  # the number as shown
+    series: int = 0  # CSS class chart-series-N
+    minor: bool = False  # an axis label hidden on narrow screens (every other month)
+    label_x: float = 0.0
+    label_y: float = 0.0
+    value_x: float = 0.0
+    value_y: float = 0.0
+
+
+@dataclass(frozen=True)
+class Line:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    label: str = ""
+    label_x: float = 0.0
+    label_y: float = 0.0
+    anchor: str = "start"
+
+
+@dataclass
+class Chart:
+    """One chart: ``kind`` is ``columns`` (vertical bars) or ``rows`` (horizontal bars)."""
+
+    key: str
+    kind: str
+    title: str
+    desc: str
+    width: float
+    height: float
+    bars: list[Bar] = field(default_factory=list)
+    grid: list[Line] = field(default_factory=list)
+    axis_labels: list[Bar] = field(default_factory=list)  # category labels under columns
+    target: Line | None = None
+    series: list[str] = field(default_factory=list)  # legend labels, by series index
+    scale_max: float = 0.0
+
+    @property
+    def empty(self) -> bool:
+        return not self.bars
+
+
+def nice_ceiling(value: float, steps: int = 4) -> float:
+    """The smallest "round" number >= ``value`` divisible into ``steps`` round steps
+    (1, 2, 2.5 or 5 times a power of ten each); at least 1."""
+    if value <= 0:
+        return float(steps)
+    raw = value / steps
+    power = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 2.5, 5, 10):
+        if raw <= factor * power + 1e-9:
+            return factor * power * steps
+    return 10 * power * steps  # pragma: no cover - the loop always returns
+
+
+def number_label(value: float) -> str:
+    """12.5 -> "12.5", 20.0 -> "20" (as JP are written elsewhere)."""
+    rounded = round(value, 1)
+    return f"{rounded:.1f}".rstrip("0").rstrip(".") if not float(rounded).is_integer() else str(int(rounded))
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 1, 1)].rstrip() + "…"
+
+
+def column_chart(key: str, title: str, desc: str, categories: list[str], series: list[tuple[str, list[float]]],
+                 *, scale_max: float | None = None, suffix: str = "", integer: bool = False) -> Chart:
+    """Vertical bars, one group per category and one bar per series in each group. Bar
+    heights are proportional to the values on a scale from 0 to a round maximum (with
+    whole-number grid steps when ``integer``, for counts)."""
+    top, bottom = FONT + 8, FONT + 14
+    height = top + COLUMN_PLOT_HEIGHT + bottom
+    plot_left, plot_right = AXIS_ROOM, COLUMN_WIDTH - 8
+    base = top + COLUMN_PLOT_HEIGHT
+    values = [value for _, data in series for value in data]
+    scale = scale_max or nice_ceiling(max(values, default=0.0))
+    if integer:
+        scale = math.ceil(scale / 4) * 4
+    chart = Chart(key, "columns", title, desc, COLUMN_WIDTH, height, series=[name for name, _ in series], scale_max=scale)
+    for step in range(5):
+        y = base - COLUMN_PLOT_HEIGHT * step / 4
+        chart.grid.append(Line(plot_left, y, plot_right, y, number_label(scale * step / 4) + suffix,
+                               plot_left - 4, y + FONT / 3, "end"))
+    if not categories:
+        return chart
+    slot = (plot_right - plot_left) / len(categories)
+    bar_width = slot * 0.8 / max(len(series), 1)
+    for index, category in enumerate(categories):
+        left = plot_left + slot * index + slot * 0.1
+        chart.axis_labels.append(Bar(left, base, slot * 0.8, 0, 0, category, "", label_x=left + slot * 0.4,
+                                     label_y=base + FONT + 4, minor=(len(categories) - 1 - index) % 2 == 1))
+        for number, (name, data) in enumerate(series):
+            value = max(float(data[index] or 0.0), 0.0)
+            bar_height = COLUMN_PLOT_HEIGHT * min(value, scale) / scale
+            x = left + bar_width * number
+            chart.bars.append(Bar(x, base - bar_height, bar_width, bar_height, value, f"{category} · {name}",
+                                  number_label(value) + suffix, number, value_x=x + bar_width / 2,
+                                  value_y=base - bar_height - 3))
+    return chart
+
+
+def row_chart(key: str, title: str, desc: str, items: list[tuple[str, float | None]], *,
+              target: float | None = None, target_label: str = "", scale_max: float | None = None,
+              suffix: str = "", missing: str = "—") -> Chart:
+    """Horizontal bars, one per item, each under its own label line (long names stay
+    readable on a narrow screen); ``target`` draws a vertical line across all rows. An item
+    whose value is None gets no bar and ``missing`` as its value."""
+    top = FONT + 10 if target is not None else 4
+    row = LABEL_ROOM + BAR_THICKNESS + ROW_GAP
+    height = top + row * len(items) + 4
+    plot_left, plot_right = 0.0, WIDTH - VALUE_ROOM
+    plot_width = plot_right - plot_left
+    values = [value for _, value in items if value is not None]
+    scale = scale_max or nice_ceiling(max(values + [target or 0.0], default=0.0))
+    chart = Chart(key, "rows", title, desc, WIDTH, height, scale_max=scale)
+    limit = int(WIDTH / (FONT * 0.55))
+    for index, (label, value) in enumerate(items):
+        y = top + row * index
+        bar_y = y + LABEL_ROOM
+        shown = 0.0 if value is None else max(float(value), 0.0)
+        width = plot_width * min(shown, scale) / scale
+        chart.bars.append(Bar(plot_left, bar_y, width, BAR_THICKNESS, shown, shorten(label, limit),
+                              missing if value is None else number_label(shown) + suffix, 0,
+                              label_x=plot_left, label_y=y + FONT + 2,
+                              value_x=plot_left + width + 4, value_y=bar_y + BAR_THICKNESS - 2))
+    if target is not None:
+        x = plot_left + plot_width * min(max(target, 0.0), scale) / scale
+        anchor = "end" if x > WIDTH / 2 else "start"
+        chart.target = Line(x, top - 4, x, height - 2, target_label, x + (-4 if anchor == "end" else 4), FONT, anchor)
+    return chart
+
+
+# --- the dashboard's charts ------------------------------------------------------------------
+
+def _column(table, key: str) -> list[Any]:
+    index = next(i for i, column in enumerate(table.columns) if column.key == key)
+    return [row.cells[index] for row in table.rows]
+
+
+def dashboard_charts(tables: dict, target: float) -> dict[str, list[Chart]]:
+    """The dashboard's charts by section (``trends``, ``people``, ``modules``), from its tables."""
+    trends, people, modules = tables["trends"], tables["people"], tables["modules"]
+    months = [cell.text[5:7] + "/" + cell.text[2:4] for cell in _column(trends, "month")]
+
+    def numbers(table, key):
+        return [float(cell.value or 0) for cell in _column(table, key)]
+
+    jp = column_chart("trend-jp", _("JP earned per month"),
+                      _("Bar chart of the JP earned each month over the last 12 months; the figures are in "
+                        "the table below."), months, [(_("JP earned"), numbers(trends, "jp"))])
+    done = column_chart("trend-done", _("Completions per month"),
+                        _("Bar chart of modules and courses completed each month over the last 12 months; "
+                          "the figures are in the table below."), months,
+                        [(_("Modules completed"), numbers(trends, "modules")),
+                         (_("Courses completed"), numbers(trends, "courses"))], integer=True)
+    names = [cell.text for cell in _column(people, "name")]
+    people_jp = row_chart("people-jp", _("JP this year against the target"),
+                          _("Bar chart of each librarian's JP this year, with a line at the target of "
+                            "%(target)s JP; the figures are in the table below.", target=number_label(target)),
+                          list(zip(names, numbers(people, "jp"))), target=target,
+                          target_label=_("Target %(target)s JP", target=number_label(target)))
+    titles = [cell.text for cell in _column(modules, "module")]
+    rates = [cell.value for cell in _column(modules, "pass_rate")]
+    passes = row_chart("module-pass", _("Pass rate per module"),
+                       _("Bar chart of the share of submitted quiz attempts that passed, per module; modules "
+                         "without attempts have no bar. The figures are in the table below."),
+                       list(zip(titles, rates)), scale_max=100.0, suffix="%")
+    return {"trends": [jp, done], "people": [people_jp], "modules": [passes]}

@@ -1,0 +1,163 @@
+"""Quiz mastery per person and competency, and the supervisor's competency heatmap.
+
+Mastery follows the needs analysis (``docs/needs.md``): M = sum(credit * points) /
+sum(points) over graded answers, in submitted attempts, to questions mapped to the
+competency - here over all time, not up to a round's close. One GROUP BY (user,
+competency) statement covers everyone in view; it starts from the viewed people's attempts
+(``ix_quiz_attempts_*`` on user_id) so its cost follows the unit, not the database.
+
+The "needs" column group repeats, per unit of the people in view, that unit's priority rank
+of each competency in the latest closed needs round - only where the unit had at least
+NEEDS_MIN_GROUP respondents (the promise the survey makes to staff).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, func, select
+
+from lms.auth.models import Unit, User
+from lms.auth.scoping import units_below
+from lms.extensions import db
+from lms.plugins.courses.models import Competency, Question
+from lms.plugins.needs import analysis
+from lms.plugins.needs.models import SELF, NeedsRound, StaffResponse
+from lms.plugins.quizzes.models import SUBMITTED, QuizAnswer, QuizAttempt
+from lms.plugins.reports import dashboard
+
+BAND_LIMITS = (20, 40, 60, 80)  # m-0 below 20 %, m-1 below 40 %, ... m-4 from 80 %
+NO_EVIDENCE = "m-none"
+
+
+def band(percent: float | None) -> str:
+    """The CSS class of a mastery percentage (rounded as shown): ``m-0``..``m-4``, or
+    ``m-none`` without evidence."""
+    if percent is None:
+        return NO_EVIDENCE
+    shown = int(dashboard.half_up(percent))
+    return f"m-{sum(1 for limit in BAND_LIMITS if shown >= limit)}"
+
+
+@dataclass(frozen=True)
+class Mastery:
+    answers: int
+    earned: float  # sum(credit * points)
+    points: float  # sum(points)
+
+    @property
+    def percent(self) -> float | None:
+        return 100 * self.earned / self.points if self.points > 0 else None
+
+
+def mastery_statement(user_ids: Select | list[int]) -> Select:
+    """(user, competency, answers, sum credit*points, sum points) of graded answers to mapped
+    questions in submitted attempts of ``user_ids`` (a select of ids or a list)."""
+    return (select(QuizAttempt.user_id, Question.competency_id, func.count(),
+                   func.sum(QuizAnswer.credit * Question.points), func.sum(Question.points))
+            .select_from(QuizAttempt)
+            .join(QuizAnswer, QuizAnswer.attempt_id == QuizAttempt.id)
+            .join(Question, Question.id == QuizAnswer.question_id)
+            .where(QuizAttempt.user_id.in_(user_ids), QuizAttempt.status == SUBMITTED,
+                   QuizAnswer.credit.is_not(None), Question.competency_id.is_not(None))
+            .group_by(QuizAttempt.user_id, Question.competency_id))
+
+
+def mastery_by_user(user_ids: Select | list[int]) -> dict[int, dict[str, Mastery]]:
+    """{user id: {competency id: Mastery}} - one SQL statement."""
+    result: dict[int, dict[str, Mastery]] = {}
+    for user_id, cid, answers, earned, points in db.session.execute(mastery_statement(user_ids)):
+        result.setdefault(user_id, {})[cid] = Mastery(int(answers), float(earned or 0), float(points or 0))
+    return result
+
+
+def framework_by_area(locale: str) -> list[tuple[str, list[Competency]]]:
+    """The framework's competencies grouped by area, in the framework's order."""
+    groups: list[tuple[str, list[Competency]]] = []
+    for competency in analysis.framework_competencies():
+        name = (competency.area_name_en if locale == "en" else competency.area_name_id) or competency.area
+        if not groups or groups[-1][0] != name:
+            groups.append((name, []))
+        groups[-1][1].append(competency)
+    return groups
+
+
+def competency_name(competency: Competency, locale: str) -> str:
+    return (competency.name_en if locale == "en" else competency.name_id) or competency.name_id
+
+
+# --- the heatmap -----------------------------------------------------------------------------
+
+@dataclass
+class Person:
+    user_id: int
+    name: str
+    unit: str
+
+
+@dataclass
+class UnitNeeds:
+    """One unit's column in the "needs" group: ranks when the unit had enough respondents."""
+
+    unit_id: int
+    name: str
+    respondents: int
+    shown: bool
+    ranks: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Heatmap:
+    areas: list[tuple[str, list[Competency]]]
+    people: list[Person]
+    mastery: dict[int, dict[str, Mastery]]
+    needs_round: NeedsRound | None
+    units: list[UnitNeeds]
+    min_group: int
+
+    def cell(self, user_id: int, competency_id: str) -> tuple[str, str]:
+        """(text, CSS class) of one cell: the whole percentage, or a dash without evidence."""
+        found = self.mastery.get(user_id, {}).get(competency_id)
+        percent = found.percent if found else None
+        return dashboard.percent_cell(percent).text, band(percent)
+
+
+def _unit_respondents(needs_round: NeedsRound, unit_id: int) -> int:
+    """People who sent a self-assessment in the unit or a unit below (as ``analyze`` counts)."""
+    tree = units_below([unit_id])
+    return db.session.scalar(
+        select(func.count(func.distinct(StaffResponse.subject_id)))
+        .where(StaffResponse.round_id == needs_round.id, StaffResponse.kind == SELF,
+               StaffResponse.unit_id.in_(select(tree.c.id)))) or 0
+
+
+def unit_needs(people_units: list[tuple[int, str]], needs_round: NeedsRound | None) -> list[UnitNeeds]:
+    """Per unit, the priority rank of each competency in ``needs_round``, analysed only for
+    units with at least ``min_group()`` respondents (the others are listed, blank)."""
+    if needs_round is None:
+        return []
+    threshold = analysis.min_group()
+    result = []
+    for unit_id, name in people_units:
+        n = _unit_respondents(needs_round, unit_id)
+        column = UnitNeeds(unit_id, name, n, n >= threshold)
+        if column.shown:
+            ranked = analysis.analyze(needs_round, unit_ids=[unit_id])
+            column.ranks = {c.competency_id: c.rank for c in ranked.competencies if c.rank is not None}
+        result.append(column)
+    return result
+
+
+def heatmap(viewer: User, filters: dashboard.Filters, locale: str) -> Heatmap:
+    """People in view (dashboard filters) x competencies: mastery from one GROUP BY
+    statement, and the needs ranks of the units those people belong to."""
+    ids = dashboard.people_in_view(viewer, filters)
+    rows = db.session.execute(
+        select(User.id, User.full_name, Unit.id, Unit.name).outerjoin(Unit, Unit.id == User.unit_id)
+        .where(User.id.in_(ids)).order_by(func.lower(User.full_name), User.id)).all()
+    people = [Person(user_id, name, unit or "") for user_id, name, _unit_id, unit in rows]
+    units = sorted({(unit_id, unit) for _u, _n, unit_id, unit in rows if unit_id is not None},
+                   key=lambda item: (item[1].lower(), item[0]))
+    needs_round = analysis.latest_closed_round()
+    return Heatmap(areas=framework_by_area(locale), people=people,
+                   mastery=mastery_by_user(ids) if people else {}, needs_round=needs_round,
+                   units=unit_needs(units, needs_round), min_group=analysis.min_group())

@@ -1,0 +1,59 @@
+"""A librarian's profile and training record, and the competency heatmap.
+
+The profile is for the person, their supervisors and admins; anyone else gets 404 (not
+403), so user ids cannot be probed. The heatmap shows people, so it is for supervisors
+and admins, with the dashboard's filters (a ``?unit=`` outside the viewer's reach is a 404).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+
+from lms.auth.access import authenticated, roles_required
+from lms.plugins.reports import competencies, dashboard, profile
+
+bp = Blueprint("reports_people", __name__, url_prefix="/reports")
+
+
+def _locale() -> str:
+    return str(get_locale() or "id")
+
+
+@bp.route("/people/<int:user_id>")
+@authenticated
+def person(user_id: int):
+    found = profile.visible_person(current_user, user_id)
+    if found is None:
+        abort(404)
+    return render_template("reports/person.html", profile=profile.build(current_user, found, _locale()),
+                           kinds=_record_kinds())
+
+
+def _record_kinds() -> dict:
+    """The records plugin's labels for training types (empty when it is off)."""
+    if "records.show" not in current_app.view_functions:
+        return {}
+    from lms.plugins.records.forms import KIND_LABELS
+
+    return KIND_LABELS
+
+
+@bp.route("/me")
+@roles_required("librarian")
+def me():
+    return redirect(url_for("reports_people.person", user_id=current_user.id))
+
+
+@bp.route("/competencies")
+@roles_required("supervisor", "admin")
+def heatmap():
+    try:
+        filters = dashboard.parse_filters(current_user, request.args)
+    except dashboard.BadFilter:
+        abort(404)
+    return render_template("reports/competencies.html", filters=filters,
+                           heatmap=competencies.heatmap(current_user, filters, _locale()),
+                           units=dashboard.offered_units(current_user),
+                           positions=dashboard.offered_positions(current_user),
+                           limits=competencies.BAND_LIMITS)
