@@ -224,6 +224,21 @@ def lms_external_jp(user_id: int, year: int) -> float:
 
 
 @hookspec
+def lms_external_jp_select(year: int) -> Any:
+    """Return a SQLAlchemy select of ``(user_id, jp)`` rows: JP earned outside Pembina's
+    courses in the calendar ``year``, for reports over many people at once (the dashboard
+    joins it instead of asking :func:`lms_external_jp` once per person). ``None`` when the
+    plugin has nothing to add.
+
+    Example::
+
+        @hookimpl
+        def lms_external_jp_select(year):
+            return services.verified_jp_select(year)
+    """
+
+
+@hookspec
 def lms_assignment_created(assignment: Any, user_ids: list[int]) -> None:
     """A supervisor or admin created ``assignment`` (committed); ``user_ids`` are the active
     librarians it reaches (its user, the members of its unit and the units below, or the

@@ -275,3 +275,23 @@ def test_supervisor_without_units_sees_nobody(client_as, imported, make_user, or
     assert "people" not in tables and "Seseorang" not in client.get("/reports/").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(client.get("/reports/export.csv").data.decode("utf-8-sig"))))
     assert len(rows) == 1  # the header alone
+
+
+def test_jp_this_year_adds_verified_external_training_only(world):
+    """budi: 2.5 course JP + 3 verified external JP this year = 5.5; his submitted and
+    rejected records and last year's verified one do not count."""
+    from lms.plugins.records.models import REJECTED, SUBMITTED as RECORD_SUBMITTED, VERIFIED, ExternalTraining
+
+    today = world["today"]
+    budi = world["budi"]
+
+    def record(status, jp, end_on):
+        return ExternalTraining(user_id=budi.id, entered_by_id=budi.id, kind="seminar", provider="P", topic="T",
+                                start_on=end_on, end_on=end_on, jp=jp, status=status, rejection_reason="",
+                                evidence_name="e.pdf", evidence_stored=f"{jp:032.0f}"[-32:] + ".pdf",
+                                evidence_type="application/pdf", evidence_size=10, evidence_sha256="0" * 64)
+    db.session.add_all([record(VERIFIED, 3.0, today), record(RECORD_SUBMITTED, 7.0, today),
+                        record(REJECTED, 11.0, today), record(VERIFIED, 13.0, today.replace(year=today.year - 1))])
+    db.session.commit()
+    rows = body_rows(page_tables(world["client"])["people"])
+    assert rows["Budi Santoso"][8] == "5.5" and rows[ANI][8] == "0"

@@ -1,21 +1,27 @@
-"""``lms courses ...``: import, check, list and export Markdown courses."""
+"""``lms courses ...``: import, check, list and export Markdown courses, and exchange quizzes
+with Moodle as GIFT (``export-gift`` / ``import-gift``; ``lms interop`` has aliases)."""
 from __future__ import annotations
 
 import json
+import os
+import sys
+import tempfile
 from pathlib import Path
 
 import click
 from flask_babel import gettext as _
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
-from lms.plugins.courses import services
+from lms.extensions import db
+from lms.plugins.courses import gift, services
 
 DEFAULT_PATH = Path("courses")
 
 
 @click.group("courses")
 def courses() -> None:
-    """Markdown courses: import, check, list, export."""
+    """Markdown courses: import, check, list, export; quizzes as Moodle GIFT."""
 
 
 def _print_problems(problems: list[str]) -> None:
@@ -81,3 +87,63 @@ def export_command(slug: str, directory: Path) -> None:
         raise click.ClickException(str(error)) from error
     services.write_framework(directory)
     click.echo(f"Exported to {folder}")
+
+
+@courses.command("export-gift")
+@click.argument("target", metavar="COURSE/MODULE")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
+@with_appcontext
+def export_gift(target: str, output: str | None) -> None:
+    """Write the quiz of a module's current version as Moodle GIFT."""
+    from lms.plugins.courses.models import Course, Module
+
+    course_slug, _sep, module_slug = target.partition("/")
+    module = db.session.scalar(select(Module).join(Course).where(Course.slug == course_slug,
+                                                                 Module.slug == module_slug))
+    if module is None or not module_slug:
+        raise click.ClickException(f"no module {target!r} (write course-slug/module-slug)")
+    if module.current_version is None:
+        raise click.ClickException(f"module {target!r} has no published version")
+    text = gift.export_version(module.current_version)
+    out = open(output, "w", encoding="utf-8", newline="\n") if output else sys.stdout
+    try:
+        out.write(text)
+    finally:
+        if output:
+            out.close()
+
+
+@courses.command("import-gift")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--into", "into", type=click.Path(exists=True, dir_okay=False),
+              help="Module file (COURSE_DIR/NN-module.md) to append the quiz blocks to; default: print them.")
+@with_appcontext
+def import_gift(file: str, into: str | None) -> None:
+    """Turn GIFT questions into quiz blocks. Problems are listed as FILE:line: message and
+    nothing is written when there is any."""
+    try:
+        text = Path(file).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file}:1: not UTF-8 text") from None
+    questions, problems = gift.parse_gift(text, file)
+    if not problems:
+        problems = gift.check_blocks(questions, file)
+    if into and not problems:
+        clashes = gift.existing_ids(Path(into)) & {question.id for question in questions}
+        problems = [f"{file}:{question.line}: question id {question.id!r} is already used in {into}"
+                    for question in questions if question.id in clashes]
+    if problems:
+        _print_problems(problems)
+        raise click.ClickException(f"{len(problems)} problem(s); nothing written")
+    blocks = "\n".join(gift.to_markdown(question) for question in questions)
+    if not into:
+        click.echo(blocks, nl=False)
+        return
+    target = Path(into)
+    current = target.read_text(encoding="utf-8")
+    joined = current.rstrip("\n") + "\n\n" + blocks
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".gift-", suffix=".md")
+    with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+        out.write(joined)
+    os.replace(temporary, target)
+    click.echo(f"{len(questions)} question(s) added to {into}; check it with `lms courses check`.", err=True)

@@ -2,21 +2,19 @@
 quizzes as Moodle GIFT (export a module's quiz, import GIFT questions as quiz blocks).
 
 ``lms interop export-xapi`` is the same command as ``lms export xapi``. The GIFT commands
-live under ``lms interop`` (not ``lms courses``) so the courses plugin's CLI stays its own.
+belong to the courses plugin (``lms courses export-gift`` / ``import-gift``, code in
+``lms/plugins/courses/gift.py``); ``lms interop export-gift`` / ``import-gift`` are aliases
+of the same commands.
 """
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from datetime import datetime, time, timedelta, timezone
-from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
-from lms.extensions import db
+from lms.plugins.courses import cli as courses_cli
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 
@@ -77,82 +75,7 @@ def interop() -> None:
 interop.add_command(export_xapi, "export-xapi")
 
 
-@interop.command("export-gift")
-@click.argument("target", metavar="COURSE/MODULE")
-@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
-@with_appcontext
-def export_gift(target: str, output: str | None) -> None:
-    """Write the quiz of a module's current version as Moodle GIFT."""
-    from lms.plugins.courses.models import Course, Module
-    from lms.plugins.interop import gift
-
-    course_slug, _sep, module_slug = target.partition("/")
-    module = db.session.scalar(select(Module).join(Course).where(Course.slug == course_slug,
-                                                                 Module.slug == module_slug))
-    if module is None or not module_slug:
-        raise click.ClickException(f"no module {target!r} (write course-slug/module-slug)")
-    if module.current_version is None:
-        raise click.ClickException(f"module {target!r} has no published version")
-    text = gift.export_version(module.current_version)
-    out = _open_output(output)
-    try:
-        out.write(text)
-    finally:
-        if output:
-            out.close()
-
-
-def _existing_ids(path: Path) -> set[str]:
-    from lms.plugins.courses.parsing import split_body, split_front_matter
-    from lms.plugins.courses.quizparse import HEADER_RE
-
-    problems: list[str] = []
-    _meta, body, line = split_front_matter(path, path.read_text(encoding="utf-8").replace("\r\n", "\n"), problems)
-    ids = set()
-    for block, _line in split_body(path, body, line, problems)[2]:
-        for raw in block.split("\n"):
-            match = HEADER_RE.match(raw.strip())
-            if not match:
-                break
-            if match.group(1).lower() == "id":
-                ids.add(match.group(2).strip())
-    return ids
-
-
-@interop.command("import-gift")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--into", "into", type=click.Path(exists=True, dir_okay=False),
-              help="Module file (COURSE_DIR/NN-module.md) to append the quiz blocks to; default: print them.")
-@with_appcontext
-def import_gift(file: str, into: str | None) -> None:
-    """Turn GIFT questions into quiz blocks. Problems are listed as FILE:line: message and
-    nothing is written when there is any."""
-    from lms.plugins.interop import gift
-
-    try:
-        text = Path(file).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise click.ClickException(f"{file}:1: not UTF-8 text") from None
-    questions, problems = gift.parse_gift(text, file)
-    if not problems:
-        problems = gift.check_blocks(questions, file)
-    if into and not problems:
-        clashes = _existing_ids(Path(into)) & {question.id for question in questions}
-        problems = [f"{file}:{question.line}: question id {question.id!r} is already used in {into}"
-                    for question in questions if question.id in clashes]
-    if problems:
-        for problem in problems:
-            click.echo(problem, err=True)
-        raise click.ClickException(f"{len(problems)} problem(s); nothing written")
-    blocks = "\n".join(gift.to_markdown(question) for question in questions)
-    if not into:
-        click.echo(blocks, nl=False)
-        return
-    target = Path(into)
-    current = target.read_text(encoding="utf-8")
-    joined = current.rstrip("\n") + "\n\n" + blocks
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".gift-", suffix=".md")
-    with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-        out.write(joined)
-    os.replace(temporary, target)
-    click.echo(f"{len(questions)} question(s) added to {into}; check it with `lms courses check`.", err=True)
+# Aliases: the GIFT commands belong to the courses plugin (``lms courses export-gift`` /
+# ``import-gift``); the same command objects are registered here too.
+interop.add_command(courses_cli.export_gift, "export-gift")
+interop.add_command(courses_cli.import_gift, "import-gift")

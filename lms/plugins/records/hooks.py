@@ -38,3 +38,17 @@ def lms_external_jp(user_id, year):
     from lms.plugins.records import services
 
     return services.verified_jp(user_id, year)
+
+
+@hookimpl
+def lms_demo_seed(app, log):
+    from lms.plugins.records import demo
+
+    demo.seed(log)
+
+
+@hookimpl
+def lms_external_jp_select(year):
+    from lms.plugins.records import services
+
+    return services.verified_jp_select(year)

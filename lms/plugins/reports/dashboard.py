@@ -12,9 +12,8 @@ XLSX), so an export cannot drift from the screen.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask import current_app
@@ -23,6 +22,8 @@ from sqlalchemy import Select, and_, case, distinct, exists, func, or_, select, 
 
 from lms.auth.models import Unit, User, UserRole, aware
 from lms.auth.scoping import can_see_unit, supervised_unit_ids, units_below
+from lms.exports import (  # noqa: F401 - re-exported: the reports plugin's modules use them from here
+    MISSING, Cell, Column, Row, Table, decimal_cell, half_up, int_cell, percent_cell, rows_for_export, text_cell)
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Module, ModuleVersion
 from lms.plugins.learning.models import Assignment, CourseCompletion, LessonView, ModuleCompletion
@@ -33,7 +34,6 @@ SORTS = ("name", "unit", "jp", "overdue", "last_activity", "best")
 TABLES = ("people", "modules", "trends")
 TREND_MONTHS = 12
 MAX_POSITION = 120  # User.position's length: a longer filter cannot match anyone
-MISSING = "—"  # shown (and exported) where there is no figure yet
 
 
 class BadFilter(Exception):
@@ -167,10 +167,17 @@ def people_figures(viewer: User, filters: Filters, today: date | None = None) ->
               .group_by(ranked.c.user_id).subquery("scores"))
 
     start, end = year_bounds(today.year)
-    jp = (select(CourseCompletion.user_id, func.sum(CourseCompletion.jp).label("jp"))
-          .where(CourseCompletion.user_id.in_(ids), CourseCompletion.completed_at >= start,
-                 CourseCompletion.completed_at < end)
-          .group_by(CourseCompletion.user_id).subquery("jp"))
+    # JP: completed courses, plus what other plugins count (verified external training)
+    earned = [select(CourseCompletion.user_id.label("user_id"), CourseCompletion.jp.label("jp"))
+              .where(CourseCompletion.user_id.in_(ids), CourseCompletion.completed_at >= start,
+                     CourseCompletion.completed_at < end)]
+    for extra in current_app.extensions["lms.plugins"].hook.lms_external_jp_select(year=today.year):
+        if extra is not None:
+            rows = extra.subquery()
+            earned.append(select(rows.c.user_id, rows.c.jp).where(rows.c.user_id.in_(ids)))
+    sources = union_all(*earned).subquery("earned")
+    jp = (select(sources.c.user_id, func.sum(sources.c.jp).label("jp"))
+          .group_by(sources.c.user_id).subquery("jp"))
 
     moments = union_all(
         select(LessonView.user_id.label("user_id"), LessonView.last_seen.label("at")).where(LessonView.user_id.in_(ids)),
@@ -339,51 +346,6 @@ def trend_figures(viewer: User, filters: Filters, today: date | None = None) -> 
 
 # --- formatting shared by the page and the exports -----------------------------------------
 
-def half_up(value: float, places: int = 0) -> Decimal:
-    """Round like people do (87.5 -> 88), not like Python's ``round`` (banker's)."""
-    return Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One table cell: ``text`` as the page and the CSV show it, ``value`` as the XLSX stores
-    it (a number, a date, a duration or the same text; ``None`` when there is no figure)."""
-
-    text: str
-    value: Any = None
-    number_format: str = ""
-
-    @property
-    def numeric(self) -> bool:
-        return not isinstance(self.value, str) and self.value is not None
-
-
-def text_cell(text: str | None) -> Cell:
-    return Cell(text or "", text or "")
-
-
-def int_cell(value: int) -> Cell:
-    return Cell(str(int(value)), int(value))
-
-
-def decimal_cell(value: float | None, places: int = 1) -> Cell:
-    """Trailing zeros dropped (12.5, 20), as JP are written on certificates."""
-    if value is None:
-        return Cell(MISSING)
-    rounded = half_up(value, places)
-    number = float(rounded)
-    text = f"{number:.{places}f}".rstrip("0").rstrip(".") if places else str(int(number))
-    return Cell(text, int(number) if number.is_integer() else number)
-
-
-def percent_cell(value: float | None) -> Cell:
-    """A whole percentage (the % sign is in the column header)."""
-    if value is None:
-        return Cell(MISSING)
-    rounded = int(half_up(value))
-    return Cell(str(rounded), rounded)
-
-
 def duration_cell(seconds: int) -> Cell:
     """Hours and minutes as ``h:mm``; the XLSX holds a real duration formatted the same way."""
     minutes = int(half_up(seconds / 60))
@@ -401,29 +363,6 @@ def date_cell(moment: datetime | None) -> Cell:
 def month_cell(first: date) -> Cell:
     label = f"{first.year}-{first.month:02d}"
     return Cell(label, label)
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: Any
-    numeric: bool = False
-    sort: str = ""  # the ?sort= key, when the column can be sorted
-
-
-@dataclass
-class Row:
-    cells: list[Cell]
-    user_id: int | None = None
-    css: str = ""
-
-
-@dataclass
-class Table:
-    key: str
-    title: Any
-    columns: list[Column]
-    rows: list[Row] = field(default_factory=list)
 
 
 PEOPLE_COLUMNS = [
@@ -482,10 +421,3 @@ def build_table(name: str, viewer: User, filters: Filters, locale: str) -> Table
     if name == "trends":
         return trends_table(trend_figures(viewer, filters))
     raise ValueError(name)
-
-
-def rows_for_export(table: Table, typed: bool = False) -> list[list[Any]]:
-    """The header row, then the rows: cell texts exactly as on the page (CSV), or the typed
-    values behind them (XLSX)."""
-    header = [str(column.label) for column in table.columns]
-    return [header] + [[(cell.value if typed else cell.text) for cell in row.cells] for row in table.rows]

@@ -19,6 +19,9 @@ backslash are escaped with a backslash, newlines written as ``\\n``.
 Import (:func:`parse_gift`) reads the same types back and :func:`to_markdown` writes
 ``` ```quiz ``` blocks (see ``docs/authoring.md``). Every problem is reported as
 ``FILE:line: message``; any problem means nothing is written.
+
+The commands are ``lms courses export-gift`` / ``import-gift`` (``lms/plugins/courses/cli.py``);
+``lms interop export-gift`` / ``import-gift`` are aliases of the same commands.
 """
 from __future__ import annotations
 
@@ -29,6 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext as _
+
+from lms.plugins.courses.parsing import question_types, split_body, split_front_matter
+from lms.plugins.courses.quizparse import HEADER_RE, parse_quiz_block
 
 SPECIAL = "\\~=#{}:"
 # Escapes are swapped for private-use characters while parsing, like Moodle does.
@@ -99,9 +105,6 @@ def question_gift(qid: str, qtype: str, stem: str, data: dict, feedback: str = "
 
 def _source_questions(version) -> dict[str, Any]:
     """The version's questions parsed again from its Markdown source, by qid (Markdown texts)."""
-    from lms.plugins.courses.parsing import question_types, split_body, split_front_matter
-    from lms.plugins.courses.quizparse import parse_quiz_block
-
     problems: list[str] = []
     path = Path("module.md")
     text = (version.source or "").replace("\r\n", "\n")
@@ -381,11 +384,23 @@ def to_markdown(question: GiftQuestion) -> str:
     return "```quiz\n" + "\n\n".join(parts) + "\n```\n"
 
 
+def existing_ids(path: Path) -> set[str]:
+    """The question ids a module file already uses (its quiz blocks' ``id:`` headers)."""
+    problems: list[str] = []
+    _meta, body, line = split_front_matter(path, path.read_text(encoding="utf-8").replace("\r\n", "\n"), problems)
+    ids = set()
+    for block, _line in split_body(path, body, line, problems)[2]:
+        for raw in block.split("\n"):
+            match = HEADER_RE.match(raw.strip())
+            if not match:
+                break
+            if match.group(1).lower() == "id":
+                ids.add(match.group(2).strip())
+    return ids
+
+
 def check_blocks(questions: list[GiftQuestion], filename: str) -> list[str]:
     """Parse every generated block with the courses parser: what we write must import."""
-    from lms.plugins.courses.parsing import question_types
-    from lms.plugins.courses.quizparse import parse_quiz_block
-
     problems = []
     for question in questions:
         block = to_markdown(question)
