@@ -299,6 +299,7 @@ def approve(version: CurriculumVersion, actor: User) -> Approval:
     Refused (``CurriculumError``, nothing changed) for a non-draft or a stale draft, or
     for an actor who may not manage it.
     """
+    from lms.plugins.learning.assigning import announce
     from lms.plugins.learning.services import assign
 
     if version.status != DRAFT:
@@ -312,6 +313,7 @@ def approve(version: CurriculumVersion, actor: User) -> Approval:
         raise CurriculumError(_l("The draft has no modules. Add one or discard the draft."))
     needs_round = db.session.get(NeedsRound, version.round_id) if version.round_id else None
     created = skipped = 0
+    made = []
     try:
         previous = active_version()
         if previous is not None:
@@ -325,8 +327,8 @@ def approve(version: CurriculumVersion, actor: User) -> Approval:
                 if _exists(item.module_id, item.due_on, target):
                     skipped += 1
                     continue
-                assign(module_id=item.module_id, due_on=item.due_on, assigned_by_id=actor.id, commit=False,
-                       curriculum_version=version.number, **target)
+                made.append(assign(module_id=item.module_id, due_on=item.due_on, assigned_by_id=actor.id,
+                                   commit=False, curriculum_version=version.number, **target))
                 created += 1
         audit.record("curriculum.approved", "curriculum_version", version.id, actor_id=actor.id,
                      number=version.number, round_id=version.round_id,
@@ -338,4 +340,5 @@ def approve(version: CurriculumVersion, actor: User) -> Approval:
     except Exception:
         db.session.rollback()
         raise
+    announce(made)  # after the commit: the notifications plugin tells the librarians reached
     return Approval(version=version, assignments=created, skipped=skipped)

@@ -53,6 +53,17 @@ def targeted_user_ids(assignment_id: int) -> list[int]:
     return list(db.session.scalars(select(pairs.c.user_id).distinct().order_by(pairs.c.user_id)))
 
 
+def announce(assignments) -> None:
+    """Fire ``lms_assignment_created`` for each committed assignment, with the librarians it
+    reaches (the notifications plugin tells them). For every place that creates assignments:
+    the assignment form, the curriculum's approval, ``lms learning assign``."""
+    from flask import current_app
+
+    hook = current_app.extensions["lms.plugins"].hook
+    for assignment in assignments:
+        hook.lms_assignment_created(assignment=assignment, user_ids=targeted_user_ids(assignment.id))
+
+
 def _with_done(assignment_ids: Select):
     """Target pairs with a ``done`` flag (the module or course completion exists)."""
     pairs = target_pairs(assignment_ids).subquery()

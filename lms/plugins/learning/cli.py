@@ -5,6 +5,7 @@ import click
 from flask.cli import with_appcontext
 
 from lms.plugins.learning import services
+from lms.plugins.learning.assigning import announce
 
 
 @click.group("learning")
@@ -42,4 +43,5 @@ def assign(subject: str, username: str | None, unit_code: str | None, position: 
                                                 position=position, due_on=due.date() if due else None)
     except (LookupError, ValueError) as error:
         raise click.ClickException(str(error)) from error
+    announce([assignment])  # committed: tell the librarians it reaches (notifications plugin)
     click.echo(f"Assignment {assignment.id} created.")

@@ -39,10 +39,12 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import Select, case, func, select
 
 from lms.auth.models import User
+from lms.exports import MISSING, Cell, Column, Row, Table, fixed_cell, half_up, int_cell, text_cell
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Module, ModuleVersion, Question
 from lms.plugins.quizzes.models import SUBMITTED, QuizAnswer, QuizAttempt
@@ -252,3 +254,41 @@ def quiz_modules(unit_ids=None, module_id: int | None = None) -> list[ModuleRow]
     for version, module, course, attempts in db.session.execute(query):
         rows.setdefault(module.id, ModuleRow(course, module)).versions.append(VersionCount(version, attempts))
     return list(rows.values())
+
+
+# --- the table, for the page and the exports alike ---------------------------------------------
+
+FLAG_LABELS = {"easy": _l("Too easy"), "hard": _l("Too hard"), "negative": _l("Negative discrimination"),
+               "weak": _l("Weak discrimination")}
+
+ITEM_COLUMNS = [
+    Column("position", "#", True), Column("question", _l("Question")), Column("qid", _l("Question ID")),
+    Column("type", _l("Type")), Column("n", _l("Answers"), True), Column("blank", _l("Left blank"), True),
+    Column("facility", _l("Facility"), True), Column("discrimination", _l("Discrimination"), True),
+    Column("correlation", _l("Correlation"), True), Column("flags", _l("Flags")),
+]
+
+
+def facility_cell(facility: float | None) -> Cell:
+    """A share as a percentage with one decimal (62.5%); the XLSX keeps the share, shown as %."""
+    if facility is None:
+        return Cell(MISSING)
+    shown = half_up(100 * facility, 1)
+    return Cell(f"{shown:.1f}%", float(shown) / 100, "0.0%")
+
+
+def flags_text(flags: list[str]) -> str:
+    return ", ".join(str(FLAG_LABELS[flag]) for flag in flags)
+
+
+def items_table(result: ItemAnalysis, types: dict) -> Table:
+    """One row per question, formatted as the page shows it (``types``: the question-type
+    registry, for the type's label)."""
+    rows = []
+    for item in result.items:
+        label = types[item.type].label if item.type in types else item.type
+        rows.append(Row([int_cell(item.position), text_cell(item.stem), text_cell(item.qid), text_cell(label),
+                         int_cell(item.n), int_cell(item.blank), facility_cell(item.facility),
+                         fixed_cell(item.discrimination), fixed_cell(item.correlation),
+                         text_cell(flags_text(item.flags))], css="flagged" if item.flags else ""))
+    return Table("items", _l("Item analysis"), ITEM_COLUMNS, rows)

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from lms.auth.access import roles_required
 from lms.auth.scoping import supervised_unit_ids
+from lms.exports import csv_response, xlsx_response
 from lms.extensions import db
 from lms.plugins.courses.models import ModuleVersion
 from lms.plugins.quizzes import item_analysis as analysis
@@ -40,4 +41,27 @@ def version(module_version_id: int):
     siblings = [v for row in analysis.quiz_modules(scope, found.module_id) for v in row.versions]
     return render_template("quizzes/items/version.html", result=result, module=found.module,
                            course=found.module.course, siblings=siblings, types=registry(),
-                           scoped=scope is not None, thresholds=analysis)
+                           scoped=scope is not None, thresholds=analysis,
+                           table=analysis.items_table(result, registry()))
+
+
+def _export_table(module_version_id: int):
+    if db.session.get(ModuleVersion, module_version_id) is None:
+        abort(404)
+    return analysis.items_table(analysis.item_analysis(module_version_id, _scope()), registry())
+
+
+def _filename(module_version_id: int, extension: str) -> str:
+    return f"pembina-item-analysis-{module_version_id}.{extension}"
+
+
+@bp.route("/<int:module_version_id>/export.csv")
+@roles_required("trainer", "supervisor", "admin")
+def export_csv(module_version_id: int):
+    return csv_response(_export_table(module_version_id), _filename(module_version_id, "csv"))
+
+
+@bp.route("/<int:module_version_id>/export.xlsx")
+@roles_required("trainer", "supervisor", "admin")
+def export_xlsx(module_version_id: int):
+    return xlsx_response([_export_table(module_version_id)], _filename(module_version_id, "xlsx"))

@@ -15,10 +15,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, or_, select
 
 from lms.auth.models import Unit, UnitSupervisor, User, UserRole
 from lms.auth.scoping import can_see_unit, units_below
+from lms.exports import Column, Row, Table, decimal_cell, int_cell, text_cell
 from lms.extensions import db
 from lms.plugins.courses.models import Course
 from lms.plugins.learning.models import CourseCompletion, ModuleCompletion
@@ -272,3 +275,36 @@ def build(unit: Unit, year: int, locale: str, today: date | None = None) -> Annu
     return AnnualReport(unit=unit, year=year, target=jp_target(), people=people,
                         courses=courses_year(unit.id, year, locale), totals=totals_of(people),
                         needs=needs_summary(unit.id, year, today))
+
+
+# --- the tables, for the page and the exports alike --------------------------------------------
+
+TABLES = ("people", "courses")
+
+PEOPLE_COLUMNS = [
+    Column("no", _l("No."), True), Column("name", _l("Name")), Column("position", _l("Position")),
+    Column("pembina_jp", _l("JP from Pembina courses"), True),
+    Column("external_jp", _l("JP from verified external training"), True),
+    Column("jp", _l("Total JP"), True), Column("jp_target", _l("JP target"), True), Column("met", _l("Target")),
+]
+
+COURSE_COLUMNS = [Column("course", _l("Course")), Column("completions", _l("Completions"), True),
+                  Column("jp", _l("JP earned"), True)]
+
+
+def people_table(report: AnnualReport) -> Table:
+    rows = [Row([int_cell(number), text_cell(p.name), text_cell(p.position), decimal_cell(p.pembina_jp),
+                 decimal_cell(p.external_jp), decimal_cell(p.total_jp), decimal_cell(p.target),
+                 text_cell(_("Met") if p.met else _("Not met"))], css="met" if p.met else "behind")
+            for number, p in enumerate(report.people, start=1)]
+    return Table("annual-people", _l("JP per librarian"), PEOPLE_COLUMNS, rows)
+
+
+def courses_table(report: AnnualReport) -> Table:
+    rows = [Row([text_cell(c.title), int_cell(c.completions), decimal_cell(c.jp)]) for c in report.courses]
+    return Table("annual-courses", _l("Completions per course"), COURSE_COLUMNS, rows)
+
+
+def build_table(name: str, report: AnnualReport) -> Table:
+    """The table called ``name`` (one of :data:`TABLES`)."""
+    return {"people": people_table, "courses": courses_table}[name](report)

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
 from lms.auth.models import Unit, User
 from lms.auth.scoping import units_below
+from lms.exports import Cell, Column, Row, Table, text_cell
 from lms.extensions import db
 from lms.plugins.courses.models import Competency, Question
 from lms.plugins.needs import analysis
@@ -114,11 +116,19 @@ class Heatmap:
     units: list[UnitNeeds]
     min_group: int
 
+    def percent(self, user_id: int, competency_id: str) -> float | None:
+        found = self.mastery.get(user_id, {}).get(competency_id)
+        return found.percent if found else None
+
     def cell(self, user_id: int, competency_id: str) -> tuple[str, str]:
         """(text, CSS class) of one cell: the whole percentage, or a dash without evidence."""
-        found = self.mastery.get(user_id, {}).get(competency_id)
-        percent = found.percent if found else None
+        percent = self.percent(user_id, competency_id)
         return dashboard.percent_cell(percent).text, band(percent)
+
+    def rank_cell(self, unit: UnitNeeds, competency_id: str) -> Cell:
+        """A unit's needs rank of a competency: blank when hidden or unranked."""
+        rank = unit.ranks.get(competency_id) if unit.shown else None
+        return Cell("", None) if rank is None else Cell(str(rank), rank)
 
 
 def _unit_respondents(needs_round: NeedsRound, unit_id: int) -> int:
@@ -161,3 +171,23 @@ def heatmap(viewer: User, filters: dashboard.Filters, locale: str) -> Heatmap:
     return Heatmap(areas=framework_by_area(locale), people=people,
                    mastery=mastery_by_user(ids) if people else {}, needs_round=needs_round,
                    units=unit_needs(units, needs_round), min_group=analysis.min_group())
+
+
+def person_label(person: Person) -> str:
+    return f"{person.name} ({person.unit})" if person.unit else person.name
+
+
+def heatmap_table(h: Heatmap, locale: str) -> Table:
+    """The heatmap as one flat table for the exports: a row per competency (its area first),
+    a column per person (the page's percentages), then a column per unit's needs rank."""
+    columns = [Column("area", _l("Area")), Column("competency", _l("Competency"))]
+    columns += [Column(f"user-{p.user_id}", person_label(p), True) for p in h.people]
+    columns += [Column(f"unit-{u.unit_id}", f"{_l('Needs priority rank')}: {u.name}", True) for u in h.units]
+    rows = []
+    for area, competencies in h.areas:
+        for competency in competencies:
+            cells = [text_cell(area), text_cell(competency_name(competency, locale))]
+            cells += [dashboard.percent_cell(h.percent(p.user_id, competency.id)) for p in h.people]
+            cells += [h.rank_cell(u, competency.id) for u in h.units]
+            rows.append(Row(cells))
+    return Table("heatmap", _l("Competency heatmap"), columns, rows)

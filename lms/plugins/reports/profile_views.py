@@ -11,7 +11,8 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from lms.auth.access import authenticated, roles_required
-from lms.plugins.reports import competencies, dashboard, profile
+from lms.plugins.learning.services import local_today
+from lms.plugins.reports import competencies, dashboard, exports, profile
 
 bp = Blueprint("reports_people", __name__, url_prefix="/reports")
 
@@ -45,15 +46,36 @@ def me():
     return redirect(url_for("reports_people.person", user_id=current_user.id))
 
 
+def _heatmap_filters() -> dashboard.Filters:
+    try:
+        return dashboard.parse_filters(current_user, request.args)
+    except dashboard.BadFilter:
+        abort(404)
+
+
 @bp.route("/competencies")
 @roles_required("supervisor", "admin")
 def heatmap():
-    try:
-        filters = dashboard.parse_filters(current_user, request.args)
-    except dashboard.BadFilter:
-        abort(404)
+    filters = _heatmap_filters()
     return render_template("reports/competencies.html", filters=filters,
                            heatmap=competencies.heatmap(current_user, filters, _locale()),
                            units=dashboard.offered_units(current_user),
                            positions=dashboard.offered_positions(current_user),
-                           limits=competencies.BAND_LIMITS)
+                           limits=competencies.BAND_LIMITS, competency_name=competencies.competency_name)
+
+
+def _heatmap_table():
+    filters = _heatmap_filters()
+    return competencies.heatmap_table(competencies.heatmap(current_user, filters, _locale()), _locale())
+
+
+@bp.route("/competencies/export.csv")
+@roles_required("supervisor", "admin")
+def heatmap_csv():
+    return exports.csv_response(_heatmap_table(), f"pembina-competencies-{local_today().isoformat()}.csv")
+
+
+@bp.route("/competencies/export.xlsx")
+@roles_required("supervisor", "admin")
+def heatmap_xlsx():
+    return exports.xlsx_response([_heatmap_table()], f"pembina-competencies-{local_today().isoformat()}.xlsx")
