@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
@@ -26,11 +25,6 @@ from lms.plugins.needs.models import (PATRON, SELF, SUPERVISOR, NeedsRound, Patr
 
 SCALE = range(1, 6)
 SURVEY_FIELDS = {SELF: "self_survey_id", SUPERVISOR: "supervisor_survey_id", PATRON: "patron_survey_id"}
-
-
-def MIN_GROUP() -> int:  # noqa: N802 - the name the brief and the analysis pages use
-    """Smallest group whose results may be shown (``NEEDS_MIN_GROUP``)."""
-    return int(current_app.config.get("NEEDS_MIN_GROUP", 5))
 
 
 class RoundError(ValueError):
