@@ -10,9 +10,10 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import get_locale
 from flask_login import current_user
 
+from lms import exports
 from lms.auth.access import authenticated, roles_required
 from lms.plugins.learning.services import local_today
-from lms.plugins.reports import competencies, dashboard, exports, profile
+from lms.plugins.reports import competencies, dashboard, profile
 
 bp = Blueprint("reports_people", __name__, url_prefix="/reports")
 
