@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import click
     from flask import Blueprint, Flask
 
-    from lms.nav import HomePanel, NavItem, Recommendation  # noqa: F401
+    from lms.nav import HomePanel, LinkTarget, NavItem, Recommendation  # noqa: F401
 
 PROJECT = "lms"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -249,4 +249,34 @@ def lms_assignment_created(assignment: Any, user_ids: list[int]) -> None:
         @hookimpl
         def lms_assignment_created(assignment, user_ids):
             services.notify(user_ids, "assignment.new", {...}, url="/learning/")
+    """
+
+
+@hookspec
+def lms_discussion_links(user: Any) -> "list[LinkTarget]":
+    """Return records ``user`` may link a review-meeting thread to, so a programme
+    evaluation is kept next to the data it discussed: needs rounds, reports and the like.
+    Each :class:`lms.nav.LinkTarget` has a ``kind`` and ``ref`` (stored with the meeting),
+    a label and a local URL. Only offer what ``user`` may open.
+
+    Example::
+
+        @hookimpl
+        def lms_discussion_links(user):
+            return [LinkTarget("needs_round", str(r.id), r.name, f"/needs/rounds/{r.id}",
+                               group=_l("Needs rounds")) for r in visible_rounds(user)]
+    """
+
+
+@hookspec
+def lms_notification_messages() -> "dict[str, tuple[Any, Any]]":
+    """Return notification messages a plugin sends: ``{key: (title, body)}`` as lazy
+    strings with ``%(name)s`` placeholders filled from the notification's parameters
+    (``title`` comes from ``title_id``/``title_en``; other string parameters as they are).
+
+    Example::
+
+        @hookimpl
+        def lms_notification_messages():
+            return {"discussion.reply": (_l("New reply in %(thread)s"), _l("%(author)s replied."))}
     """

@@ -46,6 +46,20 @@ class Recommendation:
     order: int = 50
 
 
+@dataclass(frozen=True)
+class LinkTarget:
+    """A record a discussion (a review meeting) can link to, from :func:`lms_discussion_links`.
+
+    ``url`` must be a path on this site; ``kind`` + ``ref`` identify the record.
+    """
+
+    kind: str  # "needs_round", "report", ...
+    ref: str
+    label: Any
+    url: str
+    group: Any = ""  # a heading for the choice list
+
+
 def nav_for(user) -> list[NavItem]:
     """The navigation entries ``user`` may see, in order."""
     if not getattr(user, "is_authenticated", False):

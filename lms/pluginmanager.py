@@ -35,6 +35,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "reports": "lms.plugins.reports.hooks",
     "notifications": "lms.plugins.notifications.hooks",
     "interop": "lms.plugins.interop.hooks",
+    "discussions": "lms.plugins.discussions.hooks",
 }
 
 

@@ -9,3 +9,10 @@ def contains_pattern(text: str) -> str:
     taken literally (use with ``escape=LIKE_ESCAPE``)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def migration_include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic ``include_object``: leave SQLite's full-text tables (``*_fts`` and its
+    ``*_fts_data``... shadow tables) to the migrations that create them by hand - they have
+    no model on the metadata, so autogenerate would otherwise drop them."""
+    return not (type_ == "table" and reflected and compare_to is None and "_fts" in (name or ""))

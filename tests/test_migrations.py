@@ -10,6 +10,7 @@ from sqlalchemy.exc import DatabaseError
 
 import tests.conftest as shared
 from lms.extensions import db
+from lms.sql import migration_include_object
 from tests.conftest import is_postgresql, make_test_app
 
 
@@ -34,7 +35,8 @@ def _tables() -> set[str]:
 
 def _diff():
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": False})
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": False,
+                                                          "include_object": migration_include_object})
         return compare_metadata(context, db.metadata)
 
 

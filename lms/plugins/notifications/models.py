@@ -33,3 +33,5 @@ class Notification(db.Model):
     dedup_key: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # set when the daily digest e-mailed it (notifications sent without an immediate e-mail)
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -37,13 +37,26 @@ MESSAGES = {
 }
 
 
+def messages() -> dict:
+    """This plugin's :data:`MESSAGES` and those other plugins register through
+    ``lms_notification_messages``, collected once per app."""
+    found = current_app.extensions.get("lms.notification_messages")
+    if found is None:
+        found = dict(MESSAGES)
+        for answer in current_app.extensions["lms.plugins"].hook.lms_notification_messages():
+            found.update(answer or {})
+        current_app.extensions["lms.notification_messages"] = found
+    return found
+
+
 def is_local_url(url: object) -> bool:
     return isinstance(url, str) and url.startswith("/") and not url.startswith("//") and "\\" not in url
 
 
 def _values(params: dict, locale: str) -> dict[str, str]:
     title = params.get("title_en") if locale == "en" else None
-    values = {"title": title or params.get("title_id") or params.get("title") or ""}
+    values = {key: value for key, value in params.items() if isinstance(value, str)}
+    values["title"] = title or params.get("title_id") or params.get("title") or ""
     due = params.get("due")
     if due:
         values["due"] = format_date(date.fromisoformat(due), "long")
@@ -54,7 +67,7 @@ def _values(params: dict, locale: str) -> dict[str, str]:
 
 def render(key: str, params: dict, locale: str) -> tuple[str, str]:
     """``(title, body)`` of a message in the current locale (``locale`` picks the title)."""
-    title, body = MESSAGES.get(key, (key, ""))
+    title, body = messages().get(key, (key, ""))
     values = _values(params or {}, locale)
     return str(title) % values, (str(body) % values if body else "")
 
@@ -62,14 +75,15 @@ def render(key: str, params: dict, locale: str) -> tuple[str, str]:
 # --- writing ----------------------------------------------------------------------------
 
 def notify(user_ids: Iterable[int], kind: str, key: str, params: dict, url: str | None = None,
-           dedup_key: str | None = None) -> list[int]:
-    """Notify each of ``user_ids`` (one bulk INSERT) and e-mail them when SMTP is set.
+           dedup_key: str | None = None, email: bool = True) -> list[int]:
+    """Notify each of ``user_ids`` (one bulk INSERT) and e-mail them when SMTP is set
+    (with ``email=False`` the e-mail waits for the daily digest instead).
 
     With ``dedup_key``, users who already have a notification with that key are skipped
     (and the unique constraint stops a racing second run). Returns the ids of the users
     notified now.
     """
-    if key not in MESSAGES:
+    if key not in messages():
         raise ValueError(f"unknown message {key!r}")
     if url is not None and not is_local_url(url):
         raise ValueError("a notification links only to a path on this site")
@@ -81,11 +95,12 @@ def notify(user_ids: Iterable[int], kind: str, key: str, params: dict, url: str 
     if not ids:
         return []
     now = utcnow()
+    send_now = email and mail.enabled()
     db.session.execute(insert(Notification), [
         {"user_id": uid, "kind": kind, "key": key, "params": params, "url": url, "dedup_key": dedup_key,
-         "created_at": now} for uid in ids])
+         "created_at": now, "emailed_at": now if send_now else None} for uid in ids])
     db.session.commit()
-    if mail.enabled():
+    if send_now:
         send_emails(ids, key, params, url)
     return ids
 
@@ -97,7 +112,7 @@ def send_emails(user_ids: list[int], key: str, params: dict, url: str | None) ->
         .order_by(User.id)).all()
     base = request.url_root.rstrip("/") if has_request_context() else ""
     default = current_app.config.get("BABEL_DEFAULT_LOCALE") or "id"
-    messages = []
+    outgoing = []
     for email, locale in rows:
         locale = locale or default
         with force_locale(locale):
@@ -106,8 +121,8 @@ def send_emails(user_ids: list[int], key: str, params: dict, url: str | None) ->
             if url and base:
                 lines += ["", base + url]
             lines += ["", "-- ", str(_l("Pembina, Perpustakaan Kota Palangkaraya"))]
-            messages.append(mail.build(email, title, "\n".join(lines)))
-    return mail.send_all(messages)
+            outgoing.append(mail.build(email, title, "\n".join(lines)))
+    return mail.send_all(outgoing)
 
 
 def mark_read(user_id: int, ids: Iterable[int] | None = None) -> int:
