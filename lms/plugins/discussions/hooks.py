@@ -1,10 +1,13 @@
 """Discussions plugin hooks: the pages, the navigation entry, the discussion panel under
-each module, open questions as a content-gap signal, ``lms discussions`` commands, the
-notification messages and the demo threads."""
+each module, home panels, open questions as a content-gap signal, the notification
+messages, ``lms discussions`` commands and the demo threads."""
 from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
 
 import lms.plugins.discussions.models  # noqa: F401 - tables on the metadata for migrations
 from lms.hookspecs import hookimpl
+from lms.nav import NavItem
 
 # Settings (``LMS_DISCUSSIONS_*`` in the environment); see docs/discussions.md.
 DEFAULT_SETTINGS = {
@@ -12,6 +15,7 @@ DEFAULT_SETTINGS = {
     "DISCUSSIONS_TITLE_MAX": 200,
     "DISCUSSIONS_EDIT_MINUTES": 30,  # authors may edit or delete their posts this long
     "DISCUSSIONS_RATE_LIMIT": [(5, 60), (30, 3600)],  # at most N posts per S seconds, per user
+    "DISCUSSIONS_PAGE_SIZE": 20,
 }
 
 
@@ -23,6 +27,62 @@ def lms_init_app(app):
 
 @hookimpl
 def lms_blueprints():
+    # each *_views module registers its routes on the one blueprint
+    from lms.plugins.discussions import (  # noqa: F401
+        board_views,
+        follow_views,
+        moderation_views,
+        module_views,
+        search_views,
+    )
     from lms.plugins.discussions.views import bp
 
     return [bp]
+
+
+@hookimpl
+def lms_nav_items():
+    return [NavItem("discussions.index", _l("Discussions"),
+                    roles=("librarian", "trainer", "supervisor", "admin"), order=45)]
+
+
+@hookimpl
+def lms_module_panels(user, module):
+    from lms.plugins.discussions import module_views
+
+    return module_views.module_panels(user, module)
+
+
+@hookimpl
+def lms_home_panels(user, role):
+    from lms.plugins.discussions import board_views, module_views
+
+    return module_views.home_panels(user, role) + board_views.home_panels(user, role)
+
+
+@hookimpl
+def lms_content_signals(module_ids):
+    from lms.plugins.discussions import services
+
+    return services.open_question_signals(module_ids)
+
+
+@hookimpl
+def lms_notification_messages():
+    from lms.plugins.discussions import notify
+
+    return notify.MESSAGES
+
+
+@hookimpl
+def lms_cli_commands():
+    from lms.plugins.discussions.cli import discussions
+
+    return [discussions]
+
+
+@hookimpl
+def lms_demo_seed(app, log):
+    from lms.plugins.discussions import demo
+
+    demo.seed(log)

@@ -1,0 +1,6 @@
+"""(placeholder - being written)"""
+from __future__ import annotations
+
+
+def seed(log) -> None:
+    return None
