@@ -20,6 +20,9 @@ Settings:
 ``MAIL_SERVER``       SMTP host for e-mail notifications; empty (default) = in-app only.
 ``MAIL_PORT`` / ``MAIL_FROM``  Port (25) and sender address; ``MAIL_USERNAME`` /
                       ``MAIL_PASSWORD`` optional login; ``MAIL_STARTTLS`` ``1`` to upgrade.
+``DIGEST_BASE_URL``   Site address for links in the daily digest e-mail
+                      (``lms notifications digest``), e.g. ``https://pembina.example.id``.
+``DISCUSSIONS_*``     Post size, edit window, rate limit...: see docs/discussions.md.
 """
 from __future__ import annotations
 

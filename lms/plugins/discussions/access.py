@@ -99,10 +99,15 @@ def can_reply(user: User, thread: Thread) -> bool:
 
 
 def can_answer(user: User, thread: Thread) -> bool:
-    """May accept an answer: the asker, trainers and admins (module questions only)."""
+    """May accept an answer: the asker, trainers, admins and the module's authors (a
+    course's ``authors`` naming them, or a version they published) - module questions only."""
     if thread.kind != "question":
         return False
-    return user.id == thread.author_id or user.has_role(*ANSWERER_ROLES)
+    if user.id == thread.author_id or user.has_role(*ANSWERER_ROLES):
+        return True
+    from lms.plugins.discussions.queries import trainer_module_ids
+
+    return thread.module_id is not None and thread.module_id in trainer_module_ids(user)
 
 
 def can_resolve(user: User, thread: Thread) -> bool:

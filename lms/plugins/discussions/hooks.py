@@ -16,6 +16,8 @@ DEFAULT_SETTINGS = {
     "DISCUSSIONS_EDIT_MINUTES": 30,  # authors may edit or delete their posts this long
     "DISCUSSIONS_RATE_LIMIT": [(5, 60), (30, 3600)],  # at most N posts per S seconds, per user
     "DISCUSSIONS_PAGE_SIZE": 20,
+    "DISCUSSIONS_OPEN_QUESTIONS_CONCERN": 3,  # open questions that flag a module in the content-gap report
+    "DISCUSSIONS_MEETING_MINUTES": 60,  # length of a review meeting in its calendar (.ics) file
 }
 
 
@@ -81,7 +83,7 @@ def lms_cli_commands():
     return [discussions]
 
 
-@hookimpl
+@hookimpl(trylast=True)  # after the needs round it links and the other plugins' demo data
 def lms_demo_seed(app, log):
     from lms.plugins.discussions import demo
 

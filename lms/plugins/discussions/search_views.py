@@ -1,4 +1,27 @@
-"""(placeholder - being written)"""
+"""The discussions search page: a GET form and one page of ranked hits."""
 from __future__ import annotations
 
-from lms.plugins.discussions.views import bp  # noqa: F401
+from flask import current_app, render_template, request
+from flask_login import current_user
+
+from lms.auth.access import authenticated
+from lms.plugins.discussions import search as search_service
+from lms.plugins.discussions.views import bp
+
+
+@bp.route("/search")
+@authenticated
+def search():
+    """``?q=`` words to find, ``&page=``. No query shows the form; a query over the length
+    limit shows the form with the message (status 400) and searches nothing."""
+    query = request.args.get("q", "")
+    page = request.args.get("page", 1, type=int)
+    result, error, status = None, None, 200
+    if query.strip():
+        try:
+            result = search_service.search(current_user, query, page=page,
+                                           per_page=int(current_app.config.get("DISCUSSIONS_PAGE_SIZE", 20)))
+        except search_service.SearchError as refused:
+            error, status = refused.message, 400
+    return render_template("discussions/search.html", search_query=query.strip(), result=result,
+                           error=error), status

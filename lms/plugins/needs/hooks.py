@@ -75,3 +75,47 @@ def lms_demo_seed(app, log):
     from lms.plugins.needs import demo
 
     demo.seed(log)
+
+
+@hookimpl
+def lms_discussion_links(user):
+    """Needs rounds a review meeting may link to: open and closed ones (not upcoming) that
+    ``user`` may open - all for trainers and admins, for supervisors the rounds whose scope
+    touches their units (a whole-organisation round touches everyone's). A closed round
+    links to its analysis, an open one to its response rates."""
+    from flask import url_for
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from lms.auth.models import Unit
+    from lms.auth.scoping import supervised_unit_ids
+    from lms.extensions import db
+    from lms.nav import LinkTarget
+    from lms.plugins.learning.services import local_today
+    from lms.plugins.needs.analysis import round_status
+    from lms.plugins.needs.models import NeedsRound
+
+    if not user.has_role("admin", "trainer", "supervisor"):
+        return []
+    found = list(db.session.scalars(select(NeedsRound).options(selectinload(NeedsRound.units))
+                                    .where(NeedsRound.opens_on <= local_today())
+                                    .order_by(NeedsRound.closes_on.desc(), NeedsRound.id.desc())))
+    if not user.has_role("admin", "trainer"):
+        # a round's scope (its units and all below) meets the supervised tree exactly when
+        # one of its units is a supervised unit or an ancestor of one
+        reach = set(db.session.scalars(supervised_unit_ids(user)))
+        parents = dict(db.session.execute(select(Unit.id, Unit.parent_id)).all())
+        for unit_id in list(reach):
+            parent = parents.get(unit_id)
+            while parent is not None and parent not in reach:
+                reach.add(parent)
+                parent = parents.get(parent)
+        found = [r for r in found if not r.units or any(unit.id in reach for unit in r.units)] if reach else []
+    links = []
+    for needs_round in found:
+        if round_status(needs_round) == "closed":
+            url = url_for("needs_analysis.index", round=needs_round.id)
+        else:
+            url = url_for("needs.round_detail", round_id=needs_round.id)
+        links.append(LinkTarget("needs_round", str(needs_round.id), needs_round.title, url, group=_l("Needs rounds")))
+    return links

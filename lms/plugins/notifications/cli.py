@@ -1,4 +1,5 @@
-"""``lms notifications remind``: reminders of assignments due soon or overdue."""
+"""``lms notifications remind``: reminders of assignments due soon or overdue;
+``lms notifications digest``: the daily e-mail of unread notifications."""
 from __future__ import annotations
 
 import click
@@ -19,3 +20,18 @@ def remind(days: int) -> None:
 
     created = services.remind(days, local_today())
     click.echo(f"{created} reminder(s) sent.")
+
+
+@notifications.command("digest")
+@with_appcontext
+def digest() -> None:
+    """E-mail each user one message listing their unread notifications not yet e-mailed
+    (run it once a day, e.g. from cron); safe to rerun: nothing is sent twice."""
+    from lms.auth.models import utcnow
+    from lms.plugins.notifications import mail, services
+
+    if not mail.enabled():
+        click.echo("E-mail is off (MAIL_SERVER is empty): no digest sent.")
+        return
+    sent = services.send_digest(utcnow())
+    click.echo(f"{sent} digest e-mail(s) sent.")

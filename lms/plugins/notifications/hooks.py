@@ -1,5 +1,5 @@
 """Notifications plugin hooks: the page, the unread count in the navigation, telling
-librarians about new assignments, and ``lms notifications remind``."""
+librarians about new assignments, ``lms notifications remind`` and ``digest``."""
 from __future__ import annotations
 
 import lms.plugins.notifications.models  # noqa: F401 - tables on the metadata for migrations
@@ -13,6 +13,9 @@ DEFAULT_SETTINGS = {
     "MAIL_USERNAME": "",
     "MAIL_PASSWORD": "",
     "MAIL_STARTTLS": False,
+    # the site's address for links in the daily digest (e.g. "https://pembina.example.go.id");
+    # empty: SERVER_NAME when set, else the digest has no links
+    "DIGEST_BASE_URL": "",
 }
 
 

@@ -1,5 +1,6 @@
 """Notifications: create them in bulk, count and list a reader's, mark them read, e-mail them
-when SMTP is configured, and the daily assignment reminders.
+when SMTP is configured (at once, or once a day in the digest), and the daily assignment
+reminders.
 
 A notification holds a message key of :data:`MESSAGES` and JSON parameters; the text is
 made when it is read, in the reader's language (``title_id``/``title_en`` parameters carry
@@ -10,15 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from flask import current_app, g, has_request_context, request
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale, format_date, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, insert, select, update
 
-from lms.auth.models import User, utcnow
+from lms.auth.models import User, aware, utcnow
 from lms.extensions import db
 from lms.plugins.notifications import mail
 from lms.plugins.notifications.models import Notification
@@ -206,3 +207,112 @@ def remind(days: int, today: date) -> int:
         created += len(notify(user_ids, "reminder", key, assignment_params(assignment), url=LEARNING_URL,
                               dedup_key=f"remind:{assignment_id}:{today.isoformat()}"))
     return created
+
+
+# --- the daily digest ----------------------------------------------------------------------
+
+DIGEST_MAX_ITEMS = 50  # listed in one e-mail; the rest are counted and wait on the page
+NOTIFICATIONS_PATH = "/notifications/"
+
+
+def digest_base_url() -> str:
+    """The site's address for absolute links in e-mails: ``DIGEST_BASE_URL`` when set, else
+    the current request's root, else ``SERVER_NAME`` (with ``PREFERRED_URL_SCHEME``); empty
+    when none is known (the digest then carries no links rather than wrong ones)."""
+    config = current_app.config
+    configured = (config.get("DIGEST_BASE_URL") or "").strip()
+    if configured:
+        return configured.rstrip("/")
+    if has_request_context():
+        return request.url_root.rstrip("/")
+    if config.get("SERVER_NAME"):
+        root = (config.get("APPLICATION_ROOT") or "/").rstrip("/")
+        return f"{config.get('PREFERRED_URL_SCHEME') or 'http'}://{config['SERVER_NAME']}{root}"
+    return ""
+
+
+def _digest_eligible_users():
+    return select(User.id).where(User.active.is_(True), User.email.is_not(None), User.email != "")
+
+
+def send_digest(now: datetime) -> int:
+    """E-mail each active user with an address ONE message listing their unread
+    notifications that no e-mail has carried yet (``emailed_at IS NULL``), newest first in
+    their language, and mark those notifications e-mailed. Returns the e-mails sent.
+
+    Nothing happens without ``MAIL_SERVER``. The rows are claimed first with one
+    ``UPDATE ... RETURNING`` (so a second run, even a simultaneous one, finds nothing to
+    send); when the mail server cannot be reached at all the claim is undone, so the next
+    run tries again. A recipient the server refuses is logged by :func:`mail.send_all` and
+    not retried (a bad address would otherwise fail every day).
+    """
+    if not mail.enabled():
+        return 0
+    now = aware(now).astimezone(timezone.utc)
+    claimed = list(db.session.scalars(
+        update(Notification)
+        .where(Notification.read_at.is_(None), Notification.emailed_at.is_(None),
+               Notification.user_id.in_(_digest_eligible_users()))
+        .values(emailed_at=now)
+        .returning(Notification.id)
+        .execution_options(synchronize_session=False)))
+    db.session.commit()
+    if not claimed:
+        return 0
+    rows = db.session.execute(
+        select(Notification, User.email, User.locale, User.full_name)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.id.in_(claimed))
+        .order_by(Notification.user_id, Notification.created_at.desc(), Notification.id.desc())).all()
+    per_user: dict[int, list] = {}
+    for notification, email, locale, full_name in rows:
+        per_user.setdefault(notification.user_id, []).append((notification, email, locale, full_name))
+    base = digest_base_url()
+    default = current_app.config.get("BABEL_DEFAULT_LOCALE") or "id"
+    outgoing = []
+    for items in per_user.values():
+        _, email, locale, full_name = items[0]
+        locale = locale or default
+        with force_locale(locale):
+            outgoing.append(_digest_message(email, full_name, [item[0] for item in items], locale, base))
+    sent = mail.send_all(outgoing)
+    if sent == 0:  # the server was unreachable: give the notifications back to the next run
+        db.session.execute(update(Notification).where(Notification.id.in_(claimed), Notification.emailed_at == now)
+                           .values(emailed_at=None).execution_options(synchronize_session=False))
+        db.session.commit()
+    return sent
+
+
+def _digest_message(email: str, full_name: str, notifications: list[Notification], locale: str, base: str):
+    """One recipient's digest, in the current (their) locale: the notifications grouped by
+    day, newest first, each with its title, text and link."""
+    count = len(notifications)
+    subject = ngettext("Pembina: %(num)d new notification", "Pembina: %(num)d new notifications", count)
+    lines = [gettext("Hello %(name)s,", name=full_name), "",
+             ngettext("You have %(num)d new notification in Pembina:",
+                      "You have %(num)d new notifications in Pembina:", count), ""]
+    day = None
+    for notification in notifications[:DIGEST_MAX_ITEMS]:
+        created = aware(notification.created_at)
+        heading = format_date(created, "long")  # the library's time zone
+        if heading != day:
+            if day is not None:
+                lines.append("")
+            lines += [heading, "-" * len(heading)]
+            day = heading
+        title, body = render(notification.key, notification.params, locale)
+        lines.append(f"* {title}")
+        if body:
+            lines.append(f"  {body}")
+        if base and is_local_url(notification.url):
+            lines.append(f"  {base}{notification.url}")
+    if count > DIGEST_MAX_ITEMS:
+        lines += ["", ngettext("... and %(num)d more notification.", "... and %(num)d more notifications.",
+                                 count - DIGEST_MAX_ITEMS)]
+    lines.append("")
+    if base:
+        lines += [gettext("Read and manage them: %(url)s", url=base + NOTIFICATIONS_PATH), ""]
+    else:
+        lines += [gettext("Sign in to Pembina to read them."), ""]
+    lines += ["-- ", str(_l("Pembina, Perpustakaan Kota Palangkaraya"))]
+    return mail.build(email, subject, "\n".join(lines))

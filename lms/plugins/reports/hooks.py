@@ -31,3 +31,23 @@ def lms_home_panels(user, role):
         return []
     return [HomePanel("reports/panels/summary.html", order=15, key="reports-summary",
                       context={"summary": dashboard.supervisor_summary(user), "target": dashboard.jp_target()})]
+
+
+@hookimpl
+def lms_discussion_links(user):
+    """Reports a review meeting may link to (supervisors and admins, who may open them):
+    the competency dashboard and the annual report of this year and last year."""
+    from flask import url_for
+    from flask_babel import gettext as _
+
+    from lms.nav import LinkTarget
+    from lms.plugins.learning.services import local_today
+
+    if not user.has_role("supervisor", "admin"):
+        return []
+    year = local_today().year
+    group = _l("Reports")
+    links = [LinkTarget("report", "dashboard", _("Competency dashboard"), url_for("reports.index"), group=group)]
+    links += [LinkTarget("report", f"annual-{y}", _("Annual competency-development report %(year)d", year=y),
+                         url_for("reports_annual.index", year=y), group=group) for y in (year, year - 1)]
+    return links
