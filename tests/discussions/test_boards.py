@@ -343,8 +343,9 @@ def test_an_admin_creates_a_board_through_the_form(org, signed_in):
     assert 'id="boards-table"' in adi.get("/discussions/boards/").get_data(as_text=True)
 
 
-def test_checking_who_can_see_a_board_saves_nothing(app, org, signed_in):
-    app.config["BABEL_DEFAULT_LOCALE"] = "en"
+def test_checking_who_can_see_a_board_saves_nothing(app, org, people, signed_in):
+    people["adi"].locale = "en"  # the summary's wording is checked in English
+    db.session.commit()
     adi = signed_in("adi")
     response = post_form(adi, "/discussions/boards/new", {"name": "Coba", "unit_ids": [str(org["branch_b"].id)],
                                                         "roles": ["librarian"], "preview": "1"})
