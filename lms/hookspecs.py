@@ -117,6 +117,29 @@ def lms_demo_seed(app: "Flask", log: Any) -> None:
 
 
 @hookspec
+def lms_demo_scale(app: "Flask", scale: int, log: Any) -> None:
+    """Add this plugin's share of the synthetic benchmark data when ``lms demo --scale N``
+    runs: rows proportional to ``scale`` (the number of librarians, already created by the
+    core - see :func:`lms.core.scale.people`), written in bulk through
+    :func:`lms.core.bulk.bulk_writer`, from fixed seeds. Not idempotent: the core refuses a
+    second run before calling the hook.
+
+    Plugins run in one order: content first (``tryfirst``: courses), then activity (quiz
+    attempts, needs responses), then what is derived from activity (``trylast``: lesson
+    views and completions, which follow the quiz attempts). ``log`` prints a line; time
+    each step with :func:`lms.core.scale.timed` so its rows and seconds are reported.
+
+    Example::
+
+        @hookimpl
+        def lms_demo_scale(app, scale, log):
+            from lms.plugins.badges import scale as badges_scale
+
+            badges_scale.seed(scale, log)   # with timed(log, "badges") as step: ...
+    """
+
+
+@hookspec
 def lms_quiz_submitted(attempt: Any) -> None:
     """Called once when a quiz attempt has been submitted and graded (progress, certificates).
 

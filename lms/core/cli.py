@@ -9,15 +9,26 @@ from flask.cli import with_appcontext
 
 from lms.core import backup as backups
 from lms.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
+from lms.core.scale import ScaleError, seed_scale
 from lms.extensions import db
 
 
 @click.command("demo")
+@click.option("--scale", type=click.IntRange(min=10), metavar="N",
+              help="Instead of the demo, generate benchmark data: N librarians in realistic units and a "
+                   "year of activity, in bulk (needs a database without scale data; ~2 minutes at 5000).")
 @with_appcontext
-def demo() -> None:
-    """Seed the demo organisation and accounts (idempotent; refused in production)."""
+def demo(scale: int | None) -> None:
+    """Seed the demo organisation and accounts (idempotent; refused in production), or with
+    --scale the benchmark data (docs/performance.md)."""
     if current_app.config["ENV"] == "production":
         raise click.ClickException("lms demo refuses to run with LMS_ENV=production")
+    if scale is not None:
+        try:
+            seed_scale(current_app, scale, click.echo)
+        except ScaleError as error:
+            raise click.ClickException(str(error)) from error
+        return
     seed_demo(click.echo)
     current_app.extensions["lms.plugins"].hook.lms_demo_seed(app=current_app, log=click.echo)
     # A plugin that only looked (and skipped) leaves a read transaction open; end it, so

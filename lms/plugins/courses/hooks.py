@@ -41,3 +41,10 @@ def lms_home_panels(user, role):
         return [HomePanel("courses/panels/my_modules.html", order=10, key="my-modules",
                           context={"summary": services.authoring_summary()})]
     return []
+
+
+@hookimpl(tryfirst=True)  # content first: the activity of the other plugins needs the modules
+def lms_demo_scale(app, scale, log):
+    from lms.plugins.courses import scale as scale_data
+
+    scale_data.seed(scale, log)

@@ -119,3 +119,10 @@ def lms_discussion_links(user):
             url = url_for("needs.round_detail", round_id=needs_round.id)
         links.append(LinkTarget("needs_round", str(needs_round.id), needs_round.title, url, group=_l("Needs rounds")))
     return links
+
+
+@hookimpl
+def lms_demo_scale(app, scale, log):
+    from lms.plugins.needs import scale as scale_data
+
+    scale_data.seed(scale, log)

@@ -25,3 +25,10 @@ def lms_cli_commands():
     from lms.plugins.quizzes.cli import quizzes
 
     return [quizzes]
+
+
+@hookimpl
+def lms_demo_scale(app, scale, log):
+    from lms.plugins.quizzes import scale as scale_data
+
+    scale_data.seed(scale, log)

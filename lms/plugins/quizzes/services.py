@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.auth.models import aware, utcnow
@@ -269,3 +269,14 @@ def open_attempt_ids(user_id: int, module_ids: list[int]) -> dict[int, int]:
         select(QuizAttempt.module_id, QuizAttempt.id).where(QuizAttempt.user_id == user_id,
                                                             QuizAttempt.module_id.in_(module_ids),
                                                             QuizAttempt.status == IN_PROGRESS)).all())
+
+
+def progress_select():
+    """A select of (user_id, module_id, started, passed_at, last_at) over submitted attempts:
+    when each learner started a module's quiz, first submitted a passing attempt (None if
+    never) and last submitted one - what progress records are derived from."""
+    return (select(QuizAttempt.user_id, QuizAttempt.module_id, func.min(QuizAttempt.started_at).label("started"),
+                   func.min(case((QuizAttempt.passed.is_(True), QuizAttempt.submitted_at))).label("passed_at"),
+                   func.max(QuizAttempt.submitted_at).label("last_at"))
+            .where(QuizAttempt.status == SUBMITTED)
+            .group_by(QuizAttempt.user_id, QuizAttempt.module_id))

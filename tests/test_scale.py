@@ -1,0 +1,127 @@
+"""``lms demo --scale N``: the benchmark's synthetic data, at a size the test suite can afford.
+
+One run at N = 50 (module fixture-free: each test that needs it runs it once) checks that
+row counts follow N, that the bulk rows are data the app would have written itself
+(grades, completions, foreign keys), and that the pages the benchmark times - the big
+unit's dashboard, item analysis and the needs analysis - work on them. No timings.
+"""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from lms.auth.models import Unit, User
+from lms.core import scale
+from lms.core.demo import DEMO_PASSWORD
+from lms.plugins.learning.models import Certificate, CourseCompletion, LessonView, ModuleCompletion
+from lms.plugins.needs.models import PatronResponse, StaffAnswer, StaffResponse
+from lms.plugins.quizzes.models import QuizAnswer, QuizAttempt
+from tests.conftest import login
+
+N = 50
+PROJECT = Path(__file__).resolve().parent.parent  # courses/ is read from the project folder
+
+
+def count(db, model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def scaled(app, runner, db, monkeypatch):
+    monkeypatch.chdir(PROJECT)
+    result = runner.invoke(args=["demo", "--scale", str(N)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_unit_plan_at_5000_has_realistic_sizes_and_a_unit_of_200():
+    units = scale.plan_units(5000, random.Random(scale.SEED))
+    sizes = {unit.code: unit.size for unit in units}
+    assert sizes[scale.BIG_CODE] == 200
+    assert sum(sizes.values()) == 5000
+    leaves = [size for size in sizes.values() if size]
+    assert min(leaves) >= 20 and max(leaves) <= 300
+    assert len({unit.code for unit in units}) == len(units)
+    assert {unit.kind for unit in units} == {"library", "branch", "section"}
+
+
+def test_counts_follow_n_and_a_second_run_is_refused(app, db, runner, scaled):
+    assert f"Scale {N}:" in scaled and " rows in " in scaled and scale.BIG_HEAD in scaled
+    librarians = scale.people()
+    assert len(librarians) == N
+    attempts, answers = count(db, QuizAttempt), count(db, QuizAnswer)
+    assert 150 * N <= attempts <= 250 * N  # about 200 per librarian
+    assert 7 * attempts <= answers <= 9 * attempts  # one per question, ~8 questions a quiz
+    assert count(db, StaffResponse) == 2 * N  # self-assessment and the head's rating
+    assert count(db, StaffAnswer) == 2 * N * 15
+    assert count(db, PatronResponse) == 20
+    assert count(db, LessonView) > 40 * N
+    assert 0 < count(db, CourseCompletion) == count(db, Certificate) < count(db, ModuleCompletion)
+    big = db.session.scalar(select(Unit).where(Unit.code == scale.BIG_CODE))
+    assert sum(1 for person in librarians if person.unit_id == big.id) == round(N * scale.BIG_SHARE)
+
+    again = runner.invoke(args=["demo", "--scale", str(N)])  # not idempotent: refused
+    assert again.exit_code != 0 and "already" in again.output
+
+
+def test_rows_are_what_the_app_would_have_written(app, db, scaled):
+    from lms.plugins.courses.models import Course, Module
+    from lms.plugins.learning import services as learning
+    from lms.plugins.quizzes import services as quizzes
+
+    if db.engine.dialect.name == "sqlite":
+        assert db.session.execute(text("PRAGMA foreign_key_check")).all() == []
+    rng = random.Random(7)
+    ids = list(db.session.scalars(select(QuizAttempt.id)))
+    for attempt_id in rng.sample(ids, 40):  # the real grader gives the stored grade
+        attempt = db.session.get(QuizAttempt, attempt_id)
+        stored = (attempt.score, attempt.percent, attempt.passed, sorted((a.question_id, a.credit)
+                                                                          for a in attempt.answers))
+        quizzes.grade_attempt(attempt)
+        assert stored == (attempt.score, attempt.percent, attempt.passed,
+                          sorted((a.question_id, a.credit) for a in attempt.answers))
+        db.session.rollback()
+    pairs = db.session.execute(select(QuizAttempt.user_id, QuizAttempt.module_id).distinct()).all()
+    for user_id, module_id in rng.sample(pairs, 60):  # completions follow the app's rule
+        module = db.session.get(Module, module_id)
+        assert learning.module_requirements_met(user_id, module) == learning.is_module_complete(user_id, module_id)
+    for course in db.session.scalars(select(Course)):
+        modules = learning.course_modules(course)
+        for person in scale.people()[:10]:
+            complete = all(learning.is_module_complete(person.id, m.id) for m in modules)
+            assert complete == (learning.completion_of(person.id, course.id) is not None)
+    # new rows go after the bulk ones (PostgreSQL's sequences were moved on)
+    person = scale.people()[0]
+    module = db.session.scalar(select(Module).where(Module.active.is_(True)).order_by(Module.id))
+    assert quizzes.start_attempt(person.id, module).id == max(ids) + 1
+
+
+def test_dashboard_item_analysis_and_needs_analysis_work_on_it(app, db, scaled):
+    from lms.plugins.needs import analysis
+    from lms.plugins.quizzes.item_analysis import item_analysis
+
+    client = app.test_client()
+    assert login(client, scale.BIG_HEAD, DEMO_PASSWORD).status_code == 302
+    page = client.get("/reports/")
+    assert page.status_code == 200
+    big = db.session.scalar(select(Unit).where(Unit.code == scale.BIG_CODE))
+    members = db.session.scalars(select(User.full_name).where(User.unit_id == big.id, User.username != scale.BIG_HEAD))
+    html = page.get_data(as_text=True)
+    assert all(name in html for name in members)
+    version_id = db.session.scalar(select(QuizAttempt.module_version_id).limit(1))
+    result = item_analysis(version_id)
+    assert result.attempts > 0 and all(0 <= row.facility <= 1 for row in result.items)
+    assert client.get(f"/quiz/items/{version_id}").status_code == 200
+
+    needs_round = analysis.latest_closed_round()
+    assert "skala" in needs_round.title
+    result = analysis.analyze(needs_round)
+    assert result.respondents == N
+    sources = {source for score in result.competencies for source in score.needs}
+    assert sources == {"self", "supervisor", "quiz", "patron"}
+    client = app.test_client()
+    assert login(client, scale.ROOT_HEAD, DEMO_PASSWORD).status_code == 302
+    assert client.get("/needs/analysis/").status_code == 200
