@@ -155,3 +155,30 @@ def test_module_grade_follows_the_grading_method(learner):
 
     percent, passed = module_grade(learner.user.id, module("ddc"))
     assert percent == 0.0 and passed is False  # the last attempt counts, not the best
+
+
+def test_no_reader_sees_a_submitted_attempt_before_its_score(learner, app, monkeypatch):
+    """Closing and grading are one transaction: while grading runs, another connection (a
+    review page in another request) still sees the attempt in progress, never "submitted"
+    without a score (the review page once failed on exactly that, under load)."""
+    from sqlalchemy import text
+
+    from lms.plugins.quizzes import services
+
+    seen = []
+    real_grade = services.grade_attempt
+
+    def grade_and_look(attempt, key_overrides=None):
+        with db.engine.connect() as other:  # a separate connection, as another request would use
+            seen.append(other.execute(text("SELECT status, percent FROM quiz_attempts WHERE id = :id"),
+                                      {"id": attempt.id}).one())
+        return real_grade(attempt, key_overrides)
+
+    monkeypatch.setattr(services, "grade_attempt", grade_and_look)
+    attempt_id = start(learner)
+    response = learner.post(f"/quiz/attempt/{attempt_id}/submit", data=_right_answers(learner, attempt_id))
+    assert response.status_code == 302
+    assert len(seen) == 1 and seen[0][0] == "in_progress" and seen[0][1] is None
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    db.session.refresh(attempt)
+    assert attempt.status == "submitted" and attempt.percent == 100.0

@@ -184,15 +184,19 @@ def submit_attempt(attempt: QuizAttempt, form) -> tuple[QuizAttempt, SaveResult]
         result = save_answers(attempt, form)
         if result.errors:
             return attempt, result  # let the learner fix them; nothing is closed
+    # Close and grade in ONE transaction: the conditional UPDATE lets only one submit win
+    # (a racing one waits for the row, then matches nothing), and no reader ever sees a
+    # submitted attempt without its score (the review page once met one mid-grading).
     closed = db.session.execute(
         update(QuizAttempt).where(QuizAttempt.id == attempt.id, QuizAttempt.status == IN_PROGRESS)
         .values(status=SUBMITTED, submitted_at=utcnow()).execution_options(synchronize_session=False))
-    db.session.commit()
     db.session.refresh(attempt)
     if closed.rowcount == 1:
         grade_attempt(attempt)
         db.session.commit()
         current_app.extensions["lms.plugins"].hook.lms_quiz_submitted(attempt=attempt)
+    else:
+        db.session.commit()
     return attempt, result
 
 
