@@ -296,23 +296,38 @@ def _finish_supervisor(score: CompetencyScore) -> None:
 def quiz_rows(end: datetime, *, start: datetime | None = None, people_units: list[int] | None = None,
               position: str | None = None, user_ids: Collection[int] | None = None, by_user: bool = False):
     """(user?, competency, answers, sum credit*points, sum points) of graded answers to
-    questions mapped to a competency, in submitted attempts with ``start <= submitted_at < end``."""
-    keys = ([QuizAttempt.user_id] if by_user else []) + [Question.competency_id]
-    query = (select(*keys, func.count(), func.sum(QuizAnswer.credit * Question.points), func.sum(Question.points))
-             .join(Question, Question.id == QuizAnswer.question_id)
-             .join(QuizAttempt, QuizAttempt.id == QuizAnswer.attempt_id)
-             .where(Question.competency_id.is_not(None), QuizAnswer.credit.is_not(None),
-                    QuizAttempt.status == SUBMITTED, QuizAttempt.submitted_at < end))
+    questions mapped to a competency, in submitted attempts with ``start <= submitted_at < end``.
+
+    Two steps, both in SQL: the attempts in scope and their answers are summed per question
+    (read from the ``ix_quiz_answers_attempt_credit`` index alone, never the answer rows),
+    then the few hundred per-question sums are joined to their questions and summed per
+    competency - instead of looking up a question for each of millions of answers. Since
+    ``points`` is fixed per question, sum(credit * points) = points * sum(credit) and
+    sum(points) = points * answers (see docs/performance.md, "Needs analysis at scale")."""
+    attempt_keys = [QuizAttempt.user_id] if by_user else []
+    per_question = (select(*attempt_keys, QuizAnswer.question_id, func.count().label("answers"),
+                           func.sum(QuizAnswer.credit).label("credit"))
+                    .select_from(QuizAttempt)
+                    .join(QuizAnswer, QuizAnswer.attempt_id == QuizAttempt.id)
+                    .where(QuizAnswer.credit.is_not(None), QuizAttempt.status == SUBMITTED,
+                           QuizAttempt.submitted_at < end))
     if start is not None:
-        query = query.where(QuizAttempt.submitted_at >= start)
+        per_question = per_question.where(QuizAttempt.submitted_at >= start)
     if user_ids is not None:
-        query = query.where(QuizAttempt.user_id.in_(list(user_ids)))
+        per_question = per_question.where(QuizAttempt.user_id.in_(list(user_ids)))
     if people_units is not None or position:
-        query = query.join(User, User.id == QuizAttempt.user_id)
+        people = select(User.id)
         if people_units is not None:
-            query = query.where(User.unit_id.in_(people_units))
+            people = people.where(User.unit_id.in_(people_units))
         if position:
-            query = query.where(User.position == position)
+            people = people.where(User.position == position)
+        per_question = per_question.where(QuizAttempt.user_id.in_(people))
+    sums = per_question.group_by(*attempt_keys, QuizAnswer.question_id).subquery("per_question")
+    keys = ([sums.c.user_id] if by_user else []) + [Question.competency_id]
+    query = (select(*keys, func.sum(sums.c.answers), func.sum(sums.c.credit * Question.points),
+                    func.sum(sums.c.answers * Question.points))
+             .join(Question, Question.id == sums.c.question_id)
+             .where(Question.competency_id.is_not(None)))
     return db.session.execute(query.group_by(*keys)).all()
 
 

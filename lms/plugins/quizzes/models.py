@@ -53,7 +53,12 @@ class QuizAnswer(db.Model):
     """The learner's response to one question of one attempt, and its credit once graded."""
 
     __tablename__ = "quiz_answers"
-    __table_args__ = (UniqueConstraint("attempt_id", "question_id"),)
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "question_id"),
+        # the needs analysis sums the credit of every answer of the attempts in scope per
+        # question: from this index alone, without reading the (wide) answer rows
+        Index("ix_quiz_answers_attempt_credit", "attempt_id", "question_id", "credit"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id", ondelete="CASCADE"))
