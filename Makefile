@@ -1,17 +1,21 @@
 # Pembina: two commands do all set-up.
 #   make run   - create .venv, install, migrate, import courses/ and courses/surveys/, seed demo data, serve http://127.0.0.1:5000
 #   make test  - create .venv, install with test extras, run every test (browser ones too)
+#   make bench - the load test at scale (docs/performance.md); BENCH_DB=postgres, BENCH_SCALE=N
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+BENCH_SCALE ?= 5000
+BENCH_DB ?= sqlite
 
-.PHONY: run test install install-test translations translations-update browser clean help
+.PHONY: run test bench install install-test install-prod translations translations-update browser wrk clean help
 
 help:
 	@echo "make run    - install, migrate, seed the demo and serve on http://$(HOST):$(PORT)"
 	@echo "make test   - install with test extras and run the whole test suite"
+	@echo "make bench  - load test on $(BENCH_SCALE) synthetic librarians ($(BENCH_DB)); writes bench/results.json"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +29,13 @@ $(VENV)/.installed-test: pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test,prod]"
 	touch $(VENV)/.installed $@
 
+$(VENV)/.installed-prod: pyproject.toml setup.py | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[prod]"
+	touch $(VENV)/.installed $@
+
 install: $(VENV)/.installed translations
 install-test: $(VENV)/.installed-test translations
+install-prod: $(VENV)/.installed-prod translations
 
 translations: | $(BIN)/python
 	$(BIN)/python -m lms.translations_build
@@ -39,6 +48,9 @@ translations-update: $(VENV)/.installed
 browser:
 	@bash scripts/ensure-chromium.sh
 
+wrk:
+	@bash scripts/ensure-wrk.sh
+
 run: install
 	$(BIN)/lms db upgrade
 	$(BIN)/lms courses import courses
@@ -48,9 +60,14 @@ run: install
 	@echo "Pembina is starting on http://$(HOST):$(PORT)  (Ctrl+C stops it)"
 	$(BIN)/lms run --host $(HOST) --port $(PORT)
 
-test: install-test browser
-	$(BIN)/ruff check lms tests
+test: install-test browser wrk
+	$(BIN)/ruff check lms tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Builds (once per scale, cached in $$TMPDIR/pembina-bench) or reuses the scaled database, runs
+# every scenario under gunicorn + wrk, prints the table and writes bench/results.json.
+bench: install-prod wrk
+	BENCH_SCALE=$(BENCH_SCALE) BENCH_DB=$(BENCH_DB) $(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

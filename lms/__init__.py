@@ -36,6 +36,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     configure_settings(app, config)
+    configure_proxy(app)
     configure_database(app)
     configure_extensions(app)
     configure_plugins(app)
@@ -66,6 +67,17 @@ def configure_settings(app: Flask, overrides: dict[str, Any]) -> None:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
         app.config["PREFERRED_URL_SCHEME"] = "https"
+
+
+def configure_proxy(app: Flask) -> None:
+    """Behind ``PROXIES`` reverse proxies, take the client's address and scheme from their
+    ``X-Forwarded-For``/``-Proto`` headers (the per-address login throttle needs the real
+    address, not the proxy's). 0 (default): trust no such header."""
+    hops = int(app.config.get("PROXIES") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def configure_database(app: Flask) -> None:

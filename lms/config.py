@@ -15,6 +15,9 @@ Settings:
 ``PLUGINS``           Comma-separated plugin names that are on; default: every built-in.
                       ``-name`` turns one off and keeps the rest.
 ``HTTPS``             ``1`` marks cookies Secure and sends HSTS.
+``PROXIES``           Reverse proxies in front of the app (default 0): with ``1`` the client's
+                      address and scheme come from the proxy's ``X-Forwarded-For``/``-Proto``
+                      (docs/deploy.md). Never set it when clients reach the app directly.
 ``JP_TARGET``         Training hours (JP) each librarian should earn a year (default 20).
 ``LOGIN_MAX_FAILURES`` / ``LOGIN_LOCK_MINUTES``  Login throttling (default 5 in 15 min).
 ``MAIL_SERVER``       SMTP host for e-mail notifications; empty (default) = in-app only.
@@ -36,6 +39,7 @@ DEFAULTS: dict[str, object] = {
     "DEBUG": False,
     "PLUGINS": None,
     "HTTPS": False,
+    "PROXIES": 0,
     "BABEL_DEFAULT_LOCALE": "id",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Jakarta",
     "LANGUAGES": ("id", "en"),

@@ -10,7 +10,8 @@ from lms.auth.access import PUBLIC, access_rule, roles_required
 from tests.conftest import make_test_app, reset_database
 
 # The only endpoints anyone may reach without signing in.
-PUBLIC_ENDPOINTS = {"static", "auth.login", "core.healthz", "core.set_language", "learning.verify"}
+PUBLIC_ENDPOINTS = {"static", "auth.login", "core.healthz", "core.healthz_ping", "core.set_language",
+                    "learning.verify"}
 
 
 def _example_url(rule) -> str:

@@ -5,9 +5,11 @@ import os
 import stat
 
 import pytest
+from flask import request
 from sqlalchemy import text
 
 from lms import create_app
+from lms.auth.access import public
 from lms.config import ConfigError
 from lms.extensions import db
 from tests.conftest import is_postgresql
@@ -72,6 +74,18 @@ def test_https_marks_cookies_secure(tmp_path):
     app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "s", "HTTPS": "1"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
+
+
+def test_proxies_setting_trusts_the_proxy_headers(tmp_path):
+    """Behind a reverse proxy the login throttle must see the client's address, not the proxy's."""
+    def seen(**config):
+        app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "s", **config})
+        app.add_url_rule("/addr", "addr", public(lambda: request.remote_addr))
+        return app.test_client().get("/addr", headers={"X-Forwarded-For": "203.0.113.7"},
+                                     environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data(as_text=True)
+
+    assert seen() == "127.0.0.1"
+    assert seen(PROXIES="1") == "203.0.113.7"
 
 
 def test_factory_makes_no_database_queries(tmp_path):

@@ -84,7 +84,8 @@ def require_password_change():
     """Send users with a temporary password to change it before anything else."""
     if not getattr(current_user, "is_authenticated", False) or not current_user.must_change_password:
         return None
-    allowed = {"auth.account", "auth.logout", "core.set_language", "core.healthz", "static"}
+    allowed = {"auth.account", "auth.logout", "core.set_language", "core.healthz",
+               "core.healthz_ping", "static"}
     if request.endpoint in allowed or request.endpoint is None:
         return None
     flash(_("Please choose a new password before you continue."), "info")

@@ -1,7 +1,7 @@
 """Home pages per role, the health check, the language switch and error pages."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -29,6 +29,22 @@ def healthz():
     ok = services.database_ok()
     body = {"status": "ok" if ok else "error", "database": "ok" if ok else "unavailable"}
     return jsonify(body), 200 if ok else 503
+
+
+@bp.route("/healthz/ping")
+@public
+def healthz_ping():
+    """Liveness for a load balancer: the process answers. No session, no database - also the
+    benchmark's *bare floor* (docs/performance.md)."""
+    return Response("ok\n", mimetype="text/plain")
+
+
+@bp.route("/healthz/session")
+@authenticated
+def healthz_session():
+    """The smallest signed-in page: session, user, the base layout and nothing else. Shows
+    that sign-in works through a proxy; the benchmark's *page floor* (docs/performance.md)."""
+    return render_template("core/session.html")
 
 
 @bp.route("/language", methods=["POST"])

@@ -1,0 +1,1 @@
+"""Pembina's load test (``make bench``); see bench/run.py and docs/performance.md."""

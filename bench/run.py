@@ -1,0 +1,546 @@
+"""Pembina's load test: ``make bench``, i.e. ``python -m bench.run`` from the project folder
+(issue 7; docs/performance.md explains the scenarios and the figures).
+
+1. A database with ``lms demo --scale N`` data (``BENCH_SCALE``, default 5,000), built once
+   and kept in ``BENCH_CACHE`` under a name keyed by the scale (SQLite file, or a PostgreSQL
+   data folder for ``BENCH_DB=postgres``), brought up to date with ``lms db upgrade`` on
+   every run. ``BENCH_DATABASE_URL`` uses an existing database as it is instead.
+2. The app under gunicorn (``gunicorn.conf.py``) on 127.0.0.1 at a free port below 32768.
+3. People sign in (session cookie and CSRF token each); wrk (``bench/pembina.lua``, one
+   thread per connection so each connection is one person) drives every HTTP scenario for
+   ``BENCH_DURATION`` seconds.
+4. After the quiz scenario the database is counted: every attempt wrk saw started exists
+   once, every attempt it saw submitted is submitted and graded once, nothing else appeared.
+5. In-process timings: the needs analysis over the whole organisation and the course import
+   (first, into an empty database, and unchanged again).
+6. One table on stdout and ``bench/results.json`` (``BENCH_RESULTS``): req/s, p50, p99, the
+   ratios to both floors measured in this run, the gunicorn workers' RSS after each scenario,
+   and the issue's targets, met or not.
+
+Everything it starts (gunicorn, a PostgreSQL server, wrk) is stopped in ``finally`` blocks,
+also on Ctrl+C and SIGTERM. Quiz attempts of the run stay in the cached database (a few
+thousand next to a million at N = 5,000).
+
+Settings (environment): ``BENCH_SCALE`` (5000), ``BENCH_DB`` (``sqlite`` | ``postgres``),
+``BENCH_DURATION`` (15 s per scenario), ``BENCH_WARMUP`` (3 s, GET scenarios only),
+``BENCH_CLIENTS`` (16), ``BENCH_QUIZ_CLIENTS`` (64), ``BENCH_CACHE``
+(``$TMPDIR/pembina-bench``), ``BENCH_DATABASE_URL``, ``BENCH_RESULTS`` (``bench/results.json``,
+``bench/results-postgres.json`` for PostgreSQL), ``BENCH_INPROCESS``
+(``1``; ``0`` skips the in-process timings).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from bench.infra import (ROOT, BenchError, Gunicorn, find_wrk, gunicorn, log, quiz_body, scaled_database,
+                         scratch_database, sign_in_all)
+
+LUA_SCRIPT = Path(__file__).resolve().parent / "pembina.lua"
+SUPERVISOR = "kepala-layanan"  # lms.core.scale.BIG_HEAD: the 200-librarian unit (at N = 5,000)
+
+
+# --- settings and scenarios ------------------------------------------------------------------
+
+@dataclass
+class Settings:
+    scale: int = 5000
+    db: str = "sqlite"
+    duration: float = 15.0
+    warmup: float = 3.0
+    clients: int = 16
+    quiz_clients: int = 64
+    cache: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "pembina-bench")
+    database_url: str = ""
+    results: Path = ROOT / "bench" / "results.json"
+    inprocess: bool = True
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        settings = cls()
+        settings.scale = int(env.get("BENCH_SCALE") or settings.scale)
+        settings.db = (env.get("BENCH_DB") or settings.db).strip().lower()
+        settings.duration = float(env.get("BENCH_DURATION") or settings.duration)
+        settings.warmup = float(env.get("BENCH_WARMUP") or settings.warmup)
+        settings.clients = int(env.get("BENCH_CLIENTS") or settings.clients)
+        settings.quiz_clients = int(env.get("BENCH_QUIZ_CLIENTS") or settings.quiz_clients)
+        if env.get("BENCH_CACHE"):
+            settings.cache = Path(env["BENCH_CACHE"])
+        settings.database_url = env.get("BENCH_DATABASE_URL", "")
+        if env.get("BENCH_RESULTS"):
+            settings.results = Path(env["BENCH_RESULTS"])
+        elif settings.db == "postgres":  # keep both databases' latest results side by side
+            settings.results = settings.results.with_name("results-postgres.json")
+        settings.inprocess = env.get("BENCH_INPROCESS", "1") not in ("0", "false", "no")
+        if settings.db not in ("sqlite", "postgres"):
+            raise BenchError("BENCH_DB must be sqlite or postgres")
+        if settings.scale < 10:
+            raise BenchError("BENCH_SCALE must be at least 10")
+        return settings
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One measured line of the table. ``kind`` is ``get`` or ``quiz`` (wrk) or ``inprocess``."""
+
+    key: str
+    label: str
+    kind: str
+    clients: str = "clients"  # which setting gives the concurrency: "clients" or "quiz_clients"
+
+
+SCENARIOS = (
+    Scenario("bare_floor", "bare floor: GET /healthz/ping, no session, no database", "get"),
+    Scenario("page_floor", "page floor: a librarian's empty page (/healthz/session)", "get"),
+    Scenario("lesson", "lesson: librarians reading lesson pages", "get"),
+    Scenario("quiz_submit", "quiz submit: librarians starting and submitting attempts", "quiz", "quiz_clients"),
+    Scenario("dashboard", f"dashboard: {SUPERVISOR}'s /reports/", "get"),
+    Scenario("needs_analysis", "needs analysis, whole organisation (in-process)", "inprocess"),
+    Scenario("course_import_first", "course import of courses/, empty database (in-process)", "inprocess"),
+    Scenario("course_import_again", "course import again, unchanged (in-process)", "inprocess"),
+)
+
+
+@dataclass
+class Result:
+    key: str
+    label: str
+    clients: int | None = None
+    requests: int = 0
+    seconds: float = 0.0
+    rps: float | None = None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    errors: int = 0
+    ratio_rps_to_bare: float | None = None
+    ratio_rps_to_page: float | None = None
+    ratio_p50_to_page: float | None = None
+    worker_rss_mb: list[float] = field(default_factory=list)
+    notes: dict = field(default_factory=dict)
+
+
+# --- what the database tells -----------------------------------------------------------------
+
+@contextmanager
+def app_context(database_url: str, workdir: Path):
+    from lms import create_app
+    from lms.extensions import db
+
+    app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(workdir / "inproc"),
+                      "SECRET_KEY": "bench"})
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+@dataclass
+class Plan:
+    """Who does what: read from the scaled database before the load starts."""
+
+    readers: list[str]
+    quizzers: list[tuple[str, str]]  # (username, start path)
+    lessons: list[str]
+
+
+def make_plan(database_url: str, workdir: Path, settings: Settings) -> Plan:
+    from sqlalchemy import select
+
+    from lms.auth.models import User
+    from lms.core import scale
+    from lms.extensions import db
+    from lms.plugins.courses.models import Course, Module
+
+    with app_context(database_url, workdir):
+        people = scale.people()
+        if not people:
+            raise BenchError("no scale data in this database (lms demo --scale N)")
+        names = dict(db.session.execute(select(User.id, User.username)
+                                        .where(User.id.in_([p.id for p in people]))).all())
+        ordered = [names[p.id] for p in people]
+        lessons, modules = [], []
+        for course in db.session.scalars(select(Course).where(Course.published.is_(True)).order_by(Course.id)):
+            for module in db.session.scalars(select(Module).where(Module.course_id == course.id,
+                                                                  Module.active.is_(True)).order_by(Module.position)):
+                version = module.current_version
+                if version is None:
+                    continue
+                lessons += [f"/courses/{course.slug}/{module.slug}/{lesson.slug}" for lesson in version.lessons]
+                if version.questions and not (version.settings or {}).get("attempts"):
+                    modules.append(f"/quiz/{course.slug}/{module.slug}/start")
+    step = max(1, len(ordered) // settings.clients)
+    readers = ordered[::step][:settings.clients]
+    others = [name for name in ordered if name not in set(readers)] or ordered
+    quizzers = []
+    for index in range(settings.quiz_clients):  # distinct (person, module) pairs
+        person = others[index % len(others)]
+        quizzers.append((person, modules[(index // len(others) + index) % len(modules)]))
+    if len(set(quizzers)) != len(quizzers):
+        raise BenchError("not enough people and modules for BENCH_QUIZ_CLIENTS distinct pairs")
+    return Plan(readers, quizzers, [quote(path, safe="/") for path in lessons])
+
+
+def count_attempts(database_url: str, workdir: Path, usernames: list[str], after_id: int | None = None):
+    """Attempts of ``usernames``: the highest id, or (after ``after_id``) id -> (status, answers, graded)."""
+    from sqlalchemy import func, select
+
+    from lms.auth.models import User
+    from lms.extensions import db
+    from lms.plugins.courses.models import Question
+    from lms.plugins.quizzes.models import QuizAnswer, QuizAttempt
+
+    with app_context(database_url, workdir):
+        users = select(User.id).where(User.username.in_(usernames))
+        if after_id is None:
+            return db.session.scalar(select(func.max(QuizAttempt.id))) or 0
+        answers = (select(QuizAnswer.attempt_id, func.count().label("n"), func.count(QuizAnswer.credit).label("graded"))
+                   .group_by(QuizAnswer.attempt_id).subquery())
+        questions = (select(Question.module_version_id, func.count().label("n"))
+                     .group_by(Question.module_version_id).subquery())
+        rows = db.session.execute(
+            select(QuizAttempt.id, QuizAttempt.status, answers.c.n, answers.c.graded, QuizAttempt.percent,
+                   questions.c.n)
+            .outerjoin(answers, answers.c.attempt_id == QuizAttempt.id)
+            .outerjoin(questions, questions.c.module_version_id == QuizAttempt.module_version_id)
+            .where(QuizAttempt.user_id.in_(users), QuizAttempt.id > after_id))
+        return {row[0]: (row[1], row[2] or 0, row[3] or 0, row[4], row[5] or 0) for row in rows}
+
+
+def check_attempts(report: dict, rows: dict) -> dict:
+    """Compare what wrk saw with the database: lost = acknowledged but not there (or not
+    submitted), duplicated = there but never asked for (beyond one per request cut off by
+    the end of the run), or submitted twice, or answers twice."""
+    started = [int(i) for t in report["threads"] for i in t["started"].split(",") if i]
+    submitted = [int(i) for t in report["threads"] for i in t["submitted"].split(",") if i]
+    cut_off = sum(1 for t in report["threads"] if t["pending"] == "start")
+    lost = len({i for i in started if i not in rows} | {i for i in submitted if rows.get(i, ("",))[0] != "submitted"})
+    unexpected = [i for i in rows if i not in set(started)]
+    duplicated = max(0, len(unexpected) - cut_off) + (len(started) - len(set(started))) \
+        + (len(submitted) - len(set(submitted)))
+    ungraded = sum(1 for i in submitted if i in rows and (rows[i][3] is None or rows[i][2] != rows[i][1]))
+    # one answer row per question of the attempt's version: fewer were lost, more duplicated
+    answer_rows = sum(1 for i in submitted if i in rows and rows[i][1] != rows[i][4])
+    return {"attempts_started": len(started), "attempts_submitted": len(submitted),
+            "attempts_in_database": len(rows), "cut_off_by_the_end": cut_off,
+            "lost": lost, "duplicated": duplicated, "submitted_but_not_graded": ungraded,
+            "answer_rows_not_one_per_question": answer_rows}
+
+
+# --- wrk -------------------------------------------------------------------------------------
+
+def lua_value(value) -> str:
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=True)  # ASCII only: a valid Lua string as well
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"[{lua_value(k)}] = {lua_value(v)}" for k, v in value.items()) + "}"
+    return "{" + ", ".join(lua_value(v) for v in value) + "}"
+
+
+def wrk_script(workdir: Path, key: str, mode: str, sessions: list[dict]) -> Path:
+    path = workdir / f"{key}.lua"
+    path.write_text(f"DATA = {lua_value({'mode': mode, 'sessions': sessions})}\n\n{LUA_SCRIPT.read_text()}")
+    return path
+
+
+def run_wrk(wrk: str, base: str, script: Path, connections: int, seconds: float) -> dict:
+    duration = max(1, round(seconds))
+    cmd = [wrk, f"-t{connections}", f"-c{connections}", f"-d{duration}s", "--timeout", "30s", "-s", str(script),
+           base + "/"]
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
+    except subprocess.TimeoutExpired as error:
+        raise BenchError(f"wrk did not finish: {' '.join(cmd)}") from error
+    line = next((line for line in result.stdout.splitlines() if line.startswith("BENCH_JSON ")), None)
+    if result.returncode != 0 or line is None:
+        raise BenchError(f"wrk failed ({result.returncode}): {result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return json.loads(line[len("BENCH_JSON "):])
+
+
+def http_result(scenario: Scenario, clients: int, report: dict) -> Result:
+    seconds = report["duration_us"] / 1e6
+    socket_errors = sum(report["errors"][k] for k in ("connect", "read", "write", "timeout"))
+    bad = sum(t["bad"] for t in report["threads"])
+    result = Result(scenario.key, scenario.label, clients, seconds=round(seconds, 2), errors=bad + socket_errors)
+    if scenario.kind == "quiz":
+        latencies = sorted(ms for t in report["threads"] for ms in (t["submit_ms"] or []))
+        result.requests = len(latencies)
+        if latencies:
+            result.p50_ms = round(percentile(latencies, 50), 2)
+            result.p99_ms = round(percentile(latencies, 99), 2)
+        result.notes["all_requests"] = report["requests"]  # starts and submits
+    else:
+        result.requests = report["requests"]
+        result.p50_ms = round(report["p50_us"] / 1000, 2)
+        result.p99_ms = round(report["p99_us"] / 1000, 2)
+    result.rps = round(result.requests / seconds, 1) if seconds else None
+    return result
+
+
+def percentile(ordered: list[float], pct: float) -> float:
+    """Nearest-rank percentile of a sorted list."""
+    rank = max(1, min(len(ordered), math.ceil(pct / 100 * len(ordered))))
+    return ordered[rank - 1]
+
+
+# --- in-process timings ----------------------------------------------------------------------
+
+def timed(call: Callable[[], object], repeat: int) -> tuple[float, list[float]]:
+    """The median of ``repeat`` runs (one run when the first takes over 5 s)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+        if times[0] > 5:
+            break
+    return statistics.median(times), times
+
+
+def time_needs_analysis(database_url: str, workdir: Path) -> Result:
+    from sqlalchemy import func, select
+
+    from lms.extensions import db
+    from lms.plugins.needs import analysis
+    from lms.plugins.needs.models import StaffResponse
+
+    scenario = next(s for s in SCENARIOS if s.key == "needs_analysis")
+    with app_context(database_url, workdir):
+        needs_round = analysis.latest_closed_round()
+        if needs_round is None:
+            raise BenchError("no closed needs round in the scale data")
+        responses = db.session.scalar(select(func.count()).select_from(StaffResponse)
+                                      .where(StaffResponse.round_id == needs_round.id))
+        median, times = timed(lambda: analysis.analyze(needs_round), 3)
+    return Result(scenario.key, scenario.label, requests=len(times), seconds=round(median, 3),
+                  p50_ms=round(median * 1000, 1), notes={"staff_responses": responses,
+                                                          "runs_s": [round(t, 3) for t in times]})
+
+
+def time_course_import(database_url: str, workdir: Path) -> list[Result]:
+    from flask_migrate import upgrade
+
+    from lms.plugins.courses import services
+
+    first_s, again_s = (next(s for s in SCENARIOS if s.key == key)
+                        for key in ("course_import_first", "course_import_again"))
+    with scratch_database(database_url, workdir) as url, app_context(url, workdir):
+        upgrade()
+        start = time.perf_counter()
+        report = services.import_courses([ROOT / "courses"])
+        first = time.perf_counter() - start
+        if not report.ok:
+            raise BenchError("course import failed: " + "; ".join(report.problems[:5]))
+        median, times = timed(lambda: services.import_courses([ROOT / "courses"]), 3)
+        from lms.extensions import db
+
+        db.session.remove()
+    notes = {"modules_created": len(report.created)}
+    return [Result(first_s.key, first_s.label, requests=1, seconds=round(first, 3), p50_ms=round(first * 1000, 1),
+                   notes=notes),
+            Result(again_s.key, again_s.label, requests=len(times), seconds=round(median, 3),
+                   p50_ms=round(median * 1000, 1), notes={"runs_s": [round(t, 3) for t in times],
+                                                          "share_of_first": round(median / first, 3)})]
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+def run_http(settings: Settings, wrk: str, server: Gunicorn, database_url: str, workdir: Path) -> list[Result]:
+    plan = make_plan(database_url, workdir, settings)
+    log(f"Signing in {len(plan.readers)} readers, {len(plan.quizzers)} quiz takers and {SUPERVISOR} ...")
+    people = sign_in_all(server.port, plan.readers + sorted({name for name, _path in plan.quizzers}) + [SUPERVISOR])
+
+    def session(name: str, **extra) -> dict:
+        client, csrf = people[name]
+        return {"cookie": client.cookie_header(), "csrf": csrf, **extra}
+
+    quizzers = []
+    for name, start in plan.quizzers:  # also closes any attempt left open
+        client, csrf = people[name]
+        body = quiz_body(client, csrf, start)
+        if body is None:
+            raise BenchError(f"{name} cannot start {start}")
+        quizzers.append(session(name, start=start, body=body))
+    sessions = {
+        "bare_floor": [{"paths": ["/healthz/ping"]}],
+        "page_floor": [session(name, paths=["/healthz/session"]) for name in plan.readers],
+        "lesson": [session(name, paths=plan.lessons) for name in plan.readers],
+        "dashboard": [session(SUPERVISOR, paths=["/reports/"])],
+    }
+    results = []
+    for scenario in SCENARIOS:
+        if scenario.kind == "inprocess":
+            continue
+        clients = getattr(settings, scenario.clients)
+        if scenario.kind == "get":
+            script = wrk_script(workdir, scenario.key, "get", sessions[scenario.key])
+            if settings.warmup > 0:
+                run_wrk(wrk, server.base, script, clients, settings.warmup)
+            log(f"  {scenario.key}: {clients} clients, {settings.duration:g} s ...")
+            result = http_result(scenario, clients, run_wrk(wrk, server.base, script, clients, settings.duration))
+        else:
+            users = [name for name, _path in plan.quizzers]
+            before = count_attempts(database_url, workdir, users)
+            script = wrk_script(workdir, scenario.key, "quiz", quizzers)
+            log(f"  {scenario.key}: {clients} clients, {settings.duration:g} s ...")
+            report = run_wrk(wrk, server.base, script, clients, settings.duration)
+            result = http_result(scenario, clients, report)
+            time.sleep(1.0)  # let a request cut off by wrk's end finish on the server
+            result.notes.update(check_attempts(report, count_attempts(database_url, workdir, users, before)))
+        result.worker_rss_mb = server.worker_rss()
+        results.append(result)
+    return results
+
+
+def add_ratios(results: list[Result]) -> None:
+    by_key = {r.key: r for r in results}
+    bare, page = by_key.get("bare_floor"), by_key.get("page_floor")
+    for result in results:
+        if result.rps is None:
+            continue
+        if bare and bare.rps:
+            result.ratio_rps_to_bare = round(result.rps / bare.rps, 3)
+        if page and page.rps:
+            result.ratio_rps_to_page = round(result.rps / page.rps, 3)
+        if page and page.p50_ms and result.p50_ms is not None:
+            result.ratio_p50_to_page = round(result.p50_ms / page.p50_ms, 2)
+
+
+def targets(results: list[Result]) -> list[dict]:
+    """The issue's targets (issue 7, item 5) on this run's figures."""
+    r = {result.key: result for result in results}
+    checks = []
+
+    def check(name: str, value, limit: str, met: bool | None) -> None:
+        checks.append({"target": name, "value": value, "limit": limit, "met": met})
+
+    if "page_floor" in r and r["page_floor"].ratio_rps_to_bare is not None:
+        check("page floor req/s vs bare floor", r["page_floor"].ratio_rps_to_bare, ">= 0.4",
+              r["page_floor"].ratio_rps_to_bare >= 0.4)
+    if "lesson" in r and r["lesson"].ratio_rps_to_page is not None:
+        check("lesson req/s vs page floor", r["lesson"].ratio_rps_to_page, ">= 0.6", r["lesson"].ratio_rps_to_page >= 0.6)
+        check(f"lesson p99 ms ({r['lesson'].clients} clients)", r["lesson"].p99_ms, "< 100", r["lesson"].p99_ms < 100)
+    if "quiz_submit" in r:
+        quiz = r["quiz_submit"]
+        flaws = [quiz.notes.get(k) for k in ("lost", "duplicated", "submitted_but_not_graded",
+                                             "answer_rows_not_one_per_question")]
+        check("quiz submit: attempts lost / duplicated / ungraded / answers not one per question", flaws,
+              "all 0", flaws == [0, 0, 0, 0])
+        check(f"quiz submit p99 ms ({quiz.clients} clients)", quiz.p99_ms, "< 250",
+              quiz.p99_ms is not None and quiz.p99_ms < 250)
+    if "dashboard" in r and r["dashboard"].ratio_p50_to_page is not None:
+        check("dashboard p50 vs page floor p50", r["dashboard"].ratio_p50_to_page, "<= 15",
+              r["dashboard"].ratio_p50_to_page <= 15)
+    if "needs_analysis" in r:
+        check("needs analysis s", r["needs_analysis"].seconds, "< 1", r["needs_analysis"].seconds < 1)
+    if "course_import_again" in r:
+        share = r["course_import_again"].notes.get("share_of_first")
+        check("unchanged re-import vs first import", share, "<= 0.10", share is not None and share <= 0.10)
+    rss = [mb for result in results for mb in result.worker_rss_mb]
+    if rss:
+        check("gunicorn worker RSS MB (max)", max(rss), "< 150", max(rss) < 150)
+    return checks
+
+
+def table(results: list[Result], checks: list[dict]) -> str:
+    def fmt(value, spec: str = ",.1f") -> str:
+        return "-" if value is None else format(value, spec)
+
+    head = f"{'scenario':<22}{'clients':>8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'x bare':>8}{'x page':>8}" \
+           f"{'p50/page':>10}{'errors':>8}{'RSS MB':>8}"
+    lines = [head, "-" * len(head)]
+    for r in results:
+        rss = max(r.worker_rss_mb) if r.worker_rss_mb else None
+        lines.append(f"{r.key:<22}{fmt(r.clients, 'd'):>8}{fmt(r.rps):>10}{fmt(r.p50_ms, ',.2f'):>10}"
+                     f"{fmt(r.p99_ms, ',.2f'):>10}{fmt(r.ratio_rps_to_bare, '.2f'):>8}{fmt(r.ratio_rps_to_page, '.2f'):>8}"
+                     f"{fmt(r.ratio_p50_to_page, '.1f'):>10}{r.errors:>8}{fmt(rss):>8}")
+    lines.append("")
+    for c in checks:
+        mark = "met   " if c["met"] else "MISSED"
+        lines.append(f"  {mark} {c['target']}: {c['value']} (target {c['limit']})")
+    return "\n".join(lines)
+
+
+def machine(load_before: tuple[float, ...]) -> dict:
+    """Where the figures come from; the load averages tell whether other work shared the cores."""
+    import platform
+
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()]}
+
+
+def run(settings: Settings) -> dict:
+    """The whole benchmark; returns (and writes) the results document."""
+    wrk = find_wrk()
+    if wrk is None:
+        raise BenchError("wrk is not installed (apt-get install -y wrk; `make bench` does it)")
+    started, load_before = time.time(), os.getloadavg()
+    with ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pembina-bench-")))
+        database_url = stack.enter_context(scaled_database(settings))
+        with gunicorn(database_url, workdir) as server:
+            results = run_http(settings, wrk, server, database_url, workdir)
+            workers = len(server.worker_rss())
+        if settings.inprocess:
+            log("  needs analysis and course import, in-process ...")
+            results.append(time_needs_analysis(database_url, workdir))
+            results.extend(time_course_import(database_url, workdir))
+    add_ratios(results)
+    checks = targets(results)
+    document = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "seconds": round(time.time() - started, 1),
+        "settings": {"scale": settings.scale, "db": settings.db if not settings.database_url else
+                     settings.database_url.split(":", 1)[0], "duration_s": settings.duration,
+                     "clients": settings.clients, "quiz_clients": settings.quiz_clients, "gunicorn_workers": workers},
+        "machine": machine(load_before),
+        "scenarios": {r.key: asdict(r) for r in results},
+        "targets": checks,
+    }
+    settings.results.parent.mkdir(parents=True, exist_ok=True)
+    settings.results.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    log("")
+    log(f"Pembina benchmark, scale {settings.scale}, {document['settings']['db']}, {workers} gunicorn workers, "
+        f"{settings.duration:g} s per scenario")
+    log(table(results, checks))
+    log(f"\nWrote {settings.results}")
+    return document
+
+
+def main() -> int:
+    def stop(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        run(Settings.from_env())
+    except BenchError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted; everything it started is stopped", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""The benchmark (``make bench``, bench/run.py) at a size the test suite can afford, so its
+code cannot rot: tiny scale, one second per scenario, no timing assertions.
+
+The floors' routes are checked here too (the bare one must not touch the session or the
+database). The load part needs wrk: without it that test is skipped, unless ``CI=true``
+(.ci/run installs wrk), where it fails - like the browser journeys without Chromium. With
+``LMS_TEST_DATABASE_URL`` set to PostgreSQL, the smoke run builds its scale data in a
+database of its own on that server.
+"""
+from __future__ import annotations
+
+import json
+import os
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event
+
+from bench import infra
+from bench import run as bench
+from lms.extensions import db as _db
+from tests.conftest import TEST_DATABASE_URL, login
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() == "true"
+
+
+def test_ping_answers_without_session_or_database(app, client):
+    statements = []
+
+    def record(*args):
+        statements.append(args[2])
+
+    event.listen(_db.engine, "before_cursor_execute", record)
+    try:
+        response = client.get("/healthz/ping")
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", record)
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "ok\n"
+    assert "Set-Cookie" not in response.headers
+    assert statements == []
+
+
+def test_session_page_is_the_layout_for_a_signed_in_user(client, make_user):
+    assert client.get("/healthz/session").status_code == 302  # sign in first
+    make_user("pustakawan", full_name="Rina Pustakawan")
+    login(client, "pustakawan")
+    page = client.get("/healthz/session").get_data(as_text=True)
+    assert "Rina Pustakawan" in page and 'name="csrf_token"' in page
+
+
+def test_settings_come_from_the_environment(tmp_path):
+    settings = bench.Settings.from_env({"BENCH_SCALE": "20", "BENCH_DB": "Postgres", "BENCH_DURATION": "2",
+                                        "BENCH_CACHE": str(tmp_path), "BENCH_INPROCESS": "0"})
+    assert (settings.scale, settings.db, settings.duration, settings.cache, settings.inprocess) == \
+        (20, "postgres", 2.0, tmp_path, False)
+    assert bench.Settings.from_env({}).scale == 5000
+    with pytest.raises(infra.BenchError):
+        bench.Settings.from_env({"BENCH_DB": "mysql"})
+
+
+def test_lua_data_and_percentiles():
+    assert bench.lua_value({"mode": "get", "sessions": [{"paths": ["/a", "/b\"c"]}]}) == \
+        '{["mode"] = "get", ["sessions"] = {{["paths"] = {"/a", "/b\\"c"}}}}'
+    ordered = list(range(1, 101))
+    assert bench.percentile(ordered, 50) == 50 and bench.percentile(ordered, 99) == 99
+    assert 20000 <= infra.free_port() < 32768
+
+
+def test_attempt_accounting_finds_lost_and_duplicated():
+    report = {"threads": [{"started": "1,2,", "submitted": "1,2,", "pending": "start"},
+                          {"started": "3,", "submitted": "", "pending": "submit:3"}]}
+    fine = {1: ("submitted", 8, 8, 50.0, 8), 2: ("submitted", 8, 8, 75.0, 8), 3: ("in_progress", 0, 0, None, 8),
+            4: ("in_progress", 0, 0, None, 8)}  # 4: the start cut off by the end of the run
+    assert bench.check_attempts(report, fine)["lost"] == 0
+    assert bench.check_attempts(report, fine)["duplicated"] == 0
+    lost = {k: v for k, v in fine.items() if k != 2}
+    assert bench.check_attempts(report, lost)["lost"] == 1
+    extra = {**fine, 5: ("submitted", 8, 8, 10.0, 8)}
+    assert bench.check_attempts(report, extra)["duplicated"] == 1
+    doubled = {**fine, 1: ("submitted", 16, 16, 50.0, 8)}
+    assert bench.check_attempts(report, doubled)["answer_rows_not_one_per_question"] == 1
+
+
+def test_ratios_targets_and_table():
+    results = [bench.Result("bare_floor", "", 16, rps=3000.0, p50_ms=5.0, p99_ms=9.0, worker_rss_mb=[90.0]),
+               bench.Result("page_floor", "", 16, rps=1500.0, p50_ms=10.0, p99_ms=20.0),
+               bench.Result("lesson", "", 16, rps=1000.0, p50_ms=15.0, p99_ms=40.0),
+               bench.Result("quiz_submit", "", 64, rps=100.0, p50_ms=50.0, p99_ms=300.0,
+                            notes={"lost": 0, "duplicated": 0, "submitted_but_not_graded": 0,
+                                   "answer_rows_not_one_per_question": 0}),
+               bench.Result("dashboard", "", 16, rps=50.0, p50_ms=200.0, p99_ms=400.0),
+               bench.Result("needs_analysis", "", seconds=0.5, p50_ms=500.0),
+               bench.Result("course_import_again", "", seconds=0.1, notes={"share_of_first": 0.05})]
+    bench.add_ratios(results)
+    assert results[1].ratio_rps_to_bare == 0.5 and results[2].ratio_rps_to_page == 0.667
+    assert results[4].ratio_p50_to_page == 20.0
+    met = {check["target"].split(" (")[0]: check["met"] for check in bench.targets(results)}
+    assert met["page floor req/s vs bare floor"] and met["lesson req/s vs page floor"]
+    assert not met["quiz submit p99 ms"] and not met["dashboard p50 vs page floor p50"]
+    assert met["needs analysis s"] and met["unchanged re-import vs first import"]
+    text = bench.table(results, bench.targets(results))
+    assert "bare_floor" in text and "MISSED" in text
+
+
+@pytest.fixture
+def wrk() -> str:
+    path = infra.find_wrk()
+    if path is None:
+        message = "wrk not found; install it with `apt-get install -y wrk` (make bench does)"
+        if in_ci():
+            pytest.fail(f"CI=true but the benchmark smoke run cannot run: {message}", pytrace=False)
+        pytest.skip(message)
+    return path
+
+
+def test_the_whole_benchmark_at_a_tiny_scale(wrk, tmp_path, monkeypatch):
+    monkeypatch.setenv("WEB_CONCURRENCY", "2")
+    settings = bench.Settings(scale=10, duration=1, warmup=0, clients=2, quiz_clients=2, cache=tmp_path / "cache",
+                              results=tmp_path / "results.json")
+    with ExitStack() as stack:
+        if TEST_DATABASE_URL.startswith("postgresql"):  # the same run against PostgreSQL
+            settings.database_url = stack.enter_context(infra.scratch_database(TEST_DATABASE_URL, tmp_path))
+            for args in (["db", "upgrade"], ["demo", "--scale", "10"]):
+                infra.run_lms(args, settings.database_url, tmp_path / "instance")
+        document = bench.run(settings)
+
+    written = json.loads(Path(settings.results).read_text())
+    assert written["scenarios"].keys() == {scenario.key for scenario in bench.SCENARIOS}
+    assert written == json.loads(json.dumps(document))
+    for key in ("bare_floor", "page_floor", "lesson", "quiz_submit", "dashboard"):
+        scenario = written["scenarios"][key]
+        assert scenario["requests"] > 0 and scenario["errors"] == 0, (key, scenario)
+        assert scenario["rps"] > 0 and scenario["p99_ms"] >= scenario["p50_ms"] > 0
+        assert scenario["ratio_rps_to_bare"] > 0 and scenario["worker_rss_mb"]
+    quiz = written["scenarios"]["quiz_submit"]["notes"]
+    assert quiz["lost"] == 0 and quiz["duplicated"] == 0 and quiz["submitted_but_not_graded"] == 0
+    assert quiz["answer_rows_not_one_per_question"] == 0
+    assert written["scenarios"]["needs_analysis"]["notes"]["staff_responses"] == 20
+    assert written["scenarios"]["course_import_first"]["notes"]["modules_created"] > 0
+    assert {check["target"] for check in written["targets"]}  # evaluated, whatever the figures
+    # the cached database is reused by the next run
+    assert (settings.cache / "sqlite-scale-10.db.ok").exists() or settings.database_url
