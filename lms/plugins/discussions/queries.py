@@ -99,18 +99,17 @@ class ThreadSummary:
         return url_for("discussions.thread", thread_id=self.thread.id)
 
 
-@dataclass
-class Page:
-    """One page of a list, with what the ``pagination`` macro of ``_macros.html`` reads."""
+class PageNavigation:
+    """What the ``pagination`` macro of ``_macros.html`` reads, from ``page``, ``per_page``
+    and ``total`` (shared by the thread lists and the search results)."""
 
-    items: list
     page: int
     per_page: int
     total: int
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return max(1, -(-self.total // self.per_page)) if self.per_page else 1
 
     @property
     def has_prev(self) -> bool:
@@ -127,6 +126,16 @@ class Page:
     @property
     def next_num(self) -> int:
         return self.page + 1
+
+
+@dataclass
+class Page(PageNavigation):
+    """One page of a list."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
 
 
 def _summary_select(*extra):

@@ -18,7 +18,6 @@ whose opening post is hidden or deleted (withdrawn, as in every thread list).
 """
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -37,7 +36,7 @@ from lms.extensions import db
 from lms.plugins.courses.models import Module, ModuleVersion
 from lms.plugins.discussions import access
 from lms.plugins.discussions.models import Board, Post, Thread
-from lms.plugins.discussions.queries import opening_post_visible, status_of
+from lms.plugins.discussions.queries import PageNavigation, opening_post_visible, status_of
 
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*", re.UNICODE)
 
@@ -116,7 +115,7 @@ class SearchHit:
 
 
 @dataclass
-class SearchPage:
+class SearchPage(PageNavigation):
     """One page of results; quacks like a Flask-SQLAlchemy pagination for the macro."""
 
     query: str
@@ -125,26 +124,6 @@ class SearchPage:
     page: int = 1
     per_page: int = 20
     terms: tuple[Term, ...] = ()
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page)) if self.per_page else 1
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 @lru_cache(maxsize=50_000)
