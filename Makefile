@@ -2,6 +2,7 @@
 #   make run   - create .venv, install, migrate, import courses/ and courses/surveys/, seed demo data, serve http://127.0.0.1:5000
 #   make test  - create .venv, install with test extras, run every test (browser ones too)
 #   make bench - the load test at scale (docs/performance.md); BENCH_DB=postgres, BENCH_SCALE=N
+#   make bench-curve - dashboard and quiz submit at ~10k, 100k and 1M quiz attempts (same organisation)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,12 +11,13 @@ PORT ?= 5000
 BENCH_SCALE ?= 5000
 BENCH_DB ?= sqlite
 
-.PHONY: run test bench install install-test install-prod translations translations-update browser wrk clean help
+.PHONY: run test bench bench-curve install install-test install-prod translations translations-update browser wrk clean help
 
 help:
 	@echo "make run    - install, migrate, seed the demo and serve on http://$(HOST):$(PORT)"
 	@echo "make test   - install with test extras and run the whole test suite"
 	@echo "make bench  - load test on $(BENCH_SCALE) synthetic librarians ($(BENCH_DB)); writes bench/results.json"
+	@echo "make bench-curve - dashboard and quiz submit at ~10k, 100k and 1M attempts; writes bench/curve.json"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +70,11 @@ test: install-test browser wrk
 # every scenario under gunicorn + wrk, prints the table and writes bench/results.json.
 bench: install-prod wrk
 	BENCH_SCALE=$(BENCH_SCALE) BENCH_DB=$(BENCH_DB) $(BIN)/python -m bench.run
+
+# The scaling curve: the same organisation with ~2, 20 and 200 quiz attempts per librarian
+# (BENCH_CURVE), dashboard and quiz submit on each; writes bench/curve.json.
+bench-curve: install-prod wrk
+	BENCH_SCALE=$(BENCH_SCALE) BENCH_DB=$(BENCH_DB) $(BIN)/python -m bench.curve
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

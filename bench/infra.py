@@ -110,30 +110,31 @@ def scaled_database(settings: Settings) -> Iterator[str]:
     settings.cache.mkdir(parents=True, exist_ok=True)
     instance = settings.cache / "instance"
     if settings.db == "sqlite":
-        path = settings.cache / f"sqlite-scale-{settings.scale}.db"
+        path = settings.cache / f"sqlite-{settings.data_name}.db"
         url = f"sqlite:///{path}"
-        prepare_scaled(url, path.with_name(path.name + ".ok"), instance, settings.scale,
+        prepare_scaled(url, path.with_name(path.name + ".ok"), instance, settings,
                        reset=lambda: [p.unlink() for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"))
                                       if p.exists()])
         yield url
         return
-    with postgres_cluster(settings.cache / f"postgres-scale-{settings.scale}") as server:
+    with postgres_cluster(settings.cache / f"postgres-{settings.data_name}") as server:
         url = server.url("pembina_scale")
-        prepare_scaled(url, server.data.with_name(server.data.name + ".ok"), instance, settings.scale,
+        prepare_scaled(url, server.data.with_name(server.data.name + ".ok"), instance, settings,
                        reset=lambda: server.recreate("pembina_scale"))
         yield url
 
 
-def prepare_scaled(url: str, marker: Path, instance: Path, scale: int, reset: Callable[[], object]) -> None:
+def prepare_scaled(url: str, marker: Path, instance: Path, settings: Settings, reset: Callable[[], object]) -> None:
+    demo = ["demo", "--scale", str(settings.scale), "--attempts-per-librarian", str(settings.attempts)]
     if marker.exists():
-        log(f"Database: reusing the scale-{scale} data ({marker.with_suffix('')})")
+        log(f"Database: reusing the {settings.data_name} data ({marker.with_suffix('')})")
         run_lms(["db", "upgrade"], url, instance)
         return
-    log(f"Database: building the scale-{scale} data (lms db upgrade + lms demo --scale {scale}) ...")
+    log(f"Database: building the {settings.data_name} data (lms db upgrade + lms {' '.join(demo)}) ...")
     reset()
     run_lms(["db", "upgrade"], url, instance)
-    run_lms(["demo", "--scale", str(scale)], url, instance)
-    marker.write_text(f"scale {scale}\n")
+    run_lms(demo, url, instance)
+    marker.write_text(" ".join(demo) + "\n")
 
 
 class PostgresServer:

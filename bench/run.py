@@ -50,6 +50,7 @@ from bench.infra import (ROOT, BenchError, Gunicorn, find_wrk, gunicorn, log, qu
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "pembina.lua"
 SUPERVISOR = "kepala-layanan"  # lms.core.scale.BIG_HEAD: the 200-librarian unit (at N = 5,000)
+DEFAULT_ATTEMPTS = 200  # lms.core.scale.ATTEMPTS_PER_LIBRARIAN, literal so importing this stays light
 
 
 # --- settings and scenarios ------------------------------------------------------------------
@@ -66,6 +67,17 @@ class Settings:
     database_url: str = ""
     results: Path = ROOT / "bench" / "results.json"
     inprocess: bool = True
+    attempts: int = DEFAULT_ATTEMPTS  # quiz attempts per librarian in the data (lms demo --attempts-per-librarian)
+    only: tuple[str, ...] = ()  # scenario keys to run; empty = all
+
+    @property
+    def data_name(self) -> str:
+        """The cached database's name: the scale, and the activity when it is not the default."""
+        suffix = "" if self.attempts == DEFAULT_ATTEMPTS else f"-a{self.attempts}"
+        return f"scale-{self.scale}{suffix}"
+
+    def wants(self, key: str) -> bool:
+        return not self.only or key in self.only
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -85,10 +97,17 @@ class Settings:
         elif settings.db == "postgres":  # keep both databases' latest results side by side
             settings.results = settings.results.with_name("results-postgres.json")
         settings.inprocess = env.get("BENCH_INPROCESS", "1") not in ("0", "false", "no")
+        settings.attempts = int(env.get("BENCH_ATTEMPTS") or settings.attempts)
+        settings.only = tuple(key.strip() for key in (env.get("BENCH_SCENARIOS") or "").split(",") if key.strip())
+        unknown = set(settings.only) - {scenario.key for scenario in SCENARIOS}
+        if unknown:
+            raise BenchError(f"unknown BENCH_SCENARIOS: {', '.join(sorted(unknown))}")
         if settings.db not in ("sqlite", "postgres"):
             raise BenchError("BENCH_DB must be sqlite or postgres")
         if settings.scale < 10:
             raise BenchError("BENCH_SCALE must be at least 10")
+        if not 1 <= settings.attempts <= 1000:
+            raise BenchError("BENCH_ATTEMPTS must be between 1 and 1000")
         return settings
 
 
@@ -373,7 +392,7 @@ def run_http(settings: Settings, wrk: str, server: Gunicorn, database_url: str, 
         return {"cookie": client.cookie_header(), "csrf": csrf, **extra}
 
     quizzers = []
-    for name, start in plan.quizzers:  # also closes any attempt left open
+    for name, start in plan.quizzers if settings.wants("quiz_submit") else ():  # also closes any attempt left open
         client, csrf = people[name]
         body = quiz_body(client, csrf, start)
         if body is None:
@@ -387,7 +406,7 @@ def run_http(settings: Settings, wrk: str, server: Gunicorn, database_url: str, 
     }
     results = []
     for scenario in SCENARIOS:
-        if scenario.kind == "inprocess":
+        if scenario.kind == "inprocess" or not settings.wants(scenario.key):
             continue
         clients = getattr(settings, scenario.clients)
         if scenario.kind == "get":
@@ -488,8 +507,10 @@ def machine(load_before: tuple[float, ...]) -> dict:
             "load_average_after": [round(x, 2) for x in os.getloadavg()]}
 
 
-def run(settings: Settings) -> dict:
-    """The whole benchmark; returns (and writes) the results document."""
+def run(settings: Settings, extra: Callable[[str, Path, dict], None] | None = None) -> dict:
+    """The whole benchmark; returns (and writes) the results document. ``extra(url, workdir,
+    notes)`` runs on the same database after the load (the scaling curve's own figures)."""
+    document_extra: dict = {}
     wrk = find_wrk()
     if wrk is None:
         raise BenchError("wrk is not installed (apt-get install -y wrk; `make bench` does it)")
@@ -500,21 +521,27 @@ def run(settings: Settings) -> dict:
         with gunicorn(database_url, workdir) as server:
             results = run_http(settings, wrk, server, database_url, workdir)
             workers = len(server.worker_rss())
-        if settings.inprocess:
-            log("  needs analysis and course import, in-process ...")
+        if settings.inprocess and settings.wants("needs_analysis"):
+            log("  needs analysis, in-process ...")
             results.append(time_needs_analysis(database_url, workdir))
+        if settings.inprocess and (settings.wants("course_import_first") or settings.wants("course_import_again")):
+            log("  course import, in-process ...")
             results.extend(time_course_import(database_url, workdir))
+        if extra is not None:
+            extra(database_url, workdir, document_extra)
     add_ratios(results)
     checks = targets(results)
     document = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "seconds": round(time.time() - started, 1),
-        "settings": {"scale": settings.scale, "db": settings.db if not settings.database_url else
+        "settings": {"scale": settings.scale, "attempts_per_librarian": settings.attempts,
+                     "db": settings.db if not settings.database_url else
                      settings.database_url.split(":", 1)[0], "duration_s": settings.duration,
                      "clients": settings.clients, "quiz_clients": settings.quiz_clients, "gunicorn_workers": workers},
         "machine": machine(load_before),
         "scenarios": {r.key: asdict(r) for r in results},
         "targets": checks,
+        **document_extra,
     }
     settings.results.parent.mkdir(parents=True, exist_ok=True)
     settings.results.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")

@@ -117,10 +117,12 @@ def lms_demo_seed(app: "Flask", log: Any) -> None:
 
 
 @hookspec
-def lms_demo_scale(app: "Flask", scale: int, log: Any) -> None:
+def lms_demo_scale(app: "Flask", scale: int, log: Any, attempts_per_librarian: int) -> None:
     """Add this plugin's share of the synthetic benchmark data when ``lms demo --scale N``
     runs: rows proportional to ``scale`` (the number of librarians, already created by the
-    core - see :func:`lms.core.scale.people`), written in bulk through
+    core - see :func:`lms.core.scale.people`) and to the activity asked for
+    (``attempts_per_librarian``, 200 by default: a shorter history gives fewer attempts,
+    and what follows from them, for the same people), written in bulk through
     :func:`lms.core.bulk.bulk_writer`, from fixed seeds. Not idempotent: the core refuses a
     second run before calling the hook.
 

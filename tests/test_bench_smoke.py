@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from bench import infra
+from bench import curve, infra
 from bench import run as bench
 from lms.extensions import db as _db
 from tests.conftest import TEST_DATABASE_URL, login
@@ -58,6 +58,13 @@ def test_settings_come_from_the_environment(tmp_path):
     assert (settings.scale, settings.db, settings.duration, settings.cache, settings.inprocess) == \
         (20, "postgres", 2.0, tmp_path, False)
     assert bench.Settings.from_env({}).scale == 5000
+    assert bench.Settings.from_env({}).data_name == "scale-5000"
+    curve = bench.Settings.from_env({"BENCH_ATTEMPTS": "20", "BENCH_SCENARIOS": "page_floor, dashboard"})
+    assert curve.data_name == "scale-5000-a20" and curve.wants("dashboard") and not curve.wants("lesson")
+    with pytest.raises(infra.BenchError):
+        bench.Settings.from_env({"BENCH_SCENARIOS": "dashbord"})
+    with pytest.raises(infra.BenchError):
+        bench.Settings.from_env({"BENCH_ATTEMPTS": "0"})
     with pytest.raises(infra.BenchError):
         bench.Settings.from_env({"BENCH_DB": "mysql"})
 
@@ -144,3 +151,41 @@ def test_the_whole_benchmark_at_a_tiny_scale(wrk, tmp_path, monkeypatch):
     assert {check["target"] for check in written["targets"]}  # evaluated, whatever the figures
     # the cached database is reused by the next run
     assert (settings.cache / "sqlite-scale-10.db.ok").exists() or settings.database_url
+
+
+def test_curve_growth_and_table():
+    points = [{"attempts_total": 10_000, "attempts_in_unit": 400, "dashboard_inprocess_ms": 20.0,
+               "dashboard_p50_ms": 100.0, "dashboard_p50_to_page": 5.0, "quiz_submit_p50_ms": 50.0,
+               "quiz_submit_p99_ms": 90.0, "quiz_lost": 0, "quiz_duplicated": 0},
+              {"attempts_total": 100_000, "attempts_in_unit": 4_000, "dashboard_inprocess_ms": 30.0,
+               "dashboard_p50_ms": 150.0, "dashboard_p50_to_page": 6.0, "quiz_submit_p50_ms": 50.0,
+               "quiz_submit_p99_ms": 95.0, "quiz_lost": 0, "quiz_duplicated": 0},
+              {"attempts_total": 1_000_000, "attempts_in_unit": 40_000, "dashboard_inprocess_ms": 60.0,
+               "dashboard_p50_ms": 300.0, "dashboard_p50_to_page": 12.0, "quiz_submit_p50_ms": 55.0,
+               "quiz_submit_p99_ms": 99.0, "quiz_lost": 0, "quiz_duplicated": 0}]
+    steps = curve.growth(points)
+    assert [step["attempts_total"] for step in steps] == [10.0, 10.0]
+    assert [step["dashboard_inprocess"] for step in steps] == [1.5, 2.0]
+    text = curve.table(points, steps)
+    assert "1,000,000" in text and "MISSED dashboard at the largest point" in text
+
+
+def test_the_scaling_curve_at_a_tiny_scale(wrk, tmp_path, monkeypatch):
+    """Two points of the curve (scale 10, ~2 and ~5 attempts each): each database is built
+    with its own activity, and every scenario of the curve answered."""
+    if TEST_DATABASE_URL.startswith("postgresql"):
+        pytest.skip("the curve builds its own databases; the SQLite run covers its code")
+    monkeypatch.setenv("WEB_CONCURRENCY", "2")
+    base = bench.Settings(scale=10, duration=1, warmup=0, clients=2, quiz_clients=2, cache=tmp_path / "cache")
+    monkeypatch.setattr(curve, "ROOT", tmp_path)  # the point files go to tmp_path/bench
+    (tmp_path / "bench").mkdir()
+    points = [curve.point(base, attempts, repeat=2) for attempts in (2, 5)]
+    assert points[0]["attempts_total"] < points[1]["attempts_total"]
+    assert points[0]["librarians_in_unit"] == points[1]["librarians_in_unit"] >= 1
+    for p in points:
+        assert p["dashboard_inprocess_ms"] > 0 and p["dashboard_p50_ms"] > 0 and p["quiz_submit_p50_ms"] > 0
+        assert p["quiz_lost"] == 0 and p["quiz_duplicated"] == 0
+    assert (tmp_path / "cache" / "sqlite-scale-10-a2.db.ok").exists()
+    written = json.loads((tmp_path / "bench" / "curve-a5.json").read_text())
+    assert written["settings"]["attempts_per_librarian"] == 5
+    assert set(written["scenarios"]) == set(curve.CURVE_SCENARIOS)

@@ -125,3 +125,26 @@ def test_dashboard_item_analysis_and_needs_analysis_work_on_it(app, db, scaled):
     client = app.test_client()
     assert login(client, scale.ROOT_HEAD, DEMO_PASSWORD).status_code == 302
     assert client.get("/needs/analysis/").status_code == 200
+
+
+def test_a_shorter_history_keeps_the_organisation_and_shrinks_the_activity(app, db, runner, monkeypatch):
+    """--attempts-per-librarian (the scaling curve): the same people and units, fewer
+    attempts, each module still attempted until passed or given up."""
+    monkeypatch.chdir(PROJECT)
+    result = runner.invoke(args=["demo", "--scale", str(N), "--attempts-per-librarian", "20"])
+    assert result.exit_code == 0, result.output
+    assert "~20 quiz attempts per librarian" in result.output
+    assert len(scale.people()) == N
+    attempts = count(db, QuizAttempt)
+    assert 15 * N <= attempts <= 30 * N  # about 20 each, not 200
+    per_person = dict(db.session.execute(select(QuizAttempt.user_id, func.count()).group_by(QuizAttempt.user_id)).all())
+    assert set(per_person) == {person.id for person in scale.people()}  # everyone has some history
+    modules = db.session.scalar(select(func.count(func.distinct(QuizAttempt.module_id))))
+    first_pass = db.session.scalar(select(func.count()).select_from(QuizAttempt).where(
+        QuizAttempt.number == 1))
+    assert first_pass < 15 * N and modules > 1  # ~10 modules each, not all 60
+
+
+def test_attempts_per_librarian_is_bounded(runner):
+    result = runner.invoke(args=["demo", "--scale", str(N), "--attempts-per-librarian", "0"])
+    assert result.exit_code != 0 and "attempts-per-librarian" in result.output

@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 
 from lms.core import backup as backups
 from lms.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
-from lms.core.scale import ScaleError, seed_scale
+from lms.core.scale import ATTEMPTS_PER_LIBRARIAN, ScaleError, seed_scale
 from lms.extensions import db
 
 
@@ -17,15 +17,19 @@ from lms.extensions import db
 @click.option("--scale", type=click.IntRange(min=10), metavar="N",
               help="Instead of the demo, generate benchmark data: N librarians in realistic units and a "
                    "year of activity, in bulk (needs a database without scale data; ~2 minutes at 5000).")
+@click.option("--attempts-per-librarian", type=click.IntRange(min=1, max=1000), default=ATTEMPTS_PER_LIBRARIAN,
+              show_default=True, metavar="K",
+              help="With --scale: mean quiz attempts per librarian (the benchmark's scaling curve uses 2, 20 "
+                   "and 200 for ~10k, 100k and 1M attempts at N = 5000).")
 @with_appcontext
-def demo(scale: int | None) -> None:
+def demo(scale: int | None, attempts_per_librarian: int) -> None:
     """Seed the demo organisation and accounts (idempotent; refused in production), or with
     --scale the benchmark data (docs/performance.md)."""
     if current_app.config["ENV"] == "production":
         raise click.ClickException("lms demo refuses to run with LMS_ENV=production")
     if scale is not None:
         try:
-            seed_scale(current_app, scale, click.echo)
+            seed_scale(current_app, scale, click.echo, attempts_per_librarian)
         except ScaleError as error:
             raise click.ClickException(str(error)) from error
         return

@@ -44,6 +44,7 @@ from lms.extensions import db
 
 SEED = 5000
 DAYS = 365  # the activity covers the past year
+ATTEMPTS_PER_LIBRARIAN = 200  # mean quiz attempts per librarian in that year: 1M at N = 5,000
 ROOT_CODE = "skala"
 ROOT_NAME = "Dinas Perpustakaan dan Kearsipan Provinsi Kalimantan Tengah"
 BIG_CODE = "skala-layanan"
@@ -348,17 +349,22 @@ def analyze_tables() -> None:
         connection.commit()
 
 
-def seed_scale(app: Flask, scale: int, echo: Callable[[str], None]) -> dict[str, int]:
+def seed_scale(app: Flask, scale: int, echo: Callable[[str], None],
+               attempts_per_librarian: int = ATTEMPTS_PER_LIBRARIAN) -> dict[str, int]:
     """Create the organisation, let every plugin add its data, and report rows and time.
-    Raises :class:`ScaleError` when scale data are already present."""
+    ``attempts_per_librarian`` changes the activity, not the organisation (the scaling curve
+    keeps the 200-librarian unit and grows the attempts table). Raises :class:`ScaleError`
+    when scale data are already present."""
     if scale_root() is not None:
         raise ScaleError(f"Scale data are already in this database (unit {ROOT_CODE!r}); "
                          "start from an empty one (lms db upgrade on a new database).")
     log = ScaleLog(echo)
     started = time.perf_counter()
-    log(f"Scale {scale}: generating (bulk inserts on {db.engine.dialect.name})")
+    log(f"Scale {scale}: generating (bulk inserts on {db.engine.dialect.name}), "
+        f"~{attempts_per_librarian} quiz attempts per librarian")
     create_organisation(scale, log)
-    app.extensions["lms.plugins"].hook.lms_demo_scale(app=app, scale=scale, log=log)
+    app.extensions["lms.plugins"].hook.lms_demo_scale(app=app, scale=scale, log=log,
+                                                      attempts_per_librarian=attempts_per_librarian)
     with timed(log, "planner statistics"):
         analyze_tables()
     db.session.commit()

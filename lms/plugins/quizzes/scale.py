@@ -1,6 +1,7 @@
 """Quiz attempts and answers for the synthetic benchmark data (``lms demo --scale N``).
 
-About 200 submitted attempts per librarian (1,000,000 at N = 5,000), each with one answer
+About 200 submitted attempts per librarian (1,000,000 at N = 5,000; ``lms demo --scale N
+--attempts-per-librarian K`` sets another mean, for the benchmark's scaling curve), each with one answer
 per question, over the past year. Each librarian works through a share (65-100 %) of the
 modules, course by course in an order of their own: attempts until the quiz is passed (at
 most six), then - on quizzes graded by the highest score with unlimited attempts - a few
@@ -26,14 +27,13 @@ from functools import cached_property
 from sqlalchemy import select
 
 from lms.core.bulk import Values, bulk_writer, in_parallel
-from lms.core.scale import DAYS, Abilities, Clock, Person, people, stable_fraction, timed
+from lms.core.scale import ATTEMPTS_PER_LIBRARIAN, DAYS, Abilities, Clock, Person, people, stable_fraction, timed
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Module, ModuleVersion, Question
 from lms.plugins.quizzes.models import SUBMITTED, QuizAnswer, QuizAttempt
 from lms.plugins.quizzes.services import registry, settings
 
 SEED = 83
-ATTEMPTS_PER_LIBRARIAN = 200
 UNTIL_PASS = 6  # attempts before a learner gives a quiz up
 FIRST_ATTEMPTS_GUESS = 2.0  # attempts to pass, on average (the rest of the budget is retakes)
 BLANK = 0.02  # share of questions left unanswered
@@ -160,17 +160,20 @@ def load_quizzes(rng: random.Random) -> list[Quiz]:
     return quizzes
 
 
-def _plan(rng: random.Random, quizzes: list[Quiz]) -> tuple[list[Quiz], int]:
-    """The quizzes a person takes, in order, and their attempt budget."""
+def _plan(rng: random.Random, quizzes: list[Quiz], per_librarian: int) -> tuple[list[Quiz], int]:
+    """The quizzes a person takes, in order, and their attempt budget (about
+    ``per_librarian``). A small budget is a shorter history, not a thinner one: fewer
+    modules, each still attempted until passed (the default budget takes every planned module)."""
     by_course: dict[int, list[Quiz]] = {}
     for quiz in quizzes:
         by_course.setdefault(quiz.course_id, []).append(quiz)
     courses = list(by_course.values())
     rng.shuffle(courses)
     path = [quiz for course in courses for quiz in course]
-    taken = path[:max(1, round(len(path) * rng.uniform(0.65, 1.0)))]
-    budget = max(len(taken), round(rng.gauss(ATTEMPTS_PER_LIBRARIAN, 0.15 * ATTEMPTS_PER_LIBRARIAN)))
-    return taken, budget
+    planned = max(1, round(len(path) * rng.uniform(0.65, 1.0)))
+    budget = round(rng.gauss(per_librarian, 0.15 * per_librarian))
+    taken = path[:min(planned, max(1, round(budget / FIRST_ATTEMPTS_GUESS)))]
+    return taken, max(len(taken), budget)
 
 
 class AttemptGenerator:
@@ -178,8 +181,8 @@ class AttemptGenerator:
     :func:`lms.core.bulk.in_parallel`): attempt rows without their id, and answer rows whose
     first value is the attempt's index in the batch - the writer numbers them."""
 
-    def __init__(self, quizzes: list[Quiz], values: Values):
-        self.quizzes, self.values = quizzes, values
+    def __init__(self, quizzes: list[Quiz], values: Values, per_librarian: int = ATTEMPTS_PER_LIBRARIAN):
+        self.quizzes, self.values, self.per_librarian = quizzes, values, per_librarian
         self.abilities, self.clock = Abilities(), Clock()
 
     def __call__(self, batch: list[Person]) -> tuple[list[tuple], list[tuple]]:
@@ -188,7 +191,7 @@ class AttemptGenerator:
         answer_rows: list[tuple] = []
         for person in batch:
             rng = random.Random(SEED * 1_000_003 + person.id)
-            drawn = _draw_attempts(rng, self.quizzes, person, self.abilities)
+            drawn = _draw_attempts(rng, self.quizzes, person, self.abilities, self.per_librarian)
             start = rng.uniform(0, 90)
             days = sorted(rng.uniform(start, DAYS - 0.5) for _ in drawn)
             previous_end = 0.0
@@ -207,8 +210,9 @@ class AttemptGenerator:
         return attempt_rows, answer_rows
 
 
-def seed(scale: int, log) -> None:
-    """Write the attempts and answers of every synthetic librarian (one transaction)."""
+def seed(scale: int, log, per_librarian: int = ATTEMPTS_PER_LIBRARIAN) -> None:
+    """Write the attempts and answers of every synthetic librarian (one transaction), about
+    ``per_librarian`` each."""
     staff = people()
     quizzes = load_quizzes(random.Random(SEED))
     if not staff or not quizzes:
@@ -220,7 +224,7 @@ def seed(scale: int, log) -> None:
         attempts = writer.buffer(QuizAttempt.__table__, ATTEMPT_COLUMNS)
         answers = writer.buffer(QuizAnswer.__table__, ANSWER_COLUMNS, after=attempts)
         first = writer.next_id(QuizAttempt.__table__)
-        for attempt_rows, answer_rows in in_parallel(AttemptGenerator(quizzes, writer.values), batches):
+        for attempt_rows, answer_rows in in_parallel(AttemptGenerator(quizzes, writer.values, per_librarian), batches):
             attempts.extend([(first + index,) + row for index, row in enumerate(attempt_rows)])
             answers.extend([(first + row[0],) + row[1:] for row in answer_rows])
             first += len(attempt_rows)
@@ -229,10 +233,11 @@ def seed(scale: int, log) -> None:
         step.count("quiz answers", answers.written)
 
 
-def _draw_attempts(rng: random.Random, quizzes: list[Quiz], person, abilities: Abilities) -> list[tuple]:
+def _draw_attempts(rng: random.Random, quizzes: list[Quiz], person, abilities: Abilities,
+                   per_librarian: int = ATTEMPTS_PER_LIBRARIAN) -> list[tuple]:
     """Every attempt of one person, in order: (quiz, number, [(response, credit)...], score,
     percent, passed). Attempts until a pass (or giving up), then retakes from the budget."""
-    taken, budget = _plan(rng, quizzes)
+    taken, budget = _plan(rng, quizzes, per_librarian)
     extra = [0] * len(taken)
     retakers = [index for index, quiz in enumerate(taken) if quiz.retakes]
     for _retake in range(max(0, budget - round(FIRST_ATTEMPTS_GUESS * len(taken))) if retakers else 0):
