@@ -9,7 +9,8 @@ import secrets
 from dataclasses import dataclass
 
 from flask_login import login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from lms.audit.services import record
 from lms.auth import throttle
@@ -31,13 +32,18 @@ class ServiceError(ValueError):
         self.field = field
 
 
+# The signed-in user with their roles in one statement (a join), built once: every signed-in
+# request runs it, and ``session.get`` would add a second statement for the roles (selectin).
+_SIGNED_IN_USER = select(User).options(joinedload(User.roles)).where(User.id == bindparam("user_id"))
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Load the signed-in user; a stale session version (password changed) signs out."""
     ident, _, version = user_id.partition(":")
     if not ident.isdigit():
         return None
-    user = db.session.get(User, int(ident))
+    user = db.session.execute(_SIGNED_IN_USER, {"user_id": int(ident)}).unique().scalar_one_or_none()
     if user is None or str(user.session_version) != version:
         return None
     return user

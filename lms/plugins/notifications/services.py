@@ -17,7 +17,7 @@ from flask import current_app, g, has_request_context, request
 from flask_babel import force_locale, format_date, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from lms.auth.models import User, aware, utcnow
 from lms.extensions import db
@@ -142,10 +142,14 @@ def mark_read(user_id: int, ids: Iterable[int] | None = None) -> int:
 
 # --- reading ----------------------------------------------------------------------------
 
+# Built once: the navigation runs it on every signed-in page.
+_UNREAD_COUNT = select(func.count()).select_from(Notification).where(
+    Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
+
+
 def unread_count(user_id: int) -> int:
     """One COUNT over the (user_id, read_at, created_at) index."""
-    return int(db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0)
+    return int(db.session.execute(_UNREAD_COUNT, {"user_id": user_id}).scalar() or 0)
 
 
 def current_unread() -> int:
