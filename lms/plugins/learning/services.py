@@ -16,16 +16,18 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
+from functools import cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select, union_all, update
+from sqlalchemy import Insert, Select, Update, bindparam, exists, func, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.audit import services as audit
 from lms.auth.models import Unit, User, aware, utcnow
 from lms.extensions import db
-from lms.plugins.courses.models import Course, Module, ModuleVersion, Question
+from lms.plugins.courses.models import Course, Lesson, Module, ModuleVersion, Question
 from lms.plugins.learning.models import Assignment, Certificate, CourseCompletion, LessonView, ModuleCompletion
 from lms.plugins.quizzes import services as quizzes
 
@@ -70,32 +72,74 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
 
 # --- lesson views ----------------------------------------------------------------------------
 
-def record_lesson_view(user_id: int, module_id: int, lesson_slug: str, now: datetime | None = None) -> None:
-    """Count a view of a lesson and credit the reading time of the learner's previous view."""
+def record_lesson_view(user_id: int, module_id: int, lesson_slug: str, now: datetime | None = None) -> bool:
+    """Count a view of a lesson and credit the reading time of the learner's previous view.
+
+    Returns True for the learner's first view of this lesson (the row was inserted), which
+    is the only kind of view that can complete anything. Three statements and one commit:
+    the previous view (two columns, by ``ix_lesson_views_user_last_seen``), its reading
+    time, and one upsert that says which of insert or update it did (``views`` starts at 1
+    and only grows, so a returned 1 is an insert). Every view is written, ``last_seen``
+    exactly: the dashboard's last activity and *My learning*'s resume point read it.
+    """
     now = now or utcnow()
-    previous = db.session.scalar(
-        select(LessonView).where(LessonView.user_id == user_id)
-        .order_by(LessonView.last_seen.desc(), LessonView.id.desc()).limit(1))
+    statements = _view_statements(db.session.get_bind().dialect.name)
+    previous = db.session.execute(statements.previous, {"p_user": user_id}).first()
     if previous is not None:
         gap = now - aware(previous.last_seen)
         if gap > timedelta(0):
-            seconds = int(min(gap, MAX_GAP).total_seconds())
-            db.session.execute(update(LessonView).where(LessonView.id == previous.id)
-                               .values(seconds=LessonView.seconds + seconds)
-                               .execution_options(synchronize_session=False))
-    upsert = _insert(LessonView).values(user_id=user_id, module_id=module_id, lesson_slug=lesson_slug,
-                                        first_seen=now, last_seen=now, views=1, seconds=0)
+            db.session.execute(statements.credit, {"p_id": previous.id,
+                                                   "p_seconds": int(min(gap, MAX_GAP).total_seconds())})
+    views = db.session.execute(statements.upsert, {"p_user": user_id, "p_module": module_id, "p_slug": lesson_slug,
+                                                   "p_now": now}).scalar_one()
+    db.session.commit()  # also expires what the identity map held of the rows changed above
+    return views == 1
+
+
+class _ViewStatements(NamedTuple):
+    previous: Select
+    credit: Update
+    upsert: Insert
+
+
+@cache
+def _view_statements(dialect: str) -> _ViewStatements:
+    """:func:`record_lesson_view`'s three statements, built once per dialect with bound
+    parameters (on a lesson page, building them cost more CPU than running them)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    previous = (select(LessonView.id, LessonView.last_seen).where(LessonView.user_id == bindparam("p_user"))
+                .order_by(LessonView.last_seen.desc(), LessonView.id.desc()).limit(1))
+    credit = (update(LessonView).where(LessonView.id == bindparam("p_id"))
+              .values(seconds=LessonView.seconds + bindparam("p_seconds"))
+              .execution_options(synchronize_session=False))
+    now = bindparam("p_now", type_=LessonView.__table__.c.last_seen.type)  # stored as the ORM stores it
+    upsert = insert(LessonView).values(user_id=bindparam("p_user"), module_id=bindparam("p_module"),
+                                       lesson_slug=bindparam("p_slug"), first_seen=now, last_seen=now,
+                                       views=1, seconds=0)
     upsert = upsert.on_conflict_do_update(
         index_elements=["user_id", "module_id", "lesson_slug"],
-        set_={"last_seen": upsert.excluded.last_seen, "views": LessonView.views + 1})
-    db.session.execute(upsert)
-    db.session.commit()  # also expires what the identity map held of the rows changed above
+        set_={"last_seen": upsert.excluded.last_seen, "views": LessonView.views + 1}).returning(LessonView.views)
+    return _ViewStatements(previous, credit, upsert)
 
 
 def lesson_viewed(user_id: int, module: Module, lesson_slug: str) -> None:
-    """Record the view, then any completion it brings (a module with no quiz ends here)."""
-    record_lesson_view(user_id, module.id, lesson_slug)
-    update_progress(user_id, module)
+    """Record the view, then any completion it brings (a module with no quiz ends here).
+
+    Completion is only checked on the first view of a lesson: a view of a lesson seen before
+    changes none of what completion depends on (the set of lessons seen, the quiz grade, the
+    module's content), so checking again could only repeat the answer of the last check -
+    and the check was two thirds of the statements of a lesson page. What else changes
+    those inputs checks by itself: a graded quiz (:func:`quiz_submitted`). A new module
+    version that *removes* the one lesson a learner had not read does not: that learner
+    completes on their next quiz or first view of a new lesson, or at once with
+    ``lms learning recompute``.
+    """
+    module_id = module.id  # read before the commit expires it
+    if record_lesson_view(user_id, module_id, lesson_slug):
+        update_progress(user_id, module)
 
 
 def quiz_submitted(user_id: int, module_id: int) -> None:
@@ -125,8 +169,9 @@ def module_requirements_met(user_id: int, module: Module) -> bool:
     version = module.current_version
     if version is None or not module.active:
         return False
-    wanted = {lesson.slug for lesson in version.lessons}
-    if not wanted <= lessons_seen(user_id, module.id):
+    unseen = select(Lesson.id).where(Lesson.module_version_id == version.id, Lesson.slug.not_in(
+        select(LessonView.lesson_slug).where(LessonView.user_id == user_id, LessonView.module_id == module.id)))
+    if db.session.scalar(select(exists(unseen))):  # one statement, no lesson HTML loaded
         return False
     if has_questions(version):
         return quizzes.module_grade(user_id, module)[1]
