@@ -17,9 +17,10 @@ Events are never updated or deleted (see ``models.py``).
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from lms.auth.models import utcnow
 from lms.extensions import db
@@ -76,13 +77,23 @@ def lesson_viewed(user_id: int, module, lesson, now: datetime | None = None) -> 
     now = now or utcnow()
     iri = lesson_iri(module, lesson.slug)
     start = _local_day_start(now)
-    seen = db.session.scalar(select(LearningEvent.id).where(
-        LearningEvent.user_id == user_id, LearningEvent.occurred_at >= start,
-        LearningEvent.occurred_at < start + timedelta(days=1),
-        LearningEvent.verb == "viewed", LearningEvent.object_iri == iri).limit(1))
+    seen = db.session.scalar(_viewed_today(), {"p_user": user_id, "p_start": start,
+                                               "p_end": start + timedelta(days=1), "p_iri": iri})
     if seen is not None:
         return None
     return _add(user_id, "viewed", "lesson", lesson.id, iri, _names(lesson.title), now=now)
+
+
+@cache
+def _viewed_today():
+    """:func:`lesson_viewed`'s check, built once with bound parameters: it runs on every
+    lesson page, where building the select cost more CPU than running it."""
+    moment = LearningEvent.__table__.c.occurred_at.type
+    return select(LearningEvent.id).where(
+        LearningEvent.user_id == bindparam("p_user"),
+        LearningEvent.occurred_at >= bindparam("p_start", type_=moment),
+        LearningEvent.occurred_at < bindparam("p_end", type_=moment),
+        LearningEvent.verb == "viewed", LearningEvent.object_iri == bindparam("p_iri")).limit(1)
 
 
 def quiz_graded(attempt) -> LearningEvent | None:

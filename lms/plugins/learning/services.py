@@ -125,21 +125,23 @@ def _view_statements(dialect: str) -> _ViewStatements:
     return _ViewStatements(previous, credit, upsert)
 
 
-def lesson_viewed(user_id: int, module: Module, lesson_slug: str) -> None:
+def lesson_viewed(user_id: int, module_id: int, lesson_slug: str) -> None:
     """Record the view, then any completion it brings (a module with no quiz ends here).
 
     Completion is only checked on the first view of a lesson: a view of a lesson seen before
-    changes none of what completion depends on (the set of lessons seen, the quiz grade, the
-    module's content), so checking again could only repeat the answer of the last check -
-    and the check was two thirds of the statements of a lesson page. What else changes
-    those inputs checks by itself: a graded quiz (:func:`quiz_submitted`). A new module
-    version that *removes* the one lesson a learner had not read does not: that learner
-    completes on their next quiz or first view of a new lesson, or at once with
+    changes none of what completion depends on (the set of lessons seen, the quiz grade,
+    the content), so checking again could only repeat the answer of the last check - and
+    the check was two thirds of a lesson page's statements. What else changes those inputs
+    checks by itself: a graded quiz (:func:`quiz_submitted`). Content changes do not: when
+    a new version *removes* the one lesson a learner had not read, or a course loses the
+    module a learner had not finished, that learner completes on their next graded quiz or
+    first view of a lesson (before issue 7 any view did), or at once with
     ``lms learning recompute``.
     """
-    module_id = module.id  # read before the commit expires it
     if record_lesson_view(user_id, module_id, lesson_slug):
-        update_progress(user_id, module)
+        module = db.session.get(Module, module_id)
+        if module is not None:
+            update_progress(user_id, module)
 
 
 def quiz_submitted(user_id: int, module_id: int) -> None:
