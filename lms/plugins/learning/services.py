@@ -168,14 +168,17 @@ def module_requirements_met(user_id: int, module: Module) -> bool:
     Modules with questions need a pass even when the quizzes plugin is off: no certificate
     is issued without the assessment the trainer wrote.
     """
-    version = module.current_version
-    if version is None or not module.active:
+    version_id = module.current_version_id  # the id is enough: no need to load the version
+    if version_id is None or not module.active:
         return False
-    unseen = select(Lesson.id).where(Lesson.module_version_id == version.id, Lesson.slug.not_in(
+    unseen = select(Lesson.id).where(Lesson.module_version_id == version_id, Lesson.slug.not_in(
         select(LessonView.lesson_slug).where(LessonView.user_id == user_id, LessonView.module_id == module.id)))
-    if db.session.scalar(select(exists(unseen))):  # one statement, no lesson HTML loaded
+    quiz = select(Question.id).where(Question.module_version_id == version_id)
+    # one statement for both, and no lesson HTML loaded
+    any_unseen, has_quiz = db.session.execute(select(exists(unseen), exists(quiz))).one()
+    if any_unseen:
         return False
-    if has_questions(version):
+    if has_quiz:
         return quizzes.module_grade(user_id, module)[1]
     return True
 
