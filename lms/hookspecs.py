@@ -155,7 +155,18 @@ def lms_quiz_submitted(attempt: Any) -> None:
 
 @hookspec
 def lms_lesson_viewed(user: Any, module: Any, lesson: Any) -> None:
-    """Called when a signed-in user opens a lesson page (progress tracking)."""
+    """Called when a signed-in user opens a lesson page (progress tracking), after the page
+    is rendered. ``module.course`` and ``module.current_version`` are already loaded. This
+    runs on the most requested page: keep it to a few statements, and read what you need
+    from the arguments before you commit (a commit expires them, and reading them again
+    costs a statement each; the learning plugin's implementation is a wrapper for that).
+
+    Example::
+
+        @hookimpl
+        def lms_lesson_viewed(user, module, lesson):
+            services.lesson_viewed(user.id, module, lesson)
+    """
 
 
 @hookspec

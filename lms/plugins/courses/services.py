@@ -10,10 +10,12 @@ import hashlib
 import mimetypes
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy.orm import defer
 
 from lms.extensions import db
 from lms.sql import LIKE_ESCAPE, contains_pattern
@@ -356,6 +358,85 @@ def get_course(slug: str) -> Course | None:
 def get_module(course: Course, module_slug: str) -> Module | None:
     return db.session.scalar(select(Module).where(Module.course_id == course.id, Module.slug == module_slug,
                                                   Module.active.is_(True)))
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """The previous or next lesson, as the pager links it (no HTML loaded)."""
+
+    slug: str
+    title: str
+
+
+@dataclass(frozen=True)
+class LessonPage:
+    """Everything a lesson page shows, loaded by :func:`lesson_page` in one statement."""
+
+    course: Course
+    module: Module
+    version: ModuleVersion
+    lesson: Lesson
+    previous: Neighbour | None
+    next: Neighbour | None
+    position: int  # 1-based place of the lesson in its version
+    total: int
+    has_quiz: bool
+
+
+def lesson_page(slug: str, module_slug: str, lesson_slug: str) -> LessonPage | None:
+    """The lesson of a published course's active module (current version), with its course,
+    module and version, its neighbours and whether a quiz follows - or None (a 404).
+
+    One statement, because this is the most requested page of the LMS (see
+    :func:`_lesson_page_statement`). The four entities land in the identity map, so
+    ``module.course``, ``module.current_version`` and ``lesson.module_version`` are then
+    read without SQL (hooks use them).
+    """
+    row = db.session.execute(_lesson_page_statement(),
+                             {"course_slug": slug, "module_slug": module_slug, "lesson_slug": lesson_slug}).first()
+    if row is None:
+        return None
+    lesson, version, module, course, prev_slug, prev_title, next_slug, next_title, number, total, quiz = row
+    return LessonPage(course=course, module=module, version=version, lesson=lesson,
+                      previous=Neighbour(prev_slug, prev_title) if prev_slug is not None else None,
+                      next=Neighbour(next_slug, next_title) if next_slug is not None else None,
+                      position=number, total=total, has_quiz=bool(quiz))
+
+
+@cache
+def _lesson_page_statement():
+    """The lesson page's query, built once per process with bound parameters (building this
+    select cost more CPU than running it; the statement is immutable, so sharing it is safe).
+
+    The neighbours, position and count come from window functions over the version's
+    lessons (titles and slugs only, no HTML), the quiz from an ``EXISTS``. The big text
+    columns no lesson page shows (the module's Markdown source and introduction, the
+    course's ``course.md`` and introduction) are deferred: loaded only if something asks.
+    """
+    scope = ((Course.slug == bindparam("course_slug")) & Course.published.is_(True)
+             & (Module.slug == bindparam("module_slug")) & Module.active.is_(True))
+    order = Lesson.position
+    pager = (select(Lesson.id.label("id"),
+                    func.lag(Lesson.slug).over(order_by=order).label("prev_slug"),
+                    func.lag(Lesson.title).over(order_by=order).label("prev_title"),
+                    func.lead(Lesson.slug).over(order_by=order).label("next_slug"),
+                    func.lead(Lesson.title).over(order_by=order).label("next_title"),
+                    func.row_number().over(order_by=order).label("number"),
+                    func.count().over().label("total"))
+             .join(Module, Module.current_version_id == Lesson.module_version_id)
+             .join(Course, Course.id == Module.course_id)
+             .where(scope).subquery())
+    has_quiz = exists().where(Question.module_version_id == ModuleVersion.id)
+    return (select(Lesson, ModuleVersion, Module, Course, pager.c.prev_slug, pager.c.prev_title, pager.c.next_slug,
+                   pager.c.next_title, pager.c.number, pager.c.total, has_quiz.label("has_quiz"))
+            .join(pager, pager.c.id == Lesson.id)
+            .join(ModuleVersion, ModuleVersion.id == Lesson.module_version_id)
+            .join(Module, Module.current_version_id == ModuleVersion.id)
+            .join(Course, Course.id == Module.course_id)
+            .where(scope, Lesson.slug == bindparam("lesson_slug"))
+            .order_by(Lesson.position).limit(1)  # the first lesson of that slug, as the pager counts
+            .options(defer(ModuleVersion.source), defer(ModuleVersion.intro_html), defer(Course.intro_source),
+                     defer(Course.intro_html)))
 
 
 def get_asset(course: Course, path: str) -> CourseAsset | None:

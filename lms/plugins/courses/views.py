@@ -1,7 +1,7 @@
 """Learner pages: catalogue, course, module overview, lesson, and course files."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -62,18 +62,22 @@ def module(slug: str, module_slug: str):
 @bp.route("/<slug>/<module_slug>/<lesson_slug>")
 @authenticated
 def lesson(slug: str, module_slug: str, lesson_slug: str):
-    course = _course_or_404(slug)
-    module = _module_or_404(course, module_slug)
-    lessons = module.current_version.lessons
-    index = next((i for i, item in enumerate(lessons) if item.slug == lesson_slug), None)
-    if index is None:
+    page = services.lesson_page(slug, module_slug, lesson_slug)
+    if page is None:
         abort(404)
+    # Rendered before the view is recorded: recording commits, and a commit expires every
+    # object the page shows (and the signed-in user), which the template would then reload
+    # one statement at a time. Nothing on the page depends on the record.
+    html = render_template("courses/lesson.html", course=page.course, module=page.module, version=page.version,
+                           lesson=page.lesson, previous=page.previous, next=page.next, position=page.position,
+                           total=page.total, has_quiz=page.has_quiz)
     current_app.extensions["lms.plugins"].hook.lms_lesson_viewed(
-        user=current_user._get_current_object(), module=module, lesson=lessons[index])
-    return render_template("courses/lesson.html", course=course, module=module, version=module.current_version,
-                           lesson=lessons[index], previous=lessons[index - 1] if index > 0 else None,
-                           next=lessons[index + 1] if index + 1 < len(lessons) else None,
-                           position=index + 1, total=len(lessons))
+        user=current_user._get_current_object(), module=page.module, lesson=page.lesson)
+    response = make_response(html)
+    # What lms.security would send a signed-in user; said here because asking the expired
+    # current_user there would cost two statements to reload the user and roles.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/<slug>/files/<path:path>")

@@ -38,11 +38,20 @@ def lms_home_panels(user, role):
                                "items": overview.in_progress(user.id, locale, limit=PANEL_ITEMS)})]
 
 
-@hookimpl
+@hookimpl(wrapper=True)
 def lms_lesson_viewed(user, module, lesson):
+    """Record the view after the other implementations, with what it needs read before them.
+
+    A wrapper, because another implementation may commit (the interop plugin's first
+    ``viewed`` event of the day), and a commit expires the user, module and lesson:
+    reading them afterwards would reload all three (four statements on a lesson page).
+    """
     from lms.plugins.learning import services
 
-    services.lesson_viewed(user.id, module, lesson.slug)
+    user_id, module_id, lesson_slug = user.id, module.id, lesson.slug
+    result = yield
+    services.lesson_viewed(user_id, module_id, lesson_slug)
+    return result
 
 
 @hookimpl

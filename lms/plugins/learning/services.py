@@ -2,7 +2,8 @@
 
 The only place in this plugin that commits. Hooks call :func:`lesson_viewed` and
 :func:`quiz_submitted`; both end in :func:`update_progress`, which records what became
-complete. Every "record it once" step is an ``INSERT ... ON CONFLICT DO NOTHING`` against
+complete (a lesson view only when it is the first view of that lesson: see
+:func:`lesson_viewed`). Every "record it once" step is an ``INSERT ... ON CONFLICT DO NOTHING`` against
 a unique constraint, so two requests racing (two tabs, a double submit) still produce one
 module completion, one course completion and one certificate.
 
@@ -16,16 +17,18 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
+from functools import cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select, union_all, update
+from sqlalchemy import Insert, Select, Update, bindparam, exists, func, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.audit import services as audit
 from lms.auth.models import Unit, User, aware, utcnow
 from lms.extensions import db
-from lms.plugins.courses.models import Course, Module, ModuleVersion, Question
+from lms.plugins.courses.models import Course, Lesson, Module, ModuleVersion, Question
 from lms.plugins.learning.models import Assignment, Certificate, CourseCompletion, LessonView, ModuleCompletion
 from lms.plugins.quizzes import services as quizzes
 
@@ -70,32 +73,76 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
 
 # --- lesson views ----------------------------------------------------------------------------
 
-def record_lesson_view(user_id: int, module_id: int, lesson_slug: str, now: datetime | None = None) -> None:
-    """Count a view of a lesson and credit the reading time of the learner's previous view."""
+def record_lesson_view(user_id: int, module_id: int, lesson_slug: str, now: datetime | None = None) -> bool:
+    """Count a view of a lesson and credit the reading time of the learner's previous view.
+
+    Returns True for the learner's first view of this lesson (the row was inserted), which
+    is the only kind of view that can complete anything. Three statements and one commit:
+    the previous view (two columns, by ``ix_lesson_views_user_last_seen``), its reading
+    time, and one upsert that says which of insert or update it did (``views`` starts at 1
+    and only grows, so a returned 1 is an insert). Every view is written, ``last_seen``
+    exactly: the dashboard's last activity and *My learning*'s resume point read it.
+    """
     now = now or utcnow()
-    previous = db.session.scalar(
-        select(LessonView).where(LessonView.user_id == user_id)
-        .order_by(LessonView.last_seen.desc(), LessonView.id.desc()).limit(1))
+    statements = _view_statements(db.session.get_bind().dialect.name)
+    previous = db.session.execute(statements.previous, {"p_user": user_id}).first()
     if previous is not None:
         gap = now - aware(previous.last_seen)
         if gap > timedelta(0):
-            seconds = int(min(gap, MAX_GAP).total_seconds())
-            db.session.execute(update(LessonView).where(LessonView.id == previous.id)
-                               .values(seconds=LessonView.seconds + seconds)
-                               .execution_options(synchronize_session=False))
-    upsert = _insert(LessonView).values(user_id=user_id, module_id=module_id, lesson_slug=lesson_slug,
-                                        first_seen=now, last_seen=now, views=1, seconds=0)
+            db.session.execute(statements.credit, {"p_id": previous.id,
+                                                   "p_seconds": int(min(gap, MAX_GAP).total_seconds())})
+    views = db.session.execute(statements.upsert, {"p_user": user_id, "p_module": module_id, "p_slug": lesson_slug,
+                                                   "p_now": now}).scalar_one()
+    db.session.commit()  # also expires what the identity map held of the rows changed above
+    return views == 1
+
+
+class _ViewStatements(NamedTuple):
+    previous: Select
+    credit: Update
+    upsert: Insert
+
+
+@cache
+def _view_statements(dialect: str) -> _ViewStatements:
+    """:func:`record_lesson_view`'s three statements, built once per dialect with bound
+    parameters, on the table rather than the ORM class: on a lesson page, building them
+    and the ORM's handling of them cost more CPU than running them."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    views = LessonView.__table__
+    previous = (select(views.c.id, views.c.last_seen).where(views.c.user_id == bindparam("p_user"))
+                .order_by(views.c.last_seen.desc(), views.c.id.desc()).limit(1))
+    credit = (update(views).where(views.c.id == bindparam("p_id"))
+              .values(seconds=views.c.seconds + bindparam("p_seconds")))
+    now = bindparam("p_now", type_=views.c.last_seen.type)
+    upsert = insert(views).values(user_id=bindparam("p_user"), module_id=bindparam("p_module"),
+                                  lesson_slug=bindparam("p_slug"), first_seen=now, last_seen=now, views=1, seconds=0)
     upsert = upsert.on_conflict_do_update(
         index_elements=["user_id", "module_id", "lesson_slug"],
-        set_={"last_seen": upsert.excluded.last_seen, "views": LessonView.views + 1})
-    db.session.execute(upsert)
-    db.session.commit()  # also expires what the identity map held of the rows changed above
+        set_={"last_seen": upsert.excluded.last_seen, "views": views.c.views + 1}).returning(views.c.views)
+    return _ViewStatements(previous, credit, upsert)
 
 
-def lesson_viewed(user_id: int, module: Module, lesson_slug: str) -> None:
-    """Record the view, then any completion it brings (a module with no quiz ends here)."""
-    record_lesson_view(user_id, module.id, lesson_slug)
-    update_progress(user_id, module)
+def lesson_viewed(user_id: int, module_id: int, lesson_slug: str) -> None:
+    """Record the view, then any completion it brings (a module with no quiz ends here).
+
+    Completion is only checked on the first view of a lesson: a view of a lesson seen before
+    changes none of what completion depends on (the set of lessons seen, the quiz grade,
+    the content), so checking again could only repeat the answer of the last check - and
+    the check was 7 of a lesson page's 22 statements. What else changes those inputs
+    checks by itself: a graded quiz (:func:`quiz_submitted`). Content changes do not: when
+    a new version *removes* the one lesson a learner had not read, or a course loses the
+    module a learner had not finished, that learner completes on their next graded quiz or
+    first view of a lesson (before issue 7 any view did), or at once with
+    ``lms learning recompute``.
+    """
+    if record_lesson_view(user_id, module_id, lesson_slug):
+        module = db.session.get(Module, module_id)
+        if module is not None:
+            update_progress(user_id, module)
 
 
 def quiz_submitted(user_id: int, module_id: int) -> None:
@@ -122,13 +169,19 @@ def module_requirements_met(user_id: int, module: Module) -> bool:
     Modules with questions need a pass even when the quizzes plugin is off: no certificate
     is issued without the assessment the trainer wrote.
     """
-    version = module.current_version
-    if version is None or not module.active:
+    # The id is enough: no need to load the version. (It is the relationship's once flushed;
+    # nothing checks completion inside an unflushed import.)
+    version_id = module.current_version_id
+    if version_id is None or not module.active:
         return False
-    wanted = {lesson.slug for lesson in version.lessons}
-    if not wanted <= lessons_seen(user_id, module.id):
+    unseen = select(Lesson.id).where(Lesson.module_version_id == version_id, Lesson.slug.not_in(
+        select(LessonView.lesson_slug).where(LessonView.user_id == user_id, LessonView.module_id == module.id)))
+    quiz = select(Question.id).where(Question.module_version_id == version_id)
+    # one statement for both, and no lesson HTML loaded
+    any_unseen, has_quiz = db.session.execute(select(exists(unseen), exists(quiz))).one()
+    if any_unseen:
         return False
-    if has_questions(version):
+    if has_quiz:
         return quizzes.module_grade(user_id, module)[1]
     return True
 
