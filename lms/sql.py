@@ -1,6 +1,8 @@
 """Small SQL helpers shared by the core and plugins."""
 from __future__ import annotations
 
+from lms.extensions import db
+
 LIKE_ESCAPE = "\\"
 
 
@@ -16,3 +18,32 @@ def migration_include_object(obj, name, type_, reflected, compare_to) -> bool:
     ``*_fts_data``... shadow tables) to the migrations that create them by hand - they have
     no model on the metadata, so autogenerate would otherwise drop them."""
     return not (type_ == "table" and reflected and compare_to is None and "_fts" in (name or ""))
+
+
+def dialect_insert(model):
+    """The database's own INSERT for ``model``, which offers ``on_conflict_do_nothing`` and
+    ``on_conflict_do_update`` (an upsert) on SQLite and PostgreSQL alike."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
+def commit_as_written() -> None:
+    """Commit the session without expiring the objects it holds.
+
+    A plain commit expires every loaded object, so the rest of the request reloads each one
+    it touches, one query apiece - the signed-in user too (the security headers ask whether
+    they are signed in). For a service that has just written the rows itself and whose
+    request only reads them back (a redirect, hooks that look at the graded attempt), the
+    objects are as fresh as when they were loaded: keep them. The session's own setting is
+    restored even when the commit fails.
+    """
+    session = db.session()
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep

@@ -25,6 +25,7 @@ from sqlalchemy import bindparam, insert, select
 from lms.auth.models import utcnow
 from lms.extensions import db
 from lms.plugins.interop.models import LearningEvent
+from lms.sql import commit_as_written
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
@@ -60,7 +61,7 @@ def _add(user_id: int, verb: str, object_type: str, object_id: int, iri: str, na
     event = LearningEvent(occurred_at=now or utcnow(), user_id=user_id, verb=verb, object_type=object_type,
                           object_id=object_id, object_iri=iri, object_name=name, result=result)
     db.session.add(event)
-    db.session.commit()
+    commit_as_written()  # an event is appended after the caller's facts: what it loaded stays valid
     return event
 
 

@@ -13,14 +13,17 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.auth.models import aware, utcnow
 from lms.extensions import db
 from lms.plugins.courses.models import Module, ModuleVersion, Question
 from lms.plugins.quizzes.models import IN_PROGRESS, SUBMITTED, QuizAnswer, QuizAttempt
 from lms.questions import QuestionType, ResponseError
+from lms.sql import commit_as_written, dialect_insert
 
 GRACE = timedelta(seconds=30)  # network slack after the time limit, as Moodle allows
 DEFAULT_SETTINGS = {"attempts": 0, "time_limit": 0, "shuffle": True, "feedback": "after_attempt",
@@ -62,16 +65,22 @@ def attempts_left(user_id: int, module: Module) -> int | None:
 
 
 def start_attempt(user_id: int, module: Module) -> QuizAttempt:
-    """Resume the open attempt, or start a new one on the module's current version."""
-    existing = open_attempt(user_id, module.id)
-    if existing is not None:
-        return existing
+    """Resume the open attempt, or start a new one on the module's current version.
+
+    One read tells what is open, how many attempts were used and the next number; the
+    write transaction is then the INSERT alone."""
+    used, last_number, open_id = db.session.execute(
+        select(func.count(QuizAttempt.id), func.max(QuizAttempt.number),
+               func.max(case((QuizAttempt.status == IN_PROGRESS, QuizAttempt.id))))
+        .where(QuizAttempt.user_id == user_id, QuizAttempt.module_id == module.id)).one()
+    if open_id is not None:
+        return db.session.get(QuizAttempt, open_id)
     version = module.current_version
     if version is None or not module.active or not version.questions:
         raise QuizError(_("This module has no quiz."))
-    if attempts_left(user_id, module) == 0:
-        raise QuizError(_("You have used all the attempts allowed for this quiz."))
     config = settings(version)
+    if config["attempts"] and used >= config["attempts"]:
+        raise QuizError(_("You have used all the attempts allowed for this quiz."))
     rng = random.Random(secrets.randbits(64))
     questions = list(version.questions)
     order = [q.id for q in questions]
@@ -81,15 +90,13 @@ def start_attempt(user_id: int, module: Module) -> QuizAttempt:
     layout = {"questions": order,
               "items": {str(q.id): types[q.type].layout(q.data, rng, bool(config["shuffle"] and q.shuffle))
                         for q in questions}}
-    number = (db.session.scalar(select(func.max(QuizAttempt.number)).where(
-        QuizAttempt.user_id == user_id, QuizAttempt.module_id == module.id)) or 0) + 1
     now = utcnow()
-    attempt = QuizAttempt(user_id=user_id, module_id=module.id, module_version_id=version.id, number=number,
-                          status=IN_PROGRESS, layout=layout, started_at=now,
+    attempt = QuizAttempt(user_id=user_id, module_id=module.id, module_version_id=version.id,
+                          number=(last_number or 0) + 1, status=IN_PROGRESS, layout=layout, started_at=now,
                           deadline=now + timedelta(minutes=config["time_limit"]) if config["time_limit"] else None)
     db.session.add(attempt)
     try:
-        db.session.commit()
+        commit_as_written()  # the redirect reads attempt.id: no reload of what was just written
     except IntegrityError:  # another tab started it at the same moment
         db.session.rollback()
         found = open_attempt(user_id, module.id)
@@ -118,9 +125,10 @@ class SaveResult:
     closed: bool = False  # the attempt was already submitted or the time is up
 
 
-def _read_form(attempt: QuizAttempt, form) -> tuple[dict[int, dict | None], dict[int, str]]:
+def _read_form(attempt: QuizAttempt, form, questions: list[Question] | None = None
+               ) -> tuple[dict[int, dict | None], dict[int, str]]:
     """Responses by question id from the form, refusing anything outside this attempt."""
-    questions = {q.id: q for q in attempt_questions(attempt)}
+    questions = {q.id: q for q in (attempt_questions(attempt) if questions is None else questions)}
     for key in form.keys():
         if key.startswith("q-"):
             ident = key[2:].split("-", 1)[0]
@@ -141,10 +149,14 @@ def _read_form(attempt: QuizAttempt, form) -> tuple[dict[int, dict | None], dict
     return responses, errors
 
 
-def _check_published(attempt: QuizAttempt) -> None:
-    module = db.session.get(Module, attempt.module_id)
+def _check_published(attempt: QuizAttempt) -> Module:
+    # one query for the module, its course and current version (the hooks after a submit
+    # read all three)
+    module = db.session.get(Module, attempt.module_id,
+                            options=[joinedload(Module.course), joinedload(Module.current_version)])
     if module is None or not module.active or not module.course.published:
         raise QuizError(_("This module is no longer published; the attempt cannot be changed."))
+    return module
 
 
 def save_answers(attempt: QuizAttempt, form) -> SaveResult:
@@ -177,46 +189,93 @@ def save_answers(attempt: QuizAttempt, form) -> SaveResult:
 
 
 def submit_attempt(attempt: QuizAttempt, form) -> tuple[QuizAttempt, SaveResult]:
-    """Save the last answers (if in time), then close and grade the attempt exactly once."""
-    _check_published(attempt)
+    """Close the attempt with the form's last answers (if in time) and grade it, exactly once.
+
+    Everything that only reads comes first: the module, the questions, the form. The write
+    transaction is then short - claim, store the answers with their credit, total the score,
+    commit - so SQLite's single writer lock is held for a few statements, not a request.
+    """
+    # Held to the end: the session keeps only referenced objects, and the hooks after the
+    # commit read the module, its course and version.
+    _module = _check_published(attempt)
     result = SaveResult()
-    if attempt.status == IN_PROGRESS and not is_late(attempt):
-        result = save_answers(attempt, form)
-        if result.errors:
-            return attempt, result  # let the learner fix them; nothing is closed
+    if attempt.status != IN_PROGRESS:
+        return attempt, result  # a replayed submit: graded already, nothing to write
+    questions = attempt_questions(attempt)
+    responses: dict[int, dict | None] = {}
+    if not is_late(attempt):
+        responses, errors = _read_form(attempt, form, questions)
+        if errors:
+            return attempt, save_answers(attempt, form)  # keep what can be kept; let them fix the rest
+        result.saved = len(responses)
     # Close and grade in ONE transaction: the conditional UPDATE lets only one submit win
     # (a racing one waits for the row, then matches nothing), and no reader ever sees a
     # submitted attempt without its score (the review page once met one mid-grading).
+    now = utcnow()
     closed = db.session.execute(
         update(QuizAttempt).where(QuizAttempt.id == attempt.id, QuizAttempt.status == IN_PROGRESS)
-        .values(status=SUBMITTED, submitted_at=utcnow()).execution_options(synchronize_session=False))
-    db.session.refresh(attempt)
-    if closed.rowcount == 1:
-        grade_attempt(attempt)
-        db.session.commit()
-        current_app.extensions["lms.plugins"].hook.lms_quiz_submitted(attempt=attempt)
-    else:
-        db.session.commit()
+        .values(status=SUBMITTED, submitted_at=now).execution_options(synchronize_session=False))
+    if closed.rowcount != 1:  # another request submitted it first
+        db.session.rollback()
+        return attempt, result
+    set_committed_value(attempt, "status", SUBMITTED)
+    set_committed_value(attempt, "submitted_at", now)
+    grade_attempt(attempt, responses=responses, questions=questions)
+    commit_as_written()  # the hooks and the redirect read what was just written: no reloads
+    current_app.extensions["lms.plugins"].hook.lms_quiz_submitted(attempt=attempt)
     return attempt, result
 
 
-def grade_attempt(attempt: QuizAttempt, key_overrides: dict[int, dict] | None = None) -> None:
+def grade_attempt(attempt: QuizAttempt, key_overrides: dict[int, dict] | None = None, *,
+                  responses: dict[int, dict | None] | None = None,
+                  questions: list[Question] | None = None) -> None:
     """Credit every question of the attempt (unanswered ones get 0) and total the score.
 
-    ``key_overrides`` maps question ids to a corrected answer key (regrading)."""
+    ``key_overrides`` maps question ids to a corrected answer key (regrading).
+    ``responses`` (question id -> response) are answers to store with their credit, as the
+    submit form brings them; the other questions are graded on what was saved before.
+    ``questions``: the attempt's questions, when the caller has them already.
+
+    The saved answers are read in the caller's transaction and written back in bulk - one
+    upsert for the answers given now (and a row for each question never answered), one
+    UPDATE for the credit of the others - not one ORM flush per row.
+    """
     types = registry()
     overrides = key_overrides or {}
-    answers = {a.question_id: a for a in attempt.answers}
+    responses = responses or {}
+    if questions is None:
+        questions = attempt_questions(attempt)
+    saved = dict(db.session.execute(select(QuizAnswer.question_id, QuizAnswer.response)
+                                    .where(QuizAnswer.attempt_id == attempt.id)).all())
+    now = utcnow()
+    stored, credited = [], []
     score = maximum = 0.0
-    for question in attempt_questions(attempt):
-        answer = answers.get(question.id)
-        if answer is None:
-            answer = QuizAnswer(attempt_id=attempt.id, question_id=question.id, response=None)
-            db.session.add(answer)
-            attempt.answers.append(answer)
-        answer.credit = types[question.type].grade(overrides.get(question.id, question.data), answer.response)
-        score += answer.credit * question.points
+    for question in questions:
+        given = question.id in responses
+        response = responses[question.id] if given else saved.get(question.id)
+        credit = types[question.type].grade(overrides.get(question.id, question.data), response)
+        if given or question.id not in saved:
+            stored.append({"attempt_id": attempt.id, "question_id": question.id, "response": response,
+                           "saved_at": now, "credit": credit})
+        else:
+            credited.append({"b_question_id": question.id, "b_credit": credit})
+        score += credit * question.points
         maximum += question.points
+    if stored:
+        upsert = dialect_insert(QuizAnswer)
+        db.session.execute(upsert.on_conflict_do_update(
+            index_elements=["attempt_id", "question_id"],
+            set_={"response": upsert.excluded.response, "saved_at": upsert.excluded.saved_at,
+                  "credit": upsert.excluded.credit}), stored)
+    if credited:
+        answers = QuizAnswer.__table__.c
+        db.session.execute(update(QuizAnswer.__table__)
+                           .where(answers.attempt_id == attempt.id, answers.question_id == bindparam("b_question_id"))
+                           .values(credit=bindparam("b_credit")), credited)
+    if "answers" not in inspect(attempt).unloaded:  # loaded before: let it read the rows again
+        for answer in attempt.answers:
+            db.session.expire(answer)
+        db.session.expire(attempt, ["answers"])
     version = db.session.get(ModuleVersion, attempt.module_version_id)
     attempt.score, attempt.max_score = round(score, 4), maximum
     attempt.percent = round(100.0 * score / maximum, 2) if maximum else 0.0

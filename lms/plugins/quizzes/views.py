@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from lms.auth.access import authenticated, roles_required
 from lms.extensions import db
@@ -17,12 +18,15 @@ bp = Blueprint("quizzes", __name__, url_prefix="/quiz")
 
 
 def _module(slug: str, module_slug: str) -> tuple[Course, Module]:
-    course = db.session.scalar(select(Course).where(Course.slug == slug, Course.published.is_(True)))
-    module = course and db.session.scalar(select(Module).where(Module.course_id == course.id,
-                                                               Module.slug == module_slug, Module.active.is_(True)))
-    if not module or module.current_version is None:
+    """The published course's active module with its current version, in one query."""
+    found = db.session.execute(
+        select(Course, Module).join(Module, Module.course_id == Course.id)
+        .options(joinedload(Module.current_version))
+        .where(Course.slug == slug, Course.published.is_(True), Module.slug == module_slug,
+               Module.active.is_(True))).first()
+    if found is None or found[1].current_version is None:
         abort(404)
-    return course, module
+    return found[0], found[1]
 
 
 def _own_attempt(attempt_id: int) -> QuizAttempt:
