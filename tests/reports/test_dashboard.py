@@ -15,6 +15,7 @@ from lms.extensions import db
 from lms.plugins.learning.models import Assignment, CourseCompletion, LessonView, ModuleCompletion
 from lms.plugins.learning.services import local_today
 from lms.plugins.quizzes.models import IN_PROGRESS, SUBMITTED, QuizAttempt
+from lms.plugins.quizzes import services as quiz_services
 from tests.conftest import login
 from tests.quizzes.conftest import module
 
@@ -66,6 +67,8 @@ def body_rows(table: list[list[str]]) -> dict[str, list[str]]:
 
 
 def attempt(user, slug, percent, when, status=SUBMITTED):
+    """A raw attempt row (the quizzes plugin's score summary is refreshed for it, as its
+    services do on every start, submit and regrade)."""
     target = module(slug)
     number = 1 + db.session.query(QuizAttempt).filter_by(user_id=user.id, module_id=target.id).count()
     row = QuizAttempt(user_id=user.id, module_id=target.id, module_version_id=target.current_version_id,
@@ -73,6 +76,8 @@ def attempt(user, slug, percent, when, status=SUBMITTED):
                       submitted_at=when if status == SUBMITTED else None, percent=percent,
                       passed=None if percent is None else percent >= 60)
     db.session.add(row)
+    db.session.flush()
+    quiz_services.refresh_scores([(user.id, target.id)])
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from lms.core.scale import DAYS, Abilities, Clock, Person, people, stable_fracti
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Module, ModuleVersion, Question
 from lms.plugins.quizzes.models import SUBMITTED, QuizAnswer, QuizAttempt
-from lms.plugins.quizzes.services import registry, settings
+from lms.plugins.quizzes.services import rebuild_scores, registry, settings
 
 SEED = 83
 ATTEMPTS_PER_LIBRARIAN = 200
@@ -227,6 +227,9 @@ def seed(scale: int, log) -> None:
         writer.flush()
         step.count("quiz attempts", attempts.written)
         step.count("quiz answers", answers.written)
+    with timed(log, "quiz scores (summary)") as step:
+        step.count("quiz scores", rebuild_scores())
+        db.session.commit()
 
 
 def _draw_attempts(rng: random.Random, quizzes: list[Quiz], person, abilities: Abilities) -> list[tuple]:

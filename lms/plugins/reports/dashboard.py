@@ -28,7 +28,7 @@ from lms.extensions import db
 from lms.plugins.courses.models import Course, Module, ModuleVersion
 from lms.plugins.learning.models import Assignment, CourseCompletion, LessonView, ModuleCompletion
 from lms.plugins.learning.services import local_date, local_today, local_zone, year_bounds
-from lms.plugins.quizzes.models import SUBMITTED, QuizAttempt
+from lms.plugins.quizzes.models import QuizScore
 
 SORTS = ("name", "unit", "jp", "overdue", "last_activity", "best")
 TABLES = ("people", "modules", "trends")
@@ -156,15 +156,15 @@ def people_figures(viewer: User, filters: Filters, today: date | None = None) ->
                                                   CourseCompletion.course_id == items.c.course_id))
                 .group_by(items.c.user_id).subquery("assigned"))
 
-    ranked = (select(QuizAttempt.user_id, QuizAttempt.percent,
-                     func.row_number().over(partition_by=QuizAttempt.user_id,
-                                            order_by=(QuizAttempt.submitted_at.desc(), QuizAttempt.id.desc()))
-                     .label("recency"))
-              .where(QuizAttempt.user_id.in_(ids), QuizAttempt.status == SUBMITTED, QuizAttempt.percent.is_not(None))
-              .subquery("ranked"))
-    scores = (select(ranked.c.user_id, func.max(ranked.c.percent).label("best"),
-                     func.max(case((ranked.c.recency == 1, ranked.c.percent))).label("latest"))
-              .group_by(ranked.c.user_id).subquery("scores"))
+    # best and latest scores from the per module summary the quizzes plugin keeps (a few
+    # dozen rows a person), not from every attempt: the latest is that of the module whose
+    # latest scored attempt was submitted last
+    scores = (select(QuizScore.user_id, func.max(QuizScore.best).label("best"),
+                     func.max(QuizScore.last_submitted_at).label("submitted_at"))
+              .where(QuizScore.user_id.in_(ids)).group_by(QuizScore.user_id).subquery("scores"))
+    latest = (select(QuizScore.latest).where(QuizScore.user_id == User.id, QuizScore.latest_id.is_not(None))
+              .order_by(QuizScore.latest_at.desc(), QuizScore.latest_id.desc()).limit(1)
+              .correlate(User).scalar_subquery())
 
     start, end = year_bounds(today.year)
     # JP: completed courses, plus what other plugins count (verified external training)
@@ -179,12 +179,16 @@ def people_figures(viewer: User, filters: Filters, today: date | None = None) ->
     jp = (select(sources.c.user_id, func.sum(sources.c.jp).label("jp"))
           .group_by(sources.c.user_id).subquery("jp"))
 
+    # last activity: the latest of four moments, each one index probe per person (a max
+    # over an index on (user_id, moment)), not a union of every row those people have
+    def newest(column, owner):
+        return select(func.max(column)).where(owner == people.c.user_id).correlate(people).scalar_subquery()
+
     moments = union_all(
-        select(LessonView.user_id.label("user_id"), LessonView.last_seen.label("at")).where(LessonView.user_id.in_(ids)),
-        select(QuizAttempt.user_id, QuizAttempt.submitted_at).where(QuizAttempt.user_id.in_(ids),
-                                                                    QuizAttempt.submitted_at.is_not(None)),
-        select(ModuleCompletion.user_id, ModuleCompletion.completed_at).where(ModuleCompletion.user_id.in_(ids)),
-        select(CourseCompletion.user_id, CourseCompletion.completed_at).where(CourseCompletion.user_id.in_(ids)),
+        select(people.c.user_id, newest(LessonView.last_seen, LessonView.user_id).label("at")),
+        select(people.c.user_id, newest(ModuleCompletion.completed_at, ModuleCompletion.user_id)),
+        select(people.c.user_id, newest(CourseCompletion.completed_at, CourseCompletion.user_id)),
+        select(scores.c.user_id, scores.c.submitted_at),
     ).subquery("moments")
     last = (select(moments.c.user_id, func.max(moments.c.at).label("at"))
             .group_by(moments.c.user_id).subquery("last_activity"))
@@ -197,7 +201,7 @@ def people_figures(viewer: User, filters: Filters, today: date | None = None) ->
     key = sort_keys[filters.sort if filters.sort in sort_keys else "name"]
     query = (select(User.id, User.full_name, Unit.name, User.position,
                     func.coalesce(assigned.c.assigned, 0), func.coalesce(assigned.c.completed, 0),
-                    func.coalesce(assigned.c.overdue, 0), scores.c.latest, scores.c.best,
+                    func.coalesce(assigned.c.overdue, 0), latest, scores.c.best,
                     func.coalesce(jp.c.jp, 0.0), last.c.at)
              .select_from(User).join(people, people.c.user_id == User.id)
              .outerjoin(Unit, Unit.id == User.unit_id)
@@ -252,19 +256,22 @@ def module_figures(viewer: User, filters: Filters, locale: str) -> list[ModuleFi
     engaged = union(
         select(LessonView.user_id.label("user_id"), LessonView.module_id.label("module_id"))
         .where(LessonView.user_id.in_(ids)),
-        select(QuizAttempt.user_id, QuizAttempt.module_id).where(QuizAttempt.user_id.in_(ids)),
+        select(QuizScore.user_id, QuizScore.module_id).where(QuizScore.user_id.in_(ids)),
     ).subquery("engaged")
     enrolled = (select(engaged.c.module_id, func.count(distinct(engaged.c.user_id)).label("n"))
                 .group_by(engaged.c.module_id).subquery("enrolled"))
     completed = (select(ModuleCompletion.module_id, func.count().label("n"))
                  .where(ModuleCompletion.user_id.in_(ids)).group_by(ModuleCompletion.module_id)
                  .subquery("completed"))
-    attempts = (select(QuizAttempt.module_id, func.count().label("submitted"),
-                       func.sum(case((QuizAttempt.passed.is_(True), 1), else_=0)).label("passed"),
-                       func.avg(QuizAttempt.percent).label("average"),
-                       func.count(distinct(QuizAttempt.user_id)).label("takers"))
-                .where(QuizAttempt.user_id.in_(ids), QuizAttempt.status == SUBMITTED)
-                .group_by(QuizAttempt.module_id).subquery("attempts"))
+    # from the quizzes plugin's per learner and module summary: one row per person and
+    # module instead of every attempt; the mean is exact (sums of hundredths)
+    scored = func.sum(QuizScore.scored)
+    attempts = (select(QuizScore.module_id, func.sum(QuizScore.submitted).label("submitted"),
+                       func.sum(QuizScore.passed).label("passed"),
+                       case((scored > 0, func.sum(QuizScore.percent_hundredths) / (scored * 100.0))).label("average"),
+                       func.sum(case((QuizScore.submitted > 0, 1), else_=0)).label("takers"))
+                .where(QuizScore.user_id.in_(ids)).group_by(QuizScore.module_id)
+                .having(func.sum(QuizScore.submitted) > 0).subquery("attempts"))
     reading = (select(LessonView.module_id, func.sum(LessonView.seconds).label("seconds"))
                .where(LessonView.user_id.in_(ids)).group_by(LessonView.module_id).subquery("reading"))
     title = ModuleVersion.title_en if locale == "en" else ModuleVersion.title_id
