@@ -300,3 +300,36 @@ def test_jp_this_year_adds_verified_external_training_only(world):
     db.session.commit()
     rows = body_rows(page_tables(world["client"])["people"])
     assert rows["Budi Santoso"][8] == "5.5" and rows[ANI][8] == "0"
+
+
+def test_dashboard_statement_count_is_fixed(world, app, make_user, org):
+    """The page is a fixed number of statements whatever the unit holds: three tables (one
+    statement for people, one for modules, two for trends), each after one look-up of the
+    viewer's units, plus the filters and the layout - no statement per person or module."""
+    from sqlalchemy import event
+
+    client = world["client"]
+    client.get("/reports/")  # warm: the session user is loaded the same way on every request
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert client.get("/reports/").status_code == 200
+        first = len(seen)
+        for number in range(5):  # more people and activity: the same statements
+            person = make_user(f"extra{number}", unit=org["section_a1"], full_name=f"Extra {number}")
+            attempt(person, "marc", 40.0 + number, utcnow())
+        db.session.commit()
+        seen.clear()
+        assert client.get("/reports/").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert len(seen) == first
+    statements = [s for s in seen if "quiz_attempts" in s]
+    assert not statements, "the dashboard reads the quiz score summary, never the attempts"
+    figures = [s for s in seen if any(t in s for t in ("quiz_scores", "lesson_views", "module_completions",
+                                                        "course_completions"))]
+    assert len(figures) == 4, figures  # people, modules, and trends' two
