@@ -5,6 +5,13 @@ filters) and aggregates only their rows, so the cost follows the size of the uni
 the database. Each table is one statement: per-user (or per-module) aggregates in
 subqueries, LEFT JOINed to the people in view.
 
+Quiz figures come from the quizzes plugin's per learner and module summary
+(:class:`~lms.plugins.quizzes.models.QuizScore`, kept on every start, submit and regrade),
+never from the attempts themselves: at 200 attempts a person a 200-person unit has ~38,000
+attempts but ~10,000 summary rows, and a person's latest score is one index probe. Last
+activity is four index probes per person (the newest lesson view, completion, course
+completion and submission), not a union of every row they have (issue 7).
+
 The page and the exports share one formatting step: :func:`people_table`,
 :func:`modules_table` and :func:`trends_table` turn figures into :class:`Table` cells
 (``text`` for the page and the CSV, ``value`` - a number, a date or a duration - for the
