@@ -15,6 +15,7 @@ from lms.extensions import db
 from lms.plugins.learning.models import Assignment, CourseCompletion, LessonView, ModuleCompletion
 from lms.plugins.learning.services import local_today
 from lms.plugins.quizzes.models import IN_PROGRESS, SUBMITTED, QuizAttempt
+from lms.plugins.quizzes import services as quiz_services
 from tests.conftest import login
 from tests.quizzes.conftest import module
 
@@ -66,6 +67,8 @@ def body_rows(table: list[list[str]]) -> dict[str, list[str]]:
 
 
 def attempt(user, slug, percent, when, status=SUBMITTED):
+    """A raw attempt row (the quizzes plugin's score summary is refreshed for it, as its
+    services do on every start, submit and regrade)."""
     target = module(slug)
     number = 1 + db.session.query(QuizAttempt).filter_by(user_id=user.id, module_id=target.id).count()
     row = QuizAttempt(user_id=user.id, module_id=target.id, module_version_id=target.current_version_id,
@@ -73,6 +76,8 @@ def attempt(user, slug, percent, when, status=SUBMITTED):
                       submitted_at=when if status == SUBMITTED else None, percent=percent,
                       passed=None if percent is None else percent >= 60)
     db.session.add(row)
+    db.session.flush()
+    quiz_services.refresh_scores([(user.id, target.id)])
 
 
 @pytest.fixture
@@ -295,3 +300,36 @@ def test_jp_this_year_adds_verified_external_training_only(world):
     db.session.commit()
     rows = body_rows(page_tables(world["client"])["people"])
     assert rows["Budi Santoso"][8] == "5.5" and rows[ANI][8] == "0"
+
+
+def test_dashboard_statement_count_is_fixed(world, app, make_user, org):
+    """The page is a fixed number of statements whatever the unit holds: three tables (one
+    statement for people, one for modules, two for trends), each after one look-up of the
+    viewer's units, plus the filters and the layout - no statement per person or module."""
+    from sqlalchemy import event
+
+    client = world["client"]
+    client.get("/reports/")  # warm: the session user is loaded the same way on every request
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert client.get("/reports/").status_code == 200
+        first = len(seen)
+        for number in range(5):  # more people and activity: the same statements
+            person = make_user(f"extra{number}", unit=org["section_a1"], full_name=f"Extra {number}")
+            attempt(person, "marc", 40.0 + number, utcnow())
+        db.session.commit()
+        seen.clear()
+        assert client.get("/reports/").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert len(seen) == first
+    statements = [s for s in seen if "quiz_attempts" in s]
+    assert not statements, "the dashboard reads the quiz score summary, never the attempts"
+    figures = [s for s in seen if any(t in s for t in ("quiz_scores", "lesson_views", "module_completions",
+                                                        "course_completions"))]
+    assert len(figures) == 4, figures  # people, modules, and trends' two

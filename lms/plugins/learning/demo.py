@@ -20,7 +20,7 @@ from lms.plugins.courses.models import Course, Module
 from lms.plugins.learning.models import CourseCompletion, LessonView, ModuleCompletion
 from lms.plugins.learning.services import issue_certificate, local_zone
 from lms.plugins.quizzes.models import SUBMITTED, QuizAnswer, QuizAttempt
-from lms.plugins.quizzes.services import attempt_questions, grade_attempt, registry, settings
+from lms.plugins.quizzes.services import attempt_questions, grade_attempt, rebuild_scores, registry, settings
 
 SEED = 45
 # How far each course got: (course slug, share of librarians who started it, modules they take)
@@ -179,6 +179,7 @@ def seed(log) -> None:
                 counts["courses"] += 1
                 db.session.commit()
                 issue_certificate(completion)
+    rebuild_scores()  # the attempts above were written directly, not through start/submit
     db.session.commit()
     counts["attempts"] = db.session.scalar(select(func.count()).select_from(QuizAttempt))
     log(f"Demo learning activity: {counts['attempts']} quiz attempts, {counts['modules']} modules and "

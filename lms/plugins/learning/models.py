@@ -23,6 +23,8 @@ class LessonView(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "module_id", "lesson_slug"),
         Index("ix_lesson_views_user_last_seen", "user_id", "last_seen"),
+        # the dashboard's per module reach and reading time over a unit's people, from the index alone
+        Index("ix_lesson_views_user_module_seconds", "user_id", "module_id", "seconds"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,7 +41,12 @@ class ModuleCompletion(db.Model):
     """A learner finished a module: every lesson seen and, if it has a quiz, a passing grade."""
 
     __tablename__ = "module_completions"
-    __table_args__ = (UniqueConstraint("user_id", "module_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "module_id"),
+        # a person's last completion (one probe), completions per month and per module of a
+        # unit's people - all from the index alone
+        Index("ix_module_completions_user_completed", "user_id", "completed_at", "module_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from lms.auth.services import find_user
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Module
-from lms.plugins.quizzes import results
+from lms.plugins.quizzes import results, services
 
 
 @click.group("quizzes")
@@ -47,3 +47,13 @@ def regrade(module_ref: str, version_number: int | None, username: str) -> None:
             click.echo(f"  attempt {change['attempt']}: {change['before']}% -> {change['after']}%")
         if report.skipped:
             click.echo(f"  not regraded (question changed shape or was removed): {', '.join(report.skipped)}")
+
+
+@quizzes.command("rebuild-scores")
+@with_appcontext
+def rebuild_scores_command() -> None:
+    """Recompute the per learner and module score summary (quiz_scores) from every attempt:
+    after loading attempts in bulk or restoring a backup; the page figures do not change."""
+    rows = services.rebuild_scores()
+    db.session.commit()
+    click.echo(f"{rows} quiz score row(s) rebuilt")

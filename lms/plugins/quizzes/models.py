@@ -68,3 +68,39 @@ class QuizAnswer(db.Model):
     credit: Mapped[float | None] = mapped_column(Float)  # 0..1 once graded
 
     attempt: Mapped[QuizAttempt] = relationship(back_populates="answers")
+
+
+class QuizScore(db.Model):
+    """Per learner and module, the figures reports need from that learner's attempts there.
+
+    A summary of ``quiz_attempts`` so that a dashboard costs what the unit in view holds
+    (people x modules), not every attempt they ever made: at 200 attempts a person, the
+    supervisor dashboard read ~38,000 attempt rows for one 200-person unit. It is written
+    only by :func:`lms.plugins.quizzes.services.refresh_scores`, in the same transaction as
+    the attempt change (start, submit, regrade), and rebuilt from the raw rows by
+    ``lms quizzes rebuild-scores`` (and by migration 0013). A row exists while the learner
+    has at least one attempt (any status) on the module.
+    """
+
+    __tablename__ = "quiz_scores"
+    __table_args__ = (
+        # a person's latest score: one probe at the end of their rows in this index
+        Index("ix_quiz_scores_user_latest", "user_id", "latest_at", "latest_id", "latest"),
+        # SQLite keeps the rows in primary-key order: a unit's rows are read without a lookup each
+        {"sqlite_with_rowid": False},
+    )
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id", ondelete="CASCADE"), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer)  # every status, in progress included
+    submitted: Mapped[int] = mapped_column(Integer)
+    passed: Mapped[int] = mapped_column(Integer)  # submitted and passed
+    scored: Mapped[int] = mapped_column(Integer)  # submitted with a percent
+    # sum of the scored attempts' percents in hundredths (percents carry two decimals): an
+    # integer, so a mean over many rows is exact and the same on every database
+    percent_hundredths: Mapped[int] = mapped_column(Integer)
+    best: Mapped[float | None] = mapped_column(Float)
+    latest: Mapped[float | None] = mapped_column(Float)  # of the scored attempt submitted last
+    latest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    latest_id: Mapped[int | None] = mapped_column(Integer)  # that attempt (breaks ties on latest_at)
+    last_submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -9,7 +9,7 @@ from lms.audit.services import record
 from lms.extensions import db
 from lms.plugins.courses.models import Module, ModuleVersion, Question
 from lms.plugins.quizzes.models import SUBMITTED, QuizAnswer, QuizAttempt
-from lms.plugins.quizzes.services import grade_attempt
+from lms.plugins.quizzes.services import grade_attempt, refresh_scores
 
 
 def module_summary(module: Module, version_id: int | None = None) -> dict:
@@ -87,6 +87,7 @@ def regrade(module: Module, version_number: int, actor_id: int | None) -> Regrad
         if attempt.percent != before:
             report.changed.append({"attempt": attempt.id, "user": attempt.user_id, "before": before,
                                    "after": attempt.percent})
+    refresh_scores({(attempt.user_id, attempt.module_id) for attempt in attempts})
     record("quiz.regraded", "module", module.id, course=module.course.slug, module=module.slug,
            version=version_number, attempts=report.attempts, changes=report.changed, skipped=report.skipped,
            actor_id=actor_id)

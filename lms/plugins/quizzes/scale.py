@@ -31,7 +31,7 @@ from lms.core.scale import ATTEMPTS_PER_LIBRARIAN, DAYS, Abilities, Clock, Perso
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Module, ModuleVersion, Question
 from lms.plugins.quizzes.models import SUBMITTED, QuizAnswer, QuizAttempt
-from lms.plugins.quizzes.services import registry, settings
+from lms.plugins.quizzes.services import rebuild_scores, registry, settings
 
 SEED = 83
 UNTIL_PASS = 6  # attempts before a learner gives a quiz up
@@ -231,6 +231,9 @@ def seed(scale: int, log, per_librarian: int = ATTEMPTS_PER_LIBRARIAN) -> None:
         writer.flush()
         step.count("quiz attempts", attempts.written)
         step.count("quiz answers", answers.written)
+    with timed(log, "quiz scores (summary)") as step:
+        step.count("quiz scores", rebuild_scores())
+        db.session.commit()
 
 
 def _draw_attempts(rng: random.Random, quizzes: list[Quiz], person, abilities: Abilities,

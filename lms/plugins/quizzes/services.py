@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, case, func, inspect, select, update
+from sqlalchemy import Integer, and_, bindparam, case, cast, delete, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -21,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from lms.auth.models import aware, utcnow
 from lms.extensions import db
 from lms.plugins.courses.models import Module, ModuleVersion, Question
-from lms.plugins.quizzes.models import IN_PROGRESS, SUBMITTED, QuizAnswer, QuizAttempt
+from lms.plugins.quizzes.models import IN_PROGRESS, SUBMITTED, QuizAnswer, QuizAttempt, QuizScore
 from lms.questions import QuestionType, ResponseError
 from lms.sql import commit_as_written, dialect_insert
 
@@ -96,6 +97,8 @@ def start_attempt(user_id: int, module: Module) -> QuizAttempt:
                           deadline=now + timedelta(minutes=config["time_limit"]) if config["time_limit"] else None)
     db.session.add(attempt)
     try:
+        db.session.flush()
+        refresh_scores([(user_id, module.id)])
         commit_as_written()  # the redirect reads attempt.id: no reload of what was just written
     except IntegrityError:  # another tab started it at the same moment
         db.session.rollback()
@@ -221,6 +224,7 @@ def submit_attempt(attempt: QuizAttempt, form) -> tuple[QuizAttempt, SaveResult]
     set_committed_value(attempt, "status", SUBMITTED)
     set_committed_value(attempt, "submitted_at", now)
     grade_attempt(attempt, responses=responses, questions=questions)
+    refresh_scores([(attempt.user_id, attempt.module_id)])
     commit_as_written()  # the hooks and the redirect read what was just written: no reloads
     current_app.extensions["lms.plugins"].hook.lms_quiz_submitted(attempt=attempt)
     return attempt, result
@@ -343,3 +347,70 @@ def progress_select():
                    func.max(QuizAttempt.submitted_at).label("last_at"))
             .where(QuizAttempt.status == SUBMITTED)
             .group_by(QuizAttempt.user_id, QuizAttempt.module_id))
+
+
+# --- the per learner and module summary (QuizScore) ---------------------------------------
+
+SCORE_COLUMNS = ("user_id", "module_id", "attempts", "submitted", "passed", "scored", "percent_hundredths",
+                 "best", "latest", "latest_at", "latest_id", "last_submitted_at")
+
+
+def score_figures(*where):
+    """A select of :data:`SCORE_COLUMNS` per (user, module) computed from the raw attempts
+    that match ``where`` (conditions on ``QuizAttempt``) - what a :class:`QuizScore` row holds.
+
+    "Latest" is the submitted attempt with a percent that was submitted last (ties: the
+    higher id), as the dashboard has always ranked them."""
+    scored = and_(QuizAttempt.status == SUBMITTED, QuizAttempt.percent.is_not(None))
+    ranked = (select(QuizAttempt.user_id, QuizAttempt.module_id, QuizAttempt.id, QuizAttempt.status,
+                     QuizAttempt.passed, QuizAttempt.percent, QuizAttempt.submitted_at,
+                     case((scored, 1), else_=0).label("is_scored"),
+                     func.row_number().over(partition_by=(QuizAttempt.user_id, QuizAttempt.module_id),
+                                            order_by=(case((scored, 0), else_=1), QuizAttempt.submitted_at.desc(),
+                                                      QuizAttempt.id.desc())).label("recency"))
+              .where(*where).subquery("ranked"))
+    is_submitted = ranked.c.status == SUBMITTED
+    last = and_(ranked.c.recency == 1, ranked.c.is_scored == 1)
+    return (select(ranked.c.user_id, ranked.c.module_id, func.count().label("attempts"),
+                   func.sum(case((is_submitted, 1), else_=0)).label("submitted"),
+                   func.sum(case((and_(is_submitted, ranked.c.passed.is_(True)), 1), else_=0)).label("passed"),
+                   func.sum(ranked.c.is_scored).label("scored"),
+                   func.coalesce(func.sum(case((ranked.c.is_scored == 1,
+                                                cast(func.round(ranked.c.percent * 100), Integer)))), 0)
+                   .label("percent_hundredths"),
+                   func.max(case((is_submitted, ranked.c.percent))).label("best"),
+                   func.max(case((last, ranked.c.percent))).label("latest"),
+                   func.max(case((last, ranked.c.submitted_at))).label("latest_at"),
+                   func.max(case((last, ranked.c.id))).label("latest_id"),
+                   func.max(ranked.c.submitted_at).label("last_submitted_at"))
+            .group_by(ranked.c.user_id, ranked.c.module_id))
+
+
+def refresh_scores(pairs: Iterable[tuple[int, int]]) -> None:
+    """Recompute the :class:`QuizScore` rows of these (user id, module id) pairs from their
+    attempts, in the caller's transaction - call it wherever attempts are added, graded,
+    regraded or deleted, before the commit. Each row is locked first (an upsert), so two
+    transactions changing the same pair's attempts serialise and the later one counts
+    both (PostgreSQL's read-committed statements see what committed before them)."""
+    for user_id, module_id in sorted(set(pairs)):
+        lock = (dialect_insert(QuizScore).values(user_id=user_id, module_id=module_id, attempts=0, submitted=0, passed=0,
+                                       scored=0, percent_hundredths=0)
+                .on_conflict_do_update(index_elements=["user_id", "module_id"],
+                                       set_={"attempts": QuizScore.attempts}))
+        db.session.execute(lock)
+        row = db.session.execute(score_figures(QuizAttempt.user_id == user_id,
+                                               QuizAttempt.module_id == module_id)).mappings().first()
+        key = (QuizScore.user_id == user_id, QuizScore.module_id == module_id)
+        if row is None:
+            db.session.execute(delete(QuizScore).where(*key))
+        else:
+            db.session.execute(update(QuizScore).where(*key).values(
+                {name: row[name] for name in SCORE_COLUMNS[2:]}))
+
+
+def rebuild_scores() -> int:
+    """Replace every :class:`QuizScore` row with figures computed from all attempts (after
+    bulk loads, or to check the summary); the caller commits. Returns the number of rows."""
+    db.session.execute(delete(QuizScore))
+    db.session.execute(insert(QuizScore).from_select(list(SCORE_COLUMNS), score_figures()))
+    return db.session.scalar(select(func.count()).select_from(QuizScore)) or 0

@@ -6,9 +6,10 @@ the exports alike.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from lms import exports
 from lms.auth.access import roles_required
@@ -18,6 +19,31 @@ from lms.plugins.reports import charts, dashboard
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 VIEWERS = ("supervisor", "admin")
+
+
+@bp.app_template_global("report_rows")
+def report_rows(table: exports.Table) -> list[tuple[exports.Row, Markup]]:
+    """Each row of a report table with its ``<td>`` cells as one escaped string (for the
+    ``report_table`` macro). A unit's dashboard has ~2,700 cells; written cell by cell in
+    Jinja they cost ~5 us each (a third of the page), here well under one. The first cell
+    of a person's row links to their record when the people pages are on."""
+    openers = [Markup('<td class="num" data-col="{}">' if column.numeric else '<td data-col="{}">').format(column.key)
+               for column in table.columns]
+    link = None
+    if "reports_people.person" in current_app.view_functions and any(row.user_id for row in table.rows):
+        sample = url_for("reports_people.person", user_id=0)
+        if sample.endswith("/0"):  # /reports/people/<int:user_id>: one url_for, not one a row
+            prefix = sample[:-1]
+            link = lambda user_id: prefix + str(int(user_id))  # noqa: E731
+        else:
+            link = lambda user_id: url_for("reports_people.person", user_id=user_id)  # noqa: E731
+    rows = []
+    for row in table.rows:
+        cells = [f"{opener}{escape(cell.text)}</td>" for opener, cell in zip(openers, row.cells)]
+        if row.user_id and link and cells:
+            cells[0] = Markup('{}<a href="{}">{}</a></td>').format(openers[0], link(row.user_id), row.cells[0].text)
+        rows.append((row, Markup("".join(cell + "\n    " for cell in cells))))
+    return rows
 
 
 def _locale() -> str:
