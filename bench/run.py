@@ -338,7 +338,7 @@ def time_needs_analysis(database_url: str, workdir: Path) -> Result:
     from sqlalchemy import func, select
 
     from lms.extensions import db
-    from lms.plugins.needs import analysis
+    from lms.plugins.needs import analysis, evidence
     from lms.plugins.needs.models import StaffResponse
 
     scenario = next(s for s in SCENARIOS if s.key == "needs_analysis")
@@ -348,9 +348,14 @@ def time_needs_analysis(database_url: str, workdir: Path) -> Result:
             raise BenchError("no closed needs round in the scale data")
         responses = db.session.scalar(select(func.count()).select_from(StaffResponse)
                                       .where(StaffResponse.round_id == needs_round.id))
-        median, times = timed(lambda: analysis.analyze(needs_round), 3)
+        # cold: the kept quiz evidence dropped (version raised), so the first run sums the
+        # answers again and keeps them; then the runs every later visitor sees
+        evidence.invalidate()
+        db.session.commit()
+        cold, _times = timed(lambda: analysis.analyze(needs_round), 1)
+        median, times = timed(lambda: analysis.analyze(needs_round), 5)
     return Result(scenario.key, scenario.label, requests=len(times), seconds=round(median, 3),
-                  p50_ms=round(median * 1000, 1), notes={"staff_responses": responses,
+                  p50_ms=round(median * 1000, 1), notes={"staff_responses": responses, "cold_s": round(cold, 3),
                                                           "runs_s": [round(t, 3) for t in times]})
 
 

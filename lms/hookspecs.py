@@ -154,6 +154,23 @@ def lms_quiz_submitted(attempt: Any) -> None:
 
 
 @hookspec
+def lms_quiz_graded(attempt: Any) -> None:
+    """Called by ``grade_attempt`` each time it has (re)written the credits of a submitted
+    attempt: when the attempt is submitted, and again for every attempt a regrade changes.
+    It runs inside the transaction that writes the credits, before that commits: do not
+    commit here; what you write commits or rolls back with the credits. Keep it cheap, it
+    is on the submit path (the needs plugin returns at once for a fresh submit).
+
+    Example::
+
+        @hookimpl
+        def lms_quiz_graded(attempt):
+            if attempt.submitted_at < services.last_summary_end():
+                services.mark_summaries_stale()
+    """
+
+
+@hookspec
 def lms_lesson_viewed(user: Any, module: Any, lesson: Any) -> None:
     """Called when a signed-in user opens a lesson page (progress tracking), after the page
     is rendered. ``module.course`` and ``module.current_version`` are already loaded. This

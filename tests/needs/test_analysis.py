@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from lms.extensions import db
 from lms.plugins.courses.models import Competency, Module, Question
-from lms.plugins.needs import analysis
+from lms.plugins.needs import analysis, evidence
 from lms.plugins.needs.models import NeedsRound, PatronAnswer, PatronImport, PatronResponse, StaffAnswer
 from lms.plugins.needs.models import StaffResponse, Survey, SurveyItem
 from lms.plugins.quizzes.models import IN_PROGRESS, SUBMITTED, QuizAnswer, QuizAttempt
@@ -107,6 +107,7 @@ def quiz(user, module_slug: str, credits: dict, submitted_at: datetime | None, s
     attempt.answers = [QuizAnswer(question_id=by_qid[qid].id, response={"v": 1}, credit=credit)
                        for qid, credit in credits.items()]
     db.session.add(attempt)
+    evidence.invalidate()  # written around grade_attempt, back-dated: the kept evidence must go
     db.session.commit()
     return attempt
 

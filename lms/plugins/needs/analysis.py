@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -30,11 +30,11 @@ from sqlalchemy import func, select
 from lms.auth.models import Unit, User
 from lms.auth.scoping import units_below
 from lms.extensions import db
-from lms.plugins.courses.models import Competency, Question
-from lms.plugins.learning.services import local_today, local_zone
+from lms.plugins.courses.models import Competency
+from lms.plugins.learning.services import local_today
+from lms.plugins.needs.evidence import quiz_rows, round_end, round_quiz_rows
 from lms.plugins.needs.models import SELF, SUPERVISOR, NeedsRound, NeedsRoundUnit, PatronAnswer
 from lms.plugins.needs.models import StaffAnswer, StaffResponse
-from lms.plugins.quizzes.models import SUBMITTED, QuizAnswer, QuizAttempt
 
 SOURCES: tuple[str, ...] = ("self", "supervisor", "quiz", "patron")
 
@@ -186,12 +186,6 @@ def min_group() -> int:
     return int(current_app.config.get("NEEDS_MIN_GROUP", 5))
 
 
-def round_end(needs_round: NeedsRound) -> datetime:
-    """The first moment after the round's last local day, in UTC (evidence counts before it)."""
-    end = datetime.combine(needs_round.closes_on + timedelta(days=1), time(0), tzinfo=local_zone())
-    return end.astimezone(timezone.utc)
-
-
 def unit_subtree(unit_ids: Collection[int] | None) -> list[int] | None:
     """The ids of ``unit_ids`` and every unit below them (None: no filter)."""
     if unit_ids is None:
@@ -293,44 +287,6 @@ def _finish_supervisor(score: CompetencyScore) -> None:
     score.needs["supervisor"] = _clamp(score.supervisor_gap_sum / n / 4)
 
 
-def quiz_rows(end: datetime, *, start: datetime | None = None, people_units: list[int] | None = None,
-              position: str | None = None, user_ids: Collection[int] | None = None, by_user: bool = False):
-    """(user?, competency, answers, sum credit*points, sum points) of graded answers to
-    questions mapped to a competency, in submitted attempts with ``start <= submitted_at < end``.
-
-    Two steps, both in SQL: the attempts in scope and their answers are summed per question
-    (read from the ``ix_quiz_answers_attempt_credit`` index alone, never the answer rows),
-    then the few hundred per-question sums are joined to their questions and summed per
-    competency - instead of looking up a question for each of millions of answers. Since
-    ``points`` is fixed per question, sum(credit * points) = points * sum(credit) and
-    sum(points) = points * answers (see docs/performance.md, "Needs analysis at scale")."""
-    attempt_keys = [QuizAttempt.user_id] if by_user else []
-    per_question = (select(*attempt_keys, QuizAnswer.question_id, func.count().label("answers"),
-                           func.sum(QuizAnswer.credit).label("credit"))
-                    .select_from(QuizAttempt)
-                    .join(QuizAnswer, QuizAnswer.attempt_id == QuizAttempt.id)
-                    .where(QuizAnswer.credit.is_not(None), QuizAttempt.status == SUBMITTED,
-                           QuizAttempt.submitted_at < end))
-    if start is not None:
-        per_question = per_question.where(QuizAttempt.submitted_at >= start)
-    if user_ids is not None:
-        per_question = per_question.where(QuizAttempt.user_id.in_(list(user_ids)))
-    if people_units is not None or position:
-        people = select(User.id)
-        if people_units is not None:
-            people = people.where(User.unit_id.in_(people_units))
-        if position:
-            people = people.where(User.position == position)
-        per_question = per_question.where(QuizAttempt.user_id.in_(people))
-    sums = per_question.group_by(*attempt_keys, QuizAnswer.question_id).subquery("per_question")
-    keys = ([sums.c.user_id] if by_user else []) + [Question.competency_id]
-    query = (select(*keys, func.sum(sums.c.answers), func.sum(sums.c.credit * Question.points),
-                    func.sum(sums.c.answers * Question.points))
-             .join(Question, Question.id == sums.c.question_id)
-             .where(Question.competency_id.is_not(None)))
-    return db.session.execute(query.group_by(*keys)).all()
-
-
 def _fill_quiz(score, answers: int, earned, points) -> None:
     score.quiz_answers = int(answers)
     score.quiz_earned, score.quiz_points = float(earned or 0), float(points or 0)
@@ -380,7 +336,7 @@ def analyze(needs_round: NeedsRound, *, unit_ids: Collection[int] | None = None,
         if cid in scores:
             _add_supervisor(scores[cid], targets[cid], pos, n, total)
     people = _round_people_units(needs_round, units)
-    for cid, answers, earned, points in quiz_rows(round_end(needs_round), people_units=people, position=position):
+    for cid, answers, earned, points in round_quiz_rows(needs_round, people, position):
         if cid in scores:
             _fill_quiz(scores[cid], answers, earned, points)
     for cid, n, total in _patron_rows(needs_round.id, units):

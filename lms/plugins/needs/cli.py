@@ -89,3 +89,32 @@ def import_csv_command(file: Path, survey_slug: str, round_id: int | None, unit_
     title = db.session.get(NeedsRound, record.round_id).title
     click.echo(_("Imported %(n)d responses into round %(round)r (import %(id)d).", n=record.rows,
                  round=title, id=record.id))
+
+
+@needs.group("evidence")
+def evidence_group() -> None:
+    """The quiz evidence kept for closed rounds (see lms/plugins/needs/evidence.py)."""
+
+
+@evidence_group.command("rebuild")
+@click.option("--round", "round_id", type=int, help="Round id (default: every closed round).")
+@with_appcontext
+def evidence_rebuild_command(round_id: int | None) -> None:
+    """Sum the quiz evidence of closed rounds now and keep it, so no page view pays for it."""
+    from sqlalchemy import select
+
+    from lms.extensions import db
+    from lms.plugins.learning.services import local_today
+    from lms.plugins.needs import evidence
+    from lms.plugins.needs.models import NeedsRound
+
+    query = select(NeedsRound).where(NeedsRound.closes_on < local_today()).order_by(NeedsRound.closes_on)
+    if round_id is not None:
+        query = query.where(NeedsRound.id == round_id)
+    rounds = list(db.session.scalars(query))
+    if round_id is not None and not rounds:
+        raise click.ClickException(_("No closed round with id %(id)d.", id=round_id))
+    for needs_round in rounds:
+        kept, skipped = evidence.rebuild_round(needs_round)
+        click.echo(_("Round %(round)r: quiz evidence kept for %(kept)d scope(s), not kept for %(skipped)d.",
+                     round=needs_round.title, kept=kept, skipped=skipped))

@@ -1,5 +1,6 @@
 """Needs plugin hooks: survey pages and home panels, patron CSV import, the analysis, the
-module feedback panel, the ``lms needs`` commands and the demo round."""
+module feedback panel, the ``lms needs`` commands, the demo round, and the signal that
+quiz credits changed (the kept quiz evidence of closed rounds, ``evidence.py``)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -72,9 +73,19 @@ def lms_cli_commands():
 
 @hookimpl
 def lms_demo_seed(app, log):
-    from lms.plugins.needs import demo
+    from lms.plugins.needs import demo, evidence
+    from lms.extensions import db
 
     demo.seed(log)
+    evidence.invalidate()  # the demo writes back-dated quiz attempts around grade_attempt
+    db.session.commit()
+
+
+@hookimpl
+def lms_quiz_graded(attempt):
+    from lms.plugins.needs import evidence
+
+    evidence.quiz_graded(attempt)
 
 
 @hookimpl
@@ -125,4 +136,9 @@ def lms_discussion_links(user):
 def lms_demo_scale(app, scale, log):
     from lms.plugins.needs import scale as scale_data
 
+    from lms.extensions import db
+    from lms.plugins.needs import evidence
+
     scale_data.seed(scale, log)
+    evidence.invalidate()  # the quiz attempts are written in bulk, around grade_attempt
+    db.session.commit()

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, DateTime, Float, ForeignKey, ForeignKeyConstraint, Index, Integer
+from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.auth.models import Unit, User, utcnow
@@ -217,3 +217,47 @@ class ModuleFeedback(db.Model):
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class QuizEvidenceScope(db.Model):
+    """The quiz evidence of one closed round for one set of people, kept because summing
+    millions of answers again on every analysis costs seconds (``evidence.py`` says when a
+    kept one is still right). ``scope`` names the filter (units, position); ``people`` is
+    a digest of the ids it selected when the evidence was summed."""
+
+    __tablename__ = "needs_quiz_evidence_scopes"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("needs_rounds.id", ondelete="CASCADE"), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of ``filter``
+    filter: Mapped[str] = mapped_column(Text)  # JSON {"units": [...] or null, "position": ...}
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # the round's end it was summed to
+    people: Mapped[str] = mapped_column(String(64))  # sha256 of the sorted user ids, "*" for everyone
+    quiz_version: Mapped[int] = mapped_column(Integer)  # QuizEvidenceVersion.version read before summing
+    built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class QuizEvidence(db.Model):
+    """Per question, the graded answers and their summed credit in one kept scope. Competency
+    and points are not copied: the analysis joins the questions as they are now."""
+
+    __tablename__ = "needs_quiz_evidence"
+    __table_args__ = (
+        ForeignKeyConstraint(["round_id", "scope"], ["needs_quiz_evidence_scopes.round_id",
+                                                     "needs_quiz_evidence_scopes.scope"], ondelete="CASCADE"),
+    )
+
+    round_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True)
+    answers: Mapped[int] = mapped_column(Integer)
+    credit: Mapped[float] = mapped_column(Float)  # sum of credit, 0..answers
+
+
+class QuizEvidenceVersion(db.Model):
+    """One row (id 1): a counter raised in the same transaction as any change to the credit
+    of an attempt that a kept scope may hold (see ``evidence.quiz_graded``)."""
+
+    __tablename__ = "needs_quiz_evidence_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)

@@ -284,6 +284,7 @@ def grade_attempt(attempt: QuizAttempt, key_overrides: dict[int, dict] | None = 
     attempt.score, attempt.max_score = round(score, 4), maximum
     attempt.percent = round(100.0 * score / maximum, 2) if maximum else 0.0
     attempt.passed = attempt.percent >= version.pass_mark
+    current_app.extensions["lms.plugins"].hook.lms_quiz_graded(attempt=attempt)
 
 
 def close_if_late(attempt: QuizAttempt) -> QuizAttempt:
