@@ -5,8 +5,8 @@ version counter the quizzes' grading raises when credits of old attempts change
 (lms/plugins/needs/evidence.py says why a kept scope is never stale). Empty at first: the
 first analysis of a closed round fills it, or ``lms needs evidence rebuild``.
 
-Revision ID: 0013_needs_evidence_cache
-Revises: 0012_needs_quiz_index
+Revision ID: 0014_needs_evidence_cache
+Revises: 0013_dashboard_quiz_scores
 Create Date: 2026-12-04 02:56:03.266536
 
 """
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0013_needs_evidence_cache'
-down_revision = '0012_needs_quiz_index'
+revision = '0014_needs_evidence_cache'
+down_revision = '0013_dashboard_quiz_scores'
 branch_labels = None
 depends_on = None
 
