@@ -102,7 +102,7 @@ def _right_answers(client, attempt_id) -> dict:
     }
 
 
-def test_start_costs_six_statements_and_one_short_write(learner, app):
+def test_start_costs_six_statements_and_two_short_writes(learner, app):
     start(learner)  # the first attempt; submit it so the next start creates one
     first = db.session.scalar(select(func.max(QuizAttempt.id)))
     learner.post(f"/quiz/attempt/{first}/submit", data={"csrf_token": csrf_token(learner, "/")})
@@ -110,27 +110,29 @@ def test_start_costs_six_statements_and_one_short_write(learner, app):
     with statements(app) as seen:
         response = learner.post("/quiz/contoh/marc/start", data={"csrf_token": token})
     assert response.status_code == 302
-    # the user and their roles; the course with its module and version; what is open, the
-    # count and the next number; the questions (for the layout); the INSERT. No reload of
-    # the new attempt for the redirect, nor of the user for the security headers.
+    # the user with their roles; the course with its module and version; what is open, the
+    # count and the next number; the questions (for the layout); the INSERT and the score
+    # summary's one upsert. No reload of the new attempt for the redirect, nor of the user
+    # for the security headers.
     assert len(seen.own) == 6, seen.own
     assert seen.commits == 1
-    assert len(seen.in_write) == 1 and seen.in_write[0].startswith("INSERT INTO quiz_attempts")
+    assert [_shape(sql) for sql in seen.in_write] == ["INSERT quiz_attempts", "INSERT quiz_scores"], seen.in_write
 
 
-def test_submit_costs_nine_statements_four_of_them_in_the_write(learner, app):
+def test_submit_costs_nine_statements_five_of_them_in_the_write(learner, app):
     attempt_id = start(learner)
     form = _right_answers(learner, attempt_id)
     with statements(app) as seen:
         response = learner.post(f"/quiz/attempt/{attempt_id}/submit", data=form)
     assert response.status_code == 302 and response.headers["Location"].endswith("/review")
-    # Before the write: the user and roles, the attempt, its module with course and version,
-    # the questions. The write: claim, read the saved answers, one upsert of every answer
-    # with its credit, the score - then commit.
+    # Before the write: the user with their roles, the attempt, its module with course and
+    # version, the questions. The write: claim, read the saved answers, one upsert of every
+    # answer with its credit, the score, the score summary's one upsert - then commit.
     assert len(seen.own) == 9, seen.own
     assert seen.commits == 1
     assert [_shape(sql) for sql in seen.in_write] == [
-        "UPDATE quiz_attempts", "SELECT quiz_answers", "INSERT quiz_answers", "UPDATE quiz_attempts"], seen.in_write
+        "UPDATE quiz_attempts", "SELECT quiz_answers", "INSERT quiz_answers", "UPDATE quiz_attempts",
+        "INSERT quiz_scores"], seen.in_write
     assert seen.hooks  # learning and interop still hear of it, after the commit
     attempt = db.session.get(QuizAttempt, attempt_id)
     db.session.refresh(attempt)

@@ -76,8 +76,10 @@ class QuizScore(db.Model):
     A summary of ``quiz_attempts`` so that a dashboard costs what the unit in view holds
     (people x modules), not every attempt they ever made: at 200 attempts a person, the
     supervisor dashboard read ~38,000 attempt rows for one 200-person unit. It is written
-    only by :func:`lms.plugins.quizzes.services.refresh_scores`, in the same transaction as
-    the attempt change (start, submit, regrade), and rebuilt from the raw rows by
+    only by :mod:`lms.plugins.quizzes.services`, in the same transaction as the attempt
+    change: one upsert each for a start and a submit (``count_started``,
+    ``count_submitted``), a recount for a regrade or deletion (``refresh_scores``); rebuilt
+    from the raw rows by
     ``lms quizzes rebuild-scores`` (and by migration 0013). A row exists while the learner
     has at least one attempt (any status) on the module.
     """
