@@ -20,10 +20,11 @@ def migration_include_object(obj, name, type_, reflected, compare_to) -> bool:
     return not (type_ == "table" and reflected and compare_to is None and "_fts" in (name or ""))
 
 
-def dialect_insert(model):
-    """The database's own INSERT for ``model``, which offers ``on_conflict_do_nothing`` and
-    ``on_conflict_do_update`` (an upsert) on SQLite and PostgreSQL alike."""
-    if db.session.get_bind().dialect.name == "postgresql":
+def dialect_insert(model, dialect: str | None = None):
+    """The database's own INSERT for ``model`` (a mapped class or a table), which offers
+    ``on_conflict_do_nothing`` and ``on_conflict_do_update`` (an upsert) on SQLite and
+    PostgreSQL alike. ``dialect`` defaults to the session's database."""
+    if (dialect or db.session.get_bind().dialect.name) == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert

@@ -18,6 +18,7 @@ from lms.auth.models import User
 from lms.extensions import db
 from lms.plugins.discussions import access
 from lms.plugins.discussions.models import Board, Follow, Thread
+from lms.sql import dialect_insert
 
 
 class FollowError(ValueError):
@@ -28,18 +29,9 @@ class FollowError(ValueError):
         self.message = message
 
 
-def _insert():
-    """The dialect's INSERT, which offers ``on_conflict_do_nothing`` on SQLite and PostgreSQL."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(Follow)
-
-
 def _follow(user_id: int, column: str, target_id: int) -> bool:
     # RETURNING, not rowcount: PostgreSQL reports -1 rows for an INSERT that returns the id
-    statement = (_insert().values(user_id=user_id, **{column: target_id})
+    statement = (dialect_insert(Follow).values(user_id=user_id, **{column: target_id})
                  .on_conflict_do_nothing(index_elements=["user_id", column]).returning(Follow.id))
     return db.session.execute(statement).scalar() is not None
 

@@ -31,6 +31,7 @@ from lms.extensions import db
 from lms.plugins.courses.models import Course, Lesson, Module, ModuleVersion, Question
 from lms.plugins.learning.models import Assignment, Certificate, CourseCompletion, LessonView, ModuleCompletion
 from lms.plugins.quizzes import services as quizzes
+from lms.sql import dialect_insert
 
 MAX_GAP = timedelta(minutes=10)  # longest gap between two lesson views counted as reading time
 # No 0/O, 1/I/L: codes are read aloud and typed from paper.
@@ -39,16 +40,6 @@ CODE_LENGTH = 10  # 31**10 ~ 8e14 codes: guessing a valid one is hopeless
 
 
 # --- small helpers -------------------------------------------------------------------------
-
-def _insert(model):
-    """The dialect's INSERT, which offers ``on_conflict_do_nothing/do_update`` on both
-    SQLite and PostgreSQL."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
-
 
 def local_zone() -> ZoneInfo:
     """The library's time zone: calendar years and certificate dates follow it, not UTC."""
@@ -108,17 +99,13 @@ def _view_statements(dialect: str) -> _ViewStatements:
     """:func:`record_lesson_view`'s three statements, built once per dialect with bound
     parameters, on the table rather than the ORM class: on a lesson page, building them
     and the ORM's handling of them cost more CPU than running them."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     views = LessonView.__table__
     previous = (select(views.c.id, views.c.last_seen).where(views.c.user_id == bindparam("p_user"))
                 .order_by(views.c.last_seen.desc(), views.c.id.desc()).limit(1))
     credit = (update(views).where(views.c.id == bindparam("p_id"))
               .values(seconds=views.c.seconds + bindparam("p_seconds")))
     now = bindparam("p_now", type_=views.c.last_seen.type)
-    upsert = insert(views).values(user_id=bindparam("p_user"), module_id=bindparam("p_module"),
+    upsert = dialect_insert(views, dialect).values(user_id=bindparam("p_user"), module_id=bindparam("p_module"),
                                   lesson_slug=bindparam("p_slug"), first_seen=now, last_seen=now, views=1, seconds=0)
     upsert = upsert.on_conflict_do_update(
         index_elements=["user_id", "module_id", "lesson_slug"],
@@ -200,7 +187,7 @@ def complete_module(user_id: int, module: Module) -> bool:
         return True
     if not module_requirements_met(user_id, module):
         return False
-    inserted = db.session.execute(_insert(ModuleCompletion)
+    inserted = db.session.execute(dialect_insert(ModuleCompletion)
                                   .values(user_id=user_id, module_id=module.id, completed_at=utcnow())
                                   .on_conflict_do_nothing(index_elements=["user_id", "module_id"])).rowcount
     db.session.commit()
@@ -232,7 +219,7 @@ def complete_course(user_id: int, course: Course) -> CourseCompletion | None:
         modules = course_modules(course)
         if not modules or not all(complete_module(user_id, module) for module in modules):
             return None
-        inserted = db.session.execute(_insert(CourseCompletion)
+        inserted = db.session.execute(dialect_insert(CourseCompletion)
                                       .values(user_id=user_id, course_id=course.id, completed_at=utcnow(), jp=course.jp)
                                       .on_conflict_do_nothing(index_elements=["user_id", "course_id"])).rowcount
         db.session.commit()
@@ -274,7 +261,7 @@ def issue_certificate(completion: CourseCompletion) -> Certificate:
               "completed_on": local_date(completion.completed_at), "jp": completion.jp, "issued_at": utcnow()}
     for _attempt in range(5):
         try:
-            db.session.execute(_insert(Certificate).values(code=new_code(), **values)
+            db.session.execute(dialect_insert(Certificate).values(code=new_code(), **values)
                                .on_conflict_do_nothing(index_elements=["completion_id"]))
             db.session.commit()
             break
