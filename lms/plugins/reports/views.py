@@ -17,6 +17,7 @@ from lms.plugins.learning.services import local_today
 from lms.plugins.reports import charts, dashboard
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+bp.add_app_template_global(charts.bars_markup, "bars_markup")
 
 VIEWERS = ("supervisor", "admin")
 
@@ -74,7 +75,7 @@ def index():
     return render_template("reports/index.html", filters=filters, tables=tables,
                            charts=charts.dashboard_charts(tables, dashboard.jp_target()),
                            units=dashboard.offered_units(current_user),
-                           positions=dashboard.offered_positions(current_user),
+                           positions=dashboard.offered_positions(current_user, filters),
                            target=dashboard.jp_target())
 
 
