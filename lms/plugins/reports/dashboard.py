@@ -444,11 +444,29 @@ TREND_COLUMNS = [
 ]
 
 
+def _memo(make):
+    """``make`` (a cell maker of one number) remembering its cells by value for one table:
+    a unit's scores and JP repeat (Cells are frozen, so rows can share them). Zero is made
+    afresh each time (0.0 and -0.0 are equal keys but not the same text)."""
+    cells: dict[Any, Cell] = {}
+
+    def cell(value):
+        if not value:
+            return make(value)
+        found = cells.get(value)
+        if found is None:
+            found = cells[value] = make(value)
+        return found
+    return cell
+
+
 def people_table(figures: list[PersonFigures]) -> Table:
     target = jp_target()
+    target_cell = decimal_cell(target)  # the same on every row
+    percent, jp = _memo(percent_cell), _memo(decimal_cell)
     rows = [Row([text_cell(f.name), text_cell(f.unit), text_cell(f.position), int_cell(f.assigned),
-                 int_cell(f.completed), int_cell(f.overdue), percent_cell(f.latest), percent_cell(f.best),
-                 decimal_cell(f.jp), decimal_cell(target), date_cell(f.last_activity)],
+                 int_cell(f.completed), int_cell(f.overdue), percent(f.latest), percent(f.best),
+                 jp(f.jp), target_cell, date_cell(f.last_activity)],
                 user_id=f.user_id,
                 css=" ".join(name for name, on in (("overdue", f.overdue > 0), ("behind", f.jp < target)) if on))
             for f in figures]
