@@ -360,3 +360,14 @@ def test_resolved_scope_serves_only_its_viewer(world, app, org):
         assert ANI in {f.name for f in dashboard.people_figures(boss, everyone)}
         assert dashboard.people_figures(other, everyone) == []  # 'other' supervises nothing
         assert {f.name for f in dashboard.people_figures(boss, dashboard.Filters(unit_id=org["section_a1"].id))} == names
+
+
+def test_table_cells_and_person_links_are_escaped(world, make_user, org):
+    """Names, units and positions are text, never markup: in a plain cell and in the link
+    to the person's record alike (report_rows writes the cells without Jinja)."""
+    person = make_user("tricky", unit=org["section_a1"], full_name='<b>Tri & "Ki"</b>', position="<i>Ahli</i>")
+    db.session.commit()
+    html = world["client"].get("/reports/").get_data(as_text=True)
+    assert "<b>Tri" not in html and "<i>Ahli" not in html
+    assert f'<a href="/reports/people/{person.id}">&lt;b&gt;Tri &amp; &#34;Ki&#34;&lt;/b&gt;</a></td>' in html
+    assert '<td data-col="position">&lt;i&gt;Ahli&lt;/i&gt;</td>' in html
