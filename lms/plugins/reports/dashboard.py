@@ -25,7 +25,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, exists, func, or_, select, union_all
+from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, union_all
 
 from lms.auth.models import Unit, User, UserRole, aware
 from lms.auth.scoping import supervised_unit_ids, units_below
@@ -315,7 +315,8 @@ def module_figures(viewer: User, filters: Filters, locale: str) -> list[ModuleFi
     # from the quizzes plugin's per learner and module summary: one row per person and
     # module instead of every attempt; the mean is exact (sums of hundredths)
     scored = func.sum(QuizScore.scored)
-    unread = ~exists().where(LessonView.user_id == QuizScore.user_id, LessonView.module_id == QuizScore.module_id)
+    unread = ~select(literal(1)).where(LessonView.user_id == QuizScore.user_id,  # 1: from the index alone
+                                       LessonView.module_id == QuizScore.module_id).exists()
     attempts = (select(QuizScore.module_id, func.sum(QuizScore.submitted).label("submitted"),
                        func.sum(QuizScore.passed).label("passed"),
                        case((scored > 0, func.sum(QuizScore.percent_hundredths) / (scored * 100.0))).label("average"),
