@@ -304,8 +304,9 @@ def test_jp_this_year_adds_verified_external_training_only(world):
 
 def test_dashboard_statement_count_is_fixed(world, app, make_user, org):
     """The page is a fixed number of statements whatever the unit holds: three tables (one
-    statement for people, one for modules, two for trends), each after one look-up of the
-    viewer's units, plus the filters and the layout - no statement per person or module."""
+    statement for people, one for modules, two for trends) after one look-up of the
+    viewer's units for the whole request, plus the filters and the layout - no statement
+    per person or module."""
     from sqlalchemy import event
 
     client = world["client"]
@@ -333,3 +334,40 @@ def test_dashboard_statement_count_is_fixed(world, app, make_user, org):
     figures = [s for s in seen if any(t in s for t in ("quiz_scores", "lesson_views", "module_completions",
                                                         "course_completions"))]
     assert len(figures) == 4, figures  # people, modules, and trends' two
+    # the viewer's units: looked up once (parse_filters) and once inside the unit filter's
+    # list, not again by people, modules, trends and the position filter
+    assert len([s for s in seen if "unit_supervisors" in s]) == 2, seen
+    assert len(seen) == PAGE_STATEMENTS, seen
+
+
+PAGE_STATEMENTS = 9  # user, units, people, modules, trends (2), unit filter, positions, notifications
+
+
+def test_resolved_scope_serves_only_its_viewer(world, app, org):
+    """The units parse_filters looked up travel with the filters, but only for the viewer
+    they were looked up for: another viewer's statements look up their own units."""
+    from lms.plugins.reports import dashboard
+
+    with app.test_request_context("/reports/"):
+        boss = db.session.get(type(world["boss"]), world["boss"].id)
+        other = db.session.get(type(world["other"]), world["other"].id)
+        filters = dashboard.parse_filters(boss, {"unit": str(org["section_a1"].id)})
+        assert filters == dashboard.Filters(unit_id=org["section_a1"].id)  # the scope is not compared
+        assert set(filters.scope.people) < set(filters.scope.viewer)
+        names = {f.name for f in dashboard.people_figures(boss, filters)}
+        assert names == {ANI}
+        everyone = dashboard.parse_filters(boss, {})
+        assert ANI in {f.name for f in dashboard.people_figures(boss, everyone)}
+        assert dashboard.people_figures(other, everyone) == []  # 'other' supervises nothing
+        assert {f.name for f in dashboard.people_figures(boss, dashboard.Filters(unit_id=org["section_a1"].id))} == names
+
+
+def test_table_cells_and_person_links_are_escaped(world, make_user, org):
+    """Names, units and positions are text, never markup: in a plain cell and in the link
+    to the person's record alike (report_rows writes the cells without Jinja)."""
+    person = make_user("tricky", unit=org["section_a1"], full_name='<b>Tri & "Ki"</b>', position="<i>Ahli</i>")
+    db.session.commit()
+    html = world["client"].get("/reports/").get_data(as_text=True)
+    assert "<b>Tri" not in html and "<i>Ahli" not in html
+    assert f'<a href="/reports/people/{person.id}">&lt;b&gt;Tri &amp; &#34;Ki&#34;&lt;/b&gt;</a></td>' in html
+    assert '<td data-col="position">&lt;i&gt;Ahli&lt;/i&gt;</td>' in html

@@ -19,16 +19,16 @@ XLSX), so an export cannot drift from the screen.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, exists, func, or_, select, union_all
+from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, union_all
 
 from lms.auth.models import Unit, User, UserRole, aware
-from lms.auth.scoping import can_see_unit, supervised_unit_ids, units_below
+from lms.auth.scoping import supervised_unit_ids, units_below
 from lms.exports import (  # noqa: F401 - re-exported: the reports plugin's modules use them from here
     MISSING, Cell, Column, Row, Table, decimal_cell, half_up, int_cell, percent_cell, rows_for_export, text_cell)
 from lms.extensions import db
@@ -48,11 +48,25 @@ class BadFilter(Exception):
 
 
 @dataclass(frozen=True)
+class Scope:
+    """The unit ids behind a request's statements, looked up once by :func:`parse_filters`
+    (one statement a request instead of one in each of people, modules, trends and the
+    position filter). ``None`` means no restriction (an admin)."""
+
+    viewer_id: int
+    people: tuple[int, ...] | None  # whose figures are shown: the unit filter's tree, or the viewer's units
+    viewer: tuple[int, ...] | None  # every unit the viewer supervises (the position filter's reach)
+
+
+@dataclass(frozen=True)
 class Filters:
     unit_id: int | None = None
     position: str = ""
     sort: str = "name"
     descending: bool = False
+    # resolved for one viewer by parse_filters; not part of the URL and not compared. A
+    # Filters made by hand has none and each statement looks the units up itself
+    scope: Scope | None = field(default=None, compare=False, repr=False)
 
     def query_args(self, **changes: Any) -> dict[str, Any]:
         """The filters as URL arguments (for sort links and export links)."""
@@ -62,36 +76,57 @@ class Filters:
         return {key: value for key, value in args.items() if value is not None}
 
 
+def _viewer_units(viewer: User) -> tuple[int, ...] | None:
+    if viewer.has_role("admin"):
+        return None
+    return tuple(db.session.scalars(supervised_unit_ids(viewer)))
+
+
+def _tree(unit_id: int) -> tuple[int, ...]:
+    tree = units_below([unit_id])
+    return tuple(db.session.scalars(select(tree.c.id)))
+
+
 def parse_filters(viewer: User, args) -> Filters:
     """Read ``?unit=&position=&sort=&dir=``. An unknown sort falls back to the name; a unit
-    that is not a number or not in the viewer's reach raises :class:`BadFilter` (a 404)."""
+    that is not a number or not in the viewer's reach raises :class:`BadFilter` (a 404).
+    The viewer's units are looked up here, once, for every statement of the request."""
+    units = _viewer_units(viewer)
     unit_id = None
     raw = (args.get("unit") or "").strip()
     if raw:
         if not raw.isdigit() or len(raw) > 12:
             raise BadFilter(raw)
         unit_id = int(raw)
-        if db.session.get(Unit, unit_id) is None or not can_see_unit(viewer, unit_id):
+        if db.session.get(Unit, unit_id) is None or (units is not None and unit_id not in units):
             raise BadFilter(raw)
     position = (args.get("position") or "").strip()[:MAX_POSITION + 1]
     sort = args.get("sort") if args.get("sort") in SORTS else "name"
-    return Filters(unit_id=unit_id, position=position, sort=sort, descending=args.get("dir") == "desc")
+    scope = Scope(viewer.id, _tree(unit_id) if unit_id is not None else units, units)
+    return Filters(unit_id=unit_id, position=position, sort=sort, descending=args.get("dir") == "desc",
+                   scope=scope)
+
+
+def _scope(viewer: User, filters: Filters) -> Scope:
+    """The filters' scope when it was resolved for this viewer, else looked up now."""
+    if filters.scope is not None and filters.scope.viewer_id == viewer.id:
+        return filters.scope
+    units = _viewer_units(viewer)
+    return Scope(viewer.id, _tree(filters.unit_id) if filters.unit_id is not None else units, units)
 
 
 def people_in_view(viewer: User, filters: Filters) -> Select:
     """Ids of the active librarians the viewer sees with these filters.
 
-    The units are looked up first and written into the statement as a list (a few dozen
-    ids at most): PostgreSQL cannot estimate a recursive CTE, took a 200-person unit for
-    half the organisation, and planned every figure over a 5,000-person scale as a scan of
-    whole tables (issue 7)."""
+    The units are looked up first (once a request, by :func:`parse_filters`) and written
+    into the statement as a list (a few dozen ids at most): PostgreSQL cannot estimate a
+    recursive CTE, took a 200-person unit for half the organisation, and planned every
+    figure over a 5,000-person scale as a scan of whole tables (issue 7)."""
     query = select(User.id.label("user_id")).where(
         User.active.is_(True), exists().where(UserRole.user_id == User.id, UserRole.role == "librarian"))
-    if filters.unit_id is not None:
-        tree = units_below([filters.unit_id])
-        query = query.where(User.unit_id.in_(list(db.session.scalars(select(tree.c.id)))))
-    elif not viewer.has_role("admin"):
-        query = query.where(User.unit_id.in_(list(db.session.scalars(supervised_unit_ids(viewer)))))
+    units = _scope(viewer, filters).people
+    if units is not None:
+        query = query.where(User.unit_id.in_(list(units)))
     if filters.position:
         query = query.where(User.position == filters.position)  # a bound parameter
     return query
@@ -105,9 +140,11 @@ def offered_units(viewer: User) -> list[Unit]:
     return list(db.session.scalars(query))
 
 
-def offered_positions(viewer: User) -> list[str]:
-    """The positions held by people the viewer sees (for the position filter)."""
-    ids = people_in_view(viewer, Filters())
+def offered_positions(viewer: User, filters: Filters | None = None) -> list[str]:
+    """The positions held by people the viewer sees (for the position filter): everyone in
+    the viewer's units, whatever the filters (``filters`` only lends its resolved scope)."""
+    scope = _scope(viewer, filters or Filters())
+    ids = people_in_view(viewer, Filters(scope=Scope(viewer.id, scope.viewer, scope.viewer)))
     return [p for p in db.session.scalars(select(User.position).distinct().where(
         User.id.in_(ids), User.position.is_not(None), User.position != "").order_by(User.position))]
 
@@ -170,10 +207,11 @@ def people_figures(viewer: User, filters: Filters, today: date | None = None) ->
 
     # best and latest scores from the per module summary the quizzes plugin keeps (a few
     # dozen rows a person), not from every attempt: the latest is that of the module whose
-    # latest scored attempt was submitted last
+    # latest scored attempt was submitted last. A CTE, read once: as a subquery it was read
+    # twice (here and for the last activity), ~2 ms at 1M attempts
     scores = (select(QuizScore.user_id, func.max(QuizScore.best).label("best"),
                      func.max(QuizScore.last_submitted_at).label("submitted_at"))
-              .where(QuizScore.user_id.in_(ids)).group_by(QuizScore.user_id).subquery("scores"))
+              .where(QuizScore.user_id.in_(ids)).group_by(QuizScore.user_id).cte("scores"))
     latest = (select(QuizScore.latest).where(QuizScore.user_id == User.id, QuizScore.latest_id.is_not(None))
               .order_by(QuizScore.latest_at.desc(), QuizScore.latest_id.desc()).limit(1)
               .correlate(User).scalar_subquery())
@@ -278,7 +316,8 @@ def module_figures(viewer: User, filters: Filters, locale: str) -> list[ModuleFi
     # from the quizzes plugin's per learner and module summary: one row per person and
     # module instead of every attempt; the mean is exact (sums of hundredths)
     scored = func.sum(QuizScore.scored)
-    unread = ~exists().where(LessonView.user_id == QuizScore.user_id, LessonView.module_id == QuizScore.module_id)
+    unread = ~select(literal(1)).where(LessonView.user_id == QuizScore.user_id,  # 1: from the index alone
+                                       LessonView.module_id == QuizScore.module_id).exists()
     attempts = (select(QuizScore.module_id, func.sum(QuizScore.submitted).label("submitted"),
                        func.sum(QuizScore.passed).label("passed"),
                        case((scored > 0, func.sum(QuizScore.percent_hundredths) / (scored * 100.0))).label("average"),
@@ -407,11 +446,29 @@ TREND_COLUMNS = [
 ]
 
 
+def _memo(make):
+    """``make`` (a cell maker of one number) remembering its cells by value for one table:
+    a unit's scores and JP repeat (Cells are frozen, so rows can share them). Zero is made
+    afresh each time (0.0 and -0.0 are equal keys but not the same text)."""
+    cells: dict[Any, Cell] = {}
+
+    def cell(value):
+        if not value:
+            return make(value)
+        found = cells.get(value)
+        if found is None:
+            found = cells[value] = make(value)
+        return found
+    return cell
+
+
 def people_table(figures: list[PersonFigures]) -> Table:
     target = jp_target()
+    target_cell = decimal_cell(target)  # the same on every row
+    percent, jp = _memo(percent_cell), _memo(decimal_cell)
     rows = [Row([text_cell(f.name), text_cell(f.unit), text_cell(f.position), int_cell(f.assigned),
-                 int_cell(f.completed), int_cell(f.overdue), percent_cell(f.latest), percent_cell(f.best),
-                 decimal_cell(f.jp), decimal_cell(target), date_cell(f.last_activity)],
+                 int_cell(f.completed), int_cell(f.overdue), percent(f.latest), percent(f.best),
+                 jp(f.jp), target_cell, date_cell(f.last_activity)],
                 user_id=f.user_id,
                 css=" ".join(name for name, on in (("overdue", f.overdue > 0), ("behind", f.jp < target)) if on))
             for f in figures]

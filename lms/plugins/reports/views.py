@@ -17,6 +17,7 @@ from lms.plugins.learning.services import local_today
 from lms.plugins.reports import charts, dashboard
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+bp.add_app_template_global(charts.bars_markup, "bars_markup")
 
 VIEWERS = ("supervisor", "admin")
 
@@ -39,10 +40,10 @@ def report_rows(table: exports.Table) -> list[tuple[exports.Row, Markup]]:
             link = lambda user_id: url_for("reports_people.person", user_id=user_id)  # noqa: E731
     rows = []
     for row in table.rows:
-        cells = [f"{opener}{escape(cell.text)}</td>" for opener, cell in zip(openers, row.cells)]
-        if row.user_id and link and cells:
-            cells[0] = Markup('{}<a href="{}">{}</a></td>').format(openers[0], link(row.user_id), row.cells[0].text)
-        rows.append((row, Markup("".join(cell + "\n    " for cell in cells))))
+        cells = [f"{opener}{escape(cell.text)}</td>\n    " for opener, cell in zip(openers, row.cells)]
+        if row.user_id and link and cells:  # an f-string: Markup.format costs ~10 us a row
+            cells[0] = f'{openers[0]}<a href="{escape(link(row.user_id))}">{escape(row.cells[0].text)}</a></td>\n    '
+        rows.append((row, Markup("".join(cells))))
     return rows
 
 
@@ -74,7 +75,7 @@ def index():
     return render_template("reports/index.html", filters=filters, tables=tables,
                            charts=charts.dashboard_charts(tables, dashboard.jp_target()),
                            units=dashboard.offered_units(current_user),
-                           positions=dashboard.offered_positions(current_user),
+                           positions=dashboard.offered_positions(current_user, filters),
                            target=dashboard.jp_target())
 
 
