@@ -101,3 +101,4 @@ def test_sqlite_connections_use_wal_and_foreign_keys(app):
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+        assert conn.execute(text("PRAGMA cache_size")).scalar() == -16000  # KiB: 16 MB, not 2
