@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import statistics
 import sys
 import time
@@ -26,7 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.infra import ROOT, BenchError, log
-from bench.run import SUPERVISOR, Settings, app_context, run
+from bench.run import SUPERVISOR, Settings, app_context, as_command, run
 
 CURVE_SCENARIOS = ("bare_floor", "page_floor", "dashboard", "quiz_submit")
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -147,39 +146,34 @@ def table(points: list[dict], steps: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
-    def stop(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        base = Settings.from_env()
-        levels = [int(k) for k in (os.environ.get("BENCH_CURVE") or "2,20,200").split(",") if k.strip()]
-        repeat = int(os.environ.get("CURVE_REPEAT") or 7)
-        points = []
-        for attempts in levels:
-            log(f"\n=== Scaling curve: {attempts} attempts per librarian ===")
-            points.append(point(base, attempts, repeat))
-    except BenchError as error:
-        print(f"bench: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench: interrupted; everything it started is stopped", file=sys.stderr)
-        return 130
+def curve(base: Settings, levels: list[int], repeat: int) -> dict:
+    """Every point, the growth between them, the table on stdout and ``bench/curve.json``."""
+    points = []
+    for attempts in levels:
+        log(f"\n=== Scaling curve: {attempts} attempts per librarian ===")
+        points.append(point(base, attempts, repeat))
     steps = growth(points)
     target = steps[-1]["dashboard_inprocess"] if steps else None
     suffix = "-postgres" if base.db == "postgres" else ""
     out = ROOT / "bench" / f"curve{suffix}.json"
-    out.write_text(json.dumps({"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                               "scale": base.scale, "db": base.db, "duration_s": base.duration,
-                               "points": points, "growth": steps,
-                               "target": {"dashboard_last_step": target, "limit": "<= 1.5",
-                                          "met": target is not None and target <= 1.5}}, indent=2) + "\n")
+    document = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "scale": base.scale, "db": base.db,
+                "duration_s": base.duration, "points": points, "growth": steps,
+                "target": {"dashboard_last_step": target, "limit": "<= 1.5",
+                           "met": target is not None and target <= 1.5}}
+    out.write_text(json.dumps(document, indent=2) + "\n")
     log(f"\nScaling curve, scale {base.scale}, {base.db} (dashboard of {SUPERVISOR}'s unit; quiz submit "
         f"with {base.quiz_clients} clients)")
     log(table(points, steps))
     log(f"\nWrote {out}")
-    return 0
+    return document
+
+
+def main() -> int:
+    def body() -> None:
+        levels = [int(k) for k in (os.environ.get("BENCH_CURVE") or "2,20,200").split(",") if k.strip()]
+        curve(Settings.from_env(), levels, int(os.environ.get("CURVE_REPEAT") or 7))
+
+    return as_command(body)
 
 
 if __name__ == "__main__":

@@ -558,13 +558,15 @@ def run(settings: Settings, extra: Callable[[str, Path, dict], None] | None = No
     return document
 
 
-def main() -> int:
+def as_command(call: Callable[[], object]) -> int:
+    """Run ``call`` as a command's body: SIGTERM stops it as Ctrl+C does (the ``finally``
+    blocks stop what it started), a :class:`BenchError` is one line on stderr; the exit code."""
     def stop(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        run(Settings.from_env())
+        call()
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1
@@ -572,6 +574,10 @@ def main() -> int:
         print("bench: interrupted; everything it started is stopped", file=sys.stderr)
         return 130
     return 0
+
+
+def main() -> int:
+    return as_command(lambda: run(Settings.from_env()))
 
 
 if __name__ == "__main__":

@@ -181,7 +181,10 @@ def test_the_scaling_curve_at_a_tiny_scale(wrk, tmp_path, monkeypatch):
     base = bench.Settings(scale=10, duration=1, warmup=1, clients=2, quiz_clients=2, cache=tmp_path / "cache")
     monkeypatch.setattr(curve, "ROOT", tmp_path)  # the point files go to tmp_path/bench
     (tmp_path / "bench").mkdir()
-    points = [curve.point(base, attempts, repeat=2) for attempts in (2, 5)]
+    document = curve.curve(base, [2, 5], repeat=2)
+    points = document["points"]
+    assert json.loads((tmp_path / "bench" / "curve.json").read_text())["points"] == points
+    assert len(document["growth"]) == 1 and document["target"]["limit"] == "<= 1.5"
     assert points[0]["attempts_total"] < points[1]["attempts_total"]
     assert points[0]["librarians_in_unit"] == points[1]["librarians_in_unit"] >= 1
     for p in points:

@@ -3,11 +3,29 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from lms.extensions import db
 from lms.plugins.courses.models import Module
 from tests.conftest import csrf_token
+
+
+@pytest.fixture
+def submitted_ids(app) -> list[int]:
+    """The ids ``lms_quiz_submitted`` was called with, in order (a plugin registered for the
+    test): how a test sees that an attempt was graded once, not twice."""
+    calls: list[int] = []
+
+    class Spy:
+        from lms.hookspecs import hookimpl
+
+        @hookimpl
+        def lms_quiz_submitted(self, attempt):
+            calls.append(attempt.id)
+
+    app.extensions["lms.plugins"].register(Spy(), name="spy")
+    return calls
 
 
 def module(slug: str) -> Module:

@@ -174,20 +174,11 @@ def test_answers_saved_before_the_submit_are_graded_and_kept(learner):
     assert attempt.score == 3.0 and attempt.max_score == 5.0 and attempt.percent == 60.0
 
 
-def test_a_submit_racing_the_grading_one_waits_and_changes_nothing(learner, app, monkeypatch):
+def test_a_submit_racing_the_grading_one_waits_and_changes_nothing(learner, app, monkeypatch, submitted_ids):
     """A second submit (another tab, other answers) arriving while the first is grading
     waits for the write lock (SQLite) or the row (PostgreSQL), then matches nothing: the
     attempt is graded once, on the first submit's answers, and the loser writes no answer."""
-    calls = []
-
-    class Spy:
-        from lms.hookspecs import hookimpl
-
-        @hookimpl
-        def lms_quiz_submitted(self, attempt):
-            calls.append(attempt.id)
-
-    app.extensions["lms.plugins"].register(Spy(), name="spy")
+    calls = submitted_ids
     attempt_id = start(learner)
     form = _right_answers(learner, attempt_id)
     q = _qids()
