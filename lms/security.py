@@ -61,6 +61,18 @@ def init_app(app: Flask) -> None:
 
 
 def _is_authenticated() -> bool:
-    from flask_login import current_user
+    """Whether the response is for a signed-in user, without reloading them.
 
+    When Flask-Login has loaded the user for this request, its answer is whether that is a
+    user or the anonymous one: asking the user's ``is_authenticated`` would read ``active``,
+    which a commit earlier in the request has expired, and reload the user with their roles
+    (two statements) only to choose a header. A signed-in user who was deactivated in the
+    meantime gets ``no-store`` too, the stricter of the two answers.
+    """
+    from flask import g
+    from flask_login import AnonymousUserMixin, current_user
+
+    loaded = g.get("_login_user")
+    if loaded is not None:
+        return not isinstance(loaded, AnonymousUserMixin)
     return bool(getattr(current_user, "is_authenticated", False))
