@@ -106,7 +106,8 @@ def _view_statements(dialect: str) -> _ViewStatements:
               .values(seconds=views.c.seconds + bindparam("p_seconds")))
     now = bindparam("p_now", type_=views.c.last_seen.type)
     upsert = dialect_insert(views, dialect).values(user_id=bindparam("p_user"), module_id=bindparam("p_module"),
-                                  lesson_slug=bindparam("p_slug"), first_seen=now, last_seen=now, views=1, seconds=0)
+                                                   lesson_slug=bindparam("p_slug"), first_seen=now, last_seen=now,
+                                                   views=1, seconds=0)
     upsert = upsert.on_conflict_do_update(
         index_elements=["user_id", "module_id", "lesson_slug"],
         set_={"last_seen": upsert.excluded.last_seen, "views": views.c.views + 1}).returning(views.c.views)
@@ -143,11 +144,6 @@ def quiz_submitted(user_id: int, module_id: int) -> None:
 
 def has_questions(version: ModuleVersion) -> bool:
     return bool(db.session.scalar(select(func.count(Question.id)).where(Question.module_version_id == version.id)))
-
-
-def lessons_seen(user_id: int, module_id: int) -> set[str]:
-    return set(db.session.scalars(select(LessonView.lesson_slug).where(LessonView.user_id == user_id,
-                                                                      LessonView.module_id == module_id)))
 
 
 def module_requirements_met(user_id: int, module: Module) -> bool:

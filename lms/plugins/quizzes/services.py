@@ -394,8 +394,8 @@ def refresh_scores(pairs: Iterable[tuple[int, int]]) -> None:
     transactions changing the same pair's attempts serialise and the later one counts
     both (PostgreSQL's read-committed statements see what committed before them)."""
     for user_id, module_id in sorted(set(pairs)):
-        lock = (dialect_insert(QuizScore).values(user_id=user_id, module_id=module_id, attempts=0, submitted=0, passed=0,
-                                       scored=0, percent_hundredths=0)
+        lock = (dialect_insert(QuizScore).values(user_id=user_id, module_id=module_id, attempts=0, submitted=0,
+                                                 passed=0, scored=0, percent_hundredths=0)
                 .on_conflict_do_update(index_elements=["user_id", "module_id"],
                                        set_={"attempts": QuizScore.attempts}))
         db.session.execute(lock)
