@@ -4,11 +4,18 @@ A page builds a :class:`Table` of :class:`Cell` objects once; the template print
 cell's ``text``, the CSV writes the same ``text``, and the XLSX stores the typed ``value``
 behind it (a number, a date or a duration, with a ``number_format``), so an export cannot
 drift from the screen. Plugins import this module, never each other's.
+
+Every text cell leaves through :func:`csv_field` or :func:`xlsx_bytes`, so text a user or a
+trainer typed (a name, a title, a quiz stem) never becomes a spreadsheet formula: the XLSX
+stores it as a string (as the page shows it), the CSV prefixes a dangerous one with ``'``
+(OWASP's advice on CSV injection). Numbers stay numbers in both.
 """
 from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -20,6 +27,40 @@ from openpyxl.styles import Font
 BOM = "\ufeff"  # so spreadsheet programs read the file as UTF-8 (Indonesian names intact)
 MISSING = "—"  # shown (and exported) where there is no figure yet
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# What a spreadsheet reads as the start of a formula (OWASP's list, plus NUL as in ASVS 1.2.10).
+# ``|`` and ``%`` are left alone: no spreadsheet starts a formula with them (DDE's ``|`` only
+# counts after an ``=``, which is caught). Full-width and small forms (``＝``, ``﹢``) count as
+# their ASCII selves (NFKC), as some spreadsheet locales convert them on input.
+FORMULA_STARTS = "=+-@"
+CONTROL_STARTS = "\t\r\0"
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)*|[.,]\d+)%?")
+
+
+def starts_formula(text: str) -> bool:
+    """Whether ``text`` could be read as a formula: it starts with tab, CR or NUL, or its
+    first non-blank character is (or normalises to) ``= + - @``."""
+    if not text:
+        return False
+    if text[0] in CONTROL_STARTS:
+        return True
+    stripped = text.lstrip()
+    return bool(stripped) and unicodedata.normalize("NFKC", stripped[0])[:1] in FORMULA_STARTS
+
+
+def neutralise(text: str) -> str:
+    """Text for a CSV field: a ``'`` before anything :func:`starts_formula`, so a spreadsheet
+    shows it as text; anything else unchanged."""
+    return "'" + text if starts_formula(text) else text
+
+
+def csv_field(cell: Cell) -> str:
+    """A cell's CSV text: a number as the page writes it (-0.25 stays -0.25), any other text
+    through :func:`neutralise` - also a "number" whose text is not one (a defence in depth)."""
+    if cell.numeric and _NUMBER.fullmatch(cell.text):
+        return cell.text
+    return neutralise(cell.text)
 
 
 def half_up(value: float, places: int = 0) -> Decimal:
@@ -101,16 +142,18 @@ class Table:
 
 def rows_for_export(table: Table, typed: bool = False) -> list[list[Any]]:
     """The header row, then the rows: cell texts exactly as on the page (CSV), or the typed
-    values behind them (XLSX)."""
+    values behind them (XLSX). Not yet safe for a spreadsheet: :func:`csv_bytes` and
+    :func:`xlsx_bytes` neutralise formulas."""
     header = [str(column.label) for column in table.columns]
     return [header] + [[(cell.value if typed else cell.text) for cell in row.cells] for row in table.rows]
 
 
 def csv_bytes(table: Table) -> bytes:
-    """One table as UTF-8 CSV with a byte-order mark and a header row."""
+    """One table as UTF-8 CSV with a byte-order mark and a header row, no field a formula."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerows(rows_for_export(table))
+    writer.writerow([neutralise(str(column.label)) for column in table.columns])
+    writer.writerows([csv_field(cell) for cell in row.cells] for row in table.rows)
     return (BOM + out.getvalue()).encode("utf-8")
 
 
@@ -125,8 +168,19 @@ def _sheet_title(title: Any, taken: set[str]) -> str:
     return name
 
 
+def _as_text(target) -> None:
+    """Store a text cell as a string whatever it starts with (openpyxl makes any text that
+    starts with ``=`` a formula), so it reads exactly as on the page; one that could look like
+    a formula also gets Excel's quote prefix, so editing the cell keeps it text."""
+    if isinstance(target.value, str):
+        target.data_type = "s"
+        if starts_formula(target.value):
+            target.quotePrefix = True
+
+
 def xlsx_bytes(tables: list[Table]) -> bytes:
-    """A workbook with one sheet per table: bold header, numbers and dates as typed values."""
+    """A workbook with one sheet per table: bold header, numbers and dates as typed values,
+    text as strings (never a formula)."""
     book = Workbook()
     book.remove(book.active)
     taken: set[str] = set()
@@ -136,9 +190,11 @@ def xlsx_bytes(tables: list[Table]) -> bytes:
         sheet.append(rows[0])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
+            _as_text(cell)
         for row, source in zip(rows[1:], table.rows, strict=True):
             sheet.append(row)
             for target, cell in zip(sheet[sheet.max_row], source.cells, strict=True):
+                _as_text(target)
                 if cell.number_format:
                     target.number_format = cell.number_format
         sheet.freeze_panes = "A2"
@@ -147,15 +203,21 @@ def xlsx_bytes(tables: list[Table]) -> bytes:
     return out.getvalue()
 
 
-def _disposition(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+def download(data: bytes | str, mimetype: str, filename: str) -> Response:
+    """A file download (``filename`` must be plain ASCII, no quotes). ``mimetype`` is the bare
+    type: Werkzeug adds ``; charset=utf-8`` to ``text/*`` itself (passing it here too would
+    send it twice)."""
+    if ";" in mimetype:
+        raise ValueError(f"a bare mimetype, without parameters: {mimetype!r}")
+    return Response(data, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def csv_response(table: Table, filename: str) -> Response:
-    """A download of :func:`csv_bytes` (``filename`` must be plain ASCII, no quotes)."""
-    return Response(csv_bytes(table), mimetype="text/csv; charset=utf-8", headers=_disposition(filename))
+    """A download of :func:`csv_bytes` (``text/csv; charset=utf-8``)."""
+    return download(csv_bytes(table), "text/csv", filename)
 
 
 def xlsx_response(tables: list[Table], filename: str) -> Response:
     """A download of :func:`xlsx_bytes`."""
-    return Response(xlsx_bytes(tables), mimetype=XLSX_MIMETYPE, headers=_disposition(filename))
+    return download(xlsx_bytes(tables), XLSX_MIMETYPE, filename)

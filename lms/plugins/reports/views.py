@@ -6,7 +6,7 @@ the exports alike.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -91,8 +91,7 @@ def export_csv():
     if len(names) != 1:
         abort(404)  # a CSV file holds one table
     table = dashboard.build_table(names[0], current_user, filters, _locale())
-    return Response(exports.csv_bytes(table), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{_filename(names[0], "csv")}"'})
+    return exports.csv_response(table, _filename(names[0], "csv"))
 
 
 @bp.route("/export.xlsx")
@@ -102,6 +101,4 @@ def export_xlsx():
     names = _requested_tables(dashboard.TABLES)
     tables = [dashboard.build_table(name, current_user, filters, _locale()) for name in names]
     stem = names[0] if len(names) == 1 else "dashboard"
-    return Response(exports.xlsx_bytes(tables),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{_filename(stem, "xlsx")}"'})
+    return exports.xlsx_response(tables, _filename(stem, "xlsx"))
