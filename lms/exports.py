@@ -22,6 +22,7 @@ from typing import Any
 
 from flask import Response
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 BOM = "\ufeff"  # so spreadsheet programs read the file as UTF-8 (Indonesian names intact)
@@ -178,6 +179,16 @@ def _as_text(target) -> None:
             target.quotePrefix = True
 
 
+def _xlsx_value(value: Any) -> Any:
+    """A text with control characters XML cannot hold (a vertical tab pasted from a word
+    processor into a name) written in OOXML's ``_xHHHH_`` form, which Excel and LibreOffice
+    read back as the character: the text is kept, and the export does not fail for everyone
+    who can see that person."""
+    if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+        return ILLEGAL_CHARACTERS_RE.sub(lambda match: f"_x{ord(match.group()):04X}_", value)
+    return value
+
+
 def xlsx_bytes(tables: list[Table]) -> bytes:
     """A workbook with one sheet per table: bold header, numbers and dates as typed values,
     text as strings (never a formula)."""
@@ -186,7 +197,7 @@ def xlsx_bytes(tables: list[Table]) -> bytes:
     taken: set[str] = set()
     for table in tables:
         sheet = book.create_sheet(title=_sheet_title(table.title, taken))
-        rows = rows_for_export(table, typed=True)
+        rows = [[_xlsx_value(value) for value in row] for row in rows_for_export(table, typed=True)]
         sheet.append(rows[0])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
