@@ -241,23 +241,29 @@ def count_attempts(database_url: str, workdir: Path, usernames: list[str], after
 
 
 def check_attempts(report: dict, rows: dict) -> dict:
-    """Compare what wrk saw with the database: lost = acknowledged but not there (or not
-    submitted), duplicated = there but never asked for (beyond one per request cut off by
-    the end of the run), or submitted twice, or answers twice."""
+    """Compare what wrk saw with the database.
+
+    lost = acknowledged but not there (or not submitted); duplicated = a graded attempt
+    that no start asked for (beyond one per request cut off by the end of the run) - two
+    graded attempts for one submit. Not flaws, and counted apart: ``reopened``, a start
+    that led to an attempt the same client had started before (after an error the quiz
+    page offers the unfinished attempt again, as it should), and ``resubmitted``, a submit
+    acknowledged again for an attempt already graded (a replay answers with the same result).
+    """
     started = [int(i) for t in report["threads"] for i in t["started"].split(",") if i]
     submitted = [int(i) for t in report["threads"] for i in t["submitted"].split(",") if i]
     cut_off = sum(1 for t in report["threads"] if t["pending"] == "start")
     lost = len({i for i in started if i not in rows} | {i for i in submitted if rows.get(i, ("",))[0] != "submitted"})
     unexpected = [i for i in rows if i not in set(started)]
-    duplicated = max(0, len(unexpected) - cut_off) + (len(started) - len(set(started))) \
-        + (len(submitted) - len(set(submitted)))
+    duplicated = max(0, len(unexpected) - cut_off)
     ungraded = sum(1 for i in submitted if i in rows and (rows[i][3] is None or rows[i][2] != rows[i][1]))
     # one answer row per question of the attempt's version: fewer were lost, more duplicated
     answer_rows = sum(1 for i in submitted if i in rows and rows[i][1] != rows[i][4])
     return {"attempts_started": len(started), "attempts_submitted": len(submitted),
             "attempts_in_database": len(rows), "cut_off_by_the_end": cut_off,
             "lost": lost, "duplicated": duplicated, "submitted_but_not_graded": ungraded,
-            "answer_rows_not_one_per_question": answer_rows}
+            "answer_rows_not_one_per_question": answer_rows,
+            "reopened": len(started) - len(set(started)), "resubmitted": len(submitted) - len(set(submitted))}
 
 
 # --- wrk -------------------------------------------------------------------------------------

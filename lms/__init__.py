@@ -97,13 +97,14 @@ def configure_extensions(app: Flask) -> None:
     """Bind the unbound extensions and the core request hooks."""
     from lms import i18n, security
     from lms.auth import access
-    from lms.db_events import install_sqlite_pragmas
+    from lms.db_events import install_connect_retry, install_sqlite_pragmas
     import lms.audit.models  # noqa: F401 - core tables must be on the metadata for migrations
     import lms.auth.models  # noqa: F401
 
     db.init_app(app)
     with app.app_context():
         install_sqlite_pragmas(db.engine)
+        install_connect_retry(db.engine)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)

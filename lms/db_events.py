@@ -17,6 +17,29 @@ CACHE_KIB = 16000
 # pysqlite opens a transaction (BEGIN DEFERRED) before these, and only these, statements
 WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 FIRST_PAUSE_S, LONGEST_PAUSE_S = 0.0002, 0.002
+# A server database that refuses a new connection is asked once more after this pause.
+CONNECT_RETRY_PAUSE_S = 0.5
+
+
+def install_connect_retry(engine: Engine) -> None:
+    """Try a refused connection to a database server once more, after a short pause.
+
+    A request that finds its pooled connection dead (``pool_pre_ping``) asks for a new
+    one before it has done any work; during a restart of PostgreSQL (~0.3 s) that first
+    try is refused, and without a second one the request fails although nothing of it had
+    run. Only connecting is retried, never a statement: a request that lost its connection
+    in the middle of a transaction cannot know what was done, and gets the error page.
+    """
+    if engine.dialect.name == "sqlite":
+        return
+
+    @event.listens_for(engine, "do_connect")
+    def _connect_with_one_retry(dialect, _record, cargs, cparams):
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except dialect.loaded_dbapi.OperationalError:
+            time.sleep(CONNECT_RETRY_PAUSE_S)
+            return dialect.connect(*cargs, **cparams)
 
 
 def install_sqlite_pragmas(engine: Engine) -> None:

@@ -144,6 +144,9 @@ def lms_demo_scale(app: "Flask", scale: int, log: Any, attempts_per_librarian: i
 @hookspec
 def lms_quiz_submitted(attempt: Any) -> None:
     """Called once when a quiz attempt has been submitted and graded (progress, certificates).
+    It runs inside the transaction that writes the grade, before that commits: do not
+    commit here; what you write commits or rolls back with the grade (issue 22: a graded
+    attempt never lacks what follows from it).
 
     Example::
 
@@ -174,9 +177,9 @@ def lms_quiz_graded(attempt: Any) -> None:
 def lms_lesson_viewed(user: Any, module: Any, lesson: Any) -> None:
     """Called when a signed-in user opens a lesson page (progress tracking), after the page
     is rendered. ``module.course`` and ``module.current_version`` are already loaded. This
-    runs on the most requested page: keep it to a few statements, and read what you need
-    from the arguments before you commit (a commit expires them, and reading them again
-    costs a statement each; the learning plugin's implementation is a wrapper for that).
+    runs on the most requested page: keep it to a few statements. It runs inside one
+    transaction that the courses plugin commits after every implementation has run: do not
+    commit here (the view and what it brings are kept or lost together).
 
     Example::
 
@@ -189,7 +192,8 @@ def lms_lesson_viewed(user: Any, module: Any, lesson: Any) -> None:
 @hookspec
 def lms_module_completed(user_id: int, module: Any) -> None:
     """Called once when a learner's completion of ``module`` has just been recorded (not
-    again when it was already recorded; learning events, notifications).
+    again when it was already recorded; learning events, notifications), inside the
+    transaction that records it: do not commit here.
 
     Example::
 
@@ -202,7 +206,8 @@ def lms_module_completed(user_id: int, module: Any) -> None:
 @hookspec
 def lms_course_completed(user_id: int, course: Any, completion: Any) -> None:
     """Called once when a learner's completion of ``course`` (the ``CourseCompletion`` row,
-    with its JP) has just been recorded; the certificate may not be issued yet.
+    with its JP) has just been recorded; the certificate may not be issued yet. Inside the
+    transaction that records it: do not commit here.
 
     Example::
 

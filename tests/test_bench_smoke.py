@@ -92,6 +92,18 @@ def test_attempt_accounting_finds_lost_and_duplicated():
     assert bench.check_attempts(report, doubled)["answer_rows_not_one_per_question"] == 1
 
 
+def test_reopening_an_unfinished_attempt_after_an_error_is_no_duplicate():
+    """After a 500, a client's next start leads to its own unfinished attempt again (and a
+    replayed submit to the same result): the attempt is one, and so is its grade."""
+    report = {"threads": [{"started": "1,1,2,", "submitted": "1,2,2,", "pending": ""}]}
+    rows = {1: ("submitted", 8, 8, 50.0, 8), 2: ("submitted", 8, 8, 75.0, 8)}
+    checked = bench.check_attempts(report, rows)
+    assert (checked["duplicated"], checked["lost"]) == (0, 0)
+    assert (checked["reopened"], checked["resubmitted"]) == (1, 1)
+    two_grades_for_one_submit = {**rows, 3: ("submitted", 8, 8, 75.0, 8)}
+    assert bench.check_attempts(report, two_grades_for_one_submit)["duplicated"] == 1
+
+
 def test_ratios_targets_and_table():
     results = [bench.Result("bare_floor", "", 16, rps=3000.0, p50_ms=5.0, p99_ms=9.0, worker_rss_mb=[90.0]),
                bench.Result("page_floor", "", 16, rps=1500.0, p50_ms=10.0, p99_ms=20.0),

@@ -69,10 +69,70 @@ def render_error(error: HTTPException):
 
 
 def render_server_error(error):
-    current_app.logger.exception("Unhandled error: %s", error)
+    """The 500 page, whatever state the database session is in.
+
+    The session is rolled back first: an error raised by the database leaves it unusable
+    (``PendingRollbackError``), and the layout reads the signed-in user and the unread
+    count through it. When the database itself is what failed (its connection: an
+    operational or interface error) - or the full layout fails all the same - a plain page
+    that touches no database answers instead, in the language already chosen for this
+    request (the user's, loaded before the failure, or the switcher's), never the server's
+    bare 500.
+    """
+    from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
     from werkzeug.exceptions import InternalServerError
 
-    return render_error(InternalServerError())
+    current_app.logger.exception("Unhandled error: %s", error)
+    original = getattr(error, "original_exception", None) or error
+    locale = _locale_without_database()  # before the rollback expires the user
+    _rollback_quietly()
+    if not isinstance(original, (OperationalError, InterfaceError, DisconnectionError)):
+        try:
+            return render_error(InternalServerError())
+        except Exception:  # noqa: BLE001 - the error page must not fail
+            current_app.logger.exception("The error page failed; answering with the plain one")
+            _rollback_quietly()
+    return render_plain_error(500, locale)
+
+
+def _rollback_quietly() -> None:
+    from lms.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - a connection that is gone cannot roll back; it is discarded
+        current_app.logger.warning("Rolling back after an error failed", exc_info=True)
+
+
+def _locale_without_database() -> str:
+    """The request's language from what is already in memory: the user Flask-Login loaded
+    (as loaded - no refresh), the language switcher's choice, or the library's default."""
+    from flask import g
+    from flask_login import AnonymousUserMixin
+    from sqlalchemy import inspect
+
+    languages = current_app.config["LANGUAGES"]
+    loaded = g.get("_login_user")
+    if loaded is not None and not isinstance(loaded, AnonymousUserMixin):
+        locale = inspect(loaded).dict.get("locale")
+        if locale in languages:
+            return locale
+    if session.get("lang") in languages:
+        return session["lang"]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def render_plain_error(code: int, locale: str):
+    """An error page from the request alone: no user, no navigation, no database."""
+    from flask_babel import force_locale
+
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"error": "Internal Server Error", "status": code}), code
+    # the template alone, without the context processors (they may read the user or the database)
+    template = current_app.jinja_env.get_template("core/error_plain.html")
+    with force_locale(locale):
+        html = template.render(code=code, locale=locale)
+    return html, code
 
 
 def init_app(app) -> None:

@@ -63,15 +63,15 @@ def submit_marc(client, right: bool = True) -> int:
 
 def graded_attempt(app, user_id: int, module_slug: str, percent: float):
     """Record a submitted attempt with ``percent`` and announce it with ``lms_quiz_submitted``,
-    as the quizzes plugin does after grading (used for the DDC quiz, whose matching and
-    ordering widgets are not the subject of these tests)."""
+    committing what the hooks wrote, as the quizzes plugin does after grading (used for the
+    DDC quiz, whose matching and ordering widgets are not the subject of these tests)."""
     target = module(module_slug)
     attempt = quiz_services.start_attempt(user_id, target)
     attempt.status, attempt.submitted_at = SUBMITTED, utcnow()
     attempt.score, attempt.max_score, attempt.percent = percent / 100 * 3, 3.0, percent
     attempt.passed = percent >= target.current_version.pass_mark
-    db.session.commit()
     app.extensions["lms.plugins"].hook.lms_quiz_submitted(attempt=attempt)
+    db.session.commit()
     return attempt
 
 

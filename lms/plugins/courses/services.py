@@ -404,6 +404,19 @@ def lesson_page(slug: str, module_slug: str, lesson_slug: str) -> LessonPage | N
 
 
 @cache
+def record_lesson_view(user, page: LessonPage) -> None:
+    """Tell the plugins a learner opened a lesson, and commit what they wrote as one.
+
+    The learning plugin records the view, and the completions and certificate it may bring;
+    the interop plugin its ``viewed`` event. None of them commits: they are one fact and
+    its consequences, kept or lost together (a worker killed in between leaves neither).
+    """
+    from flask import current_app
+
+    current_app.extensions["lms.plugins"].hook.lms_lesson_viewed(user=user, module=page.module, lesson=page.lesson)
+    db.session.commit()
+
+
 def _lesson_page_statement():
     """The lesson page's query, built once per process with bound parameters (building this
     select cost more CPU than running it; the statement is immutable, so sharing it is safe).

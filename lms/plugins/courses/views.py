@@ -71,8 +71,7 @@ def lesson(slug: str, module_slug: str, lesson_slug: str):
     html = render_template("courses/lesson.html", course=page.course, module=page.module, version=page.version,
                            lesson=page.lesson, previous=page.previous, next=page.next, position=page.position,
                            total=page.total, has_quiz=page.has_quiz)
-    current_app.extensions["lms.plugins"].hook.lms_lesson_viewed(
-        user=current_user._get_current_object(), module=page.module, lesson=page.lesson)
+    services.record_lesson_view(current_user._get_current_object(), page)
     return html
 
 

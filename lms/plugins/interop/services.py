@@ -1,7 +1,8 @@
 """Recording learning events (the only place in this plugin that writes them).
 
-Hooks call these after the learning and quizzes plugins have recorded their own facts.
-What is recorded:
+Hooks call these after the learning and quizzes plugins have recorded their own facts, in
+the same transaction: these functions never commit, the service that owns the fact does,
+so a fact and its event are kept or lost together. What is recorded:
 
 - ``viewed`` a lesson: the **first view of that lesson by that learner on each local
   day** (library time zone). Re-reading a page ten times in a sitting is one statement;
@@ -25,7 +26,6 @@ from sqlalchemy import bindparam, insert, select
 from lms.auth.models import utcnow
 from lms.extensions import db
 from lms.plugins.interop.models import LearningEvent
-from lms.sql import commit_as_written
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
@@ -61,7 +61,7 @@ def _add(user_id: int, verb: str, object_type: str, object_id: int, iri: str, na
     event = LearningEvent(occurred_at=now or utcnow(), user_id=user_id, verb=verb, object_type=object_type,
                           object_id=object_id, object_iri=iri, object_name=name, result=result)
     db.session.add(event)
-    commit_as_written()  # an event is appended after the caller's facts: what it loaded stays valid
+    db.session.flush()  # in the caller's transaction: the event commits with the fact it records
     return event
 
 
@@ -92,7 +92,6 @@ def lesson_viewed(user_id: int, module, lesson, now: datetime | None = None) -> 
     event_id = db.session.execute(insert(events).values(
         occurred_at=now, user_id=user_id, verb="viewed", object_type="lesson", object_id=lesson.id,
         object_iri=iri, object_name=_names(lesson.title), result=None).returning(events.c.id)).scalar_one()
-    db.session.commit()
     return event_id
 
 

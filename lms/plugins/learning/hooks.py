@@ -40,11 +40,11 @@ def lms_home_panels(user, role):
 
 @hookimpl(wrapper=True)
 def lms_lesson_viewed(user, module, lesson):
-    """Record the view after the other implementations, with what it needs read before them.
+    """Record the view after the other implementations (the interop plugin's ``viewed``
+    event), in the same transaction, which the courses plugin commits after the hook.
 
-    A wrapper, because another implementation may commit (the interop plugin's first
-    ``viewed`` event of the day), and a commit expires the user, module and lesson:
-    reading them afterwards would reload all three (four statements on a lesson page).
+    A wrapper that reads the ids first, so nothing the other implementations do to the
+    session (a flush) can make reading them later cost a reload.
     """
     from lms.plugins.learning import services
 

@@ -3,7 +3,12 @@
 The only place in this plugin that commits. Hooks call :func:`lesson_viewed` and
 :func:`quiz_submitted`; both end in :func:`update_progress`, which records what became
 complete (a lesson view only when it is the first view of that lesson: see
-:func:`lesson_viewed`). Every "record it once" step is an ``INSERT ... ON CONFLICT DO NOTHING`` against
+:func:`lesson_viewed`). Those two run inside the transaction of the fact they follow (the
+lesson view the courses plugin records, the attempt the quizzes plugin grades) and never
+commit: the fact and everything derived from it - the view, the completions, the
+certificate, the learning events other plugins write from ``lms_module_completed`` and
+``lms_course_completed`` - are committed together by the service that owns the fact, so a
+worker killed in between leaves all of it or none (docs/architecture.md, "Derived data"). Every "record it once" step is an ``INSERT ... ON CONFLICT DO NOTHING`` against
 a unique constraint, so two requests racing (two tabs, a double submit) still produce one
 module completion, one course completion and one certificate.
 
@@ -23,7 +28,6 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import Insert, Select, Update, bindparam, exists, func, select, union_all, update
-from sqlalchemy.exc import IntegrityError
 
 from lms.audit import services as audit
 from lms.auth.models import Unit, User, aware, utcnow
@@ -68,9 +72,9 @@ def record_lesson_view(user_id: int, module_id: int, lesson_slug: str, now: date
     """Count a view of a lesson and credit the reading time of the learner's previous view.
 
     Returns True for the learner's first view of this lesson (the row was inserted), which
-    is the only kind of view that can complete anything. Three statements and one commit:
-    the previous view (two columns, by ``ix_lesson_views_user_last_seen``), its reading
-    time, and one upsert that says which of insert or update it did (``views`` starts at 1
+    is the only kind of view that can complete anything. Three statements, in the caller's
+    transaction (the caller commits): the previous view (two columns, by
+    ``ix_lesson_views_user_last_seen``), its reading time, and one upsert that says which of insert or update it did (``views`` starts at 1
     and only grows, so a returned 1 is an insert). Every view is written, ``last_seen``
     exactly: the dashboard's last activity and *My learning*'s resume point read it.
     """
@@ -84,7 +88,6 @@ def record_lesson_view(user_id: int, module_id: int, lesson_slug: str, now: date
                                                    "p_seconds": int(min(gap, MAX_GAP).total_seconds())})
     views = db.session.execute(statements.upsert, {"p_user": user_id, "p_module": module_id, "p_slug": lesson_slug,
                                                    "p_now": now}).scalar_one()
-    db.session.commit()  # also expires what the identity map held of the rows changed above
     return views == 1
 
 
@@ -186,7 +189,6 @@ def complete_module(user_id: int, module: Module) -> bool:
     inserted = db.session.execute(dialect_insert(ModuleCompletion)
                                   .values(user_id=user_id, module_id=module.id, completed_at=utcnow())
                                   .on_conflict_do_nothing(index_elements=["user_id", "module_id"])).rowcount
-    db.session.commit()
     if inserted:
         current_app.extensions["lms.plugins"].hook.lms_module_completed(user_id=user_id, module=module)
     return True
@@ -218,7 +220,6 @@ def complete_course(user_id: int, course: Course) -> CourseCompletion | None:
         inserted = db.session.execute(dialect_insert(CourseCompletion)
                                       .values(user_id=user_id, course_id=course.id, completed_at=utcnow(), jp=course.jp)
                                       .on_conflict_do_nothing(index_elements=["user_id", "course_id"])).rowcount
-        db.session.commit()
         completion = completion_of(user_id, course.id)
         if inserted:
             current_app.extensions["lms.plugins"].hook.lms_course_completed(user_id=user_id, course=course,
@@ -245,7 +246,13 @@ def normalise_code(code: str) -> str:
 
 
 def issue_certificate(completion: CourseCompletion) -> Certificate:
-    """The completion's certificate, issued now if it has none yet (exactly one, ever)."""
+    """The completion's certificate, issued now if it has none yet (exactly one, ever).
+
+    Written in the caller's transaction, with the completion it certifies. The insert does
+    nothing on any unique conflict - the completion has its certificate already (a racing
+    request issued it), or the random code is taken - so no error ever has to roll the
+    caller's transaction back; a taken code is drawn again.
+    """
     found = db.session.scalar(select(Certificate).where(Certificate.completion_id == completion.id))
     if found is not None:
         return found
@@ -256,16 +263,11 @@ def issue_certificate(completion: CourseCompletion) -> Certificate:
               "course_title_en": course.title_en or course.title_id,
               "completed_on": local_date(completion.completed_at), "jp": completion.jp, "issued_at": utcnow()}
     for _attempt in range(5):
-        try:
-            db.session.execute(dialect_insert(Certificate).values(code=new_code(), **values)
-                               .on_conflict_do_nothing(index_elements=["completion_id"]))
-            db.session.commit()
-            break
-        except IntegrityError:  # the random code is taken: draw another
-            db.session.rollback()
-    else:  # pragma: no cover - five collisions in a space of 8e14
-        raise RuntimeError("could not draw a free certificate code")
-    return db.session.scalar(select(Certificate).where(Certificate.completion_id == completion.id))
+        db.session.execute(dialect_insert(Certificate).values(code=new_code(), **values).on_conflict_do_nothing())
+        found = db.session.scalar(select(Certificate).where(Certificate.completion_id == completion.id))
+        if found is not None:
+            return found
+    raise RuntimeError("could not draw a free certificate code")  # pragma: no cover - 5 collisions in 8e14
 
 
 def certificate_by_code(code: str) -> Certificate | None:
@@ -377,4 +379,5 @@ def recompute(user_ids: Iterable[int] | None = None) -> int:
         module = db.session.get(Module, module_id)
         if module is not None:
             update_progress(user_id, module)
+            db.session.commit()
     return len(pairs)

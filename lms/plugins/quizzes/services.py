@@ -225,8 +225,11 @@ def submit_attempt(attempt: QuizAttempt, form) -> tuple[QuizAttempt, SaveResult]
     set_committed_value(attempt, "submitted_at", now)
     grade_attempt(attempt, responses=responses, questions=questions)
     count_submitted(attempt)
-    commit_as_written()  # the hooks and the redirect read what was just written: no reloads
+    # What follows from the grade - the learning event, the module and course completion,
+    # the certificate - is written by the hooks in this same transaction and committed with
+    # the grade: a worker killed in between leaves all of it or none of it.
     current_app.extensions["lms.plugins"].hook.lms_quiz_submitted(attempt=attempt)
+    commit_as_written()  # the redirect reads what was just written: no reloads
     return attempt, result
 
 
