@@ -5,9 +5,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from lms.auth import services
+from lms.auth import services, sessions
 from lms.auth.access import authenticated, public
-from lms.auth.forms import LoginForm, PasswordChangeForm, PreferencesForm
+from lms.auth.forms import LoginForm, PasswordChangeForm, PreferencesForm, ReauthenticateForm
 from lms.security import is_safe_next
 
 bp = Blueprint("auth", __name__)
@@ -49,6 +49,31 @@ def logout():
     services.sign_out()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/reauthenticate", methods=["GET", "POST"])
+@authenticated
+def reauthenticate():
+    """The password prompt for a session restored from remember-me, before admin work."""
+    form = ReauthenticateForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    status = 200
+    if form.validate_on_submit():
+        result = services.reauthenticate(current_user._get_current_object(), form.password.data,
+                                         request.remote_addr)
+        if result.locked_minutes:
+            flash(_("Too many failed sign-ins. Please wait %(minutes)d minutes and try again.",
+                    minutes=result.locked_minutes), "error")
+            status = 429
+        elif result.user is None:
+            form.password.errors.append(_("The password is not correct."))
+            status = 401
+        else:
+            return redirect(form.next.data if is_safe_next(form.next.data) else url_for("core.home"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/reauthenticate.html", form=form), status
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -93,4 +118,7 @@ def require_password_change():
 
 
 def init_app(app) -> None:
+    # Registered after the access check (lms/auth/access.py), which loads the user.
+    app.before_request(sessions.touch)
     app.before_request(require_password_change)
+    app.after_request(sessions.write_remember_cookie)
