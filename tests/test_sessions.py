@@ -202,3 +202,22 @@ def test_the_password_prompt_only_follows_local_next(app, make_user):
     response = browser.post("/reauthenticate", data={"password": PASSWORD, "next": "https://evil.example/",
                                                      "csrf_token": csrf_token(browser, "/reauthenticate")})
     assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_the_account_page_lists_sessions_and_signs_out_everywhere_else(app, make_user):
+    make_user("ani")
+    laptop, phone = app.test_client(), app.test_client()
+    for browser, agent, remember in ((laptop, "Mozilla/5.0 (Windows NT 10.0) Gecko/20100101 Firefox/140.0", ""),
+                                     (phone, "Mozilla/5.0 (Linux; Android 14) Chrome/140.0 Mobile Safari/537.36", "y")):
+        browser.post("/login", data={"username": "ani", "password": PASSWORD, "remember": remember,
+                                     "csrf_token": csrf_token(browser)}, headers={"User-Agent": agent})
+    phone_remembered = cookie(phone, REMEMBER)
+    page = laptop.get("/account").get_data(as_text=True)
+    assert "Firefox, Windows" in page and "Chrome, Android" in page
+    response = post_form(laptop, "/account/sessions/end-others", {}, token_from="/account")
+    assert response.status_code == 302
+    assert signed_in(laptop)
+    assert not signed_in(phone)
+    assert not signed_in(browser_with(app, **{REMEMBER: phone_remembered}))
+    page = laptop.get("/account").get_data(as_text=True)
+    assert "Chrome, Android" not in page and "Sign out everywhere else" not in page

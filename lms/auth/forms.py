@@ -35,5 +35,9 @@ class PasswordChangeForm(BaseForm):
                             render_kw={"autocomplete": "new-password"})
 
 
+class ConfirmForm(BaseForm):
+    """A button that changes something: the CSRF token and nothing else."""
+
+
 class PreferencesForm(BaseForm):
     locale = SelectField(_l("Language"), choices=[SelectChoice("id", "Bahasa Indonesia"), SelectChoice("en", "English")])

@@ -190,6 +190,21 @@ def live_sessions(user: User) -> list[UserSession]:
         .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())))
 
 
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("SamsungBrowser", "Samsung Internet"), ("Firefox/", "Firefox"),
+             ("Chrome/", "Chrome"), ("Chromium/", "Chromium"), ("Safari/", "Safari"))
+_SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
+            ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+
+
+def describe_agent(agent: str | None) -> str | None:
+    """"Firefox, Windows" from a User-Agent header, for the account page's list of sessions;
+    None when neither is recognised (the page then says so in the reader's language)."""
+    agent = agent or ""
+    browser = next((name for mark, name in _BROWSERS if mark in agent), None)
+    system = next((name for mark, name in _SYSTEMS if mark in agent), None)
+    return ", ".join(part for part in (browser, system) if part) or None
+
+
 def end_others(user: User) -> int:
     """Revoke every session of ``user`` but this browser's (the caller commits)."""
     current = current_hash() or ""

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from lms.auth import services, sessions
 from lms.auth.access import authenticated, public
-from lms.auth.forms import LoginForm, PasswordChangeForm, PreferencesForm, ReauthenticateForm
+from lms.auth.forms import ConfirmForm, LoginForm, PasswordChangeForm, PreferencesForm, ReauthenticateForm
 from lms.security import is_safe_next
 
 bp = Blueprint("auth", __name__)
@@ -102,7 +102,23 @@ def account():
                 return redirect(url_for("core.home"))
         else:
             status = 400
-    return render_template("auth/account.html", prefs=prefs, password_form=password_form), status
+    return render_template("auth/account.html", prefs=prefs, password_form=password_form,
+                           sessions=sessions.live_sessions(current_user), this_session=sessions.current_hash(),
+                           describe_agent=sessions.describe_agent,
+                           end_others=ConfirmForm()), status
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+@authenticated
+def end_other_sessions():
+    """"Sign out everywhere else": every other browser and remember-me token of this user."""
+    if ConfirmForm().validate_on_submit():
+        count = services.end_other_sessions(current_user._get_current_object())
+        flash(ngettext("%(num)d other session was signed out.", "%(num)d other sessions were signed out.", count),
+              "success")
+    else:
+        flash(_("The form has expired or was not sent from this site. Please try again."), "error")
+    return redirect(url_for("auth.account"))
 
 
 def require_password_change():
