@@ -221,3 +221,27 @@ def test_the_account_page_lists_sessions_and_signs_out_everywhere_else(app, make
     assert not signed_in(browser_with(app, **{REMEMBER: phone_remembered}))
     page = laptop.get("/account").get_data(as_text=True)
     assert "Chrome, Android" not in page and "Sign out everywhere else" not in page
+
+
+def test_last_seen_is_written_only_when_minutes_old(app, client, make_user):
+    """No write per request: a session seen a minute ago is left alone, one seen ten minutes
+    ago is noted (and the page still works)."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import update
+
+    from lms.auth.models import UserSession, aware
+
+    make_user("ani")
+    login(client, "ani")
+
+    def last_seen() -> datetime:
+        db.session.expire_all()
+        return aware(db.session.scalar(select(UserSession.last_seen_at)))
+
+    for minutes, moves in ((1, False), (10, True)):
+        earlier = datetime.now(timezone.utc) - timedelta(minutes=minutes)
+        db.session.execute(update(UserSession).values(last_seen_at=earlier))
+        db.session.commit()
+        assert signed_in(client)
+        assert (last_seen() > earlier + timedelta(seconds=30)) is moves
