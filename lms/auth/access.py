@@ -5,20 +5,31 @@ or ``@roles_required("supervisor", "admin")`` (any of these roles). A blueprint 
 declare one rule for all its views with :func:`protect_blueprint`. A request to a view
 with no declaration is refused with 403 - forgetting a decorator closes a door rather
 than opening one - and ``tests/test_access.py`` walks ``app.url_map`` to catch it early.
+
+Some views also need a *fresh* sign-in: one where the password was typed in this session,
+not restored from a remember-me cookie. Admin-only views ask for it on every POST, and a
+blueprint can ask for it on every view (``protect_blueprint(bp, "admin", fresh=True)``);
+a session that is not fresh is sent to the password prompt (``auth.reauthenticate``).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Blueprint, Flask, abort, current_app, redirect, request, url_for
-from flask_login import current_user
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_fresh
 
 F = TypeVar("F", bound=Callable)
 
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"
 ACCESS_ATTR = "_lms_access"
+FRESH_ATTR = "_lms_fresh"
+ADMIN_ONLY = frozenset({"admin"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def public(view: F) -> F:
@@ -45,11 +56,13 @@ def roles_required(*roles: str) -> Callable[[F], F]:
     return decorate
 
 
-def protect_blueprint(blueprint: Blueprint, *roles: str) -> Blueprint:
-    """Declare ``roles`` for every view of ``blueprint`` that has no rule of its own."""
+def protect_blueprint(blueprint: Blueprint, *roles: str, fresh: bool = False) -> Blueprint:
+    """Declare ``roles`` for every view of ``blueprint`` that has no rule of its own; with
+    ``fresh``, every view of it also needs a fresh sign-in."""
     if not roles:
         raise ValueError("protect_blueprint needs at least one role")
     setattr(blueprint, ACCESS_ATTR, frozenset(roles))
+    setattr(blueprint, FRESH_ATTR, fresh)
     return blueprint
 
 
@@ -63,6 +76,30 @@ def access_rule(app: Flask, endpoint: str):
         blueprint = app.blueprints.get(endpoint.rsplit(".", 1)[0])
         rule = getattr(blueprint, ACCESS_ATTR, None)
     return rule
+
+
+def needs_fresh_login(app: Flask, endpoint: str, rule, method: str) -> bool:
+    """Whether this request needs a fresh sign-in: a change made through an admin-only view,
+    or any view of a blueprint declared ``fresh``."""
+    if rule == ADMIN_ONLY and method not in SAFE_METHODS:
+        return True
+    if "." in endpoint:
+        blueprint = app.blueprints.get(endpoint.rsplit(".", 1)[0])
+        return bool(getattr(blueprint, FRESH_ATTR, False))
+    return False
+
+
+def ask_for_password():
+    """Send a session restored from remember-me to the password prompt, then back here (a
+    refused POST goes back to the page it came from: the form is shown again, not replayed)."""
+    if request.method in SAFE_METHODS:
+        target = request.full_path.rstrip("?")
+    else:
+        referrer = urlsplit(request.referrer or "")
+        same_site = referrer.netloc == request.host and referrer.path.startswith("/")
+        target = referrer.path + (f"?{referrer.query}" if referrer.query else "") if same_site else "/"
+    flash(_("For your security, please enter your password again to continue."), "info")
+    return redirect(url_for("auth.reauthenticate", next=target))
 
 
 def check_access():
@@ -81,6 +118,8 @@ def check_access():
         return None
     if not current_user.has_role(*rule):
         abort(403)
+    if needs_fresh_login(current_app, request.endpoint, rule, request.method) and not login_fresh():
+        return ask_for_password()
     return None
 
 

@@ -17,6 +17,14 @@ class LoginForm(BaseForm):
     next = HiddenField()
 
 
+class ReauthenticateForm(BaseForm):
+    """The password alone, for a signed-in user whose session came from remember-me."""
+
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)],
+                             render_kw={"autocomplete": "current-password", "autofocus": True})
+    next = HiddenField()
+
+
 class PasswordChangeForm(BaseForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
                                      render_kw={"autocomplete": "current-password"})
@@ -25,6 +33,10 @@ class PasswordChangeForm(BaseForm):
     confirm = PasswordField(_l("Repeat the new password"),
                             validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
                             render_kw={"autocomplete": "new-password"})
+
+
+class ConfirmForm(BaseForm):
+    """A button that changes something: the CSRF token and nothing else."""
 
 
 class PreferencesForm(BaseForm):

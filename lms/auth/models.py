@@ -93,7 +93,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                  server_default=func.now())
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Bumped on password change or deactivation, so "remember me" cookies stop working.
+    # Bumped on password change, reset or deactivation: every session (and remember-me
+    # token) started under an older version ends (lms/auth/sessions.py).
     session_version: Mapped[int] = mapped_column(default=1)
 
     unit: Mapped[Unit | None] = relationship(back_populates="members", foreign_keys=[unit_id])
@@ -107,7 +108,10 @@ class User(UserMixin, db.Model):
         return bool(self.active)
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        """What Flask-Login keeps in the session cookie: the id of this browser's server-side
+        session (:mod:`lms.auth.sessions` sets it), never the user id, so a copied cookie
+        dies with the session. "-" (no server session) never signs in."""
+        return getattr(self, "_session_token", None) or "-"
 
     @property
     def role_names(self) -> set[str]:
@@ -142,3 +146,24 @@ class LoginThrottle(db.Model):
     failures: Mapped[int] = mapped_column(default=0)
     window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UserSession(db.Model):
+    """One signed-in browser (lms/auth/sessions.py). Ids and remember-me tokens are random
+    256-bit values kept only as SHA-256 hashes: a copy of this table signs nobody in."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The user's session_version when it started: a later bump ends it.
+    session_version: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # "Remember me": a second token, rotated at each use, ending at remember_expires_at.
+    remember_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    remember_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    user_agent: Mapped[str | None] = mapped_column(String(200))

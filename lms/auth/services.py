@@ -8,12 +8,11 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from flask_login import login_user, logout_user
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from flask_login import confirm_login, login_user, logout_user
+from sqlalchemy import select
 
 from lms.audit.services import record
-from lms.auth import throttle
+from lms.auth import sessions, throttle
 from lms.auth.models import LOCALES, UNIT_KINDS, Unit, User, utcnow
 from lms.extensions import db, login_manager
 
@@ -32,21 +31,11 @@ class ServiceError(ValueError):
         self.field = field
 
 
-# The signed-in user with their roles in one statement (a join), built once: every signed-in
-# request runs it, and ``session.get`` would add a second statement for the roles (selectin).
-_SIGNED_IN_USER = select(User).options(joinedload(User.roles)).where(User.id == bindparam("user_id"))
-
-
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Load the signed-in user; a stale session version (password changed) signs out."""
-    ident, _, version = user_id.partition(":")
-    if not ident.isdigit():
-        return None
-    user = db.session.execute(_SIGNED_IN_USER, {"user_id": int(ident)}).unique().scalar_one_or_none()
-    if user is None or str(user.session_version) != version:
-        return None
-    return user
+def load_user(ident: str) -> User | None:
+    """Load the signed-in user from their live server-side session (lms/auth/sessions.py):
+    one statement with their roles; a revoked, expired or outdated session signs out."""
+    return sessions.load(ident)
 
 
 def find_user(username: str) -> User | None:
@@ -92,14 +81,39 @@ def _dummy_check(password: str) -> None:
 
 
 def sign_in(user: User, remember: bool) -> None:
-    """Start the session and note the time."""
-    login_user(user, remember=remember)
+    """Start a server-side session (and remember-me token) and note the time."""
+    sessions.purge(user)
+    sessions.start(user, remember=remember)
     user.last_login_at = utcnow()
     db.session.commit()
+    login_user(user)  # remember-me is ours (sessions.start), not Flask-Login's own cookie
 
 
 def sign_out() -> None:
+    """End this browser's session and its remember-me token on the server, not just here."""
+    sessions.end_current()
+    db.session.commit()
     logout_user()
+
+
+def reauthenticate(user: User, password: str, address: str | None) -> LoginResult:
+    """Ask a signed-in user for their password again (after a remember-me sign-in, before
+    admin work): the same throttled check as signing in; success makes the session fresh."""
+    result = authenticate(user.username, password, address)
+    if result.user is not None and result.user.id == user.id:
+        confirm_login()
+    elif result.user is not None:
+        result.user = None
+    return result
+
+
+def end_other_sessions(user: User) -> int:
+    """Sign the user out everywhere but this browser; return how many sessions ended."""
+    count = sessions.end_others(user)
+    if count:
+        record("user.sessions_ended", "user", user.id, count=count)
+    db.session.commit()
+    return count
 
 
 def validate_password(password: str, username: str = "") -> str | None:
@@ -125,8 +139,9 @@ def change_password(user: User, current: str, new: str) -> None:
     user.must_change_password = False
     user.session_version += 1
     record("user.password_changed", "user", user.id)
+    sessions.restart(user)  # the version ended every session: this browser gets a new one
     db.session.commit()
-    login_user(user)  # keep this session valid with the new version
+    login_user(user)
 
 
 def set_locale(user: User, locale: str) -> None:

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
-from lms.auth import services
+from lms.auth import services, sessions
 from lms.auth.access import authenticated, public
-from lms.auth.forms import LoginForm, PasswordChangeForm, PreferencesForm
+from lms.auth.forms import ConfirmForm, LoginForm, PasswordChangeForm, PreferencesForm, ReauthenticateForm
 from lms.security import is_safe_next
 
 bp = Blueprint("auth", __name__)
@@ -51,6 +51,31 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+@bp.route("/reauthenticate", methods=["GET", "POST"])
+@authenticated
+def reauthenticate():
+    """The password prompt for a session restored from remember-me, before admin work."""
+    form = ReauthenticateForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    status = 200
+    if form.validate_on_submit():
+        result = services.reauthenticate(current_user._get_current_object(), form.password.data,
+                                         request.remote_addr)
+        if result.locked_minutes:
+            flash(_("Too many failed sign-ins. Please wait %(minutes)d minutes and try again.",
+                    minutes=result.locked_minutes), "error")
+            status = 429
+        elif result.user is None:
+            form.password.errors.append(_("The password is not correct."))
+            status = 401
+        else:
+            return redirect(form.next.data if is_safe_next(form.next.data) else url_for("core.home"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/reauthenticate.html", form=form), status
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @authenticated
 def account():
@@ -77,7 +102,23 @@ def account():
                 return redirect(url_for("core.home"))
         else:
             status = 400
-    return render_template("auth/account.html", prefs=prefs, password_form=password_form), status
+    return render_template("auth/account.html", prefs=prefs, password_form=password_form,
+                           sessions=sessions.live_sessions(current_user), this_session=sessions.current_hash(),
+                           describe_agent=sessions.describe_agent,
+                           end_others=ConfirmForm()), status
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+@authenticated
+def end_other_sessions():
+    """"Sign out everywhere else": every other browser and remember-me token of this user."""
+    if ConfirmForm().validate_on_submit():
+        count = services.end_other_sessions(current_user._get_current_object())
+        flash(ngettext("%(num)d other session was signed out.", "%(num)d other sessions were signed out.", count),
+              "success")
+    else:
+        flash(_("The form has expired or was not sent from this site. Please try again."), "error")
+    return redirect(url_for("auth.account"))
 
 
 def require_password_change():
@@ -93,4 +134,7 @@ def require_password_change():
 
 
 def init_app(app) -> None:
+    # Registered after the access check (lms/auth/access.py), which loads the user.
+    app.before_request(sessions.touch)
     app.before_request(require_password_change)
+    app.after_request(sessions.write_remember_cookie)

@@ -15,7 +15,8 @@ from lms.extensions import db
 from lms.plugins.admin import services
 from lms.plugins.admin.forms import ConfirmForm, ImportForm, UnitForm, UserForm
 
-bp = protect_blueprint(Blueprint("admin", __name__, url_prefix="/admin"), "admin")
+# fresh: after a remember-me sign-in, managing users and units asks for the password again.
+bp = protect_blueprint(Blueprint("admin", __name__, url_prefix="/admin"), "admin", fresh=True)
 
 
 def _unit_choices(blank_label: str) -> list[SelectChoice]:
