@@ -538,7 +538,8 @@ def _read_matching(answertext: str, fmt: str, texts: _Text) -> list[str]:
         left, right = answer.split("->", 1)
         left_fmt, left = _Text.split_format(left.strip(), fmt)
         left_md = texts.markdown(left, left_fmt, one_line=True) if _restore(left) else ""
-        right_md = texts.markdown(right, "plain", one_line=True)  # Moodle keeps the right side as plain text
+        # Moodle keeps the right side as typed: plain text, except in a [markdown] question (ours)
+        right_md = texts.markdown(right, "markdown" if fmt == "markdown" else "plain", one_line=True)
         lines.append(f"- {left_md} -> {right_md}" if left_md else f"- -> {right_md}")
     return lines
 
