@@ -139,11 +139,8 @@ class SingleChoice(QuestionType):
             if texts.count(option["text"].lower()) > 1:
                 problems.append((option["line"], _("the choice %(text)r appears twice", text=option["text"])))
                 break
-        if problems:
-            return {}, problems
-        if cls.name == "single":
-            return cls._parse_single(block, options)
-        return cls._parse_multiple(block, options)
+        data, more = cls._parse_single(block, options) if cls.name == "single" else cls._parse_multiple(block, options)
+        return ({}, problems + more) if problems else (data, more)
 
     @classmethod
     def _parse_single(cls, block, options):
