@@ -86,6 +86,19 @@ class QuestionType:
         return ""
 
 
+def option_credit(option: dict) -> float:
+    """A choice's credit: written (`[50%]`), else 1 for [x] and 0 for [ ]."""
+    return option["credit"] if "credit" in option else (1.0 if option["correct"] else 0.0)
+
+
+def _classic(credits: list[float]) -> bool:
+    """Credits that are exactly the classic multiple-answers rule (right +1/right, wrong -1/wrong)."""
+    right = [c for c in credits if c > 0]
+    wrong = [c for c in credits if c <= 0]
+    return (bool(right) and all(abs(c - 1 / len(right)) < 1e-6 for c in right)
+            and all(abs(c + 1 / len(wrong)) < 1e-6 for c in wrong))
+
+
 def _indices(values: list[str], size: int) -> list[int]:
     found = []
     for value in values:
@@ -112,27 +125,66 @@ class SingleChoice(QuestionType):
         problems = []
         if len(options) < 2:
             problems.append((options[0]["line"], _("a choice question needs at least two choices")))
-        correct = sum(1 for o in options if o["correct"])
-        if correct == 0:
-            problems.append((block.line, _("no correct answer: mark at least one choice with [x]")))
-        if cls.name == "single" and correct > 1:
-            problems.append((block.line, _("type single has one correct choice; remove an [x] or use type "
-                                           "multiple")))
         for option in options:
             if not option["text"]:
                 problems.append((option["line"], _("a choice has no text")))
+            credit = option.get("credit")
+            if credit is not None and not -1 <= credit <= 1:
+                problems.append((option["line"], _("a credit is between -100% and 100%")))
+            elif credit is not None and credit < 0 and cls.name == "single":
+                problems.append((option["line"], _("a negative credit is for multiple-answers questions "
+                                                   "(`type: multiple`); a single choice never grades below 0")))
         texts = [o["text"].lower() for o in options]
         for option in options:
             if texts.count(option["text"].lower()) > 1:
                 problems.append((option["line"], _("the choice %(text)r appears twice", text=option["text"])))
                 break
-        return {"options": [{"text": o["text"], "correct": o["correct"], "feedback": o["feedback"]}
-                            for o in options]}, problems
+        data, more = cls._parse_single(block, options) if cls.name == "single" else cls._parse_multiple(block, options)
+        return ({}, problems + more) if problems else (data, more)
+
+    @classmethod
+    def _parse_single(cls, block, options):
+        """One [x]; other choices may earn partial credit (`[50%]`, or `[100%]` for a second full answer)."""
+        correct = sum(1 for o in options if o["correct"])
+        if correct == 0:
+            return {}, [(block.line, _("no correct answer: mark at least one choice with [x]"))]
+        if correct > 1:
+            return {}, [(block.line, _("type single has one correct choice; remove an [x] or use type multiple"))]
+        out = []
+        for o in options:
+            item = {"text": o["text"], "correct": o["correct"], "feedback": o["feedback"]}
+            if o.get("credit"):  # [0%] is the same as [ ]
+                item["credit"] = o["credit"]
+            out.append(item)
+        return {"options": out}, []
+
+    @classmethod
+    def _parse_multiple(cls, block, options):
+        """Without credits: right choices add, wrong ones subtract (the classic rule). With credits
+        (`[50%]`, `[-100%]`; [x] = 100%, [ ] = 0%) each choice adds its credit, as in Moodle, and
+        the positive credits must add up to 100%."""
+        if not any(o.get("credit") is not None for o in options):
+            if not any(o["correct"] for o in options):
+                return {}, [(block.line, _("no correct answer: mark at least one choice with [x]"))]
+            return {"options": [{"text": o["text"], "correct": o["correct"], "feedback": o["feedback"]}
+                                for o in options]}, []
+        credits = [o["credit"] if o.get("credit") is not None else (1.0 if o["correct"] else 0.0) for o in options]
+        total = sum(c for c in credits if c > 0)
+        if abs(total - 1) > 0.005:
+            shown = "%g" % (total * 100)
+            return {}, [(block.line, _("the positive credits of a multiple-answers question add up to 100%% "
+                                       "(here %(total)s%%)", total=shown))]
+        if _classic(credits):
+            return {"options": [{"text": o["text"], "correct": c > 0, "feedback": o["feedback"]}
+                                for o, c in zip(options, credits)]}, []
+        return {"options": [{"text": o["text"], "correct": c > 0, "feedback": o["feedback"], "credit": c}
+                            for o, c in zip(options, credits)]}, []
 
     @classmethod
     def render(cls, data, inline):
         return {"options": [{"html": inline(o["text"]), "correct": o["correct"],
-                             "feedback_html": inline(o["feedback"]) if o["feedback"] else ""}
+                             "feedback_html": inline(o["feedback"]) if o["feedback"] else "",
+                             **({"credit": o["credit"]} if "credit" in o else {})}
                             for o in data["options"]]}
 
     @classmethod
@@ -166,8 +218,9 @@ class SingleChoice(QuestionType):
     def grade(cls, data, response):
         options = data["options"]
         chosen = cls._chosen(response)
-        if cls.name == "single":
-            return 1.0 if chosen and options[chosen[0]]["correct"] else 0.0
+        if cls.name == "single" or any("credit" in o for o in options):
+            # single choice: the chosen choice's credit; weighted multiple answers: the sum of them
+            return max(0.0, min(1.0, sum(option_credit(options[i]) for i in chosen)))
         right = sum(1 for o in options if o["correct"])
         wrong = len(options) - right
         score = sum(1 for i in chosen if options[i]["correct"]) / right
@@ -192,15 +245,40 @@ class MultipleAnswers(SingleChoice):
 
 
 class TrueFalse(QuestionType):
+    """`= benar` or `= salah`; feedback under it is shown to a learner who answers right, and an
+    optional `= [0%]` line with the other word carries the feedback for a wrong answer."""
+
     name, label, widget = "truefalse", _l("True or false"), "quizzes/widgets/truefalse.html"
     kind, requirement = "answers", _l("one line `= benar` or `= salah`")
 
     @classmethod
     def parse(cls, block):
-        answers = block.answers
-        if len(answers) != 1 or answers[0][0].lower() not in TRUE_WORDS | FALSE_WORDS:
-            return {}, [(answers[0][1], _("a truefalse question needs exactly one `= benar` or `= salah`"))]
-        return {"answer": answers[0][0].lower() in TRUE_WORDS}, []
+        answers, notes = block.answers, block.answer_notes or [{"credit": None, "feedback": ""}] * len(block.answers)
+        words = [text.lower() for text, _line in answers]
+        full = [i for i, note in enumerate(notes) if note["credit"] in (None, 1.0)]
+        other = [i for i, note in enumerate(notes) if note["credit"] == 0.0]
+        known = TRUE_WORDS | FALSE_WORDS
+        if (len(full) != 1 or len(full) + len(other) != len(answers) or len(other) > 1
+                or any(word not in known for word in words)
+                or (other and (words[other[0]] in TRUE_WORDS) == (words[full[0]] in TRUE_WORDS))):
+            return {}, [(answers[0][1], _("a truefalse question needs exactly one `= benar` or `= salah` (and "
+                                          "optionally `= [0%] salah` / `= [0%] benar` for the wrong answer's "
+                                          "feedback)"))]
+        data = {"answer": words[full[0]] in TRUE_WORDS}
+        if notes[full[0]]["feedback"]:
+            data["feedback_right"] = notes[full[0]]["feedback"]
+        if other and notes[other[0]]["feedback"]:
+            data["feedback_wrong"] = notes[other[0]]["feedback"]
+        return data, []
+
+    @classmethod
+    def render(cls, data, inline):
+        out = {"answer": data["answer"]}
+        for key in ("feedback_right", "feedback_wrong"):
+            if data.get(key):
+                out[key] = data[key]
+                out[key + "_html"] = inline(data[key])
+        return out
 
     @classmethod
     def present(cls, data, layout):
@@ -220,6 +298,13 @@ class TrueFalse(QuestionType):
         return 1.0 if response is not None and response.get("value") == data["answer"] else 0.0
 
     @classmethod
+    def feedback(cls, data, response):
+        if response is None:
+            return []
+        key = "feedback_right_html" if cls.grade(data, response) else "feedback_wrong_html"
+        return [data[key]] if data.get(key) else []
+
+    @classmethod
     def answer_html(cls, data):
         return str(_l("True")) if data["answer"] else str(_l("False"))
 
@@ -229,14 +314,46 @@ def normalise_text(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+def _notes(block) -> list[dict]:
+    return block.answer_notes or [{"credit": None, "feedback": ""} for _answer in block.answers]
+
+
+def _answer_credits(block, notes) -> list[tuple[int, str]]:
+    """Credits of `=` lines are between 0% and 100%, and one line earns 100%."""
+    problems = [(line, _("the credit of an answer is between 0% and 100%"))
+                for (_text, line), note in zip(block.answers, notes)
+                if note["credit"] is not None and not 0 <= note["credit"] <= 1]
+    if not problems and not any(note["credit"] in (None, 1.0) for note in notes):
+        problems.append((block.line, _("one answer must earn 100% (an `=` line without a credit)")))
+    return problems
+
+
 class ShortAnswer(QuestionType):
+    """Accepted answers in order; the first that matches gives its credit (`= [50%] Katalog`) and
+    its feedback. An answer of just `*` matches anything (Moodle's catch-all)."""
+
     name, label, widget = "short", _l("Short answer"), "quizzes/widgets/short.html"
     kind, requirement = "answers", _l("`= answer` lines")
 
     @classmethod
     def parse(cls, block):
+        notes = _notes(block)
         problems = [(line, _("an `=` line has no answer")) for text, line in block.answers if not text]
-        return {"accepted": [text for text, _line in block.answers]}, problems
+        problems += _answer_credits(block, notes)
+        data: dict[str, Any] = {"accepted": [text for text, _line in block.answers]}
+        credits = [1.0 if note["credit"] is None else note["credit"] for note in notes]
+        if any(credit != 1.0 for credit in credits):
+            data["credits"] = credits
+        if any(note["feedback"] for note in notes):
+            data["feedback"] = [note["feedback"] for note in notes]
+        return data, problems
+
+    @classmethod
+    def render(cls, data, inline):
+        out = dict(data)
+        if data.get("feedback"):
+            out["feedback_html"] = [inline(note) if note else "" for note in data["feedback"]]
+        return out
 
     @classmethod
     def read(cls, values, data, layout, field, form):
@@ -248,16 +365,36 @@ class ShortAnswer(QuestionType):
         return {"text": text}
 
     @classmethod
-    def grade(cls, data, response):
+    def _match(cls, data, response) -> int | None:
+        """The index of the first accepted answer the response matches."""
         if not response:
+            return None
+        given = normalise_text(response["text"])
+        for index, accepted in enumerate(data["accepted"]):
+            if accepted.strip() == "*" or normalise_text(accepted) == given:
+                return index
+        return None
+
+    @classmethod
+    def grade(cls, data, response):
+        index = cls._match(data, response)
+        if index is None:
             return 0.0
-        return 1.0 if normalise_text(response["text"]) in {normalise_text(a) for a in data["accepted"]} else 0.0
+        return data["credits"][index] if "credits" in data else 1.0
+
+    @classmethod
+    def feedback(cls, data, response):
+        index = cls._match(data, response)
+        notes = data.get("feedback_html") or []
+        return [notes[index]] if index is not None and index < len(notes) and notes[index] else []
 
     @classmethod
     def answer_html(cls, data):
         from markupsafe import escape
 
-        return " / ".join(str(escape(a)) for a in data["accepted"])
+        credits = data.get("credits") or [1.0] * len(data["accepted"])
+        return " / ".join(str(escape(a)) for a, credit in zip(data["accepted"], credits)
+                          if credit == 1.0 and a.strip() != "*")
 
 
 def parse_number(text: str) -> float | None:
@@ -269,23 +406,52 @@ def parse_number(text: str) -> float | None:
 
 
 class Numeric(QuestionType):
+    """`= 3.5 ± 0.1`. Several `=` lines (with credits such as `= [50%] 3.5 ± 1` and feedback, and
+    `= [0%] *` for any other number) are tried in order, as Moodle does."""
+
     name, label, widget = "numeric", _l("Number"), "quizzes/widgets/numeric.html"
     kind, requirement = "answers", _l("a line like `= 245` or `= 3.5 ± 0.1`")
 
     @classmethod
     def parse(cls, block):
-        if len(block.answers) != 1:
-            return {}, [(block.answers[1][1], _("a numeric question has one `=` answer"))]
-        text, line = block.answers[0]
-        match = NUMERIC_RE.match(text)
-        if not match:
-            return {}, [(line, _("not a number: %(text)r (write `= 3.5` or `= 3.5 ± 0.1`)", text=text))]
-        tolerance = parse_number(match.group(2)) if match.group(2) else 0.0
+        notes = _notes(block)
+        header_tolerance = None
         if "tolerance" in block.header:
-            tolerance = parse_number(block.header["tolerance"][0])
-            if tolerance is None or tolerance < 0:
+            header_tolerance = parse_number(block.header["tolerance"][0])
+            if header_tolerance is None or header_tolerance < 0:
                 return {}, [(block.header["tolerance"][1], _("tolerance must be a number of 0 or more"))]
-        return {"value": parse_number(match.group(1)), "tolerance": tolerance}, []
+        answers = []
+        for (text, line), note in zip(block.answers, notes):
+            if text == "*":
+                answers.append({"value": None, "tolerance": 0.0})
+                continue
+            match = NUMERIC_RE.match(text)
+            if not match:
+                return {}, [(line, _("not a number: %(text)r (write `= 3.5` or `= 3.5 ± 0.1`)", text=text))]
+            tolerance = parse_number(match.group(2)) if match.group(2) else 0.0
+            if header_tolerance is not None:
+                tolerance = header_tolerance
+            answers.append({"value": parse_number(match.group(1)), "tolerance": tolerance})
+        problems = _answer_credits(block, notes)
+        if problems:
+            return {}, problems
+        credits = [1.0 if note["credit"] is None else note["credit"] for note in notes]
+        best = next(i for i, credit in enumerate(credits) if credit == 1.0)
+        if answers[best]["value"] is None:
+            return {}, [(block.answers[best][1], _("the answer that earns 100% is a number, not `*`"))]
+        data: dict[str, Any] = dict(answers[best])
+        if len(answers) > 1 or any(note["feedback"] for note in notes):
+            data["answers"] = [{**answer, "credit": credit, "feedback": note["feedback"]}
+                               for answer, credit, note in zip(answers, credits, notes)]
+        return data, []
+
+    @classmethod
+    def render(cls, data, inline):
+        out = dict(data)
+        if "answers" in data:
+            out["answers"] = [{**answer, "feedback_html": inline(answer["feedback"]) if answer["feedback"] else ""}
+                              for answer in data["answers"]]
+        return out
 
     @classmethod
     def read(cls, values, data, layout, field, form):
@@ -299,11 +465,28 @@ class Numeric(QuestionType):
             raise ResponseError(str(_l("The number is too large.")))
         return {"value": value}
 
+    @staticmethod
+    def _within(answer: dict, value: float) -> bool:
+        return answer["value"] is None or abs(value - answer["value"]) <= answer["tolerance"] + 1e-9
+
+    @classmethod
+    def _match(cls, data, response) -> dict | None:
+        if not response:
+            return None
+        for answer in data.get("answers") or [data]:
+            if cls._within(answer, response["value"]):
+                return answer
+        return None
+
     @classmethod
     def grade(cls, data, response):
-        if not response:
-            return 0.0
-        return 1.0 if abs(response["value"] - data["value"]) <= data["tolerance"] + 1e-9 else 0.0
+        answer = cls._match(data, response)
+        return 0.0 if answer is None else answer.get("credit", 1.0)
+
+    @classmethod
+    def feedback(cls, data, response):
+        answer = cls._match(data, response)
+        return [answer["feedback_html"]] if answer is not None and answer.get("feedback_html") else []
 
     @classmethod
     def answer_html(cls, data):

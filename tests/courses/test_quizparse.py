@@ -186,7 +186,7 @@ def test_problem_lines_are_absolute():
     ("id: a\ntype: truefalse\n\nSoal?\n\n= benar\n= salah", [(10, "a truefalse question needs exactly one")]),
     ("id: a\ntype: truefalse\n\nSoal?\n\n- [x] benar\n- [ ] salah", [(10, "a truefalse question needs one line")]),
     ("id: a\ntype: numeric\n\nSoal?\n\n= sembilan", [(10, "not a number: 'sembilan'")]),
-    ("id: a\ntype: numeric\n\nSoal?\n\n= 1\n= 2", [(11, "a numeric question has one `=` answer")]),
+    ("id: a\ntype: numeric\n\nSoal?\n\n= [50%] 1\n= [50%] 2", [(10, "one answer must earn 100%")]),
     ("id: a\ntype: numeric\ntolerance: -1\n\nSoal?\n\n= 1", [(7, "tolerance must be a number of 0 or more")]),
     ("id: a\nshuffle: kadang\n\nSoal?\n\n- [x] a\n- [ ] b", [(6, "shuffle must be true or false")]),
     ("id: a\n\nSoal?\n\n- 245 -> Judul", [(9, "a matching question needs at least two pairs")]),
@@ -194,7 +194,7 @@ def test_problem_lines_are_absolute():
     ("id: a\n\nSoal?\n\n- a -> 1\n- A -> 2", [(9, "the same left item appears twice")]),
     ("id: a\n\nSoal?\n\n1. satu", [(9, "an ordering question needs at least two items")]),
     ("id: a\n\nSoal?\n\n1. satu\n2. Satu", [(9, "two items of the list are the same")]),
-    ("id: a\n\nSoal?\n\n= a\n  > umpan balik", [(10, "indented `>` feedback belongs under a `- [ ]` choice")]),
+    ("id: a\n\nSoal?\n\n- a -> b\n- c -> d\n  > umpan balik", [(11, "indented `>` feedback belongs under a `- [ ]` choice or an `=` answer")]),
     ("id: a\n\nSoal?\n\n- [x] a\n- [ ] b\n\n> umum\n\nTeks lagi.", [(14, "text after the general feedback")]),
     ("id: a\n\nSoal?\n\n= ", [(9, "an `=` line has no answer")]),
 ])

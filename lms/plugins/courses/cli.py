@@ -104,7 +104,9 @@ def export_gift(target: str, output: str | None) -> None:
         raise click.ClickException(f"no module {target!r} (write course-slug/module-slug)")
     if module.current_version is None:
         raise click.ClickException(f"module {target!r} has no published version")
-    text = gift.export_version(module.current_version)
+    warnings: list[str] = []
+    text = gift.export_version(module.current_version, warnings)
+    _print_problems(warnings)
     out = open(output, "w", encoding="utf-8", newline="\n") if output else sys.stdout
     try:
         out.write(text)
@@ -117,24 +119,30 @@ def export_gift(target: str, output: str | None) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--into", "into", type=click.Path(exists=True, dir_okay=False),
               help="Module file (COURSE_DIR/NN-module.md) to append the quiz blocks to; default: print them.")
+@click.option("--strict", is_flag=True,
+              help="Refuse the whole file when any question is skipped or anything would be dropped.")
 @with_appcontext
-def import_gift(file: str, into: str | None) -> None:
-    """Turn GIFT questions into quiz blocks. Problems are listed as FILE:line: message and
-    nothing is written when there is any."""
+def import_gift(file: str, into: str | None, strict: bool) -> None:
+    """Turn GIFT questions into quiz blocks, read as Moodle reads them. Questions Pembina cannot
+    hold (essays, descriptions) are skipped with a warning each; problems are listed as
+    FILE:line: message and nothing is written when there is any (with --strict, warnings too)."""
     try:
         text = Path(file).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise click.ClickException(f"{file}:1: not UTF-8 text") from None
-    questions, problems = gift.parse_gift(text, file)
-    if not problems:
-        problems = gift.check_blocks(questions, file)
+    questions, problems, warnings = gift.parse_gift(text, file)
     if into and not problems:
         clashes = gift.existing_ids(Path(into)) & {question.id for question in questions}
         problems = [f"{file}:{question.line}: question id {question.id!r} is already used in {into}"
                     for question in questions if question.id in clashes]
+    _print_problems([_("%(warning)s (warning)", warning=warning) for warning in warnings])
+    if strict and warnings and not problems:
+        raise click.ClickException(_("%(n)d warning(s) and --strict; nothing written", n=len(warnings)))
     if problems:
         _print_problems(problems)
         raise click.ClickException(f"{len(problems)} problem(s); nothing written")
+    if not questions:
+        raise click.ClickException(_("no question to import; nothing written"))
     blocks = "\n".join(gift.to_markdown(question) for question in questions)
     if not into:
         click.echo(blocks, nl=False)

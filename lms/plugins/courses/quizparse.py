@@ -18,8 +18,10 @@ from flask_babel import pgettext
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 HEADER_RE = re.compile(r"^([A-Za-z_]+)\s*:\s*(.*)$")
 HEADER_KEYS = ("id", "type", "competency", "points", "shuffle", "tolerance")
-OPTION_RE = re.compile(r"^[-*+]\s+\[( |x|X)\]\s*(.*)$")
-ANSWER_RE = re.compile(r"^=\s*(.*)$")
+# A choice box is `[ ]`, `[x]` or a credit `[50%]` (partial credit, negative in multiple answers).
+OPTION_RE = re.compile(r"^[-*+]\s+\[( |x|X|-?\d{1,3}(?:[.,]\d+)?\s*%)\]\s*(.*)$")
+# An answer line may start with a credit: `= [50%] Katalog`.
+ANSWER_RE = re.compile(r"^=\s*(?:\[(-?\d{1,3}(?:[.,]\d+)?)\s*%\]\s*)?(.*)$")
 PAIR_RE = re.compile(r"^[-*+]\s+(.*?)\s*(?:->|=>|→)\s*(.*)$")
 ORDER_RE = re.compile(r"^(\d{1,3})[.)]\s+(.*)$")
 FEEDBACK_RE = re.compile(r"^\s{2,}>\s?(.*)$|^\t>\s?(.*)$")
@@ -41,6 +43,8 @@ class QuizBlock:
     pairs: list[tuple[str, str, int]]  # `left -> right` lines
     order: list[tuple[str, int]]  # numbered list items
     line: int  # where problems about the answers as a whole are reported
+    # per `=` line, in the same order as ``answers``: {"credit": float | None, "feedback": str}
+    answer_notes: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -56,6 +60,11 @@ class ParsedQuestion:
     shuffle: bool = True
     feedback: str = ""  # general feedback, Markdown
     data: dict[str, Any] = field(default_factory=dict)
+
+
+def _percent(text: str) -> float:
+    """A credit written as a percentage (`50%`, `-33,3`) as a fraction (0.5, -0.333)."""
+    return float(text.rstrip("%").strip().replace(",", ".")) / 100
 
 
 def _as_number(text: str) -> float | None:
@@ -115,6 +124,7 @@ def parse_quiz_block(text: str, first_line: int, types: dict | None = None
     stem: list[str] = []
     options: list[dict[str, Any]] = []
     answers: list[tuple[str, int]] = []
+    answer_notes: list[dict[str, Any]] = []
     pairs: list[tuple[str, str, int]] = []
     order: list[tuple[str, int]] = []
     feedback: list[str] = []
@@ -130,8 +140,11 @@ def parse_quiz_block(text: str, first_line: int, types: dict | None = None
             note = (feedback_match.group(1) or feedback_match.group(2) or "").strip()
             if options and not (answers or pairs or order):
                 options[-1]["feedback"] = (options[-1]["feedback"] + " " + note).strip()
+            elif answers and not (options or pairs or order):
+                answer_notes[-1]["feedback"] = (answer_notes[-1]["feedback"] + " " + note).strip()
             else:
-                problems.append(Problem(number, _("indented `>` feedback belongs under a `- [ ]` choice")))
+                problems.append(Problem(number, _("indented `>` feedback belongs under a `- [ ]` choice or an "
+                                                  "`=` answer")))
             continue
         option = OPTION_RE.match(stripped)
         answer = ANSWER_RE.match(stripped)
@@ -143,11 +156,14 @@ def parse_quiz_block(text: str, first_line: int, types: dict | None = None
             continue
         if option and not raw.startswith((" ", "\t")):
             seen_answers = True
-            options.append({"text": option.group(2).strip(), "correct": option.group(1) in "xX",
+            mark = option.group(1)
+            options.append({"text": option.group(2).strip(), "correct": mark in "xX",
+                            "credit": _percent(mark) if mark.endswith("%") else None,
                             "feedback": "", "line": number})
         elif answer and not raw.startswith((" ", "\t")):
             seen_answers = True
-            answers.append((answer.group(1).strip(), number))
+            answers.append((answer.group(2).strip(), number))
+            answer_notes.append({"credit": _percent(answer.group(1)) if answer.group(1) else None, "feedback": ""})
         elif pair and not raw.startswith((" ", "\t")):
             seen_answers = True
             pairs.append((pair.group(1).strip(), pair.group(2).strip(), number))
@@ -200,7 +216,7 @@ def parse_quiz_block(text: str, first_line: int, types: dict | None = None
     answer_lines = ([o["line"] for o in options] + [n for _text, n in answers] + [n for *_texts, n in pairs]
                     + [n for _text, n in order])
     block = QuizBlock(header=header, options=options, answers=answers, pairs=pairs, order=order,
-                      line=min(answer_lines, default=question_line))
+                      line=min(answer_lines, default=question_line), answer_notes=answer_notes)
     qclass = types[qtype]
     data: dict[str, Any] = {}
     if not getattr(block, {"choices": "options"}.get(qclass.kind, qclass.kind), None):
@@ -237,7 +253,10 @@ def _ends_stem(body: list[str], offset: int) -> bool:
 
 def _infer_type(options, answers, pairs, order) -> str | None:
     if options:
-        return "multiple" if sum(1 for o in options if o["correct"]) > 1 else "single"
+        right = sum(1 for o in options if o["correct"])
+        if right > 1 or (right == 0 and any((o["credit"] or 0) > 0 for o in options)):
+            return "multiple"  # several [x], or only credits such as [50%] that add up
+        return "single"
     if answers:
         return "short"
     if pairs:
