@@ -43,10 +43,10 @@ class CertificateText:
     completed: str
     course_title: str
     date_line: str
-    code_line: str
-    verify_line: str
-    verify_url: str
-    issuer: str
+    code_line: str = ""
+    verify_line: str = ""
+    verify_url: str = ""  # none: no verification line and no QR code (e.g. the records demo's evidence)
+    issuer: str = ""
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,8 @@ def _draw(pdf: FPDF, block: Block, top: float, centre: float) -> float:
 
 
 def _height(blocks: list[Block]) -> float:
+    if not blocks:
+        return 0.0
     return sum(block.style.space_before + block.height for block in blocks) - blocks[0].style.space_before
 
 
@@ -229,12 +231,13 @@ def certificate_pdf(text: CertificateText) -> bytes:
     qr_x = INNER[0] + INNER[2] - QR_GAP - QR_SIZE
     qr_y = INNER[1] + INNER[3] - QR_GAP - QR_SIZE
     foot_width = 2 * (qr_x - 12 - centre)
-    values = {"verify": f"{text.verify_line} {text.verify_url}"}
-    foot = [fit(pdf, values.get(key) or getattr(text, key), style, foot_width) for key, style in FOOT]
+    values = {"verify": f"{text.verify_line} {text.verify_url}".strip()}
+    foot_texts = [(values[key] if key in values else getattr(text, key), style) for key, style in FOOT]
+    foot = [fit(pdf, value, style, foot_width) for value, style in foot_texts if value.strip()]
     foot_top = qr_y + QR_SIZE - _height(foot)  # its last line ends level with the QR code
 
     body_width = right - left
-    body_bottom = min(foot_top, qr_y) - 18
+    body_bottom = min(foot_top, qr_y) - 18 if foot or text.verify_url else INNER[1] + INNER[3] - PADDING
     for scale in (1.0, 0.9, 0.8, 0.7, 0.6, 0.5):
         # Rare: the body is taller than the page allows (long names *and* long titles in a
         # long translation): everything in it shrinks together rather than unevenly.
@@ -251,5 +254,6 @@ def certificate_pdf(text: CertificateText) -> bytes:
     y = foot_top
     for index, block in enumerate(foot):
         y = _draw(pdf, block, y + (block.style.space_before if index else 0), centre)
-    _qr(pdf, text.verify_url, qr_x, qr_y, QR_SIZE)
+    if text.verify_url:
+        _qr(pdf, text.verify_url, qr_x, qr_y, QR_SIZE)
     return bytes(pdf.output())
