@@ -32,6 +32,9 @@ REQUIRED_FILES = (
     "lms/_migrations/versions/0001_core.py",
     "lms/static/css/pembina.css",
     "lms/translations/id/LC_MESSAGES/messages.mo",
+    "lms/plugins/learning/fonts/DejaVuSans.ttf",
+    "lms/plugins/learning/fonts/DejaVuSans-Bold.ttf",
+    "lms/plugins/learning/fonts/LICENSE.txt",
 )
 # Never copied into the build tree: generated files and local state.
 COPY_IGNORE = shutil.ignore_patterns(
@@ -137,6 +140,11 @@ def test_wheel_installs_into_clean_venv_and_serves(wheel, tmp_path):
         assert b"pembina.css" in response.data or b"/static/" in response.data
         css = client.get("/static/css/pembina.css")
         assert css.status_code == 200, css.status_code
+        from lms.plugins.learning.pdf import CertificateText, certificate_pdf
+        pdf = certificate_pdf(CertificateText(
+            heading="Sertifikat", intro="-", name="Şükrü Erdős", completed="-", course_title="Katalogisasi",
+            date_line="-", code_line="-", verify_line="-", verify_url="http://localhost/verify/X", issuer="-"))
+        assert pdf.startswith(b"%PDF-") and b"DejaVuSans" in pdf, pdf[:200]
         print("login page ok")
         """
     )

@@ -1,27 +1,90 @@
-"""The certificate as a PDF made on the server."""
+"""The certificate as a PDF made on the server, read back the way a reader would: the text
+and where each glyph sits (pdfminer.six), and the QR code as a phone sees it (the page
+rendered by pypdfium2, decoded by zxing-cpp)."""
 from __future__ import annotations
 
-import re
+import io
+import unicodedata
 
+import pytest
+import segno
+from markupsafe import escape
+
+from lms.extensions import db
 from tests.learning.conftest import complete_course
 
+# The thin inner frame, in PDF coordinates (origin bottom left) of the A4 landscape page:
+# no glyph may touch or cross it.
+FRAME = (42.0, 42.0, 800.0, 553.0)
 
-def test_owner_downloads_a_well_formed_pdf(app, learner):
+NAME_71 = "Dr. Hj. Raden Ayu Siti Nurhaliza Kusumawardhani Prawiranegara, S.Sos., M.Hum., M.Si."
+TITLE_89 = "Pengelolaan Koleksi Digital dan Layanan Referensi Berbasis Teknologi Informasi Perpustakaan"
+NAME_120 = (NAME_71 + " binti Haji Abdul Rahman Wiryokusumo Sastrodiningrat")[:120]
+TITLE_200 = (TITLE_89 + ": Katalogisasi RDA, MARC 21, Klasifikasi DDC Edisi 23, Pelestarian Naskah Kuno "
+             "Nusantara dan Layanan Temu Kembali untuk Semua")[:200]
+LETTERS = "Şükrü Éléonore Muñoz Erdős Ākāśa"
+
+
+def pdf_of(learner, certificate) -> bytes:
+    response = learner.get(f"/learning/certificates/{certificate.code}.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    return response.data
+
+
+def read_back(data: bytes) -> tuple[str, list]:
+    """The page's text and its glyphs (pdfminer ``LTChar`` objects with a ``bbox``)."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTChar
+
+    pages = list(extract_pages(io.BytesIO(data)))
+    assert len(pages) == 1, f"{len(pages)} pages"
+    glyphs: list = []
+
+    def walk(item):
+        if isinstance(item, LTChar):
+            glyphs.append(item)
+        elif hasattr(item, "__iter__"):
+            for child in item:
+                walk(child)
+
+    walk(pages[0])
+    return "".join(glyph.get_text() for glyph in glyphs), glyphs
+
+
+def squeezed(text: str) -> str:
+    """Text without whitespace: a wrapped line breaks where a space was."""
+    return "".join(unicodedata.normalize("NFC", text).split())
+
+
+def outside_frame(glyphs) -> list[str]:
+    left, bottom, right, top = FRAME
+    return [f"{glyph.get_text()!r} at {tuple(round(v) for v in glyph.bbox)}" for glyph in glyphs
+            if glyph.x0 <= left or glyph.x1 >= right or glyph.y0 <= bottom or glyph.y1 >= top]
+
+
+def with_texts(certificate, name: str, title: str):
+    """The issued certificate with another name and course title (the snapshot a
+    certificate keeps, so the PDF shows exactly these)."""
+    certificate.full_name, certificate.course_title_en, certificate.course_title_id = name, title, title
+    db.session.commit()
+    return certificate
+
+
+def test_owner_downloads_a_readable_pdf(app, learner):
     certificate = complete_course(app, learner)
     page = learner.get(f"/learning/certificates/{certificate.code}").get_data(as_text=True)
     assert f'href="/learning/certificates/{certificate.code}.pdf"' in page
-    response = learner.get(f"/learning/certificates/{certificate.code}.pdf")
-    assert response.status_code == 200 and response.mimetype == "application/pdf"
-    data = response.data
-    assert data.startswith(b"%PDF-1.4") and data.rstrip().endswith(b"%%EOF")
-    assert certificate.full_name.encode("cp1252") in data and certificate.code.encode() in data
-    assert b"/verify/" + certificate.code.encode() in data
-    # the cross-reference table points at the objects it names
-    start = int(re.search(rb"startxref\n(\d+)", data).group(1))
-    assert data[start:start + 4] == b"xref"
-    offsets = [int(x) for x in re.findall(rb"(\d{10}) 00000 n", data)]
-    for number, offset in enumerate(offsets, start=1):
-        assert data[offset:].startswith(b"%d 0 obj" % number)
+    verify_url = f"http://localhost/verify/{certificate.code}"
+    # the page shows the same QR code (as an SVG image) as the PDF
+    qr = segno.make(verify_url, error="m", micro=False).svg_data_uri(border=0)
+    assert f'src="{escape(qr)}"' in page
+    data = pdf_of(learner, certificate)
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+    text, glyphs = read_back(data)
+    for expected in ("Certificate of completion", certificate.full_name, certificate.course_title_en,
+                     certificate.code, verify_url):
+        assert squeezed(expected) in squeezed(text), expected
+    assert not outside_frame(glyphs)
 
 
 def test_other_people_cannot_download_it(app, learner, make_user):
@@ -36,8 +99,69 @@ def test_other_people_cannot_download_it(app, learner, make_user):
     assert anonymous.status_code == 302
 
 
-def test_names_outside_latin_1_do_not_break_the_pdf():
-    from lms.plugins.learning.pdf import Line, certificate_pdf
+@pytest.mark.parametrize(("name", "title"), [
+    pytest.param("MUHAMMAD RIZKY PRATAMA SYAHPUTRA WIJAYAKU", "Katalogisasi", id="41-character capitals"),
+    pytest.param(NAME_71, TITLE_89, id="71-character name with titles, 89-character course"),
+    pytest.param(NAME_120, TITLE_200, id="120-character name, 200-character course"),
+    pytest.param(("Wijayakusumaningrat " * 11)[:199] + "o", ("Pelestarian Naskah Kuno " * 13)[:299] + "N",
+                 id="the longest the database holds"),
+    pytest.param("W" * 150, "M" * 250, id="no spaces to wrap at"),
+])
+def test_long_names_and_titles_stay_inside_the_frame_whole(app, learner, name, title):
+    assert name == name.strip() and title == title.strip()
+    certificate = with_texts(complete_course(app, learner), name, title)
+    for locale, heading in (("en", "Certificate of completion"), ("id", "Sertifikat penyelesaian")):
+        learner.user.locale = locale
+        db.session.commit()
+        text, glyphs = read_back(pdf_of(learner, certificate))
+        assert not outside_frame(glyphs), (locale, outside_frame(glyphs)[:5])
+        assert squeezed(name) in squeezed(text), locale  # nothing cut off
+        assert squeezed(title) in squeezed(text), locale
+        assert squeezed(heading) in squeezed(text), locale
 
-    data = certificate_pdf([Line("Nama (dengan) \\ tanda 名前", 12, 100)])
-    assert b"Nama \\(dengan\\) \\\\ tanda ??" in data
+
+def test_letters_beyond_latin_1_are_printed_as_themselves(app, learner):
+    certificate = with_texts(complete_course(app, learner), LETTERS, "Huruf Ş é ñ ő ā")
+    text, glyphs = read_back(pdf_of(learner, certificate))
+    for letter in "Şéñőā":
+        assert letter in text, letter
+    assert squeezed(LETTERS) in squeezed(text)
+    assert "?" not in text
+    assert not outside_frame(glyphs)
+
+
+def test_a_decomposed_accent_prints_as_the_letter(app, learner):
+    """"e" + combining acute (as some keyboards and imports send it) becomes the font's "é"."""
+    certificate = with_texts(complete_course(app, learner), "Rene\u0301 Sihombing", "Katalogisasi")
+    text, _ = read_back(pdf_of(learner, certificate))
+    assert "René Sihombing" in text
+
+
+@pytest.mark.parametrize(("name", "title"), [
+    pytest.param(None, None, id="as issued"),
+    pytest.param(NAME_120, TITLE_200, id="beside the longest texts"),
+])
+def test_the_qr_code_opens_the_verification_page(app, learner, name, title):
+    import pypdfium2
+    import zxingcpp
+
+    certificate = complete_course(app, learner)
+    if name:
+        with_texts(certificate, name, title)
+    document = pypdfium2.PdfDocument(pdf_of(learner, certificate))
+    found = zxingcpp.read_barcodes(document[0].render(scale=3).to_pil())
+    assert [(result.format, result.text) for result in found] == [
+        (zxingcpp.BarcodeFormat.QRCode, f"http://localhost/verify/{certificate.code}")
+    ]
+    assert learner.get(f"/verify/{certificate.code}").status_code == 200
+
+
+def test_text_too_long_for_any_page_is_refused_not_printed_past_the_frame():
+    from lms.plugins.learning.pdf import CertificateText, certificate_pdf
+
+    words = " ".join(["Wijayakusumaningrat"] * 400)
+    text = CertificateText(heading=words, intro="x", name=words, completed="x", course_title=words,
+                           date_line="x", code_line="x", verify_line="x", verify_url="http://localhost/verify/X",
+                           issuer="x")
+    with pytest.raises(ValueError, match="do not fit"):
+        certificate_pdf(text)

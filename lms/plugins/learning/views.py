@@ -1,8 +1,10 @@
 """My learning, the learner's own certificates, and the public certificate check."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
-from flask_babel import get_locale
+import segno
+from flask import Blueprint, Response, abort, render_template, url_for
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.auth.access import authenticated, public
@@ -22,6 +24,13 @@ def index():
                            is_local_url=overview.is_local_url)
 
 
+def verification_url(code: str) -> str:
+    """The absolute address of the public check of certificate ``code``: printed on the
+    certificate, linked from its page and encoded in its QR code. Every certificate asks
+    here, so the base address can be changed in one place."""
+    return url_for("learning.verify", code=code, _external=True)
+
+
 @bp.route("/learning/certificates/<code>")
 @authenticated
 def certificate(code: str):
@@ -30,37 +39,34 @@ def certificate(code: str):
     found = services.own_certificate(current_user.id, code)
     if found is None:
         abort(404)
+    verify_url = verification_url(found.code)
     return render_template("learning/certificate.html", certificate=found,
-                           title=services.certificate_title(found, _locale()))
+                           title=services.certificate_title(found, _locale()), verify_url=verify_url,
+                           qr_uri=segno.make(verify_url, error="m", micro=False).svg_data_uri(border=0))
 
 
 @bp.route("/learning/certificates/<code>.pdf")
 @authenticated
 def certificate_pdf(code: str):
     """The same certificate as a PDF, made on the server (no browser needed)."""
-    from flask import Response, url_for
-    from flask_babel import format_date
-    from flask_babel import gettext as _
-
-    from lms.plugins.learning.pdf import Line, certificate_pdf
+    from lms.plugins.learning.pdf import CertificateText, certificate_pdf
 
     found = services.own_certificate(current_user.id, code)
     if found is None:
         abort(404)
-    jp = f"{found.jp:g}"
-    verify_url = url_for("learning.verify", code=found.code, _external=True)
-    lines = [
-        Line(_("Certificate of completion"), 30, 470, bold=True),
-        Line(_("This certifies that"), 14, 420),
-        Line(found.full_name, 26, 380, bold=True),
-        Line(_("has completed the course"), 14, 340),
-        Line(services.certificate_title(found, _locale()), 20, 305, bold=True),
-        Line(f"{_('Completed on')} {format_date(found.completed_on, 'long')} · {jp} JP", 14, 255),
-        Line(f"{_('Certificate code')}: {found.code}", 12, 150),
-        Line(f"{_('Anyone can check this certificate at')} {verify_url}", 10, 130),
-        Line("Pembina · Perpustakaan Kota Palangkaraya", 10, 80),
-    ]
-    return Response(certificate_pdf(lines), mimetype="application/pdf",
+    text = CertificateText(
+        heading=_("Certificate of completion"),
+        intro=_("This certifies that"),
+        name=found.full_name,
+        completed=_("has completed the course"),
+        course_title=services.certificate_title(found, _locale()),
+        date_line=f"{_('Completed on')} {format_date(found.completed_on, 'long')} · {found.jp:g} JP",
+        code_line=f"{_('Certificate code')}: {found.code}",
+        verify_line=_("Anyone can check this certificate at"),
+        verify_url=verification_url(found.code),
+        issuer="Pembina · Perpustakaan Kota Palangkaraya",
+    )
+    return Response(certificate_pdf(text), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="sertifikat-{found.code}.pdf"'})
 
 

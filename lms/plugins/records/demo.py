@@ -10,7 +10,7 @@ from sqlalchemy import select
 from lms.auth.models import User
 from lms.extensions import db
 from lms.plugins.courses.models import Competency
-from lms.plugins.learning.pdf import Line, certificate_pdf
+from lms.plugins.learning.pdf import CertificateText, certificate_pdf
 from lms.plugins.learning.services import local_today
 from lms.plugins.records import services
 from lms.plugins.records.models import ExternalTraining
@@ -33,14 +33,10 @@ RECORDS: list[tuple[str, str, str, str, int, int, float, str | None, str | None]
 
 
 def _evidence(full_name: str, topic: str, provider: str, ended: date, jp: float) -> bytes:
-    return certificate_pdf([
-        Line("SERTIFIKAT", 30, 470, bold=True),
-        Line("diberikan kepada", 14, 420),
-        Line(full_name, 26, 380, bold=True),
-        Line("sebagai peserta", 14, 340),
-        Line(topic, 16, 305, bold=True),
-        Line(f"{provider} - {ended.isoformat()} - {jp:g} JP", 12, 255),
-    ])
+    return certificate_pdf(CertificateText(
+        heading="SERTIFIKAT", intro="diberikan kepada", name=full_name, completed="sebagai peserta",
+        course_title=topic, date_line=f"{provider} - {ended.isoformat()} - {jp:g} JP",
+    ))
 
 
 def seed(log) -> None:
