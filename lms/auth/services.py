@@ -13,14 +13,14 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from lms.audit.services import record
-from lms.auth import throttle
+from lms.auth import passwords, throttle
 from lms.auth.models import LOCALES, UNIT_KINDS, Unit, User, utcnow
 from lms.extensions import db, login_manager
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 UNIT_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 
 
 class ServiceError(ValueError):
@@ -102,25 +102,32 @@ def sign_out() -> None:
     logout_user()
 
 
-def validate_password(password: str, username: str = "") -> str | None:
-    """Return an error message (untranslated key) or None."""
-    from flask_babel import gettext as _
+def validate_password(password: str, username: str = "", full_name: str = "") -> str | None:
+    """Why ``password`` may not be set (a translated message), or None: the rules of
+    :mod:`lms.auth.passwords`, with this deployment's ``PASSWORD_CONTEXT_WORDS``. Every way
+    of setting a password asks this."""
+    from flask import current_app
 
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return _("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
-    if username and username.lower() in password.lower():
-        return _("The password must not contain the username.")
-    return None
+    words = current_app.config.get("PASSWORD_CONTEXT_WORDS") or ()
+    if isinstance(words, str):  # from the environment: LMS_PASSWORD_CONTEXT_WORDS=perpusda,sampit
+        words = words.split(",")
+    return passwords.problem(password, username=username, full_name=full_name,
+                             context=tuple(word.strip() for word in words))
 
 
 def change_password(user: User, current: str, new: str) -> None:
+    """Set the user's own new password. The new one may not be the current one: for an
+    account an admin reset, that is the temporary password the admin saw, and keeping it
+    would clear the must-change flag while the admin still knows the password."""
     from flask_babel import gettext as _
 
     if not user.check_password(current):
         raise ServiceError(_("The current password is not correct."))
-    problem = validate_password(new, user.username)
+    problem = validate_password(new, user.username, user.full_name)
     if problem:
         raise ServiceError(problem)
+    if new == current or user.check_password(new):
+        raise ServiceError(_("The new password must be different from the current one."))
     user.set_password(new)
     user.must_change_password = False
     user.session_version += 1
