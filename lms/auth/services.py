@@ -56,24 +56,30 @@ def find_user(username: str) -> User | None:
 @dataclass
 class LoginResult:
     user: User | None = None
-    locked_minutes: int = 0
-    inactive: bool = False
+    wait_seconds: int = 0
 
 
 def authenticate(username: str, password: str, address: str | None) -> LoginResult:
-    """Check credentials with throttling. A wrong username and a wrong password look alike."""
-    minutes = throttle.locked_minutes(username, address)
-    if minutes:
-        return LoginResult(locked_minutes=minutes)
+    """Check credentials with throttling (:mod:`lms.auth.throttle`).
+
+    A wrong username, a wrong password and a deactivated account - with the right password
+    or not - take the same path: one password hash, one failure counted, the same answer. So
+    nobody learns from the login form whether a name exists, is deactivated, or what its
+    password is, unless the account is active and the password right.
+    """
+    wait = throttle.wait_seconds(username, address)
+    if wait:
+        return LoginResult(wait_seconds=wait)
     user = find_user(username)
-    if user is None or not user.check_password(password):
-        if user is None:
-            _dummy_check(password)  # same time as a real check: timing reveals no usernames
+    if user is None:
+        _dummy_check(password)  # same time as a real check: timing reveals no usernames
+        correct = False
+    else:
+        correct = user.check_password(password)
+    if not correct or not user.active:
         throttle.register_failure(username, address)
         return LoginResult()
-    if not user.active:
-        return LoginResult(inactive=True)
-    throttle.clear(username)
+    throttle.clear(username, address)
     return LoginResult(user=user)
 
 
