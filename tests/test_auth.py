@@ -176,7 +176,7 @@ def test_password_change(client, make_user):
     ({"pw-current_password": PASSWORD, "pw-new_password": "a-brand-new-secret",
       "pw-confirm": "different-secret-1"}, "pw-confirm-error"),
     ({"pw-current_password": PASSWORD, "pw-new_password": "xx-ani-xx-long-enough",
-      "pw-confirm": "xx-ani-xx-long-enough"}, "pw-current_password-error"),
+      "pw-confirm": "xx-ani-xx-long-enough"}, "pw-new_password-error"),
 ])
 def test_bad_password_changes_reshow_the_form(client, make_user, fields, message_part):
     make_user("ani")

@@ -81,7 +81,7 @@ def test_account_page_refuses_weak_and_current_passwords(client, make_user, new)
     login(client, "ani")
     response = change(client, PASSWORD, new)
     assert response.status_code == 400
-    assert "pw-current_password-error" in response.get_data(as_text=True)
+    assert "pw-new_password-error" in response.get_data(as_text=True)
     post_form(client, "/logout", {}, token_from="/")
     assert login(client, "ani").status_code == 302
 

@@ -131,9 +131,9 @@ def change_password(user: User, current: str, new: str) -> None:
         raise ServiceError(_("The current password is not correct."))
     problem = validate_password(new, user.username, user.full_name)
     if problem:
-        raise ServiceError(problem)
+        raise ServiceError(problem, "new_password")
     if new == current or user.check_password(new):
-        raise ServiceError(_("The new password must be different from the current one."))
+        raise ServiceError(_("The new password must be different from the current one."), "new_password")
     user.set_password(new)
     user.must_change_password = False
     user.session_version += 1

@@ -79,7 +79,7 @@ def account():
                 services.change_password(current_user._get_current_object(), password_form.current_password.data,
                                          password_form.new_password.data)
             except services.ServiceError as error:
-                password_form.current_password.errors.append(str(error))
+                getattr(password_form, error.field or "current_password").errors.append(str(error))
                 status = 400
             else:
                 flash(_("Your password has been changed."), "success")
