@@ -32,6 +32,7 @@ REQUIRED_FILES = (
     "lms/_migrations/versions/0001_core.py",
     "lms/static/css/pembina.css",
     "lms/translations/id/LC_MESSAGES/messages.mo",
+    "lms/auth/data/common-passwords.txt",
 )
 # Never copied into the build tree: generated files and local state.
 COPY_IGNORE = shutil.ignore_patterns(
