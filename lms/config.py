@@ -19,9 +19,10 @@ Settings:
                       address and scheme come from the proxy's ``X-Forwarded-For``/``-Proto``
                       (docs/deploy.md). Never set it when clients reach the app directly.
 ``JP_TARGET``         Training hours (JP) each librarian should earn a year (default 20).
-``LOGIN_MAX_FAILURES``  Failed sign-ins for one username from one address that cost nothing
-                      (default 5); each further one makes that pair wait 1, 2, 4 ... seconds,
-                      up to ``LOGIN_MAX_DELAY_SECONDS`` (300). Counts last ``LOGIN_LOCK_MINUTES`` (15).
+``LOGIN_MAX_FAILURES``  From this many failed sign-ins for one username from one address on
+                      (default 5), each failure makes that pair wait 1, 2, 4 ... seconds, up
+                      to ``LOGIN_MAX_DELAY_SECONDS`` (300); forgotten after
+                      ``LOGIN_LOCK_MINUTES`` (15) without a failure.
 ``LOGIN_MAX_FAILURES_PER_IP``  Failures from one address over all usernames (30) before that
                       address waits for the rest of its ``LOGIN_LOCK_MINUTES`` window.
 ``LOGIN_MAX_FAILURES_PER_USER``  Failures on one username from everywhere in
