@@ -19,7 +19,17 @@ Settings:
                       address and scheme come from the proxy's ``X-Forwarded-For``/``-Proto``
                       (docs/deploy.md). Never set it when clients reach the app directly.
 ``JP_TARGET``         Training hours (JP) each librarian should earn a year (default 20).
-``LOGIN_MAX_FAILURES`` / ``LOGIN_LOCK_MINUTES``  Login throttling (default 5 in 15 min).
+``LOGIN_MAX_FAILURES``  From this many failed sign-ins for one username from one address on
+                      (default 5), each failure makes that pair wait 1, 2, 4 ... seconds, up
+                      to ``LOGIN_MAX_DELAY_SECONDS`` (300); forgotten after
+                      ``LOGIN_LOCK_MINUTES`` (15) without a failure.
+``LOGIN_MAX_FAILURES_PER_IP``  Failures from one address over all usernames (30) before that
+                      address waits for the rest of its ``LOGIN_LOCK_MINUTES`` window.
+``LOGIN_MAX_FAILURES_PER_USER``  Failures on one username from everywhere in
+                      ``LOGIN_USER_WINDOW_HOURS`` (100 in 24 h) before every address that fails
+                      for it waits the longest delay; never a lock (docs/architecture.md).
+``PASSWORD_CONTEXT_WORDS``  Words of this deployment refused as the bulk of a password (the
+                      library's name, its town), comma-separated; ``pembina`` always is.
 ``MAIL_SERVER``       SMTP host for e-mail notifications; empty (default) = in-app only.
 ``MAIL_PORT`` / ``MAIL_FROM``  Port (25) and sender address; ``MAIL_USERNAME`` /
                       ``MAIL_PASSWORD`` optional login; ``MAIL_STARTTLS`` ``1`` to upgrade.
@@ -57,6 +67,10 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_MAX_FAILURES_PER_IP": 30,
     "LOGIN_LOCK_MINUTES": 15,
+    "LOGIN_MAX_DELAY_SECONDS": 300,
+    "LOGIN_MAX_FAILURES_PER_USER": 100,
+    "LOGIN_USER_WINDOW_HOURS": 24,
+    "PASSWORD_CONTEXT_WORDS": (),
     "USER_IMPORT_MAX_BYTES": 2 * 1024 * 1024,
     # werkzeug's scrypt; tests choose a cheaper method to stay fast.
     "PASSWORD_METHOD": "scrypt",

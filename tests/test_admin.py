@@ -89,7 +89,7 @@ def test_create_user_with_roles_and_unit(admin, ids):
     response = post_form(admin, "/admin/users/new", new_user_data(
         username="Wedari", roles=["librarian", "trainer"], unit_id=str(ids["section_a1"]),
         supervised=[str(ids["branch_b"])]))
-    assert response.status_code == 302 and response.headers["Location"] == "/admin/users"
+    assert response.status_code == 200 and 'id="temporary-password"' in response.get_data(as_text=True)
     assert count(User) == before + 1
     user = get_user("wedari")
     assert user.full_name == "Ni Luh Putu Ayu Wédari" and user.email == "wedari@perpus.example.id"
@@ -101,9 +101,9 @@ def test_create_user_with_roles_and_unit(admin, ids):
     assert entry.actor_id == admin.user_id
     assert entry.details == {"username": "wedari", "roles": ["librarian", "trainer"], "unit": "section-a1"}
     # the generated temporary password is shown once and works
-    message = flashes(admin.get("/admin/users").get_data(as_text=True))
-    password = TEMP_PASSWORD_RE.search(message).group(1)
-    assert user.check_password(password)
+    shown = TEMP_PASSWORD_RE.findall(response.get_data(as_text=True))
+    assert len(shown) == 1 and user.check_password(shown[0])
+    assert not TEMP_PASSWORD_RE.search(admin.get("/admin/users").get_data(as_text=True))
 
 
 def test_create_user_with_a_given_password(admin, app):
@@ -339,7 +339,7 @@ def test_deactivation_keeps_everything_and_stops_sign_in(admin, app, budi, ids):
     assert entry.actor_id == admin.user_id
     # the open session ends and a new sign-in is refused
     assert budi_client.get("/").status_code == 302
-    assert login(app.test_client(), "budi").status_code == 403
+    assert login(app.test_client(), "budi").status_code == 401  # the same answer as a wrong password
     # still listed, marked deactivated
     page = admin.get("/admin/users?status=inactive").get_data(as_text=True)
     assert "<td>budi</td>" in page
@@ -372,10 +372,10 @@ def test_reset_password_gives_a_working_temporary_password(admin, app, budi):
     budi_client = app.test_client()
     login(budi_client, "budi")
     response = post_form(admin, f"/admin/users/{budi.id}/reset-password", {}, token_from=f"/admin/users/{budi.id}")
-    assert response.status_code == 302
-    message = flashes(admin.get(response.headers["Location"]).get_data(as_text=True))
-    assert "budi" in message
-    password = TEMP_PASSWORD_RE.search(message).group(1)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "New temporary password for budi" in page
+    [password] = TEMP_PASSWORD_RE.findall(page)
     assert len(entries("user.password_reset", budi.id)) == 1
     assert budi_client.get("/").status_code == 302  # the old session is over
     assert login(app.test_client(), "budi", PASSWORD).status_code == 401  # the old password is gone
@@ -384,6 +384,45 @@ def test_reset_password_gives_a_working_temporary_password(admin, app, budi):
     response = client.get("/")
     assert response.status_code == 302 and response.headers["Location"] == "/account"
     assert get_user("budi").must_change_password
+
+
+def cookie_values(app, response) -> list[str]:
+    """Every cookie the response sets, and the session cookie decoded as Flask reads it."""
+    values = []
+    for header in response.headers.getlist("Set-Cookie"):
+        name, _, rest = header.partition("=")
+        value = rest.split(";", 1)[0]
+        values.append(value)
+        if name == app.config["SESSION_COOKIE_NAME"] and value:
+            serializer = app.session_interface.get_signing_serializer(app)
+            values.append(repr(serializer.loads(value)))
+    return values
+
+
+def test_temporary_password_never_travels_in_a_cookie(admin, app, budi):
+    """The reset answers with the password in the page (once, not cacheable); no cookie set
+    then or on the next page holds it, not even inside the signed session."""
+    response = post_form(admin, f"/admin/users/{budi.id}/reset-password", {}, token_from=f"/admin/users/{budi.id}")
+    [password] = TEMP_PASSWORD_RE.findall(response.get_data(as_text=True))
+    assert response.headers["Cache-Control"] == "no-store"
+    following = admin.get(f"/admin/users/{budi.id}")
+    assert password not in following.get_data(as_text=True)
+    for value in cookie_values(app, response) + cookie_values(app, following):
+        assert password not in value
+    session_cookie = admin.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert password not in repr(app.session_interface.get_signing_serializer(app).loads(session_cookie.value))
+
+
+def test_generated_password_of_a_new_account_never_travels_in_a_cookie(admin, app):
+    response = post_form(admin, "/admin/users/new", new_user_data())
+    [password] = TEMP_PASSWORD_RE.findall(response.get_data(as_text=True))
+    assert response.headers["Cache-Control"] == "no-store"
+    following = admin.get("/admin/users")
+    assert password not in following.get_data(as_text=True)
+    for value in cookie_values(app, response) + cookie_values(app, following):
+        assert password not in value
+    session_cookie = admin.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert password not in repr(app.session_interface.get_signing_serializer(app).loads(session_cookie.value))
 
 
 # --- the users list --------------------------------------------------------------------------

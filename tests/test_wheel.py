@@ -35,6 +35,7 @@ REQUIRED_FILES = (
     "lms/plugins/learning/fonts/DejaVuSans.ttf",
     "lms/plugins/learning/fonts/DejaVuSans-Bold.ttf",
     "lms/plugins/learning/fonts/LICENSE.txt",
+    "lms/auth/data/common-passwords.txt",
 )
 # Never copied into the build tree: generated files and local state.
 COPY_IGNORE = shutil.ignore_patterns(

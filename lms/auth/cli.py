@@ -31,7 +31,7 @@ def create_admin(username: str, full_name: str, email: str, password: str) -> No
         raise click.ClickException("username: 2-64 characters: lowercase letters, digits, dot, hyphen, underscore")
     if services.find_user(username) is not None:
         raise click.ClickException(f"user {username!r} already exists")
-    problem = services.validate_password(password, username)
+    problem = services.validate_password(password, username, full_name)
     if problem:
         raise click.ClickException(problem)
     services.create_user(username=username, full_name=full_name, email=email or None, password=password,

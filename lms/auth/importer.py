@@ -139,7 +139,7 @@ def parse_users_csv(data: bytes) -> ImportResult:
             row_errors.append(_("locale must be one of %(known)s", known=", ".join(LOCALES)))
         password = values.get("password") or None
         if password:
-            problem = validate_password(password, username)
+            problem = validate_password(password, username, values["full_name"])
             if problem:
                 row_errors.append(problem)
         for message in row_errors:

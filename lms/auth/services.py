@@ -12,14 +12,14 @@ from flask_login import confirm_login, login_user, logout_user
 from sqlalchemy import select
 
 from lms.audit.services import record
-from lms.auth import sessions, throttle
+from lms.auth import passwords, sessions, throttle
 from lms.auth.models import LOCALES, UNIT_KINDS, Unit, User, utcnow
 from lms.extensions import db, login_manager
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 UNIT_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 
 
 class ServiceError(ValueError):
@@ -45,24 +45,30 @@ def find_user(username: str) -> User | None:
 @dataclass
 class LoginResult:
     user: User | None = None
-    locked_minutes: int = 0
-    inactive: bool = False
+    wait_seconds: int = 0
 
 
 def authenticate(username: str, password: str, address: str | None) -> LoginResult:
-    """Check credentials with throttling. A wrong username and a wrong password look alike."""
-    minutes = throttle.locked_minutes(username, address)
-    if minutes:
-        return LoginResult(locked_minutes=minutes)
+    """Check credentials with throttling (:mod:`lms.auth.throttle`).
+
+    A wrong username, a wrong password and a deactivated account - with the right password
+    or not - take the same path: one password hash, one failure counted, the same answer. So
+    nobody learns from the login form whether a name exists, is deactivated, or what its
+    password is, unless the account is active and the password right.
+    """
+    wait = throttle.wait_seconds(username, address)
+    if wait:
+        return LoginResult(wait_seconds=wait)
     user = find_user(username)
-    if user is None or not user.check_password(password):
-        if user is None:
-            _dummy_check(password)  # same time as a real check: timing reveals no usernames
+    if user is None:
+        _dummy_check(password)  # same time as a real check: timing reveals no usernames
+        correct = False
+    else:
+        correct = user.check_password(password)
+    if not correct or not user.active:
         throttle.register_failure(username, address)
         return LoginResult()
-    if not user.active:
-        return LoginResult(inactive=True)
-    throttle.clear(username)
+    throttle.clear(username, address)
     return LoginResult(user=user)
 
 
@@ -116,25 +122,32 @@ def end_other_sessions(user: User) -> int:
     return count
 
 
-def validate_password(password: str, username: str = "") -> str | None:
-    """Return an error message (untranslated key) or None."""
-    from flask_babel import gettext as _
+def validate_password(password: str, username: str = "", full_name: str = "") -> str | None:
+    """Why ``password`` may not be set (a translated message), or None: the rules of
+    :mod:`lms.auth.passwords`, with this deployment's ``PASSWORD_CONTEXT_WORDS``. Every way
+    of setting a password asks this."""
+    from flask import current_app
 
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return _("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
-    if username and username.lower() in password.lower():
-        return _("The password must not contain the username.")
-    return None
+    words = current_app.config.get("PASSWORD_CONTEXT_WORDS") or ()
+    if isinstance(words, str):  # from the environment: LMS_PASSWORD_CONTEXT_WORDS=perpusda,sampit
+        words = words.split(",")
+    return passwords.problem(password, username=username, full_name=full_name,
+                             context=tuple(word.strip() for word in words))
 
 
 def change_password(user: User, current: str, new: str) -> None:
+    """Set the user's own new password. The new one may not be the current one: for an
+    account an admin reset, that is the temporary password the admin saw, and keeping it
+    would clear the must-change flag while the admin still knows the password."""
     from flask_babel import gettext as _
 
     if not user.check_password(current):
         raise ServiceError(_("The current password is not correct."))
-    problem = validate_password(new, user.username)
+    problem = validate_password(new, user.username, user.full_name)
     if problem:
-        raise ServiceError(problem)
+        raise ServiceError(problem, "new_password")
+    if new == current or user.check_password(new):
+        raise ServiceError(_("The new password must be different from the current one."), "new_password")
     user.set_password(new)
     user.must_change_password = False
     user.session_version += 1

@@ -1,8 +1,9 @@
 """Sign in, sign out, and the signed-in user's own account."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, ngettext
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from lms.auth import services, sessions
@@ -24,14 +25,12 @@ def login():
     status = 200
     if form.validate_on_submit():
         result = services.authenticate(form.username.data, form.password.data, request.remote_addr)
-        if result.locked_minutes:
-            flash(_("Too many failed sign-ins. Please wait %(minutes)d minutes and try again.",
-                    minutes=result.locked_minutes), "error")
-            status = 429
-        elif result.inactive:
-            flash(_("This account has been deactivated. Please contact the administrator."), "error")
-            status = 403
-        elif result.user is None:
+        if result.wait_seconds:
+            flash(_wait_message(result.wait_seconds), "error")
+            response = make_response(render_template("auth/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(result.wait_seconds)
+            return response
+        if result.user is None:
             flash(_("The username or password is not correct."), "error")
             status = 401
         else:
@@ -41,6 +40,16 @@ def login():
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
+
+
+def _wait_message(seconds: int) -> str:
+    """The "wait N seconds" refusal, in minutes when that is easier to read."""
+    if seconds <= 90:
+        return ngettext("Too many failed sign-ins. Please wait %(num)d second and try again.",
+                        "Too many failed sign-ins. Please wait %(num)d seconds and try again.", seconds)
+    minutes = -(-seconds // 60)
+    return ngettext("Too many failed sign-ins. Please wait %(num)d minute and try again.",
+                    "Too many failed sign-ins. Please wait %(num)d minutes and try again.", minutes)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -62,11 +71,12 @@ def reauthenticate():
     if form.validate_on_submit():
         result = services.reauthenticate(current_user._get_current_object(), form.password.data,
                                          request.remote_addr)
-        if result.locked_minutes:
-            flash(_("Too many failed sign-ins. Please wait %(minutes)d minutes and try again.",
-                    minutes=result.locked_minutes), "error")
-            status = 429
-        elif result.user is None:
+        if result.wait_seconds:
+            flash(_wait_message(result.wait_seconds), "error")
+            response = make_response(render_template("auth/reauthenticate.html", form=form), 429)
+            response.headers["Retry-After"] = str(result.wait_seconds)
+            return response
+        if result.user is None:
             form.password.errors.append(_("The password is not correct."))
             status = 401
         else:
@@ -95,7 +105,7 @@ def account():
                 services.change_password(current_user._get_current_object(), password_form.current_password.data,
                                          password_form.new_password.data)
             except services.ServiceError as error:
-                password_form.current_password.errors.append(str(error))
+                getattr(password_form, error.field or "current_password").errors.append(str(error))
                 status = 400
             else:
                 flash(_("Your password has been changed."), "success")

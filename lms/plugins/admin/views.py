@@ -1,7 +1,7 @@
 """Admin pages: thin views over ``lms.auth.services`` and ``lms.auth.importer``."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -38,6 +38,20 @@ def _nip_taken(nip: str | None, user: User | None) -> bool:
     return other is not None and (user is None or other.id != user.id)
 
 
+def _show_temporary_password(user: User, password: str, *, created: bool):
+    """Show a temporary password once, in the answer to the POST that made it.
+
+    Not through ``flash()``: flashed messages live in the session cookie, which is signed but
+    readable by anyone who sees the cookie (the browser's storage, a proxy's log). Nothing
+    keeps the password after this response, which no cache may store; reloading asks to
+    post again, which would issue another password.
+    """
+    response = make_response(render_template("admin/temporary_password.html", user=user, password=password,
+                                             created=created))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/users")
 def users():
     args = request.args
@@ -60,7 +74,8 @@ def user_new():
         elif _nip_taken(form.nip.data, None):
             form.nip.errors.append(_("This NIP already belongs to another user."))
         else:
-            problem = auth.validate_password(form.password.data, username) if form.password.data else None
+            problem = (auth.validate_password(form.password.data, username, form.full_name.data)
+                       if form.password.data else None)
             if problem:
                 form.password.errors.append(problem)
             else:
@@ -72,11 +87,9 @@ def user_new():
                     password=password, must_change_password=True, commit=False)
                 user.supervised_units = [db.session.get(Unit, uid) for uid in form.supervised.data]
                 db.session.commit()
-                if form.password.data:
-                    flash(_("Account %(name)s created.", name=user.username), "success")
-                else:
-                    flash(_("Account %(name)s created. Temporary password: %(password)s",
-                            name=user.username, password=password), "success")
+                if not form.password.data:
+                    return _show_temporary_password(user, password, created=True)
+                flash(_("Account %(name)s created.", name=user.username), "success")
                 return redirect(url_for("admin.users"))
         status = 400
     elif request.method == "POST":
@@ -142,10 +155,7 @@ def user_reset_password(user_id: int):
     user = db.get_or_404(User, user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    password = auth.reset_password(user)
-    flash(_("New temporary password for %(name)s: %(password)s", name=user.username, password=password),
-          "success")
-    return redirect(url_for("admin.user_edit", user_id=user.id))
+    return _show_temporary_password(user, auth.reset_password(user), created=False)
 
 
 @bp.route("/users/import", methods=["GET", "POST"])
