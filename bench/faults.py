@@ -375,7 +375,7 @@ def attempt_problems(checked: dict) -> list[str]:
 
 
 class HealthPoller:
-    """GET /healthz every 50 ms in a thread: (seconds since start, status or error name)."""
+    """GET /healthz every 50 ms in a thread: (seconds since start when it answered, status or error name)."""
 
     def __init__(self, port: int):
         self.port = port
@@ -387,7 +387,6 @@ class HealthPoller:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            at = time.monotonic() - self.started
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
                 conn.request("GET", "/healthz", headers={"Accept": "application/json"})
@@ -395,7 +394,8 @@ class HealthPoller:
                 conn.close()
             except OSError as error:
                 status = type(error).__name__
-            self.samples.append((at, status))
+            # the time of the answer: a request queued behind the load answers later than it was sent
+            self.samples.append((time.monotonic() - self.started, status))
             self._stop.wait(0.05)
 
     def stop(self) -> None:
@@ -529,22 +529,29 @@ def server_kill(ctx: Context) -> Outcome:
     return outcome
 
 
+PG_DOWN_S = 5.0  # long enough for a /healthz request queued behind the load to be served while it is down
+
+
 def postgres_restart(ctx: Context) -> Outcome:
     s = ctx.settings
-    outcome = Outcome("postgres_restart", ctx.db, "pg_ctl restart -m fast", ctx.load)
+    outcome = Outcome("postgres_restart", ctx.db, f"PostgreSQL restarted (pg_ctl stop -m fast, down {PG_DOWN_S:g} s, "
+                      "start)", ctx.load)
     assert ctx.postgres is not None
     since = baseline(ctx.url, ctx.workdir, ctx.people)
-    duration = max(s.duration, 8)
+    duration = max(s.duration, 8) + PG_DOWN_S
     with server(ctx.url, ctx.workdir, s, secret_key=ctx.people.secret_key) as gunicorn:
         with wrk_load(gunicorn.base, quiz_script(ctx.workdir, ctx.people), s.clients, duration) as load, \
                 health_poller(gunicorn.port) as health:
             load.at(duration / 3)
             restart_at = time.monotonic() - health.started
             started = time.monotonic()
-            ctx.postgres.restart()
-            outcome.notes["pg_ctl_restart_s"] = round(time.monotonic() - started, 2)
+            ctx.postgres.restart(PG_DOWN_S)
+            outcome.notes["database_down_s"] = round(time.monotonic() - started, 2)
             report = load.result()
-        outcome.recovery_s = health.first_ok_after(restart_at)
+        back = health.first_ok_after(restart_at)
+        # from the moment PostgreSQL answers again to /healthz's first 200
+        outcome.recovery_s = None if back is None else round(max(0.0, back - outcome.notes["database_down_s"]), 2)
+        outcome.notes["healthz_200_after_stop_s"] = back
         outcome.clients_saw["healthz"] = health.counts()
     outcome.load = f"{s.clients} clients submitting quizzes, {duration:g} s"
     finish_quiz(ctx, outcome, report, ctx.url, since)
