@@ -3,6 +3,7 @@
 #   make test  - create .venv, install with test extras, run every test (browser ones too)
 #   make bench - the load test at scale (docs/performance.md); BENCH_DB=postgres, BENCH_SCALE=N
 #   make bench-curve - dashboard and quiz submit at ~10k, 100k and 1M quiz attempts (same organisation)
+#   make faults - worker and server kills, a PostgreSQL restart, backup, a full disk, an import, under load
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,13 +12,14 @@ PORT ?= 5000
 BENCH_SCALE ?= 5000
 BENCH_DB ?= sqlite
 
-.PHONY: run test bench bench-curve install install-test install-prod translations translations-update browser wrk clean help
+.PHONY: run test bench bench-curve faults install install-test install-prod translations translations-update browser wrk clean help
 
 help:
 	@echo "make run    - install, migrate, seed the demo and serve on http://$(HOST):$(PORT)"
 	@echo "make test   - install with test extras and run the whole test suite"
 	@echo "make bench  - load test on $(BENCH_SCALE) synthetic librarians ($(BENCH_DB)); writes bench/results.json"
 	@echo "make bench-curve - dashboard and quiz submit at ~10k, 100k and 1M attempts; writes bench/curve.json"
+	@echo "make faults - faults under load on SQLite and PostgreSQL (docs/reliability.md); writes bench/faults.json"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +77,11 @@ bench: install-prod wrk
 # (BENCH_CURVE), dashboard and quiz submit on each; writes bench/curve.json.
 bench-curve: install-prod wrk
 	BENCH_SCALE=$(BENCH_SCALE) BENCH_DB=$(BENCH_DB) $(BIN)/python -m bench.curve
+
+# Faults under load (docs/reliability.md): every scenario on a small scaled database, SQLite
+# and PostgreSQL (FAULTS_DB); prints the table, writes bench/faults.json, exits 1 unless all green.
+faults: install-prod wrk
+	$(BIN)/python -m bench.faults
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

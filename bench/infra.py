@@ -177,6 +177,14 @@ class PostgresServer:
         if result.returncode != 0:
             raise BenchError(f"PostgreSQL did not start: {result.stdout}{result.stderr}")
 
+    def restart(self, down: float = 0.0) -> None:
+        """``pg_ctl restart -m fast`` (sessions are cut), as its two halves with ``down``
+        seconds between them: a restart takes ~0.3 s, less than the app's one retry of a
+        refused connection (lms/db_events.py), so only a longer gap shows /healthz's 503."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop")
+        time.sleep(down)
+        self.start()
+
     def stop(self) -> None:
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop",
                   check=False)
@@ -188,8 +196,8 @@ class PostgresServer:
 
 
 @contextmanager
-def postgres_cluster(data: Path) -> Iterator[PostgresServer]:
-    server = PostgresServer(data, free_port())
+def postgres_cluster(data: Path, port: int | None = None) -> Iterator[PostgresServer]:
+    server = PostgresServer(data, port or free_port())
     log(f"PostgreSQL: starting {data} on 127.0.0.1:{server.port}")
     server.start()
     try:
@@ -229,16 +237,22 @@ def scratch_database(url: str, workdir: Path) -> Iterator[str]:
 class Gunicorn:
     """``gunicorn -c gunicorn.conf.py lms:create_app()`` in its own process group."""
 
-    def __init__(self, database_url: str, workdir: Path):
-        self.port = free_port()
+    def __init__(self, database_url: str, workdir: Path, port: int | None = None, secret_key: str | None = None,
+                 workers: int | None = None):
+        # a restart (bench/faults.py) passes the port and secret key of the server it replaces,
+        # so clients reconnect to the same address with their sessions still valid
+        self.port = port or free_port()
+        self.secret_key = secret_key or os.urandom(24).hex()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / "gunicorn.log"
+        self.log_path = workdir / f"gunicorn-{self.port}.log"
         instance = workdir / "instance"
         instance.mkdir(exist_ok=True)
         env = lms_env(database_url, instance)
         env.update(GUNICORN_BIND=f"127.0.0.1:{self.port}", LMS_ENV="production",
-                   LMS_SECRET_KEY=os.urandom(24).hex(), GUNICORN_ACCESS_LOG="")
-        self._log = self.log_path.open("wb")
+                   LMS_SECRET_KEY=self.secret_key, GUNICORN_ACCESS_LOG="")
+        if workers:
+            env["WEB_CONCURRENCY"] = str(workers)
+        self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "lms:create_app()"],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -10,6 +10,11 @@
 --                        the attempts started and submitted are reported so bench/run.py can
 --                        check the database lost or duplicated none.
 --
+-- Every response is also counted by status (`codes`), and - for bench/faults.py - a 5xx whose
+-- body lacks DATA.error_marker (Pembina's own error page) is a `bare` one; a session's
+-- `marked` paths must answer with a body holding one of DATA.markers (`marker_hits` counts
+-- each, `unmarked` the bodies with none).
+--
 -- done() prints one line "BENCH_JSON {...}" that bench/run.py reads.
 
 local ffi = require("ffi")
@@ -38,8 +43,10 @@ local step = 0
 local state = "start" -- quiz: "start" or "submit"
 local attempt_id = nil
 local sent_at = 0
+local last_path = ""
 started, submitted, bad, pending = "", "", 0, ""
 submit_ms = {}
+codes, bare, unmarked, marker_hits = {}, 0, 0, {}
 
 function init(args)
   me = DATA.sessions[((id - 1) % #DATA.sessions) + 1]
@@ -53,7 +60,8 @@ end
 function request()
   if DATA.mode == "get" then
     step = step % #me.paths + 1
-    return wrk.format("GET", me.paths[step], headers)
+    last_path = me.paths[step]
+    return wrk.format("GET", last_path, headers)
   end
   sent_at = now_ms()
   if state == "start" then
@@ -65,7 +73,26 @@ function request()
                     "csrf_token=" .. me.csrf .. "&" .. me.body)
 end
 
+local function observe(status, body)
+  local key = tostring(status)
+  codes[key] = (codes[key] or 0) + 1
+  if status >= 500 and DATA.error_marker and not string.find(body or "", DATA.error_marker, 1, true) then
+    bare = bare + 1
+  end
+  if DATA.mode == "get" and status == 200 and me.marked and me.marked[last_path] then
+    local found = false
+    for index, marker in ipairs(DATA.markers) do
+      if string.find(body or "", marker, 1, true) then
+        marker_hits[tostring(index)] = (marker_hits[tostring(index)] or 0) + 1
+        found = true
+      end
+    end
+    if not found then unmarked = unmarked + 1 end
+  end
+end
+
 function response(status, hdrs, body)
+  observe(status, body)
   if DATA.mode == "get" then
     if status ~= 200 then bad = bad + 1 end
     return
@@ -125,7 +152,8 @@ function done(summary, latency, requests)
     table.insert(out.threads, {
       id = thread:get("id"), bad = thread:get("bad"), started = thread:get("started"),
       submitted = thread:get("submitted"), pending = thread:get("pending"),
-      submit_ms = thread:get("submit_ms"),
+      submit_ms = thread:get("submit_ms"), codes = thread:get("codes"), bare = thread:get("bare"),
+      unmarked = thread:get("unmarked"), marker_hits = thread:get("marker_hits"),
     })
   end
   io.write("BENCH_JSON " .. encode(out) .. "\n")

@@ -280,9 +280,10 @@ def lua_value(value) -> str:
     return "{" + ", ".join(lua_value(v) for v in value) + "}"
 
 
-def wrk_script(workdir: Path, key: str, mode: str, sessions: list[dict]) -> Path:
+def wrk_script(workdir: Path, key: str, mode: str, sessions: list[dict], **extra) -> Path:
+    """bench/pembina.lua with its DATA table; ``extra`` adds keys (bench/faults.py's markers)."""
     path = workdir / f"{key}.lua"
-    path.write_text(f"DATA = {lua_value({'mode': mode, 'sessions': sessions})}\n\n{LUA_SCRIPT.read_text()}")
+    path.write_text(f"DATA = {lua_value({'mode': mode, 'sessions': sessions, **extra})}\n\n{LUA_SCRIPT.read_text()}")
     return path
 
 

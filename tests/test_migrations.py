@@ -1,6 +1,8 @@
 """Migrations build the schema: upgrade -> downgrade -> upgrade, and they match the models."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -74,3 +76,100 @@ def test_audit_log_is_append_only_in_the_database(empty_app):
                 conn.execute(text(statement))
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT action FROM audit_log")).scalars().all() == ["test.event"]
+
+
+# --- downgrade and upgrade again on a populated database -------------------------------------
+
+# Tables that hold nothing of their own: figures computed from other tables, written again by
+# their upgrade (quiz_scores, migration 0013) or by a rebuild (the needs quiz evidence kept
+# for closed rounds, `lms needs evidence rebuild`). A downgrade may drop them without loss.
+DERIVED_TABLES = {"quiz_scores", "needs_quiz_evidence", "needs_quiz_evidence_scopes", "needs_quiz_evidence_version"}
+# The oldest revision a downgrade may go to and lose nothing: every downgrade above it drops
+# only indexes and derived tables. Below it each downgrade drops the tables of the feature its
+# revision added (discussions, learning events, ...) and says so in its docstring.
+LOSSLESS_FLOOR = "0011_discussions"
+
+
+def _scripts():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).resolve().parent.parent / "migrations"))
+    return list(reversed(list(ScriptDirectory.from_config(config).walk_revisions())))  # oldest first
+
+
+def _downgrade_source(script) -> str:
+    import inspect as pyinspect
+
+    return pyinspect.getsource(script.module.downgrade)
+
+
+def _dropped_tables(script) -> set[str]:
+    import re
+
+    return set(re.findall(r"drop_table\(\s*['\"](\w+)['\"]", _downgrade_source(script)))
+
+
+def _row_counts() -> dict[str, int]:
+    db.session.remove()
+    with db.engine.connect() as conn:
+        return {name: conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
+                for name in sorted(_tables()) if name != "alembic_version"}
+
+
+def _rebuild_derived() -> None:
+    """What `lms quizzes rebuild-scores` and `lms needs evidence rebuild` write."""
+    from sqlalchemy import select
+
+    from lms.plugins.needs import evidence
+    from lms.plugins.needs.models import NeedsRound
+    from lms.plugins.quizzes import services as quizzes
+
+    quizzes.rebuild_scores()
+    for needs_round in db.session.scalars(select(NeedsRound)).all():
+        evidence.rebuild_round(needs_round)
+    db.session.commit()
+
+
+def test_downgrades_above_the_floor_drop_only_derived_tables_and_lossy_ones_say_so():
+    scripts = _scripts()
+    revisions = [script.revision for script in scripts]
+    assert LOSSLESS_FLOOR in revisions
+    for script in scripts:
+        lost = _dropped_tables(script) - DERIVED_TABLES
+        if revisions.index(script.revision) > revisions.index(LOSSLESS_FLOOR):
+            assert not lost, f"{script.revision}: its downgrade drops {lost}; move LOSSLESS_FLOOR up"
+            assert "drop_column" not in _downgrade_source(script), f"{script.revision} drops a column"
+        elif lost:
+            doc = (script.module.downgrade.__doc__ or "").lower()
+            assert "drops" in doc and "data" in doc, \
+                f"{script.revision}: its downgrade drops {sorted(lost)} - say so in its docstring"
+
+
+def test_downgrade_and_upgrade_again_keep_every_row(empty_app):
+    """A populated database (`lms demo`) taken down one revision at a time to the lossless
+    floor and up again each time: every table keeps its row count - those of the revisions
+    undone included, as they hold only derived figures, which the upgrade or a rebuild writes
+    again (the quiz score summary equal to its recount)."""
+    upgrade()
+    courses = Path(__file__).resolve().parent.parent / "courses"
+    for args in (["courses", "import", str(courses)], ["demo"]):  # what `make run` seeds
+        result = empty_app.test_cli_runner().invoke(args=args)
+        assert result.exit_code == 0, result.output
+    _rebuild_derived()
+    before = _row_counts()
+    assert before["quiz_attempts"] and before["quiz_scores"] and before["module_completions"], before
+    revisions = [script.revision for script in _scripts()]
+    head = revisions[-1]
+    for target in reversed(revisions[revisions.index(LOSSLESS_FLOOR):-1]):
+        downgrade(revision=target)
+        down = _row_counts()
+        assert {name: down[name] for name in down} == {name: before[name] for name in down}, target
+        upgrade(revision=head)
+        assert _row_counts().keys() == before.keys()
+        scores = _row_counts()["quiz_scores"]
+        _rebuild_derived()
+        after = _row_counts()
+        assert after == before, target
+        assert scores == after["quiz_scores"], f"{target}: the upgrade did not refill the score summary"

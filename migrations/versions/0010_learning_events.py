@@ -68,6 +68,8 @@ def upgrade():
 
 
 def downgrade():
+    """Lossy: drops the data of this revision's feature (learning events) with its tables learning_events; back up
+    first (docs/reliability.md)."""
     _append_only_triggers(create=False)
     with op.batch_alter_table('learning_events', schema=None) as batch_op:
         batch_op.drop_index('ix_learning_events_user_occurred')
