@@ -44,6 +44,7 @@ def upgrade():
 
 
 def downgrade():
+    """Drops the signed-in sessions (no record of anyone's learning): everyone signs in again."""
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_sessions_user_id'))
     op.drop_table('user_sessions')
