@@ -84,11 +84,44 @@ def test_changed_module_becomes_a_new_version_and_old_versions_stay(imported):
     assert first.questions[0].qid == marc.current_version.questions[0].qid == "marc-245"
 
 
-def test_removed_module_is_hidden_not_deleted(imported):
+def test_a_module_missing_from_the_folder_is_kept_and_reported(imported):
     (imported / "contoh" / "02-ddc.md").unlink()
-    assert import_courses([imported]).ok
+    report = import_courses([imported])
+    assert report.ok and report.kept == ["contoh/ddc"] and report.deactivated == []
+    assert _module("ddc").active is True
+
+
+def test_prune_hides_a_module_missing_from_the_folder_but_never_deletes_it(imported):
+    (imported / "contoh" / "02-ddc.md").unlink()
+    report = import_courses([imported], prune=True)
+    assert report.ok and report.deactivated == ["contoh/ddc"] and report.kept == []
     ddc = _module("ddc")
     assert ddc is not None and ddc.active is False and ddc.current_version is not None
+    again = import_courses([imported], prune=True)  # already hidden: nothing more to say
+    assert again.ok and again.deactivated == [] and again.kept == []
+
+
+def test_cli_keeps_a_module_made_in_the_browser_unless_asked_to_prune(imported, runner, make_user):
+    """``make run`` imports courses/ again on every start: a module a trainer created and
+    published in the browser (so not in the folder) must survive it."""
+    from lms.plugins.courses import authoring
+
+    trainer = make_user("pelatih", roles=("trainer",))
+    course = db.session.scalar(select(Course).where(Course.slug == "contoh"))
+    module = authoring.new_module(course, "baru", "Modul Baru", trainer.id)
+    source = ("---\ntitle: Modul Baru\nobjectives: [Tujuan.]\ncompetencies: [cat-marc]\nminutes: 10\n---\n"
+              "## Pelajaran\nIsi.\n")
+    assert authoring.publish(course, module, source, trainer.id).number == 1
+    result = runner.invoke(args=["courses", "import", str(imported)])
+    assert result.exit_code == 0, result.output
+    assert "contoh/baru: kept (not in folder; use --prune to deactivate)" in result.stdout.splitlines()
+    assert _module("baru").active is True
+    result = runner.invoke(args=["courses", "import", "--prune", str(imported)])
+    assert result.exit_code == 0, result.output
+    assert "contoh/baru: deactivated (not in folder)" in result.stdout.splitlines()
+    assert "kept" not in result.stdout
+    baru = _module("baru")
+    assert baru.active is False and baru.current_version.origin == "web"
 
 
 def test_export_then_import_is_a_no_op(imported, runner, tmp_path):

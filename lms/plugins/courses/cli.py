@@ -47,15 +47,25 @@ def check(paths: tuple[Path, ...]) -> None:
 @courses.command("import")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--prefer-files", is_flag=True, help="Let files win over modules edited in the browser.")
+@click.option("--prune", is_flag=True,
+              help="Deactivate (hide, never delete) modules that are not in their course's folder; "
+                   "without it they are kept and listed.")
 @with_appcontext
-def import_command(paths: tuple[Path, ...], prefer_files: bool) -> None:
-    """Import course folders (default: courses/). All or nothing."""
-    report = services.import_courses(list(paths) or [DEFAULT_PATH], prefer_files=prefer_files)
+def import_command(paths: tuple[Path, ...], prefer_files: bool, prune: bool) -> None:
+    """Import course folders (default: courses/). All or nothing.
+
+    Modules in the database but not in their course's folder (created in the browser, or
+    whose file was removed) are kept and listed; --prune deactivates them."""
+    report = services.import_courses(list(paths) or [DEFAULT_PATH], prefer_files=prefer_files, prune=prune)
     if not report.ok:
         _print_problems(report.problems)
         raise click.ClickException(_("%(n)d problem(s); nothing was imported", n=len(report.problems)))
     for line in report.created:
         click.echo(_("new version: %(module)s", module=line))
+    for module in report.kept:
+        click.echo(_("%(module)s: kept (not in folder; use --prune to deactivate)", module=module))
+    for module in report.deactivated:
+        click.echo(_("%(module)s: deactivated (not in folder)", module=module))
     click.echo(_("Imported %(courses)d course(s): %(created)d new module version(s), %(unchanged)d unchanged.",
                  courses=len(report.courses), created=len(report.created), unchanged=len(report.unchanged)))
 

@@ -3,6 +3,8 @@
 An import validates every file first (all problems, as ``path:line: message``) and changes
 nothing when anything is wrong; then it writes everything in one transaction. Unchanged
 modules (same content hash) get no new version; changed ones get a new immutable version.
+A module in the database but not in its course's folder (created in the browser, or its
+file removed) stays as it is and is reported; only ``prune`` hides it (never deletes).
 """
 from __future__ import annotations
 
@@ -34,6 +36,9 @@ class ImportReport:
     created: list[str] = field(default_factory=list)  # "slug/module vN"
     unchanged: list[str] = field(default_factory=list)
     courses: list[str] = field(default_factory=list)
+    # active modules that are in the database but not in their course's folder ("slug/module")
+    kept: list[str] = field(default_factory=list)  # left active (no prune)
+    deactivated: list[str] = field(default_factory=list)  # hidden (prune)
 
     @property
     def ok(self) -> bool:
@@ -84,8 +89,12 @@ def check_courses(paths: list[Path]) -> tuple[Framework | None, list[CourseSourc
     return framework, courses, problems
 
 
-def import_courses(paths: list[Path], prefer_files: bool = False) -> ImportReport:
-    """Validate everything, then import in one transaction (or change nothing)."""
+def import_courses(paths: list[Path], prefer_files: bool = False, prune: bool = False) -> ImportReport:
+    """Validate everything, then import in one transaction (or change nothing).
+
+    Active modules missing from their course's folder are listed in ``report.kept``, or
+    with ``prune`` hidden and listed in ``report.deactivated``: a folder that lacks a module
+    made in the browser must not switch it off without saying so."""
     report = ImportReport()
     framework, courses, problems = check_courses(paths)
     report.problems.extend(problems)
@@ -94,10 +103,12 @@ def import_courses(paths: list[Path], prefer_files: bool = False) -> ImportRepor
     try:
         _save_framework(framework)
         for course in courses:
-            _save_course(course, report, prefer_files)
+            _save_course(course, report, prefer_files, prune)
         if report.problems:  # conflicts found while comparing with the database
             db.session.rollback()
             report.created.clear()
+            report.kept.clear()
+            report.deactivated.clear()
             return report
         db.session.commit()
     except Exception:
@@ -129,7 +140,7 @@ def asset_url(slug: str, path: str) -> str:
     return f"/courses/{slug}/files/{path}"
 
 
-def _save_course(source: CourseSource, report: ImportReport, prefer_files: bool) -> None:
+def _save_course(source: CourseSource, report: ImportReport, prefer_files: bool, prune: bool) -> None:
     meta = source.meta
     course = db.session.scalar(select(Course).where(Course.slug == source.slug))
     text_hash = hashlib.sha256(source.text.encode("utf-8")).hexdigest()
@@ -172,8 +183,14 @@ def _save_course(source: CourseSource, report: ImportReport, prefer_files: bool)
             continue
         version = _new_version(module, module_source, source)
         report.created.append(f"{label} v{version.number}")
-    for module in existing.values():  # files removed from the folder: hidden, never deleted
-        module.active = False
+    for module in sorted(existing.values(), key=lambda m: m.position):  # not in the folder
+        if not module.active:
+            continue
+        if prune:  # hidden, never deleted
+            module.active = False
+            report.deactivated.append(f"{source.slug}/{module.slug}")
+        else:
+            report.kept.append(f"{source.slug}/{module.slug}")
 
 
 def _set_competencies(course: Course, wanted: list[str]) -> None:
