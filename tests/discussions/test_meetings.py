@@ -378,3 +378,50 @@ def test_local_time_conversion(app):
     assert meetings.from_local(WHEN) == WHEN_UTC
     assert meetings.to_local(WHEN_UTC).replace(tzinfo=None) == WHEN
     assert meetings.from_local(WHEN_UTC) == WHEN_UTC
+
+
+# --- the rate limit on the record (issue 14, finding 3) -------------------------------------------
+
+def test_saving_minutes_counts_against_the_rate_limit(app, people, board_a):
+    thread = schedule(app, people["sari"], board_a)  # the agenda is one write
+    meeting = db.session.get(Meeting, thread.id)
+    app.config["DISCUSSIONS_RATE_LIMIT"] = [(3, 60)]
+    with app.test_request_context():
+        meetings.update_record(people["sari"], meeting, "Catatan 1", "", "")
+        meetings.update_record(people["sari"], meeting, "Catatan 1", "Keputusan", "")
+        # moving the meeting renders nothing and is not limited
+        meetings.update_record(people["sari"], meeting, "Catatan 1", "Keputusan", "", place="Aula")
+        with pytest.raises(services.PostingError) as refused:
+            meetings.update_record(people["sari"], meeting, "Catatan 2", "Keputusan", "")
+    assert 0 < refused.value.retry_after <= 61
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.get(Meeting, thread.id).minutes_md == "Catatan 1"
+    from lms.audit.models import AuditEntry
+    saved = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "discussion.meeting_record_saved")
+                               .order_by(AuditEntry.id)).all()
+    assert [entry.details["minutes_before"] for entry in saved] == ["", "Catatan 1"]
+
+
+def test_minutes_flooding_through_the_form_answers_429(app, people, board_a, signed_in):
+    thread = schedule(app, people["sari"], board_a)
+    app.config["DISCUSSIONS_RATE_LIMIT"] = [(2, 60)]
+    sari = signed_in("sari")
+    path = f"/discussions/thread/{thread.id}/meeting"
+    fields = {"meeting_at": "2030-03-10T10:00", "link": "", "decisions": ""}
+    assert post_form(sari, path, {**fields, "minutes": "Satu"}).status_code == 302
+    response = post_form(sari, path, {**fields, "minutes": "Dua"})
+    assert response.status_code == 429 and 0 < int(response.headers["Retry-After"]) <= 60
+    assert "Dua" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Meeting, thread.id).minutes_md == "Satu"
+
+
+def test_scheduling_too_fast_answers_429(app, people, board_a, signed_in):
+    app.config["DISCUSSIONS_RATE_LIMIT"] = [(1, 60)]
+    schedule(app, people["sari"], board_a)
+    sari = signed_in("sari")
+    path = f"/discussions/b/{board_a.slug}/meeting/new"
+    response = post_form(sari, path, {"title": "Lagi", "meeting_at": "2030-03-11T10:00", "agenda": "Agenda",
+                                      "place": "", "link": ""})
+    assert response.status_code == 429 and response.headers["Retry-After"].isdigit()

@@ -381,3 +381,28 @@ def test_a_title_edit_is_what_search_finds(people, marc):
     services.edit_post(people["ani"], post, "mengkatalogkan buku", title="Klasifikasi")
     assert post.search_text == index_text("Klasifikasi", "mengkatalogkan buku")
     assert "klasifikasi" in post.search_text and "katalog" in post.search_text
+
+
+def test_edits_count_against_the_rate_limit_across_workers(app, people, marc):
+    """An edit re-renders Markdown, so it costs a write like a post (finding 3 of issue 14).
+    Counted from the audit log: another worker's session sees the same count."""
+    app.config["DISCUSSIONS_RATE_LIMIT"] = [(3, 60)]
+    ani = people["ani"]
+    post = first_post(ask(ani, marc, body="Isi 0"))
+    services.edit_post(ani, post, "Isi 1")
+    services.edit_post(ani, post, "Isi 2")  # one post and two edits: three writes in the minute
+    with force_locale("en"), pytest.raises(services.PostingError) as refused:
+        services.edit_post(ani, post, "Isi 3")
+    assert 0 < refused.value.retry_after <= 61 and "try again in" in str(refused.value.message)
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.get(Post, post.id).body_md == "Isi 2"  # nothing changed by the refused edit
+    edits = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "discussion.post_edited")
+    assert db.session.scalar(edits) == 2
+    # the edits also hold back new posts, and an unchanged text is no write at all
+    with pytest.raises(services.PostingError):
+        services.reply(ani, post.thread, "balasan")
+    db.session.rollback()
+    services.edit_post(ani, db.session.get(Post, post.id), "Isi 2")
+    # others are not slowed down by ani
+    services.reply(people["budi"], post.thread, "jawaban")

@@ -290,3 +290,16 @@ def test_actions_need_the_csrf_token(signed_in, people, question):
     assert ani.post(url(question) + "/reply", data={"body": "tanpa token"}).status_code == 400
     db.session.refresh(question)
     assert question.resolved_at is None and db.session.scalar(select(func.count()).select_from(Thread)) == 1
+
+
+def test_edit_flooding_answers_429_with_retry_after(app, signed_in, question):
+    app.config["DISCUSSIONS_RATE_LIMIT"] = [(2, 60)]  # the question itself is one write
+    ani = signed_in("ani")
+    opening = first_post(question)
+    path = f"/discussions/post/{opening.id}/edit"
+    assert post_form(ani, path, {"title": "Judul", "body": "Isi satu"}).status_code == 303
+    response = post_form(ani, path, {"title": "Judul", "body": "Isi dua"})
+    assert response.status_code == 429 and 0 < int(response.headers["Retry-After"]) <= 60
+    assert "Isi dua" in response.get_data(as_text=True)  # the text is not lost
+    db.session.refresh(opening)
+    assert opening.body_md == "Isi satu"

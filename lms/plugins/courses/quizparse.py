@@ -22,7 +22,8 @@ HEADER_KEYS = ("id", "type", "competency", "points", "shuffle", "tolerance")
 OPTION_RE = re.compile(r"^[-*+]\s+\[( |x|X|-?\d{1,3}(?:[.,]\d+)?\s*%)\]\s*(.*)$")
 # An answer line may start with a credit: `= [50%] Katalog`.
 ANSWER_RE = re.compile(r"^=\s*(?:\[(-?\d{1,3}(?:[.,]\d+)?)\s*%\]\s*)?(.*)$")
-PAIR_RE = re.compile(r"^[-*+]\s+(.*?)\s*(?:->|=>|→)\s*(.*)$")
+PAIR_START_RE = re.compile(r"^[-*+]\s+")
+ARROW_RE = re.compile(r"->|=>|→")
 ORDER_RE = re.compile(r"^(\d{1,3})[.)]\s+(.*)$")
 FEEDBACK_RE = re.compile(r"^\s{2,}>\s?(.*)$|^\t>\s?(.*)$")
 
@@ -129,6 +130,7 @@ def parse_quiz_block(text: str, first_line: int, types: dict | None = None
     order: list[tuple[str, int]] = []
     feedback: list[str] = []
     seen_answers = False
+    list_ends = _list_ends_stem(body)
     for offset, raw in enumerate(body):
         number = body_start + offset
         stripped = raw.strip()
@@ -148,7 +150,7 @@ def parse_quiz_block(text: str, first_line: int, types: dict | None = None
             continue
         option = OPTION_RE.match(stripped)
         answer = ANSWER_RE.match(stripped)
-        pair = PAIR_RE.match(stripped) if not option else None
+        pair = _pair(stripped) if not option else None
         ordered = ORDER_RE.match(stripped)
         if feedback and stripped and not stripped.startswith(">"):
             problems.append(Problem(number, _("text after the general feedback; the `>` feedback paragraph "
@@ -166,8 +168,8 @@ def parse_quiz_block(text: str, first_line: int, types: dict | None = None
             answer_notes.append({"credit": _percent(answer.group(1)) if answer.group(1) else None, "feedback": ""})
         elif pair and not raw.startswith((" ", "\t")):
             seen_answers = True
-            pairs.append((pair.group(1).strip(), pair.group(2).strip(), number))
-        elif ordered and not raw.startswith((" ", "\t")) and (seen_answers or _ends_stem(body, offset)):
+            pairs.append((pair[0], pair[1], number))
+        elif ordered and not raw.startswith((" ", "\t")) and (seen_answers or list_ends[offset]):
             seen_answers = True
             order.append((ordered.group(2).strip(), number))
         elif seen_answers and stripped.startswith(">"):
@@ -242,13 +244,29 @@ def _answer_kinds(names: list[str]) -> str:
     return text
 
 
-def _ends_stem(body: list[str], offset: int) -> bool:
-    """A numbered list is the answer (ordering) only when nothing but the list follows it."""
-    for raw in body[offset:]:
-        stripped = raw.strip()
-        if stripped and not ORDER_RE.match(stripped) and not stripped.startswith(">"):
-            return False
-    return True
+def _list_ends_stem(body: list[str]) -> list[bool]:
+    """For each line: does nothing but a numbered list (and `>` feedback) follow from it? A
+    numbered list is the answer (ordering) only then. One pass from the end: asking it of
+    every line anew was quadratic in the block's length."""
+    ends = [True] * (len(body) + 1)
+    for offset in range(len(body) - 1, -1, -1):
+        stripped = body[offset].strip()
+        ends[offset] = ends[offset + 1] and not (stripped and not ORDER_RE.match(stripped)
+                                                  and not stripped.startswith(">"))
+    return ends
+
+
+def _pair(stripped: str) -> tuple[str, str] | None:
+    """``left -> right`` of a matching line (``=>`` and ``→`` too), split at the first arrow,
+    or None. Found with a plain search: the regex ``(.*?)\\s*->`` backtracked through long
+    runs of spaces quadratically."""
+    start = PAIR_START_RE.match(stripped)
+    if not start:
+        return None
+    arrow = ARROW_RE.search(stripped, start.end())
+    if not arrow:
+        return None
+    return stripped[start.end():arrow.start()].strip(), stripped[arrow.end():].strip()
 
 
 def _infer_type(options, answers, pairs, order) -> str | None:

@@ -74,7 +74,10 @@ ALLOWED_CLASSES = {
 URL_SCHEMES = {"http", "https", "mailto"}
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
 ATTACHMENT_TYPES = IMAGE_TYPES | {".pdf", ".txt", ".csv"}
-LINK_RE = re.compile(r"(!?)\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+# Link text stops at a `[` too: with `[` allowed, every `[` of a line without `]` scanned the
+# rest of the line, so a line of 30,000 `[` took 25 s (issue 14). Nested brackets are not
+# link text for the renderer either. A path stops at a `[` for the same reason (`[a](` repeated).
+LINK_RE = re.compile(r"(!?)\[(?:[^\[\]\\]|\\.)*\]\(\s*<?([^)\s>\[]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 
 
 def is_relative_reference(url: str) -> bool:

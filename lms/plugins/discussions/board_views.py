@@ -7,7 +7,7 @@ one they see but may not change is a 403.
 """
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -31,6 +31,18 @@ def _posting_error():
     from lms.plugins.discussions.services import PostingError
 
     return PostingError
+
+
+def _refused_status(error) -> int:
+    """429 for the rate limit (the service says how long to wait), else 400."""
+    return 429 if getattr(error, "retry_after", None) else 400
+
+
+def _refused_response(html: str, status: int, error):
+    response = make_response(html, status)
+    if getattr(error, "retry_after", None):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _show_error(form, error) -> None:
@@ -140,7 +152,7 @@ def new_meeting(slug: str):
         abort(403)
     form = MeetingForm()
     form.link.choices = _link_choices(user)
-    status = 200
+    refused = None
     if form.validate_on_submit():
         try:
             thread = meetings.create_meeting(user, board, title=form.title.data, meeting_at=form.meeting_at.data,
@@ -148,14 +160,13 @@ def new_meeting(slug: str):
         except (meetings.MeetingError, _posting_error()) as error:
             db.session.rollback()
             _show_error(form, error)
-            status = 400
+            refused = error
         else:
             flash(_("The meeting was scheduled."), "success")
             return redirect(url_for("discussions.thread", thread_id=thread.id))
-    elif request.method == "POST":
-        status = 400
-    return render_template("discussions/meeting_form.html", board=board, form=form, thread=None,
-                           zone=str(meetings.local_zone())), status
+    status = _refused_status(refused) if refused is not None else 400 if request.method == "POST" else 200
+    return _refused_response(render_template("discussions/meeting_form.html", board=board, form=form, thread=None,
+                                             zone=str(meetings.local_zone())), status, refused)
 
 
 def _meeting_or_404(thread_id: int):
@@ -179,22 +190,22 @@ def edit_meeting(thread_id: int):
         form.meeting_at.data = meetings.to_local(meeting.meeting_at).replace(tzinfo=None)
         form.place.data, form.minutes.data, form.decisions.data = meeting.place, meeting.minutes_md, meeting.decisions_md
         form.link.data = meetings.link_key(meeting.link_kind, meeting.link_ref)
-    status = 200
+    refused = None
     if form.validate_on_submit():
         try:
             meetings.update_record(user, meeting, form.minutes.data, form.decisions.data, form.link.data,
                                    meeting_at=form.meeting_at.data, place=form.place.data)
-        except meetings.MeetingError as error:
+        except (meetings.MeetingError, _posting_error()) as error:
             db.session.rollback()
             _show_error(form, error)
-            status = 400
+            refused = error
         else:
             flash(_("The meeting record was saved."), "success")
             return redirect(url_for("discussions.thread", thread_id=thread_id))
-    elif request.method == "POST":
-        status = 400
-    return render_template("discussions/meeting_form.html", board=board, form=form, thread=meeting.thread,
-                           meeting=meeting, zone=str(meetings.local_zone())), status
+    status = _refused_status(refused) if refused is not None else 400 if request.method == "POST" else 200
+    return _refused_response(render_template("discussions/meeting_form.html", board=board, form=form,
+                                             thread=meeting.thread, meeting=meeting,
+                                             zone=str(meetings.local_zone())), status, refused)
 
 
 @bp.route("/thread/<int:thread_id>/meeting.ics")

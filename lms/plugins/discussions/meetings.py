@@ -18,6 +18,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from lms.audit.services import record
 from lms.auth.models import User, aware, utcnow
 from lms.extensions import db
 from lms.nav import LinkTarget
@@ -179,8 +180,10 @@ def create_meeting(user: User, board: Board, *, title: str, meeting_at: datetime
 def update_record(user: User, meeting: Meeting, minutes: str, decisions: str, link: str | None, *,
                   meeting_at: datetime | None = None, place: str | None = None) -> Meeting:
     """Write the minutes and decisions (Markdown, rendered once here), change the link, and
-    move the meeting (``meeting_at``/``place``, when given). Raises :class:`MeetingError`
-    with nothing changed."""
+    move the meeting (``meeting_at``/``place``, when given). A save that changes the
+    minutes or decisions counts against the posting rate limit and keeps the previous text
+    in the audit log. Raises :class:`MeetingError` (or ``PostingError`` with
+    ``retry_after``) with nothing changed."""
     board = meeting.thread.board
     if not can_manage(user, board):
         raise MeetingError(_l("You may not edit this meeting."))
@@ -189,6 +192,13 @@ def update_record(user: User, meeting: Meeting, minutes: str, decisions: str, li
     minutes = _check_text(minutes, "minutes")
     decisions = _check_text(decisions, "decisions")
     target = _resolve_link(user, link, current=meeting)
+    renders = minutes != meeting.minutes_md or decisions != meeting.decisions_md
+    if renders:  # Markdown is rendered again: limited like posting, and kept in the audit log
+        from lms.plugins.discussions import services
+
+        services.check_rate_limit(user)
+        record("discussion.meeting_record_saved", "discussion_thread", meeting.thread_id, actor_id=user.id,
+               minutes_before=meeting.minutes_md, decisions_before=meeting.decisions_md)
     if when is not None:
         meeting.meeting_at = when
     if new_place is not None:

@@ -182,6 +182,7 @@ def edit_post(post_id: int):
         return render_template("discussions/edit_post.html", post=post, thread=thread, form=None, is_first=is_first,
                                refused=services.refusal_to_edit(user, post), max_chars=services.max_chars()), 403
     form = EditPostForm(data={"title": thread.title, "body": post.body_md} if request.method == "GET" else None)
+    error = None
     if request.method == "POST" and form.validate_on_submit():
         try:
             services.edit_post(user, post, form.body.data, form.title.data if is_first else None)
@@ -189,12 +190,14 @@ def edit_post(post_id: int):
             db.session.rollback()
             target = getattr(form, refused.field, None) if refused.field else None
             (target.errors if target is not None else form.form_errors).append(str(refused.message))
+            error = refused
         else:
             flash(_("Your post was changed."), "success")
             return redirect(_thread_url(thread, post.id), 303)
-    status = 400 if request.method == "POST" else 200
-    return render_template("discussions/edit_post.html", post=post, thread=thread, form=form, is_first=is_first,
-                           refused=None, max_chars=services.max_chars()), status
+    status = _error_status(error) if error is not None else 400 if request.method == "POST" else 200
+    response = make_response(render_template("discussions/edit_post.html", post=post, thread=thread, form=form,
+                                             is_first=is_first, refused=None, max_chars=services.max_chars()), status)
+    return _with_retry_after(response, error) if error is not None else response
 
 
 def _post_action(post_id: int, action, done: str):

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 
+from lms.audit.models import AuditEntry
 from lms.audit.services import record
 from lms.auth.models import User, aware, utcnow
 from lms.extensions import db
@@ -87,20 +88,33 @@ def _rate_rules() -> list[tuple[int, int]]:
     return [(int(count), int(seconds)) for count, seconds in rules]
 
 
+# audit actions of writes that re-render Markdown and count against the rate limit like a post
+RATE_COUNTED_ACTIONS = ("discussion.post_edited", "discussion.meeting_record_saved")
+
+
+def _recent_writes(user: User, since: datetime, limit: int) -> list[datetime]:
+    """The times of ``user``'s latest writes after ``since``, newest first: posts (deleted and
+    hidden ones too) and the edits and meeting records kept in the audit log. One statement."""
+    writes = union_all(
+        select(Post.created_at.label("at")).where(Post.author_id == user.id, Post.created_at > since),
+        select(AuditEntry.at.label("at")).where(AuditEntry.actor_id == user.id,
+                                                AuditEntry.action.in_(RATE_COUNTED_ACTIONS),
+                                                AuditEntry.at > since)).subquery()
+    return list(db.session.scalars(select(writes.c.at).order_by(writes.c.at.desc()).limit(limit)))
+
+
 def check_rate_limit(user: User, now: datetime | None = None) -> None:
-    """Refuse a post when ``user`` already wrote N posts in the last S seconds, for any rule
-    ``(N, S)`` of ``DISCUSSIONS_RATE_LIMIT``. Counted from the posts table (deleted and hidden
-    posts too), so every worker agrees and deleting does not reset it. The message says when
-    posting is possible again."""
+    """Refuse a write when ``user`` already made N writes in the last S seconds, for any rule
+    ``(N, S)`` of ``DISCUSSIONS_RATE_LIMIT``. A write is a post, an edit of a post or a save
+    of a meeting's minutes - each renders Markdown, so each costs the server alike. Counted
+    from the posts table and the audit log, so every worker agrees, and deleting does not
+    reset it. The message says when writing is possible again."""
     now = aware(now) or utcnow()
     wait = 0
     for count, seconds in _rate_rules():
         if count <= 0 or seconds <= 0:
             continue
-        recent = db.session.scalars(
-            select(Post.created_at).where(Post.author_id == user.id,
-                                          Post.created_at > now - timedelta(seconds=seconds))
-            .order_by(Post.created_at.desc()).limit(count)).all()
+        recent = _recent_writes(user, now - timedelta(seconds=seconds), count)
         if len(recent) >= count:
             free_at = aware(recent[-1]) + timedelta(seconds=seconds)
             wait = max(wait, math.ceil((free_at - now).total_seconds()))
@@ -229,6 +243,7 @@ def edit_post(user: User, post: Post, body: str, title: str | None = None) -> Po
     body = clean_body(body)
     if body == post.body_md and new_title == thread.title:
         return post
+    check_rate_limit(user, now)
     record("discussion.post_edited", "discussion_post", post.id, actor_id=user.id, thread_id=thread.id,
            before=post.body_md, title_before=thread.title if new_title != thread.title else None)
     post.body_md = body

@@ -1,0 +1,76 @@
+"""Time that grows with the size of hostile Markdown (issue 14, finding 2).
+
+Each test renders or scans one shape at two sizes and fails when doubling the size more
+than triples the time (the minimum of a few runs, to tame a noisy machine): linear code
+stays near 2, quadratic code near 4. The shapes are runs of the characters that open
+Markdown constructs, repeated without what would close them.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from lms.plugins.courses.framework import Framework
+from lms.plugins.courses.parsing import CourseSource, check_references, parse_module_text
+from lms.plugins.courses.quizparse import parse_quiz_block
+from lms.plugins.courses.rendering import find_references
+
+SMALL, LARGE = 5_000, 10_000
+MAX_MODULE_CHARS = 400_000  # the editor's limit (lms.plugins.courses.forms)
+FRONT_MATTER = "---\ntitle: T\nobjectives: [a]\ncompetencies: []\nminutes: 5\n---\n## L\n"
+SHAPES = ["[", "]", "(", "[a](", "![a](", "<", "*", "_", "`", "~~", "==", "^", "&", "\\", "[[[[", "<a",
+          "<!--", "](", "[a]: b\n", "|", "> ", "#", "&amp;", "<http://", "[^", "*[a]: b\n", "[a](<",
+          "[a](b ", "[a](b \"", "![", "[a][", "- [ ] ", "    ", "{", "{: #a", "!!! ", "??? "]
+
+
+def fill(unit: str, size: int) -> str:
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+def best_time(action, text: str, runs: int = 5) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action(text)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def growth(action, unit: str, small_size: int = SMALL) -> float:
+    small = best_time(action, fill(unit, small_size))
+    return best_time(action, fill(unit, 2 * small_size)) / max(small, 0.005)  # below 5 ms is noise
+
+
+def check_module_text(text: str) -> None:
+    """What the editor's check does before rendering: parse, then check every reference."""
+    problems: list[str] = []
+    module = parse_module_text(Path("c/01-m.md"), FRONT_MATTER + text, Framework(), problems, 1)
+    check_references(CourseSource(path=Path("c"), slug="c", meta={}, intro="", text="", modules=[module]),
+                      problems)
+
+
+@pytest.mark.parametrize("unit", SHAPES)
+def test_finding_references_grows_linearly(unit):
+    assert growth(find_references, unit) <= 3
+
+
+@pytest.mark.parametrize("unit", ["[", "[a](", "![a](", "[[[[", "[a](b", "["])
+def test_finding_references_in_the_editors_largest_module_is_quick(unit):
+    text = FRONT_MATTER + fill(unit, MAX_MODULE_CHARS)
+    assert best_time(find_references, text, runs=1) < 2  # was 276 s for 60,000 `[` alone
+
+
+@pytest.mark.parametrize("unit", ["[a](", "![a](", "[", "1. a\n"])
+def test_checking_a_module_grows_linearly(app, unit):
+    with app.app_context():
+        assert growth(check_module_text, unit, 10 * SMALL) <= 3  # larger: a few ms are noise
+
+
+@pytest.mark.parametrize("stem", ["1. a\n" * 2_000 + "x", "- " + " " * 20_000 + "x"])
+def test_quiz_blocks_of_long_lists_and_space_runs_are_quick(app, stem):
+    with app.app_context():
+        start = time.perf_counter()
+        parse_quiz_block("id: q\n\n" + stem + "\n- [x] a", 1)
+        assert time.perf_counter() - start < 1  # quadratic before: a scan per line, a backtrack per space
