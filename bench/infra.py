@@ -236,7 +236,7 @@ class Gunicorn:
         instance = workdir / "instance"
         instance.mkdir(exist_ok=True)
         env = lms_env(database_url, instance)
-        env.update(GUNICORN_BIND=f"127.0.0.1:{self.port}", LMS_ENV="production",
+        env.update(GUNICORN_BIND=f"127.0.0.1:{self.port}", LMS_ENV="production", LMS_BASE_URL=self.base,
                    LMS_SECRET_KEY=os.urandom(24).hex(), GUNICORN_ACCESS_LOG="")
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(

@@ -6,6 +6,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from lms.auth.access import authenticated, public
+from lms.http import absolute_url
 from lms.plugins.learning import overview, services
 
 bp = Blueprint("learning", __name__)
@@ -38,7 +39,7 @@ def certificate(code: str):
 @authenticated
 def certificate_pdf(code: str):
     """The same certificate as a PDF, made on the server (no browser needed)."""
-    from flask import Response, url_for
+    from flask import Response
     from flask_babel import format_date
     from flask_babel import gettext as _
 
@@ -48,7 +49,7 @@ def certificate_pdf(code: str):
     if found is None:
         abort(404)
     jp = f"{found.jp:g}"
-    verify_url = url_for("learning.verify", code=found.code, _external=True)
+    verify_url = absolute_url("learning.verify", code=found.code)
     lines = [
         Line(_("Certificate of completion"), 30, 470, bold=True),
         Line(_("This certifies that"), 14, 420),
