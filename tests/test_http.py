@@ -204,6 +204,18 @@ def test_bad_ids_in_a_form_are_ignored(demo, app):
     assert response.status_code in (302, 303)
 
 
+@pytest.mark.parametrize("path, data", [
+    ("/needs/rounds/new", {"title": "Putaran", "opens_on": "2026-01-01", "closes_on": "2026-02-01",
+                           "self_survey_id": "2147483648", "unit_ids": "100000000000000000000"}),
+])
+def test_huge_ids_in_forms_are_field_errors(client_as, path, data):
+    """Id fields whose choices the service checks (or that the view never offered) refuse a
+    number no row can have as a form error: nothing is saved, nothing overflows."""
+    client = client_as("admin", "trainer")
+    response = client.post(path, data={"csrf_token": csrf_token(client, path), **data})
+    assert response.status_code in (200, 400), response.status_code
+
+
 # --- the canonical address ----------------------------------------------------------------------
 
 def _config(tmp_path, **extra):
