@@ -14,6 +14,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 from sqlalchemy import select
+from werkzeug.routing import IntegerConverter
 
 from lms import create_app
 from lms.auth.models import Unit, User
@@ -124,7 +125,7 @@ def _path_sweep(app, client, crawled) -> int:
     token = csrf_token(client, "/account") if _has(app, "/account") else csrf_token(client, "/login")
     checked = 0
     for rule in app.url_map.iter_rules():
-        int_args = [name for name, conv in rule._converters.items() if isinstance(conv, BoundedIntConverter)]
+        int_args = [name for name, conv in rule._converters.items() if isinstance(conv, IntegerConverter)]
         if not int_args:
             continue
         _path, values = _example(rule, crawled, app)
