@@ -16,7 +16,9 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, request
+from flask import Response, abort, current_app, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import SecurityError
 from werkzeug.routing import IntegerConverter, Map, ValidationError
 
 from lms.config import ConfigError
@@ -209,3 +211,13 @@ def init_app(app) -> None:
     if production or extra:
         app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config["BASE_URL"], extra)
     app.jinja_env.globals["absolute_url"] = absolute_url
+    # First of all request hooks: a request for an untrusted host has no URL adapter, so
+    # any later hook or error page that calls url_for would fail on it.
+    app.before_request(refuse_untrusted_host)
+
+
+def refuse_untrusted_host():
+    """A plain 400 for a ``Host`` outside ``TRUSTED_HOSTS``, before any other hook runs."""
+    if isinstance(request.routing_exception, SecurityError):
+        return Response(_("Unknown site address.") + "\n", 400, mimetype="text/plain")
+    return None

@@ -23,7 +23,7 @@ from lms.core.demo import DEMO_PASSWORD
 from lms.extensions import db
 from lms.plugins.courses.services import import_courses
 from lms.http import INT32_MAX, BoundedIntConverter, parse_int
-from tests.conftest import PASSWORD, csrf_token, login
+from tests.conftest import PASSWORD, csrf_token, login, make_test_app
 
 HUGE = ["2147483648", "9223372036854775808", "100000000000000000000"]
 PATH_BAD = HUGE + ["-1", "+1", "1.0", "\u0663"]  # the last: ARABIC-INDIC DIGIT THREE
@@ -254,3 +254,16 @@ def test_trusted_hosts_in_production(tmp_path):
     assert app.config["TRUSTED_HOSTS"] == ["pembina.example.go.id", "intranet.perpus.local", "10.0.0.5",
                                            "127.0.0.1", "localhost"]
     assert create_app(_config(tmp_path)).config["TRUSTED_HOSTS"] is None  # development: any host
+
+
+def test_production_refuses_unknown_hosts(tmp_path):
+    """In production a request for another host is a 400 before any view runs; the site's
+    host, the extra names and loopback (health probes on the machine itself) are served."""
+    app = make_test_app(tmp_path, ENV="production", BASE_URL="https://pembina.example.go.id",
+                        TRUSTED_HOSTS="intranet.perpus.local")
+    client = app.test_client()
+    for host in ("evil.example", "pembina.example.go.id.evil.example", "example.go.id"):
+        assert client.get("/healthz/ping", headers={"Host": host}).status_code == 400, host
+        assert client.get("/login", headers={"Host": host}).status_code == 400, host
+    for host in ("pembina.example.go.id", "intranet.perpus.local:8000", "127.0.0.1:8000", "localhost"):
+        assert client.get("/healthz/ping", headers={"Host": host}).status_code == 200, host

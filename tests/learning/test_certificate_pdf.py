@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from tests.conftest import from_host
 from tests.learning.conftest import complete_course
 
 
@@ -41,3 +42,14 @@ def test_names_outside_latin_1_do_not_break_the_pdf():
 
     data = certificate_pdf([Line("Nama (dengan) \\ tanda 名前", 12, 100)])
     assert b"Nama \\(dengan\\) \\\\ tanda ??" in data
+
+
+def test_verification_link_uses_the_configured_site_whatever_the_host(app, learner):
+    """Printed certificates carry BASE_URL's verification link, never the request's Host."""
+    app.config["BASE_URL"] = "https://pembina.example.go.id"
+    certificate = complete_course(app, learner)
+    from_host(learner, "evil.example")
+    page = learner.get(f"/learning/certificates/{certificate.code}").get_data(as_text=True)
+    assert f"https://pembina.example.go.id/verify/{certificate.code}" in page and "evil.example" not in page
+    data = learner.get(f"/learning/certificates/{certificate.code}.pdf").data
+    assert f"https://pembina.example.go.id/verify/{certificate.code}".encode() in data and b"evil.example" not in data
