@@ -163,8 +163,8 @@ def resolve_base_url(config: Mapping, production: bool) -> str:
 def trusted_hosts(base_url: str, extra: object) -> list[str]:
     """Flask's ``TRUSTED_HOSTS``: the base URL's host, ``extra`` (a list, or a string of
     comma- or space-separated names; ``.example.id`` takes every subdomain), loopback."""
-    if isinstance(extra, str):
-        extra = extra.replace(",", " ").split()
+    if not isinstance(extra, (list, tuple, set)):  # LMS_TRUSTED_HOSTS arrives as a string
+        extra = str(extra or "").replace(",", " ").split()
     hosts = [urlsplit(base_url).hostname or ""]
     for name in [*(extra or []), *LOOPBACK_HOSTS]:
         name = str(name).strip().lower()
