@@ -248,7 +248,7 @@ class Gunicorn:
         instance = workdir / "instance"
         instance.mkdir(exist_ok=True)
         env = lms_env(database_url, instance)
-        env.update(GUNICORN_BIND=f"127.0.0.1:{self.port}", LMS_ENV="production",
+        env.update(GUNICORN_BIND=f"127.0.0.1:{self.port}", LMS_ENV="production", LMS_BASE_URL=self.base,
                    LMS_SECRET_KEY=self.secret_key, GUNICORN_ACCESS_LOG="")
         if workers:
             env["WEB_CONCURRENCY"] = str(workers)

@@ -36,6 +36,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     configure_settings(app, config)
+    configure_http(app)
     configure_proxy(app)
     configure_database(app)
     configure_extensions(app)
@@ -67,6 +68,14 @@ def configure_settings(app: Flask, overrides: dict[str, Any]) -> None:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
         app.config["PREFERRED_URL_SCHEME"] = "https"
+
+
+def configure_http(app: Flask) -> None:
+    """Bounded ``<int:...>`` ids, the canonical ``BASE_URL`` for absolute links and, in
+    production, the ``TRUSTED_HOSTS`` allowlist (``lms/http.py``). Before any route exists."""
+    from lms import http
+
+    http.init_app(app)
 
 
 def configure_proxy(app: Flask) -> None:

@@ -11,7 +11,18 @@ Settings:
 ``SECRET_KEY``        Signs sessions and CSRF tokens. If unset outside production, one is
                       generated once into ``<instance>/secret_key`` (mode 0600).
 ``ENV``               ``development`` (default) or ``production``. Production refuses to start
-                      without an explicit ``SECRET_KEY`` or with ``DEBUG`` on.
+                      without an explicit ``SECRET_KEY`` or ``BASE_URL``, or with ``DEBUG`` on.
+``BASE_URL``          The site's public address, ``scheme://host[:port]`` (no path), e.g.
+                      ``https://pembina.example.go.id``. Every absolute link (e-mails, meeting
+                      ``.ics`` files, certificate verification, xAPI activity ids) is built from
+                      it, never from the request's Host header (lms/http.py). Required in
+                      production; development default ``http://127.0.0.1:5000``.
+                      ``DIGEST_BASE_URL`` and ``XAPI_BASE_URL`` are its deprecated names, still
+                      read when it is unset; two of them with different values are refused.
+``TRUSTED_HOSTS``     Extra host names the app answers to (comma-separated; ``.example.id``
+                      takes subdomains). In production the app answers only BASE_URL's host,
+                      these, ``127.0.0.1`` and ``localhost`` (probes on the machine); any other
+                      Host is a 400. Development answers any host unless this is set.
 ``PLUGINS``           Comma-separated plugin names that are on; default: every built-in.
                       ``-name`` turns one off and keeps the rest.
 ``HTTPS``             ``1`` marks cookies Secure and sends HSTS.
@@ -33,8 +44,6 @@ Settings:
 ``MAIL_SERVER``       SMTP host for e-mail notifications; empty (default) = in-app only.
 ``MAIL_PORT`` / ``MAIL_FROM``  Port (25) and sender address; ``MAIL_USERNAME`` /
                       ``MAIL_PASSWORD`` optional login; ``MAIL_STARTTLS`` ``1`` to upgrade.
-``DIGEST_BASE_URL``   Site address for links in the daily digest e-mail
-                      (``lms notifications digest``), e.g. ``https://pembina.example.id``.
 ``DISCUSSIONS_*``     Post size, edit window, rate limit...: see docs/discussions.md.
 """
 from __future__ import annotations

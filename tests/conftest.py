@@ -143,6 +143,15 @@ def make_user(db):
     return make
 
 
+def from_host(client, host: str):
+    """Send every later request of ``client`` with ``Host: host``, its cookies (the session)
+    included: what a client that forges the Host header does."""
+    for cookie in list(client._cookies.values()):
+        client.set_cookie(cookie.key, cookie.value, domain=host, path=cookie.path)
+    client.environ_base["HTTP_HOST"] = host
+    return client
+
+
 def csrf_token(client, path: str = "/login") -> str:
     """Read the CSRF token from a page, as a browser would have it."""
     page = client.get(path).get_data(as_text=True)

@@ -61,7 +61,8 @@ def test_production_refuses_debug(tmp_path):
 
 
 def test_production_starts_with_secret(tmp_path):
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "ENV": "production", "SECRET_KEY": "s" * 40})
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "ENV": "production", "SECRET_KEY": "s" * 40,
+                      "BASE_URL": "https://pembina.example.go.id"})
     assert app.config["ENV"] == "production" and not app.debug
 
 

@@ -65,7 +65,7 @@ def test_demo_accounts_log_in(app, runner):
 def test_demo_refuses_production(tmp_path):
     from tests.conftest import make_test_app, reset_database
 
-    app = make_test_app(tmp_path, ENV="production")
+    app = make_test_app(tmp_path, ENV="production", BASE_URL="https://pembina.example.go.id")
     reset_database(app)
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code != 0 and "production" in result.output

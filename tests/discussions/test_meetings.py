@@ -15,7 +15,7 @@ from lms.plugins.discussions import boards, meetings, services
 from lms.plugins.discussions.models import Meeting, Post, Thread
 from lms.plugins.learning.services import local_today
 from lms.plugins.needs.models import NeedsRound
-from tests.conftest import post_form
+from tests.conftest import from_host, post_form
 
 
 WHEN = datetime(2030, 3, 10, 10, 0)  # library time (Asia/Jakarta, UTC+7)
@@ -372,6 +372,17 @@ def test_the_calendar_file(app, people, board_a, signed_in):
     assert "DESCRIPTION:Baris satu\\nBaris dua panjang" in unfolded
     assert f"/discussions/thread/{thread.id}" in unfolded
     assert f"UID:meeting-{thread.id}@" in unfolded
+
+
+def test_the_calendar_file_names_the_configured_site_whatever_the_host(app, people, board_a, signed_in):
+    """A calendar keeps the UID and link for good: they come from BASE_URL, not from Host."""
+    app.config["BASE_URL"] = "https://pembina.example.go.id"
+    thread = schedule(app, people["sari"], board_a, title="Rapat")
+    response = from_host(signed_in("eko"), "evil.example").get(f"/discussions/thread/{thread.id}/meeting.ics")
+    unfolded = response.get_data(as_text=True).replace("\r\n ", "")
+    assert f"UID:meeting-{thread.id}@pembina.example.go.id" in unfolded
+    assert f"URL:https://pembina.example.go.id/discussions/thread/{thread.id}" in unfolded
+    assert "evil.example" not in unfolded
 
 
 def test_local_time_conversion(app):

@@ -99,7 +99,7 @@ def test_the_order_is_view_then_completion(app, learner):
 
 
 def test_the_base_url_comes_from_config(app, learner):
-    app.config["XAPI_BASE_URL"] = "https://pembina.local/"
+    app.config["BASE_URL"] = "https://pembina.local"
     learner.get(lesson_url("marc", lesson_slugs("marc")[0]))
     assert events(learner.user.id, "viewed")[0].object_iri.startswith("https://pembina.local/courses/contoh/marc/")
 

@@ -16,7 +16,7 @@ from lms.extensions import db
 from lms.plugins.learning import services as learning
 from lms.plugins.learning.models import Assignment, ModuleCompletion
 from lms.plugins.notifications.models import Notification
-from tests.conftest import csrf_token, post_form
+from tests.conftest import csrf_token, from_host, post_form
 from tests.notifications.conftest import mail_on, signed_in, smtp_sink, staff  # noqa: F401 - fixtures
 from tests.quizzes.conftest import module
 
@@ -206,7 +206,7 @@ def test_new_assignment_is_emailed_when_smtp_is_configured(sari, staff, mail_on)
     (budi,) = mail_on.to("budi@perpustakaan.test")
     title = module("marc").current_version.title_en
     assert budi["Subject"].startswith(f"New assignment: {title}, due ")
-    assert "http://localhost/learning/" in budi.get_content()
+    assert "http://127.0.0.1:5000/learning/" in budi.get_content()  # BASE_URL's development default
 
 
 def test_no_email_when_smtp_is_not_configured(sari, staff, smtp_sink):
@@ -221,3 +221,12 @@ def test_assigned_librarian_sees_it_on_my_learning(sari, staff, signed_in):
     page = budi.get("/learning/").get_data(as_text=True)
     assigned = page.split('id="assigned"', 1)[1].split("</section>", 1)[0]
     assert module("marc").current_version.title_en in assigned and "assigned to your unit" in assigned
+
+
+def test_assignment_email_links_to_the_configured_site_whatever_the_host(sari, staff, mail_on):
+    """The Host header is the client's to choose: the link in the e-mail is BASE_URL's."""
+    from_host(sari, "evil.example")
+    response = post_form(sari, "/assignments/new", form(f"module:{module('marc').id}", f"user:{staff['ani'].id}"))
+    assert response.status_code == 302
+    body = mail_on.to("ani@perpustakaan.test")[0].get_content()
+    assert "http://127.0.0.1:5000/learning/" in body and "evil.example" not in body

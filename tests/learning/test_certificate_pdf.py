@@ -11,6 +11,7 @@ import segno
 from markupsafe import escape
 
 from lms.extensions import db
+from tests.conftest import from_host
 from tests.learning.conftest import complete_course
 
 # The thin inner frame, in PDF coordinates (origin bottom left) of the A4 landscape page:
@@ -74,7 +75,7 @@ def test_owner_downloads_a_readable_pdf(app, learner):
     certificate = complete_course(app, learner)
     page = learner.get(f"/learning/certificates/{certificate.code}").get_data(as_text=True)
     assert f'href="/learning/certificates/{certificate.code}.pdf"' in page
-    verify_url = f"http://localhost/verify/{certificate.code}"
+    verify_url = f"{app.config['BASE_URL']}/verify/{certificate.code}"
     # the page shows the same QR code (as an SVG image) as the PDF
     qr = segno.make(verify_url, error="m", micro=False).svg_data_uri(border=0)
     assert f'src="{escape(qr)}"' in page
@@ -151,7 +152,7 @@ def test_the_qr_code_opens_the_verification_page(app, learner, name, title):
     document = pypdfium2.PdfDocument(pdf_of(learner, certificate))
     found = zxingcpp.read_barcodes(document[0].render(scale=3).to_pil())
     assert [(result.format, result.text) for result in found] == [
-        (zxingcpp.BarcodeFormat.QRCode, f"http://localhost/verify/{certificate.code}")
+        (zxingcpp.BarcodeFormat.QRCode, f"{app.config['BASE_URL']}/verify/{certificate.code}")
     ]
     assert learner.get(f"/verify/{certificate.code}").status_code == 200
 
@@ -165,3 +166,22 @@ def test_text_too_long_for_any_page_is_refused_not_printed_past_the_frame():
                            issuer="x")
     with pytest.raises(ValueError, match="do not fit"):
         certificate_pdf(text)
+
+
+def test_verification_link_uses_the_configured_site_whatever_the_host(app, learner):
+    """Printed certificates carry BASE_URL's verification link (text and QR code), never
+    the request's Host."""
+    import pypdfium2
+    import zxingcpp
+
+    app.config["BASE_URL"] = "https://pembina.example.go.id"
+    certificate = complete_course(app, learner)
+    from_host(learner, "evil.example")
+    page = learner.get(f"/learning/certificates/{certificate.code}").get_data(as_text=True)
+    assert f"https://pembina.example.go.id/verify/{certificate.code}" in page and "evil.example" not in page
+    data = learner.get(f"/learning/certificates/{certificate.code}.pdf").data
+    text, _ = read_back(data)
+    assert squeezed(f"https://pembina.example.go.id/verify/{certificate.code}") in squeezed(text)
+    assert "evil.example" not in text
+    found = zxingcpp.read_barcodes(pypdfium2.PdfDocument(data)[0].render(scale=3).to_pil())
+    assert [result.text for result in found] == [f"https://pembina.example.go.id/verify/{certificate.code}"]

@@ -84,7 +84,7 @@ def test_tampered_values_are_refused_and_nothing_is_saved(client_as, org, make_r
     librarian = librarian_in(client_as)
     needs_round = make_round()
     url = f"/needs/rounds/{needs_round.id}/self"
-    for bad in ("6", "0", "x", "-1"):
+    for bad in ("6", "0", "x", "-1", "9" * 5000, "\u0663"):
         data = full_answers()
         data["ability-cat-marc"] = bad
         response = post_form(librarian, url, data)

@@ -49,7 +49,7 @@ def test_two_choices_for_a_single_choice_question_are_refused(learner):
 def test_answers_to_questions_not_in_this_attempt_are_refused(learner):
     attempt_id = start(learner)
     other_module_question = _qid("ddc-num", "ddc")
-    for field in (f"q-{other_module_question}", "q-999999", "q-abc"):
+    for field in (f"q-{other_module_question}", "q-999999", "q-abc", "q-" + "9" * 5000, "q-\u0663"):
         response = _save(learner, attempt_id, {field: "1", f"q-{_qid('marc-short')}": "RDA"})
         assert response.status_code == 400
         assert response.get_json()["error"]

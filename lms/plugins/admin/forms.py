@@ -12,6 +12,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from lms.auth.labels import KIND_LABELS, ROLE_LABELS
 from lms.auth.models import ROLES, UNIT_KINDS
 from lms.auth.services import EMAIL_RE, MIN_PASSWORD_LENGTH
+from lms.http import form_int
+
 
 class CheckboxList(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
@@ -31,8 +33,8 @@ class UserForm(BaseForm):
     locale = SelectField(_l("Language"), choices=[SelectChoice("id", "Bahasa Indonesia"), SelectChoice("en", "English")])
     roles = CheckboxList(_l("Roles"), choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
                          validators=[DataRequired(message=_l("Choose at least one role."))])
-    unit_id = SelectField(_l("Unit"), coerce=int, validate_choice=True)
-    supervised = CheckboxList(_l("Supervises these units (and all below them)"), coerce=int)
+    unit_id = SelectField(_l("Unit"), coerce=form_int, validate_choice=True)
+    supervised = CheckboxList(_l("Supervises these units (and all below them)"), coerce=form_int)
     password = PasswordField(_l("Temporary password (the user must change it)"),
                              validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=256)],
                              render_kw={"autocomplete": "new-password"})
@@ -42,7 +44,7 @@ class UnitForm(BaseForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"), choices=[SelectChoice(kind, KIND_LABELS[kind]) for kind in UNIT_KINDS])
-    parent_id = SelectField(_l("Part of"), coerce=int, validate_choice=True)
+    parent_id = SelectField(_l("Part of"), coerce=form_int, validate_choice=True)
     active = BooleanField(_l("Active"), default=True)
 
 

@@ -12,6 +12,7 @@ from lms.auth.access import protect_blueprint
 from lms.auth.importer import import_users_csv
 from lms.auth.models import Unit, User
 from lms.extensions import db
+from lms.http import int_arg
 from lms.plugins.admin import services
 from lms.plugins.admin.forms import ConfirmForm, ImportForm, UnitForm, UserForm
 
@@ -55,9 +56,9 @@ def _show_temporary_password(user: User, password: str, *, created: bool):
 @bp.route("/users")
 def users():
     args = request.args
-    unit_id = args.get("unit", type=int)
+    unit_id = int_arg("unit")
     query = services.user_query(args.get("q", ""), unit_id, args.get("role", ""), args.get("status", ""))
-    page = db.paginate(query, per_page=50, error_out=False)
+    page = db.paginate(query, page=int_arg("page", 1, min=1), per_page=50, error_out=False)
     return render_template("admin/users.html", page=page, units=auth.unit_choices(), args=args,
                            confirm=ConfirmForm())
 
@@ -215,5 +216,6 @@ def unit_edit(unit_id: int):
 
 @bp.route("/audit")
 def audit():
-    page = db.paginate(services.audit_query(request.args.get("action", "")), per_page=100, error_out=False)
+    page = db.paginate(services.audit_query(request.args.get("action", "")), page=int_arg("page", 1, min=1),
+                       per_page=100, error_out=False)
     return render_template("admin/audit.html", page=page)

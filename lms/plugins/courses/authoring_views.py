@@ -9,6 +9,7 @@ from sqlalchemy import select
 from lms.auth.access import protect_blueprint
 from lms.extensions import db
 from lms.forms import BaseForm
+from lms.http import int_arg
 from lms.plugins.courses import authoring
 from lms.plugins.courses.forms import MAX_MODULE_CHARS, ModuleEditForm, NewModuleForm
 from lms.plugins.courses.models import Course, Module, ModuleDraft, ModuleVersion
@@ -119,8 +120,8 @@ def versions(slug: str, module_slug: str):
     course = _course(slug)
     module = _module(course, module_slug)
     numbers = [v.number for v in module.versions]
-    older = request.args.get("from", type=int)
-    newer = request.args.get("to", type=int)
+    older = int_arg("from")
+    newer = int_arg("to")
     diff = None
     if older in numbers and newer in numbers:
         by_number = {v.number: v for v in module.versions}

@@ -7,6 +7,7 @@ from wtforms import DateField, HiddenField, IntegerField, SelectField
 from wtforms.validators import AnyOf, InputRequired, Optional
 
 from lms.forms import BaseForm
+from lms.http import form_int
 
 ITEM_ACTIONS = ("remove", "up", "down", "due")
 
@@ -26,5 +27,5 @@ class ItemForm(BaseForm):
 class AddModuleForm(BaseForm):
     """Add a module for everyone in scope; the choices are the active modules."""
 
-    module_id = SelectField(_l("Module"), coerce=int, validators=[InputRequired()])
+    module_id = SelectField(_l("Module"), coerce=form_int, validators=[InputRequired()])
     due_on = DateField(_l("Due date"), validators=[Optional()])

@@ -14,6 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from lms.auth.labels import ROLE_LABELS
 from lms.auth.models import ROLES
 from lms.forms import BaseForm
+from lms.http import form_int
 from lms.plugins.discussions.boards import DESCRIPTION_MAX, NAME_MAX
 from lms.plugins.discussions.meetings import PLACE_MAX
 
@@ -28,7 +29,7 @@ class CheckboxList(SelectMultipleField):
 class BoardForm(BaseForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=NAME_MAX)])
     description = TextAreaField(_l("Description"), validators=[Length(max=DESCRIPTION_MAX)])
-    unit_ids = SelectMultipleField(_l("Units (none: the whole library)"), coerce=int, validate_choice=False,
+    unit_ids = SelectMultipleField(_l("Units (none: the whole library)"), coerce=form_int, validate_choice=False,
                                    render_kw={"size": 6})
     roles = CheckboxList(_l("Roles (none: everyone)"), choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
                          validate_choice=False)

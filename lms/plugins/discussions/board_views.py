@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from lms.auth.access import authenticated, roles_required
 from lms.auth.models import ROLES
 from lms.extensions import db
+from lms.http import absolute_url, base_host, int_arg
 from lms.nav import HomePanel
 from lms.plugins.discussions import access, boards, meetings
 from lms.plugins.discussions.board_forms import BoardForm, BoardThreadForm, MeetingForm, MeetingRecordForm
@@ -90,7 +91,7 @@ def _board_or_404(slug: str) -> Board:
 @authenticated
 def board(slug: str):
     board = _board_or_404(slug)
-    page = boards.board_threads(_user(), board, request.args.get("page", 1, type=int),
+    page = boards.board_threads(_user(), board, int_arg("page", 1, min=1),
                                 int(current_app.config.get("DISCUSSIONS_PAGE_SIZE", 20)))
     return render_template("discussions/board.html", board=board, page=page,
                            summary=boards.board_summary(board),
@@ -212,8 +213,8 @@ def edit_meeting(thread_id: int):
 @authenticated
 def meeting_ics(thread_id: int):
     meeting = _meeting_or_404(thread_id)
-    url = url_for("discussions.thread", thread_id=thread_id, _external=True)
-    body = meetings.ics(meeting, url, request.host.split(":")[0] or "pembina")
+    # the configured address, not the request's Host: a calendar keeps this UID and link
+    body = meetings.ics(meeting, absolute_url("discussions.thread", thread_id=thread_id), base_host())
     return Response(body, mimetype="text/calendar",
                     headers={"Content-Disposition": f'attachment; filename="meeting-{thread_id}.ics"'})
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from lms.auth.access import authenticated, roles_required
 from lms.auth.models import aware, utcnow
 from lms.extensions import db
+from lms.http import int_arg
 from lms.nav import HomePanel
 from lms.plugins.courses.models import Module
 from lms.plugins.discussions import access, queries, services
@@ -93,7 +94,7 @@ def module(module_id: int):
     status = request.args.get("status", "all")
     if status not in queries.FILTERS:
         status = "all"
-    page = queries.module_threads(user, module, status, request.args.get("page", 1, type=int) or 1)
+    page = queries.module_threads(user, module, status, int_arg("page", 1, min=1))
     html = render_template("discussions/module.html", module=module, course=module.course,
                            version=module.current_version, form=form, page=page, status=status,
                            counts=queries.thread_counts(module.id), max_chars=services.max_chars(),

@@ -5,6 +5,7 @@ from flask import current_app, render_template, request
 from flask_login import current_user
 
 from lms.auth.access import authenticated
+from lms.http import int_arg
 from lms.plugins.discussions import search as search_service
 from lms.plugins.discussions.views import bp
 
@@ -15,7 +16,7 @@ def search():
     """``?q=`` words to find, ``&page=``. No query shows the form; a query over the length
     limit shows the form with the message (status 400) and searches nothing."""
     query = request.args.get("q", "")
-    page = request.args.get("page", 1, type=int)
+    page = int_arg("page", 1, min=1)
     result, error, status = None, None, 200
     if query.strip():
         try:

@@ -8,13 +8,6 @@ from lms.hookspecs import hookimpl
 
 
 @hookimpl
-def lms_init_app(app):
-    from lms.plugins.interop.services import DEFAULT_BASE_URL
-
-    app.config.setdefault("XAPI_BASE_URL", DEFAULT_BASE_URL)
-
-
-@hookimpl
 def lms_lesson_viewed(user, module, lesson):
     from lms.plugins.interop import services
 

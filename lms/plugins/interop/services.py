@@ -20,20 +20,18 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 from functools import cache
 
-from flask import current_app
 from sqlalchemy import bindparam, insert, select
 
+from lms import http
 from lms.auth.models import utcnow
 from lms.extensions import db
 from lms.plugins.interop.models import LearningEvent
 
-DEFAULT_BASE_URL = "http://127.0.0.1:5000"
-
 
 def base_url() -> str:
-    """``XAPI_BASE_URL`` without a trailing slash: the root of every activity IRI and the
-    actors' account home page."""
-    return (current_app.config.get("XAPI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+    """The site's ``BASE_URL`` (``XAPI_BASE_URL`` is its deprecated name; lms/http.py), no
+    trailing slash: the root of every activity IRI and the actors' account home page."""
+    return http.base_url()
 
 
 def course_iri(course) -> str:

@@ -1,6 +1,6 @@
 """Learning events as xAPI statements (JSON lines for a learning record store).
 
-One statement per event: ``actor`` (an account on ``XAPI_BASE_URL`` named by username),
+One statement per event: ``actor`` (an account on ``BASE_URL`` named by username),
 ``verb`` (an ADL verb IRI), ``object`` (an activity with the event's stable IRI), ``result``
 when the event has one, and ``timestamp`` in UTC. The statement ``id`` is a UUID5 of the
 base URL and the event id, so exporting the same events twice gives the same ids and a

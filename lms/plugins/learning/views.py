@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, Response, abort, render_template, url_for
+from flask import Blueprint, Response, abort, render_template
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.auth.access import authenticated, public
+from lms.http import absolute_url
 from lms.plugins.learning import overview, services
 
 bp = Blueprint("learning", __name__)
@@ -26,9 +27,9 @@ def index():
 
 def verification_url(code: str) -> str:
     """The absolute address of the public check of certificate ``code``: printed on the
-    certificate, linked from its page and encoded in its QR code. Every certificate asks
-    here, so the base address can be changed in one place."""
-    return url_for("learning.verify", code=code, _external=True)
+    certificate, linked from its page and encoded in its QR code - built from the configured
+    ``BASE_URL``, never from the request's Host header."""
+    return absolute_url("learning.verify", code=code)
 
 
 @bp.route("/learning/certificates/<code>")

@@ -15,6 +15,7 @@ from lms.auth.access import roles_required
 from lms.auth.models import Unit
 from lms.auth.scoping import can_see_unit, supervised_unit_ids
 from lms.extensions import db
+from lms.http import int_arg
 from lms.plugins.needs import analysis, impact
 from lms.plugins.needs.charts import quadrant_chart
 from lms.plugins.needs.models import NeedsRound
@@ -35,12 +36,10 @@ def _org_wide() -> bool:
 def _scope() -> tuple[list[int] | None, Unit | None, list[Unit]]:
     """(the units to analyse - None for the whole organisation -, the unit chosen with
     ``?unit=``, the units the viewer may choose from). Another unit's id is a 404."""
-    raw = request.args.get("unit", "").strip()
+    unit_id = int_arg("unit", invalid=404)
     chosen = None
-    if raw:
-        if not raw.isdigit():
-            abort(404)
-        chosen = db.session.get(Unit, int(raw))
+    if unit_id is not None:
+        chosen = db.session.get(Unit, unit_id)
         if chosen is None or not (_org_wide() or can_see_unit(current_user, chosen.id)):
             abort(404)
     if _org_wide():
@@ -74,7 +73,7 @@ def _rounds() -> list[NeedsRound]:
 @roles_required(*ANALYSTS)
 def index():
     unit_ids, chosen, offered = _scope()
-    needs_round = _round(request.args.get("round", type=int))
+    needs_round = _round(int_arg("round"))
     result = analysis.analyze(needs_round, unit_ids=unit_ids) if needs_round else None
     if result is not None and _too_small(result.respondents):
         return render_template("needs/analysis/too_small.html", needs_round=needs_round, rounds=_rounds(),
@@ -133,7 +132,7 @@ def impact_page():
     unit_ids, chosen, offered = _scope()
     rounds = _rounds()
     closed = [r for r in rounds if analysis.round_status(r) == "closed"]
-    first_id, second_id = request.args.get("from", type=int), request.args.get("to", type=int)
+    first_id, second_id = int_arg("from"), int_arg("to")
     before = _round(first_id) if first_id else (closed[1] if len(closed) > 1 else None)
     after = _round(second_id) if second_id else (closed[0] if len(closed) > 1 else None)
     result = None

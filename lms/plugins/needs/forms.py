@@ -10,16 +10,17 @@ from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.forms import BaseForm
+from lms.http import form_int
 from lms.plugins.needs.feedback import COMMENT_MAX
 
 SCALE_CHOICES = [SelectChoice(n, str(n)) for n in range(1, 6)]
 
 
 def optional_int(value):
-    """Coerce a select's value: "" or None -> None, else an int (ValueError if not one)."""
+    """Coerce a select's value: "" or None -> None, else an id (ValueError if not one)."""
     if value in ("", None):
         return None
-    return int(value)
+    return form_int(value)
 
 
 class CheckboxList(SelectMultipleField):
@@ -36,7 +37,7 @@ class RoundForm(BaseForm):
     self_survey_id = SelectField(_l("Self-assessment"), coerce=optional_int, validate_choice=False)
     supervisor_survey_id = SelectField(_l("Supervisor rating"), coerce=optional_int, validate_choice=False)
     patron_survey_id = SelectField(_l("Patron survey"), coerce=optional_int, validate_choice=False)
-    unit_ids = CheckboxList(_l("Units (none: the whole organisation)"), coerce=int, validate_choice=False)
+    unit_ids = CheckboxList(_l("Units (none: the whole organisation)"), coerce=form_int, validate_choice=False)
 
 
 class AnswersForm(BaseForm):

@@ -18,6 +18,7 @@ from lms.audit.services import record as audit_record
 from lms.auth.models import Unit, User, UserRole, utcnow
 from lms.auth.scoping import supervised_unit_ids, units_below
 from lms.extensions import db
+from lms.http import parse_int
 from lms.plugins.courses.models import Competency
 from lms.plugins.needs.analysis import round_status
 from lms.plugins.needs.models import (PATRON, SELF, SUPERVISOR, NeedsRound, PatronResponse, StaffAnswer,
@@ -325,9 +326,10 @@ def parse_answers(survey: Survey, form, fields: tuple[str, ...]) -> dict[str, di
             if not raw:
                 missing[key] = _l("Please answer both questions for this competency.")
                 continue
-            if not raw.isdigit() or int(raw) not in SCALE:
+            value = parse_int(raw)
+            if value not in SCALE:
                 raise AnswerError(_l("Answers must be a number from 1 to 5. Nothing was saved."))
-            answers[key][name] = int(raw)
+            answers[key][name] = value
     if missing:
         raise AnswerError(_l("Please answer every question."), missing)
     return answers

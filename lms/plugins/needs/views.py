@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from lms.auth.access import authenticated, roles_required
 from lms.extensions import db
+from lms.http import parse_int
 from lms.plugins.courses.models import Module
 from lms.plugins.needs import feedback, rounds
 from lms.plugins.needs.analysis import round_status
@@ -155,8 +156,9 @@ def _posted(form, fields) -> dict[str, dict[str, int]]:
     answers: dict[str, dict[str, int]] = {}
     for name, raw in form.items():
         prefix, _sep, key = name.partition("-")
-        if prefix in fields and raw.isdigit() and 1 <= int(raw) <= 5:
-            answers.setdefault(key, {})[prefix] = int(raw)
+        value = parse_int(raw, min=1, max=5)
+        if prefix in fields and value is not None:
+            answers.setdefault(key, {})[prefix] = value
     return answers
 
 

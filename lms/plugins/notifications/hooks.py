@@ -13,9 +13,6 @@ DEFAULT_SETTINGS = {
     "MAIL_USERNAME": "",
     "MAIL_PASSWORD": "",
     "MAIL_STARTTLS": False,
-    # the site's address for links in the daily digest (e.g. "https://pembina.example.go.id");
-    # empty: SERVER_NAME when set, else the digest has no links
-    "DIGEST_BASE_URL": "",
 }
 
 

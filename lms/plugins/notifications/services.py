@@ -13,12 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from flask import current_app, g, has_request_context, request
+from flask import current_app, g
 from flask_babel import force_locale, format_date, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import bindparam, func, insert, select, update
 
+from lms import http
 from lms.auth.models import User, aware, utcnow
 from lms.extensions import db
 from lms.plugins.notifications import mail
@@ -111,7 +112,7 @@ def send_emails(user_ids: list[int], key: str, params: dict, url: str | None) ->
     rows = db.session.execute(select(User.email, User.locale).where(
         User.id.in_(user_ids), User.active.is_(True), User.email.is_not(None), User.email != "")
         .order_by(User.id)).all()
-    base = request.url_root.rstrip("/") if has_request_context() else ""
+    base = digest_base_url()
     default = current_app.config.get("BABEL_DEFAULT_LOCALE") or "id"
     outgoing = []
     for email, locale in rows:
@@ -119,7 +120,7 @@ def send_emails(user_ids: list[int], key: str, params: dict, url: str | None) ->
         with force_locale(locale):
             title, body = render(key, params, locale)
             lines = [body]
-            if url and base:
+            if url and is_local_url(url):
                 lines += ["", base + url]
             lines += ["", "-- ", str(_l("Pembina, Perpustakaan Kota Palangkaraya"))]
             outgoing.append(mail.build(email, title, "\n".join(lines)))
@@ -220,19 +221,10 @@ NOTIFICATIONS_PATH = "/notifications/"
 
 
 def digest_base_url() -> str:
-    """The site's address for absolute links in e-mails: ``DIGEST_BASE_URL`` when set, else
-    the current request's root, else ``SERVER_NAME`` (with ``PREFERRED_URL_SCHEME``); empty
-    when none is known (the digest then carries no links rather than wrong ones)."""
-    config = current_app.config
-    configured = (config.get("DIGEST_BASE_URL") or "").strip()
-    if configured:
-        return configured.rstrip("/")
-    if has_request_context():
-        return request.url_root.rstrip("/")
-    if config.get("SERVER_NAME"):
-        root = (config.get("APPLICATION_ROOT") or "/").rstrip("/")
-        return f"{config.get('PREFERRED_URL_SCHEME') or 'http'}://{config['SERVER_NAME']}{root}"
-    return ""
+    """The site's address for absolute links in e-mails: the configured ``BASE_URL``
+    (``DIGEST_BASE_URL`` is its deprecated name), never the Host of whatever request is
+    running - a client chooses that header (lms/http.py)."""
+    return http.base_url()
 
 
 def _digest_eligible_users():
@@ -308,15 +300,12 @@ def _digest_message(email: str, full_name: str, notifications: list[Notification
         lines.append(f"* {title}")
         if body:
             lines.append(f"  {body}")
-        if base and is_local_url(notification.url):
+        if is_local_url(notification.url):
             lines.append(f"  {base}{notification.url}")
     if count > DIGEST_MAX_ITEMS:
         lines += ["", ngettext("... and %(num)d more notification.", "... and %(num)d more notifications.",
                                  count - DIGEST_MAX_ITEMS)]
     lines.append("")
-    if base:
-        lines += [gettext("Read and manage them: %(url)s", url=base + NOTIFICATIONS_PATH), ""]
-    else:
-        lines += [gettext("Sign in to Pembina to read them."), ""]
+    lines += [gettext("Read and manage them: %(url)s", url=base + NOTIFICATIONS_PATH), ""]
     lines += ["-- ", str(_l("Pembina, Perpustakaan Kota Palangkaraya"))]
     return mail.build(email, subject, "\n".join(lines))

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.auth.access import authenticated
+from lms.http import int_list
 from lms.plugins.notifications import services
 from lms.plugins.notifications.forms import MarkReadForm
 
@@ -30,6 +31,6 @@ def mark_read():
     if request.form.get("all"):
         services.mark_read(current_user.id)
     else:
-        ids = [int(value) for value in request.form.getlist("id") if value.isdigit() and len(value) < 12]
+        ids = int_list(request.form.getlist("id"))
         services.mark_read(current_user.id, ids)  # someone else's ids match nothing
     return redirect(url_for("notifications.index"))

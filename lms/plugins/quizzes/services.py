@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.auth.models import aware, utcnow
 from lms.extensions import db
+from lms.http import parse_int
 from lms.plugins.courses.models import Module, ModuleVersion, Question
 from lms.plugins.quizzes.models import IN_PROGRESS, SUBMITTED, QuizAnswer, QuizAttempt, QuizScore
 from lms.questions import QuestionType, ResponseError
@@ -135,7 +136,7 @@ def _read_form(attempt: QuizAttempt, form, questions: list[Question] | None = No
     for key in form.keys():
         if key.startswith("q-"):
             ident = key[2:].split("-", 1)[0]
-            if not ident.isdigit() or int(ident) not in questions:
+            if parse_int(ident) not in questions:
                 raise QuizError(_("The form holds an answer to a question that is not in this attempt."))
     types = registry()
     responses: dict[int, dict | None] = {}

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from lms.auth.access import authenticated, roles_required
 from lms.extensions import db
 from lms.forms import BaseForm
+from lms.http import int_arg
 from lms.plugins.courses.models import Course, Module, ModuleVersion
 from lms.plugins.quizzes import results, services
 from lms.plugins.quizzes.models import IN_PROGRESS, QuizAttempt
@@ -152,7 +153,7 @@ def results_page(slug: str, module_slug: str):
     """Attempts and scores per module, and per question the share answered right."""
     course, module = _module(slug, module_slug)
     numbers = {v.number: v.id for v in module.versions}
-    chosen = request.args.get("version", type=int)
+    chosen = int_arg("version")
     version_id = numbers.get(chosen) if chosen else None
     return render_template("quizzes/results.html", course=course, module=module, versions=sorted(numbers),
                            chosen=chosen if version_id else None,

@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from lms.forms import BaseForm
+from lms.http import form_int
 from lms.plugins.records.models import MAX_JP
 
 KIND_LABELS = {
@@ -27,7 +28,7 @@ def _optional_str(value):
 
 
 class RecordForm(BaseForm):
-    user_id = SelectField(_l("Person"), coerce=int, validators=[InputRequired()])
+    user_id = SelectField(_l("Person"), coerce=form_int, validators=[InputRequired()])
     kind = SelectField(_l("Type of training"), choices=[SelectChoice(key, label) for key, label in KIND_LABELS.items()], validators=[InputRequired()])
     provider = StringField(_l("Provider"), validators=[DataRequired(), Length(max=200)])
     topic = StringField(_l("Topic or material"), validators=[DataRequired(), Length(max=300)])

@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from lms.auth.access import roles_required
 from lms.auth.models import User
 from lms.extensions import db
+from lms.http import int_arg
 from lms.plugins.courses.models import Competency
 from lms.plugins.records import services, storage
 from lms.plugins.records.forms import KIND_LABELS, NewRecordForm, RecordForm, RejectForm, TokenForm
@@ -81,7 +82,7 @@ def new():
     form = NewRecordForm()
     _fill(form, people)
     if request.method == "GET":
-        wanted = request.args.get("user_id", type=int)
+        wanted = int_arg("user_id")
         form.user_id.data = wanted if wanted in {p.id for p in people} else people[0].id
     problem, status = None, 200
     if form.validate_on_submit():

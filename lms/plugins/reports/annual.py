@@ -23,6 +23,7 @@ from lms.auth.models import Unit, UnitSupervisor, User, UserRole
 from lms.auth.scoping import can_see_unit, units_below
 from lms.exports import Column, Row, Table, decimal_cell, int_cell, text_cell
 from lms.extensions import db
+from lms.http import INT32_MAX, parse_int
 from lms.plugins.courses.models import Course
 from lms.plugins.learning.models import CourseCompletion, ModuleCompletion
 from lms.plugins.learning.services import local_today, year_bounds
@@ -36,11 +37,11 @@ TOP_NEEDS = 5
 
 # --- the request: which unit, which year ------------------------------------------------------
 
-def _number(raw: str, digits: int) -> int:
-    raw = (raw or "").strip()
-    if not raw.isdigit() or len(raw) > digits:
+def _number(raw: str, maximum: int = INT32_MAX) -> int:
+    value = parse_int(raw, max=maximum)
+    if value is None:
         raise BadFilter(raw)
-    return int(raw)
+    return value
 
 
 def default_unit(viewer: User) -> Unit | None:
@@ -61,7 +62,7 @@ def resolve_unit(viewer: User, raw: str | None) -> Unit:
         if unit is None:
             raise BadFilter("")
         return unit
-    unit = db.session.get(Unit, _number(raw, 12))
+    unit = db.session.get(Unit, _number(raw))
     if unit is None or not can_see_unit(viewer, unit.id):
         raise BadFilter(raw)
     return unit
@@ -72,7 +73,7 @@ def resolve_year(raw: str | None, today: date | None = None) -> int:
     today = today or local_today()
     if raw is None or not raw.strip():
         return today.year
-    year = _number(raw, 4)
+    year = _number(raw, 9999)
     if not FIRST_YEAR <= year <= today.year:
         raise BadFilter(raw)
     return year

@@ -32,6 +32,7 @@ from lms.auth.scoping import supervised_unit_ids, units_below
 from lms.exports import (  # noqa: F401 - re-exported: the reports plugin's modules use them from here
     MISSING, Cell, Column, Row, Table, decimal_cell, half_up, int_cell, percent_cell, rows_for_export, text_cell)
 from lms.extensions import db
+from lms.http import parse_int
 from lms.plugins.courses.models import Course, Module, ModuleVersion
 from lms.plugins.learning.models import Assignment, CourseCompletion, LessonView, ModuleCompletion
 from lms.plugins.learning.services import local_date, local_today, local_zone, year_bounds
@@ -95,9 +96,9 @@ def parse_filters(viewer: User, args) -> Filters:
     unit_id = None
     raw = (args.get("unit") or "").strip()
     if raw:
-        if not raw.isdigit() or len(raw) > 12:
+        unit_id = parse_int(raw)
+        if unit_id is None:
             raise BadFilter(raw)
-        unit_id = int(raw)
         if db.session.get(Unit, unit_id) is None or (units is not None and unit_id not in units):
             raise BadFilter(raw)
     position = (args.get("position") or "").strip()[:MAX_POSITION + 1]
