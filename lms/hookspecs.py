@@ -298,15 +298,17 @@ def lms_external_jp_select(year: int) -> Any:
 
 @hookspec
 def lms_assignment_created(assignment: Any, user_ids: list[int]) -> None:
-    """A supervisor or admin created ``assignment`` (committed); ``user_ids`` are the active
-    librarians it reaches (its user, the members of its unit and the units below, or the
-    holders of its position). The notifications plugin tells each of them.
+    """A supervisor or admin created ``assignment`` (flushed, not yet committed); ``user_ids``
+    are the active librarians it reaches (its user, the members of its unit and the units
+    below, or the holders of its position). The notifications plugin tells each of them.
+    It runs inside the transaction that creates the assignment: do not commit here; what
+    you write is kept or lost with the assignment (send e-mails only after the commit).
 
     Example::
 
         @hookimpl
         def lms_assignment_created(assignment, user_ids):
-            services.notify(user_ids, "assignment.new", {...}, url="/learning/")
+            services.notify(user_ids, "assignment", "assignment.new", {...}, url="/learning/", commit=False)
     """
 
 

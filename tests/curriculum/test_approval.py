@@ -294,3 +294,30 @@ def test_pages_render_in_indonesian_with_history(app, evidence, make_user, org):
     assert client.get(f"/curriculum/{previous.id}").status_code == 200
     assert client.get("/curriculum/content-gaps").status_code == 200
     assert client.get("/curriculum/9999").status_code == 404
+
+
+def test_an_approval_whose_notifications_fail_keeps_nothing(app, evidence, trainer):
+    """Issue 22: the approval, its assignments and the notifications they send are one
+    transaction. The approval used to be committed before the librarians were told, so a
+    worker killed in between left an active curriculum nobody had heard of."""
+    from lms.hookspecs import hookimpl
+    from lms.plugins.notifications.models import Notification
+
+    class Crasher:
+        @hookimpl(tryfirst=True)
+        def lms_assignment_created(self, assignment, user_ids):
+            raise RuntimeError("worker killed")
+
+    previous = old_active()
+    draft = proposals.propose(actor_id=trainer.id)
+    app.extensions["lms.plugins"].register(Crasher(), name="crasher")
+    with pytest.raises(RuntimeError, match="worker killed"):
+        services.approve(draft, trainer)
+    db.session.expire_all()
+    assert db.session.get(CurriculumVersion, draft.id).status == DRAFT
+    assert db.session.get(CurriculumVersion, previous.id).status == ACTIVE
+    assert db.session.scalar(select(func.count()).select_from(Assignment)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == 0
+    app.extensions["lms.plugins"].unregister(name="crasher")
+    assert services.approve(draft, trainer).assignments == 2
+    assert db.session.scalar(select(func.count()).select_from(Notification)) > 0

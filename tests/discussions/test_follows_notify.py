@@ -415,6 +415,7 @@ def test_notifications_page_lists_the_discussion_notification(app, people, marc,
     follow(people["ani"], thread=thread)
     post = make_reply(thread, people["budi"])
     notify.replied(post)
+    db.session.commit()  # the notifier writes in its caller's transaction
     page = signed_in("ani").get("/notifications/").get_data(as_text=True)
     assert f'href="/discussions/thread/{thread.id}#post-{post.id}"' in page
     assert "Ruas 245?" in page

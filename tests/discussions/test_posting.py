@@ -333,6 +333,27 @@ def test_a_failing_notifier_does_not_lose_the_post(monkeypatch, people, marc):
     assert db.session.get(Post, post.id).body_md == "Jawaban tetap tersimpan"
 
 
+def test_a_reply_and_its_notifications_are_kept_or_lost_together(monkeypatch, people, marc):
+    """Issue 22: a worker killed while the notifications were written (after the reply had
+    been committed) left a reply nobody was told of. The notifications are now written in
+    the reply's transaction: a kill (here SystemExit, which no handler catches) keeps neither."""
+    from lms.plugins.notifications.models import Notification
+
+    thread = ask(people["ani"], marc)
+    real = notify.replied
+
+    def killed_midway(post):
+        real(post)  # the notifications are written...
+        raise SystemExit("worker killed")  # ...and the worker dies before the commit
+
+    monkeypatch.setattr(notify, "replied", killed_midway)
+    with pytest.raises(SystemExit):
+        services.reply(people["budi"], thread, "Jawaban yang hilang")
+    db.session.rollback()
+    assert db.session.scalar(select(Post).where(Post.body_md == "Jawaban yang hilang")) is None
+    assert db.session.scalar(select(Notification).where(Notification.user_id == people["ani"].id)) is None
+
+
 def test_replying_notifies_the_asker_through_the_notifications_plugin(people, marc):
     from lms.plugins.notifications.models import Notification
 

@@ -336,9 +336,9 @@ def approve(version: CurriculumVersion, actor: User) -> Approval:
                      approved_at=version.approved_at.isoformat(),
                      superseded=previous.number if previous is not None else None,
                      assignments=created, skipped=skipped)
+        announce(made)  # the notifications plugin tells the librarians reached, in this transaction
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    announce(made)  # after the commit: the notifications plugin tells the librarians reached
     return Approval(version=version, assignments=created, skipped=skipped)

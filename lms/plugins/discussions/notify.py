@@ -87,7 +87,8 @@ def _send(user_ids, key: str, values: dict, url: str, dedup_key: str) -> list[in
         return []
     from lms.plugins.notifications import services as notifications
 
-    return notifications.notify(user_ids, KIND, key, values, url=url, dedup_key=dedup_key, email=False)
+    return notifications.notify(user_ids, KIND, key, values, url=url, dedup_key=dedup_key, email=False,
+                                commit=False)
 
 
 def _acting_user_id(by: User | None) -> int | None:

@@ -148,12 +148,15 @@ def first_post_id(thread: Thread) -> int | None:
     return db.session.scalar(select(func.min(Post.id)).where(Post.thread_id == thread.id))
 
 
-def _after_commit(action, *args, **kwargs) -> None:
-    """Send a notification; the post is already saved, so a failure is logged, not shown."""
+def _notify_within(action, *args, **kwargs) -> None:
+    """Write a post's notifications in the post's own transaction, so the two are kept or
+    lost together (a worker killed after the commit of one and before the other lost the
+    notifications). The notifier runs in a savepoint: if it fails, only its part is rolled
+    back and logged, and the post stands."""
     try:
-        action(*args, **kwargs)
+        with db.session.begin_nested():
+            action(*args, **kwargs)
     except Exception:  # noqa: BLE001 - the post stands whatever the notifier does
-        db.session.rollback()
         current_app.logger.exception("discussion notification failed: %s", getattr(action, "__name__", action))
 
 
@@ -186,8 +189,8 @@ def create_thread(author: User, *, title: str, body: str, module: Module | None 
     db.session.add(Post(thread_id=thread.id, author_id=author.id, body_md=body, body_html=render_post(body, module),
                         search_text=index_text(title, body), created_at=now))
     follows.follow_thread(author.id, thread.id)
+    _notify_within(notify.thread_created, thread)
     db.session.commit()
-    _after_commit(notify.thread_created, thread)
     return thread
 
 
@@ -209,8 +212,8 @@ def reply(author: User, thread: Thread, body: str) -> Post:
         thread.answered_at = now
     db.session.flush()
     follows.follow_thread(author.id, thread.id)
+    _notify_within(notify.replied, post)
     db.session.commit()
-    _after_commit(notify.replied, post)
     return post
 
 
@@ -286,8 +289,8 @@ def accept_answer(user: User, post: Post) -> Thread:
         return thread
     thread.accepted_post_id = post.id
     thread.resolved_at = thread.resolved_at or utcnow()
+    _notify_within(notify.answer_accepted, thread, post, by=user)
     db.session.commit()
-    _after_commit(notify.answer_accepted, thread, post, by=user)
     return thread
 
 

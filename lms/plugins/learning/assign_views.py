@@ -8,7 +8,7 @@ of that position in their units; an admin's is a true position assignment.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -89,13 +89,6 @@ def index():
     return render_template("learning/assign/index.html", rows=rows, delete_form=DeleteForm())
 
 
-def _notify(assignment: Assignment) -> None:
-    """Tell the plugins (notifications) who a new assignment reaches."""
-    recipients = assigning.targeted_user_ids(assignment.id)
-    hook = current_app.extensions["lms.plugins"].hook
-    hook.lms_assignment_created(assignment=assignment, user_ids=recipients)
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*ROLES)
 def new():
@@ -117,9 +110,8 @@ def new():
         ids = db.session.scalars(_librarians(viewer).with_only_columns(User.id).where(User.position == value)
                                  .order_by(User.id)).all()
         created = [services.assign(user_id=uid, via_position=value, **common) for uid in ids]
+    assigning.announce(created)  # the notifications go with the assignments, in one commit
     db.session.commit()
-    for assignment in created:
-        _notify(assignment)
     flash(_("Assignment saved."), "success")
     return redirect(url_for("assign.index"))
 

@@ -54,9 +54,11 @@ def targeted_user_ids(assignment_id: int) -> list[int]:
 
 
 def announce(assignments) -> None:
-    """Fire ``lms_assignment_created`` for each committed assignment, with the librarians it
-    reaches (the notifications plugin tells them). For every place that creates assignments:
-    the assignment form, the curriculum's approval, ``lms learning assign``."""
+    """Fire ``lms_assignment_created`` for each new (flushed, not yet committed) assignment,
+    with the librarians it reaches: the notifications plugin tells them in the same
+    transaction, which the caller commits after this - an assignment and its notifications
+    are kept or lost together. For every place that creates assignments: the assignment
+    form, the curriculum's approval, ``lms learning assign``."""
     from flask import current_app
 
     hook = current_app.extensions["lms.plugins"].hook

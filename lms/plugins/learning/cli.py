@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from lms.extensions import db
 from lms.plugins.learning import services
 from lms.plugins.learning.assigning import announce
 
@@ -43,5 +44,6 @@ def assign(subject: str, username: str | None, unit_code: str | None, position: 
                                                 position=position, due_on=due.date() if due else None)
     except (LookupError, ValueError) as error:
         raise click.ClickException(str(error)) from error
-    announce([assignment])  # committed: tell the librarians it reaches (notifications plugin)
+    announce([assignment])  # tell the librarians it reaches (notifications plugin), then commit both
+    db.session.commit()
     click.echo(f"Assignment {assignment.id} created.")

@@ -292,7 +292,8 @@ def certificate_title(certificate: Certificate, locale: str) -> str:
 def create_assignment(subject: str, *, username: str | None = None, unit_code: str | None = None,
                       position: str | None = None, due_on: date | None = None,
                       assigned_by_id: int | None = None) -> Assignment:
-    """Assign a course (``slug``) or module (``slug/module``) to one user, unit or position.
+    """Assign a course (``slug``) or module (``slug/module``) to one user, unit or position,
+    in the caller's transaction (``lms learning assign`` announces it, then commits both).
 
     Raises ``ValueError`` for a bad target and ``LookupError`` for unknown names.
     """
@@ -325,7 +326,6 @@ def create_assignment(subject: str, *, username: str | None = None, unit_code: s
     db.session.flush()
     audit.record("learning.assigned", "assignment", assignment.id, actor_id=assigned_by_id, subject=subject,
                  user=username, unit=unit_code, position=position, due=due_on.isoformat() if due_on else None)
-    db.session.commit()
     return assignment
 
 

@@ -22,6 +22,7 @@ def lms_init_app(app):
 
     for key, value in DEFAULT_SETTINGS.items():
         app.config.setdefault(key, value)
+    services.install_mail_after_commit()
 
     @app.context_processor
     def _notification_count():

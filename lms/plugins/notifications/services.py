@@ -77,13 +77,17 @@ def render(key: str, params: dict, locale: str) -> tuple[str, str]:
 # --- writing ----------------------------------------------------------------------------
 
 def notify(user_ids: Iterable[int], kind: str, key: str, params: dict, url: str | None = None,
-           dedup_key: str | None = None, email: bool = True) -> list[int]:
+           dedup_key: str | None = None, email: bool = True, commit: bool = True) -> list[int]:
     """Notify each of ``user_ids`` (one bulk INSERT) and e-mail them when SMTP is set
     (with ``email=False`` the e-mail waits for the daily digest instead).
 
     With ``dedup_key``, users who already have a notification with that key are skipped
     (and the unique constraint stops a racing second run). Returns the ids of the users
     notified now.
+
+    ``commit=False`` writes the notifications in the caller's transaction, for a caller
+    whose fact they tell of (a new assignment): kept or lost together. Their e-mails are
+    then sent once that transaction has committed, and never for one rolled back.
     """
     if key not in messages():
         raise ValueError(f"unknown message {key!r}")
@@ -101,14 +105,54 @@ def notify(user_ids: Iterable[int], kind: str, key: str, params: dict, url: str 
     db.session.execute(insert(Notification), [
         {"user_id": uid, "kind": kind, "key": key, "params": params, "url": url, "dedup_key": dedup_key,
          "created_at": now, "emailed_at": now if send_now else None} for uid in ids])
+    outgoing = build_emails(ids, key, params, url) if send_now else []
+    if not commit:
+        mail_after_commit(outgoing)
+        return ids
     db.session.commit()
-    if send_now:
-        send_emails(ids, key, params, url)
+    mail.send_all(outgoing)
     return ids
 
 
-def send_emails(user_ids: list[int], key: str, params: dict, url: str | None) -> int:
-    """E-mail the notification to those of ``user_ids`` with an address, each in their language."""
+# E-mails of notifications written in a caller's transaction, waiting for its commit.
+_QUEUED = "lms.notifications.mail_after_commit"
+
+
+def mail_after_commit(outgoing: list) -> None:
+    """Send ``outgoing`` (built messages) once the session's transaction commits."""
+    if outgoing:
+        db.session().info.setdefault(_QUEUED, []).extend(outgoing)
+
+
+def _send_queued(session) -> None:
+    """After a commit: send what :func:`mail_after_commit` queued. Only SMTP, no SQL (the
+    session is between transactions); a failure is logged, never raised into the commit."""
+    outgoing = session.info.pop(_QUEUED, None)
+    if outgoing:
+        try:
+            mail.send_all(outgoing)
+        except Exception:  # noqa: BLE001 - the facts are committed; the e-mail is best effort
+            current_app.logger.exception("queued notification e-mails were not sent")
+
+
+def _drop_queued(session) -> None:
+    """After a rollback: the notifications are gone, so are their e-mails."""
+    session.info.pop(_QUEUED, None)
+
+
+def install_mail_after_commit() -> None:
+    """Listen to every session's commits and rollbacks (once per process)."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    if not event.contains(Session, "after_commit", _send_queued):
+        event.listen(Session, "after_commit", _send_queued)
+        event.listen(Session, "after_rollback", _drop_queued)
+
+
+def build_emails(user_ids: list[int], key: str, params: dict, url: str | None) -> list:
+    """The notification as an e-mail to each of ``user_ids`` with an address, each in their
+    language (built now: the rows are read in the caller's transaction)."""
     rows = db.session.execute(select(User.email, User.locale).where(
         User.id.in_(user_ids), User.active.is_(True), User.email.is_not(None), User.email != "")
         .order_by(User.id)).all()
@@ -124,7 +168,7 @@ def send_emails(user_ids: list[int], key: str, params: dict, url: str | None) ->
                 lines += ["", base + url]
             lines += ["", "-- ", str(_l("Pembina, Perpustakaan Kota Palangkaraya"))]
             outgoing.append(mail.build(email, title, "\n".join(lines)))
-    return mail.send_all(outgoing)
+    return outgoing
 
 
 def mark_read(user_id: int, ids: Iterable[int] | None = None) -> int:
@@ -193,7 +237,9 @@ def assignment_params(assignment) -> dict:
 
 
 def assignment_created(assignment, user_ids: list[int]) -> list[int]:
-    return notify(user_ids, "assignment", "assignment.new", assignment_params(assignment), url=LEARNING_URL)
+    """Tell the librarians a new assignment reaches, in the transaction that creates it."""
+    return notify(user_ids, "assignment", "assignment.new", assignment_params(assignment), url=LEARNING_URL,
+                  commit=False)
 
 
 def remind(days: int, today: date) -> int:
