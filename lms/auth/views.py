@@ -26,10 +26,7 @@ def login():
     if form.validate_on_submit():
         result = services.authenticate(form.username.data, form.password.data, request.remote_addr)
         if result.wait_seconds:
-            flash(_wait_message(result.wait_seconds), "error")
-            response = make_response(render_template("auth/login.html", form=form), 429)
-            response.headers["Retry-After"] = str(result.wait_seconds)
-            return response
+            return _wait_response("auth/login.html", form, result.wait_seconds)
         if result.user is None:
             flash(_("The username or password is not correct."), "error")
             status = 401
@@ -40,6 +37,14 @@ def login():
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
+
+
+def _wait_response(template: str, form, seconds: int):
+    """A throttled password check: the form again with the wait, 429 and ``Retry-After``."""
+    flash(_wait_message(seconds), "error")
+    response = make_response(render_template(template, form=form), 429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def _wait_message(seconds: int) -> str:
@@ -72,10 +77,7 @@ def reauthenticate():
         result = services.reauthenticate(current_user._get_current_object(), form.password.data,
                                          request.remote_addr)
         if result.wait_seconds:
-            flash(_wait_message(result.wait_seconds), "error")
-            response = make_response(render_template("auth/reauthenticate.html", form=form), 429)
-            response.headers["Retry-After"] = str(result.wait_seconds)
-            return response
+            return _wait_response("auth/reauthenticate.html", form, result.wait_seconds)
         if result.user is None:
             form.password.errors.append(_("The password is not correct."))
             status = 401
