@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import markdown
 import nh3
 from markdown.inlinepatterns import LinkInlineProcessor
+from pymdownx.superfences import SuperFencesBlockPreprocessor
 
 EXTENSIONS = [
     "markdown.extensions.tables",
@@ -127,6 +128,11 @@ STRAY_TAG_LIMIT = 20
 FENCE_OPEN_RE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*[\w+#.-]*[ \t]*$")
 FENCE_CLOSE_RE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*$")
 TAG_START_RE = re.compile(r"<(?=[A-Za-z!?/])")
+LINK_SCAN_LIMIT = 2_000  # characters of a link's `(url "title")` (longer: not a link)
+# nh3 (html5ever) takes (elements x depth): 16,000 nested <div> took 0.5 s, 32,000 took 1.8 s.
+NESTING_LIMIT = 100
+NESTING_TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+VOID_TAGS = {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source", "track", "wbr"}
 FENCE_SEARCH_LIMIT = 1_000  # closing lines tried per opening fence (an unclosed fence is text)
 
 
@@ -190,30 +196,48 @@ def long_blocks(text: str) -> list[tuple[int, int]]:
 
 def _bound(text: str) -> tuple[str, dict[str, str]]:
     """``text`` with each over-long block replaced by a placeholder word, and too many
-    unclosed ``<tag`` escaped; the placeholders map to the blocks' escaped text."""
+    unclosed ``<tag`` escaped outside fences; the placeholders map to the blocks' escaped text."""
     lines = text.split("\n")
+    blocks = _blocks(text)
     replaced: dict[str, str] = {}
     if len(text) > BLOCK_LIMIT:
         prefix = "pembinablock" + secrets.token_hex(8)
-        for start, end, fenced in reversed(_blocks(text)):
+        for start, end, fenced in reversed(blocks):
             block = "\n".join(lines[start:end])
             if not fenced and len(block) > BLOCK_LIMIT:
                 word = f"{prefix}x{start}"
                 replaced[word] = html_module.escape(block, quote=False)
                 lines[start:end] = [word]
-    text = "\n".join(lines)
+        text = "\n".join(lines)
     stray = []
     for match in TAG_START_RE.finditer(text):
         close, reopen = text.find(">", match.end()), text.find("<", match.end())
         if close == -1 or (reopen != -1 and reopen < close):
             stray.append(match.start())
     if len(stray) > STRAY_TAG_LIMIT:
-        pieces, last = [], 0
+        lines = text.split("\n")
+        fenced_lines = _fenced_lines(lines)
+        pieces, last, line, line_end = [], 0, 0, len(lines[0])
         for position in stray:
-            pieces += [text[last:position], "&lt;"]
-            last = position + 1
+            while position > line_end:
+                line += 1
+                line_end += len(lines[line]) + 1
+            if not fenced_lines[line]:
+                pieces += [text[last:position], "&lt;"]
+                last = position + 1
         text = "".join(pieces) + text[last:]
     return text, replaced
+
+
+def _nesting(html: str) -> int:
+    """The deepest element nesting of ``html`` (a linear count of its tags)."""
+    depth = deepest = 0
+    for match in NESTING_TAG_RE.finditer(html):
+        if match.group(3) or match.group(2).lower() in VOID_TAGS:
+            continue
+        depth += -1 if match.group(1) else 1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _bracket_end(self, data: str, index: int) -> tuple[str, int, bool]:
@@ -239,17 +263,49 @@ def _bracket_end(self, data: str, index: int) -> tuple[str, int, bool]:
     return data[index:end - 1], end, True
 
 
+_get_link = LinkInlineProcessor.getLink
+
+
+def _bounded_link(self, data: str, index: int) -> tuple[str, str | None, int, bool]:
+    """``getLink`` that looks for the closing ``)`` at most LINK_SCAN_LIMIT characters on:
+    its scan runs to the end of the block when the ``(`` never closes, once per ``[a](``."""
+    return _get_link(self, data[:index + LINK_SCAN_LIMIT], index)
+
+
+def _reassemble(self, lines: list[str]) -> list[str]:
+    """pymdownx.superfences' ``reassemble`` in one pass: it copied every line once per fence."""
+    spans = self.stack
+    if any(spans[i][2] > spans[i + 1][1] for i in range(len(spans) - 1)):
+        return _superfences_reassemble(self, lines)  # not in order: the original, to be safe
+    out: list[str] = []
+    last = 0
+    for fenced, start, end in spans:
+        out.extend(lines[last:start])
+        out.append(fenced)
+        last = end
+    out.extend(lines[last:])
+    self.stack = []
+    return out
+
+
+_superfences_reassemble = SuperFencesBlockPreprocessor.reassemble
 LinkInlineProcessor.getText = _bracket_end  # type: ignore[method-assign]
+LinkInlineProcessor.getLink = _bounded_link  # type: ignore[method-assign]
+SuperFencesBlockPreprocessor.reassemble = _reassemble  # type: ignore[method-assign]
 
 
 def render_markdown(text: str, asset_url: Callable[[str], str | None] | None = None) -> str:
     """Render trainer Markdown to safe HTML. ``asset_url`` maps a relative path to its URL.
 
-    Blocks longer than BLOCK_LIMIT come out as escaped text (see `_bound`), so the time
-    grows linearly with the text whatever it holds."""
-    text, replaced = _bound(text)
-    html = markdown.markdown(text, extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS,
+    Blocks longer than BLOCK_LIMIT come out as escaped text (see `_bound`), and a text
+    nesting deeper than NESTING_LIMIT comes out as text entirely, so the time grows linearly
+    with the text whatever it holds (`markdown_limits` reports both to the author)."""
+    bounded, replaced = _bound(text)
+    html = markdown.markdown(bounded, extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS,
                              output_format="html")
+    if _nesting(html) > NESTING_LIMIT:  # shown as text, in its paragraphs
+        return "".join(f"<p>{html_module.escape(paragraph, quote=False)}</p>"
+                       for paragraph in re.split(r"\n[ \t]*\n", text) if paragraph.strip())
     for word, block in replaced.items():
         html = html.replace(word, block, 1)
     return sanitise(html, asset_url)
