@@ -15,7 +15,14 @@ import pytest
 from lms.plugins.courses.framework import Framework
 from lms.plugins.courses.parsing import CourseSource, check_references, parse_module_text
 from lms.plugins.courses.quizparse import parse_quiz_block
-from lms.plugins.courses.rendering import BLOCK_LIMIT, find_references, long_blocks, render_markdown
+from lms.plugins.courses.rendering import (
+    BLOCK_LIMIT,
+    NESTING_LIMIT,
+    deep_lines,
+    find_references,
+    long_blocks,
+    render_markdown,
+)
 from lms.plugins.discussions.rendering import render_post
 
 SMALL, LARGE = 5_000, 10_000
@@ -119,8 +126,16 @@ def test_a_paragraph_over_the_limit_is_shown_as_text_and_reported():
     assert long_blocks(text) == [(2, BLOCK_LIMIT + 1)]
 
 
+def test_text_nested_too_deep_is_shown_as_text_and_reported():
+    deep = "> " * (NESTING_LIMIT + 1) + "a"
+    assert render_markdown("# T\n\n" + deep) == f"<p># T</p><p>{'&gt; ' * (NESTING_LIMIT + 1)}a</p>"
+    assert deep_lines("x\n\n" + deep + "\n" + "- " * 10) == [2]
+    assert "<blockquote>" in render_markdown("> " * NESTING_LIMIT + "a")  # at the limit: rendered
+    assert render_markdown("<div>" * (3 * NESTING_LIMIT + 1)).startswith("<p>&lt;div&gt;")  # raw HTML too
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("unit", ["[a](b) ", "[a](()", "<a ", "```\n", "> "])
+@pytest.mark.parametrize("unit", ["[a](b) ", "[a](()", "<a ", "```\n", "> ", "1. ", "<div>"])
 def test_rendering_the_editors_largest_module_is_bounded(unit):
     for text in (fill(unit, MAX_MODULE_CHARS), paragraphs(unit, MAX_MODULE_CHARS)):
         assert best_time(render_markdown, text, runs=1) < 15  # minutes before (278 s at 40,000 links)

@@ -16,6 +16,8 @@ from lms.plugins.courses.rendering import (
     ATTACHMENT_TYPES,
     BLOCK_LIMIT,
     IMAGE_TYPES,
+    NESTING_LIMIT,
+    deep_lines,
     find_references,
     long_blocks,
     normalise_asset_path,
@@ -370,6 +372,10 @@ def check_references(course: CourseSource, problems: list[str]) -> None:
             problems.append(f"{path}:{start + offset + 1}: " + _(
                 "paragraph of %(length)s characters is longer than the limit of %(limit)s; split it",
                 length=length, limit=BLOCK_LIMIT))
+        for offset in deep_lines("\n".join(scan)):
+            problems.append(f"{path}:{start + offset + 1}: " + _(
+                "more than %(limit)s nested lists or quotes on one line; the page would show the text unformatted",
+                limit=NESTING_LIMIT))
         for offset, is_image, url in find_references("\n".join(scan)):
             where = f"{path}:{start + offset + 1}"
             target = normalise_asset_path("", url)

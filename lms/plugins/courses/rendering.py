@@ -131,6 +131,11 @@ TAG_START_RE = re.compile(r"<(?=[A-Za-z!?/])")
 LINK_SCAN_LIMIT = 500  # characters of a link's `(url "title")` (longer: not a link)
 # nh3 (html5ever) takes (elements x depth): 16,000 nested <div> took 0.5 s, 32,000 took 1.8 s.
 NESTING_LIMIT = 100
+HTML_NESTING_LIMIT = 3 * NESTING_LIMIT  # elements: a list level is <ul><li><p>
+# list and quote markers opening one line (`> > 1. - a`): each is one more level of nesting,
+# and python-markdown's toc walks up (depth) levels per element, so 1,300 levels took 0.1 s
+LEADING_MARKERS_RE = re.compile(r"^(?:[ \t]*(?:[-*+>]|\d{1,9}[.)]))+", re.MULTILINE)
+MARKER_RE = re.compile(r"[-*+>]|\d{1,9}[.)]")
 NESTING_TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
 VOID_TAGS = {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source", "track", "wbr"}
 FENCE_SEARCH_LIMIT = 1_000  # closing lines tried per opening fence (an unclosed fence is text)
@@ -191,6 +196,16 @@ def long_blocks(text: str) -> list[tuple[int, int]]:
         length = sum(len(line) + 1 for line in lines[start:end]) - 1
         if not fenced and length > BLOCK_LIMIT:
             found.append((start, length))
+    return found
+
+
+def deep_lines(text: str) -> list[int]:
+    """Line offsets of lines opening more than NESTING_LIMIT list or quote levels."""
+    found, line, counted = [], 0, 0
+    for match in LEADING_MARKERS_RE.finditer(text):
+        if len(match.group(0)) > NESTING_LIMIT and len(MARKER_RE.findall(match.group(0))) > NESTING_LIMIT:
+            line, counted = line + text.count("\n", counted, match.start()), match.start()
+            found.append(line)
     return found
 
 
@@ -303,10 +318,13 @@ def render_markdown(text: str, asset_url: Callable[[str], str | None] | None = N
     Blocks longer than BLOCK_LIMIT come out as escaped text (see `_bound`), and a text
     nesting deeper than NESTING_LIMIT comes out as text entirely, so the time grows linearly
     with the text whatever it holds (`markdown_limits` reports both to the author)."""
-    bounded, replaced = _bound(text)
-    html = markdown.markdown(bounded, extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS,
-                             output_format="html")
-    if _nesting(html) > NESTING_LIMIT:  # shown as text, in its paragraphs
+    too_deep = bool(deep_lines(text))
+    html = ""
+    if not too_deep:
+        bounded, replaced = _bound(text)
+        html = markdown.markdown(bounded, extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS,
+                                 output_format="html")
+    if too_deep or _nesting(html) > HTML_NESTING_LIMIT:  # shown as text, in its paragraphs
         return "".join(f"<p>{html_module.escape(paragraph, quote=False)}</p>"
                        for paragraph in re.split(r"\n[ \t]*\n", text) if paragraph.strip())
     for word, block in replaced.items():
