@@ -8,7 +8,12 @@ Every value can be changed without editing this file, through the environment:
                       (nginx, Caddy) in front terminates TLS and serves nothing else here.
 ``WEB_CONCURRENCY``   worker processes; default ``2 x CPUs`` (4 on the 2-core machine).
 ``GUNICORN_THREADS``  threads per worker; default 1 (2-4 when the database is on another host).
-``GUNICORN_TIMEOUT``  seconds before a silent worker is restarted; default 60.
+``GUNICORN_TIMEOUT``  seconds before a silent worker is restarted; default 60. With gthread
+                      this does not stop a slow request (the worker's main loop keeps
+                      notifying the arbiter while a thread works): requests bound their own
+                      work - Markdown renders in time linear in its length (paragraphs
+                      over 5,000 characters are not rendered, lms/plugins/courses/rendering.py),
+                      the editor stops at 400,000 characters, posts at 10,000.
 ``GUNICORN_MAX_REQUESTS``  restart a worker after this many requests (0 = never, default).
 ``GUNICORN_ACCESS_LOG``    ``-`` for stdout, a file path, or empty (default: no access log;
                       the proxy logs requests).

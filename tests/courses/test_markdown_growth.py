@@ -15,7 +15,15 @@ import pytest
 from lms.plugins.courses.framework import Framework
 from lms.plugins.courses.parsing import CourseSource, check_references, parse_module_text
 from lms.plugins.courses.quizparse import parse_quiz_block
-from lms.plugins.courses.rendering import find_references
+from lms.plugins.courses.rendering import (
+    BLOCK_LIMIT,
+    NESTING_LIMIT,
+    deep_lines,
+    find_references,
+    long_blocks,
+    render_markdown,
+)
+from lms.plugins.discussions.rendering import render_post
 
 SMALL, LARGE = 5_000, 10_000
 MAX_MODULE_CHARS = 400_000  # the editor's limit (lms.plugins.courses.forms)
@@ -74,3 +82,62 @@ def test_quiz_blocks_of_long_lists_and_space_runs_are_quick(app, stem):
         start = time.perf_counter()
         parse_quiz_block("id: q\n\n" + stem + "\n- [x] a", 1)
         assert time.perf_counter() - start < 1  # quadratic before: a scan per line, a backtrack per space
+
+
+# Rendering: the family of shapes that open a construct of python-markdown or an enabled
+# extension (links, images, autolinks, raw HTML, comments, emphasis, code, entities, escapes,
+# footnotes, abbreviations, tables, quotes, lists, headings, admonitions, details, task
+# lists, fences), each repeated without what would close it, or closed and repeated.
+RENDER_SHAPES = ["[", "]", "(", "[a](", "![a](", "[a](<", "[a](b) ", "[a](()", "<", "<a ", "<a", "<http://",
+                 "<!--", "*", "_", "**a", "*a* ", "`", "`a` ", "~~", "==", "^", "&amp;", "&", "&#x", "\\", "[[[[",
+                 "[a][", "![", "[^", "a[^1] ", "[^1]: ", "*[a]: ", "[a]: b\n", "| a ", "|a|\n", "> ", "- ",
+                 "- [ ] ", "1. ", "#", "!!! note\n", "??? note\n", "```\n", "<div>", "<b>a</b> ", "a  \n"]
+RENDER_SIZE = 8_000  # one block above BLOCK_LIMIT, and four paragraphs below it
+
+
+def paragraphs(unit: str, size: int) -> str:
+    return "\n\n".join(fill(unit, 2_000) for _ in range(size // 2_000))
+
+
+@pytest.mark.parametrize("layout", [fill, paragraphs], ids=["one-block", "paragraphs"])
+@pytest.mark.parametrize("unit", RENDER_SHAPES)
+def test_rendering_markdown_grows_linearly(unit, layout):
+    def ratio() -> float:
+        small = best_time(render_markdown, layout(unit, RENDER_SIZE), runs=3)
+        return best_time(render_markdown, layout(unit, 2 * RENDER_SIZE), runs=3) / max(small, 0.02)
+
+    assert ratio() <= 3 or ratio() <= 3  # once more before failing: the machine is shared
+
+
+@pytest.mark.parametrize("unit", ["[a](b) ", "[a](", "<a ", "&amp;"])
+def test_rendering_code_in_a_fence_grows_linearly(unit):
+    assert growth(lambda text: render_markdown("```\n" + text + "\n```"), unit, RENDER_SIZE) <= 3
+
+
+@pytest.mark.parametrize("unit", ["[a](b) ", "[a](", "<a ", "[^", "*[a]: b\n"])
+def test_rendering_a_post_grows_linearly(app, unit):
+    with app.app_context():
+        assert growth(render_post, unit, 5_000) <= 3  # posts stop at 10,000 characters
+
+
+def test_a_paragraph_over_the_limit_is_shown_as_text_and_reported():
+    text = "Intro with [a link](https://example.org).\n\n" + fill("[a](b) ", BLOCK_LIMIT + 1) + "\n\nEnd *here*."
+    html = render_markdown(text)
+    assert '<a href="https://example.org"' in html and "<em>here</em>" in html
+    assert "<p>[a](b) [a](b)" in html  # the long paragraph, unrendered
+    assert long_blocks(text) == [(2, BLOCK_LIMIT + 1)]
+
+
+def test_text_nested_too_deep_is_shown_as_text_and_reported():
+    deep = "> " * (NESTING_LIMIT + 1) + "a"
+    assert render_markdown("# T\n\n" + deep) == f"<p># T</p><p>{'&gt; ' * (NESTING_LIMIT + 1)}a</p>"
+    assert deep_lines("x\n\n" + deep + "\n" + "- " * 10) == [2]
+    assert "<blockquote>" in render_markdown("> " * NESTING_LIMIT + "a")  # at the limit: rendered
+    assert render_markdown("<div>" * (3 * NESTING_LIMIT + 1)).startswith("<p>&lt;div&gt;")  # raw HTML too
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("unit", ["[a](b) ", "[a](()", "<a ", "```\n", "> ", "1. ", "<div>"])
+def test_rendering_the_editors_largest_module_is_bounded(unit):
+    for text in (fill(unit, MAX_MODULE_CHARS), paragraphs(unit, MAX_MODULE_CHARS)):
+        assert best_time(render_markdown, text, runs=1) < 15  # minutes before (278 s at 40,000 links)

@@ -12,7 +12,16 @@ from flask_babel import gettext as _
 
 from lms.plugins.courses.framework import Framework
 from lms.plugins.courses.quizparse import ParsedQuestion, parse_quiz_block
-from lms.plugins.courses.rendering import ATTACHMENT_TYPES, IMAGE_TYPES, find_references, normalise_asset_path
+from lms.plugins.courses.rendering import (
+    ATTACHMENT_TYPES,
+    BLOCK_LIMIT,
+    IMAGE_TYPES,
+    NESTING_LIMIT,
+    deep_lines,
+    find_references,
+    long_blocks,
+    normalise_asset_path,
+)
 
 MODULE_FILE_RE = re.compile(r"^(\d{2})-([a-z0-9][a-z0-9-]*)\.md$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
@@ -338,7 +347,8 @@ def parse_module_text(path: Path, text: str, framework: Framework, problems: lis
 
 
 def check_references(course: CourseSource, problems: list[str]) -> None:
-    """Every relative image or link must name a file of a safe type inside the course."""
+    """Every relative image or link must name a file of a safe type inside the course, and
+    no paragraph may be longer than the renderer renders (it would be shown as plain text)."""
     files = [(course.path / "course.md", course.text)] + [(module.path, module.text) for module in course.modules]
     for path, text in files:
         lines = text.split("\n")
@@ -358,6 +368,14 @@ def check_references(course: CourseSource, problems: list[str]) -> None:
                         scan[end] = ""
                 index = end
             index += 1
+        for offset, length in long_blocks("\n".join(scan)):
+            problems.append(f"{path}:{start + offset + 1}: " + _(
+                "paragraph of %(length)s characters is longer than the limit of %(limit)s; split it",
+                length=length, limit=BLOCK_LIMIT))
+        for offset in deep_lines("\n".join(scan)):
+            problems.append(f"{path}:{start + offset + 1}: " + _(
+                "more than %(limit)s nested lists or quotes on one line; the page would show the text unformatted",
+                limit=NESTING_LIMIT))
         for offset, is_image, url in find_references("\n".join(scan)):
             where = f"{path}:{start + offset + 1}"
             target = normalise_asset_path("", url)
