@@ -144,3 +144,11 @@ def test_the_pager_matches_the_version_s_lessons(learner):
     assert f"Lesson {len(slugs)} of {len(slugs)}" in page
     assert 'href="/quiz/contoh/marc/"' in page or "/quiz/" in page  # a quiz follows the last lesson
     assert learner.get(lesson_url("marc", slugs[0])).headers["Cache-Control"] == "no-store"
+
+
+def test_the_page_statement_is_built_once_and_recording_is_never_cached():
+    """The lesson page's select is built once per process; the recording of a view is a
+    write that must run every time (a cache on it would skip views and keep every user and
+    page object it was called with alive)."""
+    assert courses._lesson_page_statement() is courses._lesson_page_statement()
+    assert not hasattr(courses.record_lesson_view, "cache_info")

@@ -420,7 +420,6 @@ def lesson_page(slug: str, module_slug: str, lesson_slug: str) -> LessonPage | N
                       position=number, total=total, has_quiz=bool(quiz))
 
 
-@cache
 def record_lesson_view(user, page: LessonPage) -> None:
     """Tell the plugins a learner opened a lesson, and commit what they wrote as one.
 
@@ -434,6 +433,7 @@ def record_lesson_view(user, page: LessonPage) -> None:
     db.session.commit()
 
 
+@cache
 def _lesson_page_statement():
     """The lesson page's query, built once per process with bound parameters (building this
     select cost more CPU than running it; the statement is immutable, so sharing it is safe).
