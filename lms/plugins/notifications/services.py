@@ -156,7 +156,7 @@ def build_emails(user_ids: list[int], key: str, params: dict, url: str | None) -
     rows = db.session.execute(select(User.email, User.locale).where(
         User.id.in_(user_ids), User.active.is_(True), User.email.is_not(None), User.email != "")
         .order_by(User.id)).all()
-    base = digest_base_url()
+    base = http.base_url()  # never the request's Host (a client chooses it)
     default = current_app.config.get("BABEL_DEFAULT_LOCALE") or "id"
     outgoing = []
     for email, locale in rows:
@@ -266,13 +266,6 @@ DIGEST_MAX_ITEMS = 50  # listed in one e-mail; the rest are counted and wait on 
 NOTIFICATIONS_PATH = "/notifications/"
 
 
-def digest_base_url() -> str:
-    """The site's address for absolute links in e-mails: the configured ``BASE_URL``
-    (``DIGEST_BASE_URL`` is its deprecated name), never the Host of whatever request is
-    running - a client chooses that header (lms/http.py)."""
-    return http.base_url()
-
-
 def _digest_eligible_users():
     return select(User.id).where(User.active.is_(True), User.email.is_not(None), User.email != "")
 
@@ -309,7 +302,7 @@ def send_digest(now: datetime) -> int:
     per_user: dict[int, list] = {}
     for notification, email, locale, full_name in rows:
         per_user.setdefault(notification.user_id, []).append((notification, email, locale, full_name))
-    base = digest_base_url()
+    base = http.base_url()  # never the request's Host (a client chooses it)
     default = current_app.config.get("BABEL_DEFAULT_LOCALE") or "id"
     outgoing = []
     for items in per_user.values():
