@@ -21,7 +21,7 @@ from lms.nav import HomePanel
 from lms.plugins.discussions import access, boards, meetings
 from lms.plugins.discussions.board_forms import BoardForm, BoardThreadForm, MeetingForm, MeetingRecordForm
 from lms.plugins.discussions.models import Board, Thread
-from lms.plugins.discussions.views import bp
+from lms.plugins.discussions.views import bp, error_status, with_retry_after
 
 
 def _user():
@@ -32,18 +32,6 @@ def _posting_error():
     from lms.plugins.discussions.services import PostingError
 
     return PostingError
-
-
-def _refused_status(error) -> int:
-    """429 for the rate limit (the service says how long to wait), else 400."""
-    return 429 if getattr(error, "retry_after", None) else 400
-
-
-def _refused_response(html: str, status: int, error):
-    response = make_response(html, status)
-    if getattr(error, "retry_after", None):
-        response.headers["Retry-After"] = str(error.retry_after)
-    return response
 
 
 def _show_error(form, error) -> None:
@@ -165,9 +153,10 @@ def new_meeting(slug: str):
         else:
             flash(_("The meeting was scheduled."), "success")
             return redirect(url_for("discussions.thread", thread_id=thread.id))
-    status = _refused_status(refused) if refused is not None else 400 if request.method == "POST" else 200
-    return _refused_response(render_template("discussions/meeting_form.html", board=board, form=form, thread=None,
-                                             zone=str(meetings.local_zone())), status, refused)
+    status = error_status(refused) if refused is not None else 400 if request.method == "POST" else 200
+    html = render_template("discussions/meeting_form.html", board=board, form=form, thread=None,
+                           zone=str(meetings.local_zone()))
+    return with_retry_after(make_response(html, status), refused)
 
 
 def _meeting_or_404(thread_id: int):
@@ -203,10 +192,10 @@ def edit_meeting(thread_id: int):
         else:
             flash(_("The meeting record was saved."), "success")
             return redirect(url_for("discussions.thread", thread_id=thread_id))
-    status = _refused_status(refused) if refused is not None else 400 if request.method == "POST" else 200
-    return _refused_response(render_template("discussions/meeting_form.html", board=board, form=form,
-                                             thread=meeting.thread, meeting=meeting,
-                                             zone=str(meetings.local_zone())), status, refused)
+    status = error_status(refused) if refused is not None else 400 if request.method == "POST" else 200
+    html = render_template("discussions/meeting_form.html", board=board, form=form, thread=meeting.thread,
+                           meeting=meeting, zone=str(meetings.local_zone()))
+    return with_retry_after(make_response(html, status), refused)
 
 
 @bp.route("/thread/<int:thread_id>/meeting.ics")

@@ -19,7 +19,7 @@ from lms.plugins.courses.models import Module
 from lms.plugins.discussions import access, queries, services
 from lms.plugins.discussions.forms import ActionForm, AskForm, EditPostForm, ReplyForm
 from lms.plugins.discussions.models import Post, Thread
-from lms.plugins.discussions.views import bp
+from lms.plugins.discussions.views import bp, error_status, with_retry_after
 
 UNANSWERED_LIMIT = 300  # the trainer's list; older ones beyond this are rare and still counted
 PANEL_ITEMS = 5
@@ -53,16 +53,6 @@ def _post_or_404(post_id: int) -> Post:
 
 def _thread_url(thread: Thread, post_id: int | None = None) -> str:
     return url_for("discussions.thread", thread_id=thread.id, _anchor=f"post-{post_id}" if post_id else None)
-
-
-def _error_status(error: services.PostingError, default: int = 400) -> int:
-    return 429 if error.retry_after else default
-
-
-def _with_retry_after(response, error: services.PostingError):
-    if error.retry_after:
-        response.headers["Retry-After"] = str(error.retry_after)
-    return response
 
 
 # --- a module's discussion --------------------------------------------------------------------
@@ -100,7 +90,7 @@ def module(module_id: int):
                            counts=queries.thread_counts(module.id), max_chars=services.max_chars(),
                            is_moderator=access.is_moderator(user))
     if error is not None:
-        return _with_retry_after(make_response(html, _error_status(error)), error)
+        return with_retry_after(make_response(html, error_status(error)), error)
     if request.method == "POST":
         return html, 400
     return html
@@ -144,7 +134,7 @@ def render_thread(thread: Thread, form: ReplyForm | None = None, status: int = 2
         can_accept=access.can_answer(user, thread), can_resolve=access.can_resolve(user, thread),
         max_chars=services.max_chars())
     response = make_response(html, status)
-    return _with_retry_after(response, error) if error is not None else response
+    return with_retry_after(response, error) if error is not None else response
 
 
 @bp.route("/thread/<int:thread_id>")
@@ -165,7 +155,7 @@ def reply(thread_id: int):
     except services.PostingError as refused:
         db.session.rollback()
         form.body.errors = [*form.body.errors, str(refused.message)]
-        return render_thread(db.session.get(Thread, thread_id), form, _error_status(refused), refused)
+        return render_thread(db.session.get(Thread, thread_id), form, error_status(refused), refused)
     flash(_("Your reply was posted."), "success")
     return redirect(_thread_url(thread, post.id), 303)
 
@@ -195,10 +185,10 @@ def edit_post(post_id: int):
         else:
             flash(_("Your post was changed."), "success")
             return redirect(_thread_url(thread, post.id), 303)
-    status = _error_status(error) if error is not None else 400 if request.method == "POST" else 200
+    status = error_status(error) if error is not None else 400 if request.method == "POST" else 200
     response = make_response(render_template("discussions/edit_post.html", post=post, thread=thread, form=form,
                                              is_first=is_first, refused=None, max_chars=services.max_chars()), status)
-    return _with_retry_after(response, error) if error is not None else response
+    return with_retry_after(response, error) if error is not None else response
 
 
 def _post_action(post_id: int, action, done: str):
