@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from flask import Response, abort, current_app, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import SecurityError
-from werkzeug.routing import IntegerConverter, Map, ValidationError
+from werkzeug.routing import IntegerConverter, Map
 
 from lms.config import ConfigError
 
@@ -99,7 +99,8 @@ class BoundedIntConverter(IntegerConverter):
     """werkzeug's ``int`` converter held to the 32-bit range the database holds.
 
     ``/records/99999999999999999999`` or ``/records/2147483648`` no longer matches a
-    route, so it is a 404 like any unknown id instead of an overflow in the database.
+    route, so it is a 404 like any unknown id instead of an overflow in the database: the
+    regex takes at most ten ASCII digits, and werkzeug's own range check does the rest.
     ``min``/``max``/``signed`` still work inside that range (unsigned by default, so a
     minus sign never matches either).
     """
@@ -112,11 +113,6 @@ class BoundedIntConverter(IntegerConverter):
         floor = INT32_MIN if signed else 0
         super().__init__(map, fixed_digits=fixed_digits, min=floor if min is None else (floor if min < floor else min),
                          max=INT32_MAX if max is None or max > INT32_MAX else max, signed=signed)
-
-    def to_python(self, value: str) -> int:
-        if parse_int(value, min=self.min, max=self.max) is None:
-            raise ValidationError()
-        return super().to_python(value)
 
 
 # --- the site's address -----------------------------------------------------------------
