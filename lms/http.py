@@ -190,11 +190,6 @@ def absolute_url(endpoint: str, **values) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def absolute_path(path: str) -> str:
-    """A site path (``/notifications/``, a stored notification link) on ``BASE_URL``."""
-    return base_url() + "/" + path.lstrip("/")
-
-
 def init_app(app) -> None:
     """Bounded ``<int:...>``, the canonical address and the host allowlist.
 
