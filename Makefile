@@ -9,6 +9,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# setuptools prints an "Editable installation" notice as a warning on every install; it is
+# information, not a problem, so `make` keeps it off the screen.
+PIP_QUIET := PYTHONWARNINGS=ignore::UserWarning
 BENCH_SCALE ?= 5000
 BENCH_DB ?= sqlite
 
@@ -26,15 +29,15 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml setup.py | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(PIP_QUIET) $(BIN)/pip install --quiet -e .
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml setup.py | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[test,prod]"
+	$(PIP_QUIET) $(BIN)/pip install --quiet -e ".[test,prod]"
 	touch $(VENV)/.installed $@
 
 $(VENV)/.installed-prod: pyproject.toml setup.py | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[prod]"
+	$(PIP_QUIET) $(BIN)/pip install --quiet -e ".[prod]"
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed translations
@@ -56,12 +59,12 @@ wrk:
 	@bash scripts/ensure-wrk.sh
 
 run: install
-	$(BIN)/lms db upgrade
+	LMS_QUIET_MIGRATIONS=1 $(BIN)/lms db upgrade
 	$(BIN)/lms courses import courses
 	$(BIN)/lms needs surveys import courses/surveys
 	$(BIN)/lms demo
 	@echo ""
-	@echo "Pembina is starting on http://$(HOST):$(PORT)  (Ctrl+C stops it)"
+	@echo "Pembina berjalan di http://$(HOST):$(PORT)  (Ctrl+C untuk berhenti)"
 	$(BIN)/lms run --host $(HOST) --port $(PORT)
 
 test: install-test browser wrk

@@ -1,4 +1,5 @@
 import logging
+import os
 from logging.config import fileConfig
 
 from flask import current_app
@@ -15,6 +16,10 @@ config = context.config
 # This line sets up loggers basically.
 fileConfig(config.config_file_name)
 logger = logging.getLogger('alembic.env')
+# `make run` speaks the library's language; Alembic's English progress lines stay for
+# `lms db upgrade` run by hand.
+if os.environ.get('LMS_QUIET_MIGRATIONS'):
+    logging.getLogger('alembic').setLevel(logging.WARNING)
 
 
 def get_engine():

@@ -4,9 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask_babel import gettext as _
 from flask import current_app
 from flask.cli import with_appcontext
 
+from lms.auth.labels import role_label
 from lms.core import backup as backups
 from lms.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from lms.core.scale import ATTEMPTS_PER_LIBRARIAN, ScaleError, seed_scale
@@ -39,11 +41,12 @@ def demo(scale: int | None, attempts_per_librarian: int) -> None:
     # nothing holds locks after the command (PostgreSQL would block a later DROP/ALTER).
     db.session.commit()
     click.echo("")
-    click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
+    click.echo(_("Demo accounts (password for all: %(password)s):", password=DEMO_PASSWORD))
     for username, full_name, roles, unit, _position in DEMO_ACCOUNTS:
-        click.echo(f"  {username:8} {'/'.join(roles):12} {full_name} ({unit})")
-    click.echo(f"  {'erlina':8} {'supervisor':12} Erlina Simanjuntak (pkp) - head of the library, "
-               "approves the curriculum")
+        names = "/".join(str(role_label(role)) for role in roles)
+        click.echo(f"  {username:8} {names:12} {full_name} ({unit})")
+    click.echo(f"  {'erlina':8} {str(role_label('supervisor')):12} Erlina Simanjuntak (pkp) - "
+               + _("head of the library, approves the curriculum"))
 
 
 @click.command("backup")

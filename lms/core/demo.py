@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.auth import services
@@ -96,5 +97,6 @@ def seed_demo(log: Callable[[str], None]) -> dict[str, int]:
         if user is not None and units[unit_code] not in user.supervised_units:
             user.supervised_units.append(units[unit_code])
     db.session.commit()
-    log(f"Demo organisation: {added['units']} unit(s) and {added['users']} user(s) added.")
+    log(_("Demo organisation: %(units)d unit(s) and %(users)d user(s) added.", units=added["units"],
+          users=added["users"]))
     return added

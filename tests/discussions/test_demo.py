@@ -33,7 +33,7 @@ def user(username: str) -> User:
 
 
 def test_demo_discussions_tell_the_story(demo, runner, app):
-    assert "Demo discussions: 4 boards, 8 threads, 2 review meetings." in demo
+    assert "Diskusi demo: 4 papan, 8 utas, 2 rapat tinjauan." in demo
     boards = {board.name: board for board in db.session.scalars(select(Board))}
     branch_board = boards["Cabang Jekan Raya"]
     # the branch board: its staff and its head see it, another branch does not
@@ -72,5 +72,5 @@ def test_demo_discussions_tell_the_story(demo, runner, app):
 
     threads = db.session.scalar(select(func.count()).select_from(Thread))
     again = runner.invoke(args=["demo"])
-    assert again.exit_code == 0 and "Demo discussions: already present." in again.output
+    assert again.exit_code == 0 and "Diskusi demo: sudah ada." in again.output
     assert db.session.scalar(select(func.count()).select_from(Thread)) == threads

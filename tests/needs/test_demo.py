@@ -45,7 +45,7 @@ def test_demo_round_has_staff_supervisor_and_patron_answers(demo, runner):
     assert {s.kind for s in db.session.scalars(select(Survey))} == {SELF, SUPERVISOR, PATRON}
     # a second run changes nothing
     again = runner.invoke(args=["demo"])
-    assert again.exit_code == 0 and "already present" in again.output
+    assert again.exit_code == 0 and "Putaran analisis kebutuhan demo: sudah ada." in again.output
     assert db.session.scalar(select(func.count()).select_from(NeedsRound)) == 1
 
 

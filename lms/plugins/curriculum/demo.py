@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.auth.models import Unit, User
@@ -31,7 +32,7 @@ V1_MODULES: list[tuple[str, str]] = [
 def seed(log) -> None:
     """Create the active version 1 and its assignments once (idempotent)."""
     if db.session.scalar(select(CurriculumVersion.id).limit(1)) is not None:
-        log("Demo curriculum: already present.")
+        log(_("Demo curriculum: already present."))
         return
     root = db.session.scalar(select(Unit).where(Unit.code == "pkp"))
     head = db.session.scalar(select(User).where(User.username == "erlina"))
@@ -42,7 +43,7 @@ def seed(log) -> None:
         if module is not None:
             modules.append(module)
     if root is None or head is None or not modules:
-        log("Demo curriculum skipped: run the demo organisation and import the courses first.")
+        log(_("Demo curriculum skipped: run the demo organisation and import the courses first."))
         return
     today = local_today()
     approved = datetime.combine(today - timedelta(days=300), time(10, 0), tzinfo=local_zone())
@@ -56,4 +57,4 @@ def seed(log) -> None:
                                   created_at=approved))
     db.session.add(version)
     db.session.commit()
-    log(f"Demo curriculum: version 1 with {len(modules)} modules for the whole library.")
+    log(_("Demo curriculum: version 1 with %(count)d modules for the whole library.", count=len(modules)))

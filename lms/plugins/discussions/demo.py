@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from flask_babel import gettext as _
 from flask import current_app
 from sqlalchemy import select
 
@@ -117,15 +118,15 @@ def seed(log) -> None:
     from lms.plugins.discussions.models import Board
 
     if db.session.scalar(select(Board.id).where(Board.name == EVALUATION_BOARD)) is not None:
-        log("Demo discussions: already present.")
+        log(_("Demo discussions: already present."))
         return
     admin, erlina = _user("admin"), _user("erlina")
     units = {unit.code: unit.id for unit in db.session.scalars(select(Unit))}
     if admin is None or erlina is None or "cabang-jekan-raya" not in units:
-        log("Demo discussions skipped: run the demo organisation first.")
+        log(_("Demo discussions skipped: run the demo organisation first."))
         return
     if _module("katalogisasi", "marc21") is None:
-        log("Demo discussions skipped: import the courses first (lms courses import courses).")
+        log(_("Demo discussions skipped: import the courses first (lms courses import courses)."))
         return
 
     saved_limit = current_app.config.get("DISCUSSIONS_RATE_LIMIT")
@@ -169,4 +170,5 @@ def seed(log) -> None:
                                     agenda=agenda, link=link or None)
     finally:
         current_app.config["DISCUSSIONS_RATE_LIMIT"] = saved_limit
-    log(f"Demo discussions: {len(BOARDS)} boards, {threads} threads, 2 review meetings.")
+    log(_("Demo discussions: %(boards)d boards, %(threads)d threads, %(meetings)d review meetings.",
+          boards=len(BOARDS), threads=threads, meetings=2))

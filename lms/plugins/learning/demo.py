@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from lms.auth.models import User, utcnow
@@ -139,13 +140,13 @@ def _take_module(rng: random.Random, user: User, module: Module, start: datetime
 def seed(log) -> None:
     """Add the demo activity once (idempotent: skipped when any attempt exists)."""
     if db.session.scalar(select(QuizAttempt.id).limit(1)) is not None:
-        log("Demo learning activity: already present.")
+        log(_("Demo learning activity: already present."))
         return
     courses = {c.slug: c for c in db.session.scalars(select(Course).where(Course.slug.in_([p[0] for p in PLAN])))}
     staff = [user for user in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
              if user.has_role("librarian")]
     if not courses or not staff:
-        log("Demo learning activity skipped: import the courses and seed the organisation first.")
+        log(_("Demo learning activity skipped: import the courses and seed the organisation first."))
         return
     rng = random.Random(SEED)
     abilities = _abilities()
@@ -182,5 +183,6 @@ def seed(log) -> None:
     rebuild_scores()  # the attempts above were written directly, not through start/submit
     db.session.commit()
     counts["attempts"] = db.session.scalar(select(func.count()).select_from(QuizAttempt))
-    log(f"Demo learning activity: {counts['attempts']} quiz attempts, {counts['modules']} modules and "
-        f"{counts['courses']} courses completed.")
+    log(_("Demo learning activity: %(attempts)d quiz attempts, %(modules)d modules and %(courses)d "
+          "courses completed.", attempts=counts["attempts"], modules=counts["modules"],
+          courses=counts["courses"]))

@@ -13,6 +13,7 @@ import random
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
+from flask_babel import gettext as _
 from flask import current_app
 from sqlalchemy import select
 
@@ -76,18 +77,19 @@ def _ensure_surveys(log) -> dict[str, Survey] | None:
     if len(found) < len(slugs):
         root = Path(current_app.config["NEEDS_SURVEYS_DIR"])
         if not root.is_dir():
-            log(f"Demo needs round skipped: no survey folder {root}.")
+            log(_("Demo needs round skipped: no survey folder %(folder)s.", folder=root))
             return None
         try:
             survey_files.import_surveys(root)
         except survey_files.SurveyError as error:
-            log("Demo needs round skipped: the survey files have problems:")
+            log(_("Demo needs round skipped: the survey files have problems:"))
             for problem in error.problems:
                 log(f"  {problem}")
             return None
         found = {s.slug: s for s in db.session.scalars(select(Survey).where(Survey.slug.in_(slugs)))}
     if len(found) < len(slugs):
-        log("Demo needs round skipped: surveys " + ", ".join(sorted(set(slugs) - set(found))) + " are missing.")
+        log(_("Demo needs round skipped: surveys %(slugs)s are missing.",
+              slugs=", ".join(sorted(set(slugs) - set(found)))))
         return None
     return {kind: found[slug] for kind, slug in SURVEY_SLUGS.items()}
 
@@ -100,18 +102,18 @@ def _moment(day, rng: random.Random) -> datetime:
 def seed(log) -> None:
     """Add the demo needs round once (idempotent: matched by its title)."""
     if db.session.scalar(select(NeedsRound.id).where(NeedsRound.title == ROUND_TITLE)) is not None:
-        log("Demo needs round: already present.")
+        log(_("Demo needs round: already present."))
         return
     competencies = list(db.session.scalars(select(Competency.id).order_by(Competency.position)))
     if not competencies:
-        log("Demo needs round skipped: import the courses first (lms courses import courses).")
+        log(_("Demo needs round skipped: import the courses first (lms courses import courses)."))
         return
     surveys = _ensure_surveys(log)
     if surveys is None:
         return
     units = {unit.code: unit for unit in db.session.scalars(select(Unit))}
     if "pkp" not in units:
-        log("Demo needs round skipped: run the demo organisation first.")
+        log(_("Demo needs round skipped: run the demo organisation first."))
         return
     rng = random.Random(SEED)
     today = local_today()
@@ -166,8 +168,8 @@ def seed(log) -> None:
     db.session.commit()
 
     patrons = _import_patron_responses(needs_round, surveys[PATRON], units, rng)
-    log(f"Demo needs round: {len(staff)} self-assessments, {ratings} supervisor ratings, "
-        f"{patrons} patron responses.")
+    log(_("Demo needs round: %(staff)d self-assessments, %(ratings)d supervisor ratings, %(patrons)d "
+          "patron responses.", staff=len(staff), ratings=ratings, patrons=patrons))
 
 
 def _patron_csv(needs_round: NeedsRound, survey: Survey, units: dict[str, Unit], rng: random.Random) -> bytes:

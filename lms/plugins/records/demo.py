@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.auth.models import User
@@ -42,7 +43,7 @@ def _evidence(full_name: str, topic: str, provider: str, ended: date, jp: float)
 def seed(log) -> None:
     """Add the demo records once (idempotent: skipped when any record exists)."""
     if db.session.scalar(select(ExternalTraining.id).limit(1)) is not None:
-        log("Demo training records: already present.")
+        log(_("Demo training records: already present."))
         return
     people = {u.username: u for u in db.session.scalars(
         select(User).where(User.username.in_({r[0] for r in RECORDS} | {r[8] for r in RECORDS if r[8]})))}
@@ -64,4 +65,5 @@ def seed(log) -> None:
         if verifier and verifier in people:
             services.verify(people[verifier], record)
             verified += 1
-    log(f"Demo training records: {added} external trainings, {verified} verified, {added - verified} waiting.")
+    log(_("Demo training records: %(added)d external trainings, %(verified)d verified, %(waiting)d "
+          "waiting.", added=added, verified=verified, waiting=added - verified))
