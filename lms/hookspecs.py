@@ -102,13 +102,6 @@ def lms_question_types() -> list[type]:
 
 
 @hookspec
-def lms_report_widgets() -> list[Any]:
-    """Return report widgets (a dataclass with a title, a service function that
-    aggregates in SQL, and a template) shown on supervisors' dashboards.
-    """
-
-
-@hookspec
 def lms_demo_seed(app: "Flask", log: Any) -> None:
     """Add this plugin's demo data when ``lms demo`` runs. Must be idempotent.
 
