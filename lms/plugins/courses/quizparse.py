@@ -89,9 +89,47 @@ def parse_quiz_block(text: str, first_line: int, types: dict | None = None
         types = builtin_registry()
     problems: list[Problem] = []
     lines = text.split("\n")
+    header, index = _read_header(lines, first_line, problems)
+    if not header:
+        problems.append(Problem(first_line, _("a quiz block starts with settings such as `id: my-question-1`, "
+                                              "then a blank line, then the question")))
+        return None, problems
+    question_id = _check_id(header, first_line, problems)
+    start = index  # problems about the whole question point at its first non-blank line (inside the block)
+    while start < len(lines) - 1 and not lines[start].strip():
+        start += 1
+    question_line = first_line + min(start, len(lines) - 1)
+    body = _read_body(lines[index:], first_line + index, problems)
+    if not body.stem:
+        problems.append(Problem(question_line, _("the question has no text")))
+    _check_one_kind(body, problems)
+    qtype = _question_type(header, body, types, first_line, problems)
+    if qtype is None:
+        problems.append(Problem(question_line, _("the question has no answers: add `- [x]` choices, `= answer` "
+                                                 "lines, `left -> right` pairs or a numbered list")))
+        return None, problems
+    points, shuffle = _settings(header, problems)
+    block = body.block(header, question_line)
+    qclass = types[qtype]
+    data: dict[str, Any] = {}
+    if not getattr(block, {"choices": "options"}.get(qclass.kind, qclass.kind), None):
+        problems.append(Problem(block.line, _("a %(type)s question needs %(requirement)s", type=qtype,
+                                              requirement=str(qclass.requirement))))
+    else:
+        data, type_problems = qclass.parse(block)
+        problems.extend(Problem(line, message) for line, message in type_problems)
+    if problems:
+        return None, problems
+    return ParsedQuestion(id=question_id, type=qtype, text=body.stem, line=first_line,
+                          competency=header.get("competency", (None, 0))[0] or None, points=points,
+                          shuffle=shuffle, feedback="\n".join(body.feedback).strip(), data=data), []
+
+
+def _read_header(lines: list[str], first_line: int, problems: list[Problem]
+                 ) -> tuple[dict[str, tuple[str, int]], int]:
+    """The `key: value` lines up to the first blank line, and the index where the body starts."""
     header: dict[str, tuple[str, int]] = {}
     index = 0
-    # header: `key: value` lines up to the first blank line
     while index < len(lines) and lines[index].strip():
         match = HEADER_RE.match(lines[index].strip())
         if not match:
@@ -105,30 +143,44 @@ def parse_quiz_block(text: str, first_line: int, types: dict | None = None
         else:
             header[key] = (match.group(2).strip(), first_line + index)
         index += 1
-    if not header:
-        problems.append(Problem(first_line, _("a quiz block starts with settings such as `id: my-question-1`, "
-                                              "then a blank line, then the question")))
-        return None, problems
+    return header, index
+
+
+def _check_id(header: dict[str, tuple[str, int]], first_line: int, problems: list[Problem]) -> str:
     question_id, id_line = header.get("id", ("", first_line))
     if not question_id:
         problems.append(Problem(first_line, _("the question has no id; add a line like `id: marc-245-1`")))
     elif not ID_RE.match(question_id):
         problems.append(Problem(id_line, _("question id %(id)r may use lowercase letters, digits and "
                                            "hyphens only (at most 80)", id=question_id)))
+    return question_id
 
-    body = lines[index:]
-    start = index  # problems about the whole question point at its first non-blank line (inside the block)
-    while start < len(lines) - 1 and not lines[start].strip():
-        start += 1
-    body_start = first_line + index
-    question_line = first_line + min(start, len(lines) - 1)
+
+@dataclass
+class _Body:
+    """What the lines after the header hold: the stem, the answer lines of each kind, the
+    general feedback."""
+
+    stem: str = ""
+    options: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[tuple[str, int]] = field(default_factory=list)
+    answer_notes: list[dict[str, Any]] = field(default_factory=list)
+    pairs: list[tuple[str, str, int]] = field(default_factory=list)
+    order: list[tuple[str, int]] = field(default_factory=list)
+    feedback: list[str] = field(default_factory=list)
+
+    def block(self, header: dict[str, tuple[str, int]], question_line: int) -> QuizBlock:
+        answer_lines = ([o["line"] for o in self.options] + [n for _text, n in self.answers]
+                        + [n for *_texts, n in self.pairs] + [n for _text, n in self.order])
+        return QuizBlock(header=header, options=self.options, answers=self.answers, pairs=self.pairs,
+                         order=self.order, line=min(answer_lines, default=question_line),
+                         answer_notes=self.answer_notes)
+
+
+def _read_body(body: list[str], body_start: int, problems: list[Problem]) -> _Body:
+    """Sort the body's lines into stem, answers of each kind, per-answer and general feedback."""
+    result = _Body()
     stem: list[str] = []
-    options: list[dict[str, Any]] = []
-    answers: list[tuple[str, int]] = []
-    answer_notes: list[dict[str, Any]] = []
-    pairs: list[tuple[str, str, int]] = []
-    order: list[tuple[str, int]] = []
-    feedback: list[str] = []
     seen_answers = False
     list_ends = _list_ends_stem(body)
     for offset, raw in enumerate(body):
@@ -139,68 +191,81 @@ def parse_quiz_block(text: str, first_line: int, types: dict | None = None
             continue
         feedback_match = FEEDBACK_RE.match(raw)
         if feedback_match and seen_answers:
-            note = (feedback_match.group(1) or feedback_match.group(2) or "").strip()
-            if options and not (answers or pairs or order):
-                options[-1]["feedback"] = (options[-1]["feedback"] + " " + note).strip()
-            elif answers and not (options or pairs or order):
-                answer_notes[-1]["feedback"] = (answer_notes[-1]["feedback"] + " " + note).strip()
-            else:
-                problems.append(Problem(number, _("indented `>` feedback belongs under a `- [ ]` choice or an "
-                                                  "`=` answer")))
+            _attach_feedback(result, (feedback_match.group(1) or feedback_match.group(2) or "").strip(),
+                             number, problems)
             continue
         option = OPTION_RE.match(stripped)
         answer = ANSWER_RE.match(stripped)
         pair = _pair(stripped) if not option else None
         ordered = ORDER_RE.match(stripped)
-        if feedback and stripped and not stripped.startswith(">"):
+        indented = raw.startswith((" ", "\t"))
+        if result.feedback and stripped and not stripped.startswith(">"):
             problems.append(Problem(number, _("text after the general feedback; the `>` feedback paragraph "
                                               "comes last")))
             continue
-        if option and not raw.startswith((" ", "\t")):
+        if option and not indented:
             seen_answers = True
             mark = option.group(1)
-            options.append({"text": option.group(2).strip(), "correct": mark in "xX",
-                            "credit": _percent(mark) if mark.endswith("%") else None,
-                            "feedback": "", "line": number})
-        elif answer and not raw.startswith((" ", "\t")):
+            result.options.append({"text": option.group(2).strip(), "correct": mark in "xX",
+                                   "credit": _percent(mark) if mark.endswith("%") else None,
+                                   "feedback": "", "line": number})
+        elif answer and not indented:
             seen_answers = True
-            answers.append((answer.group(2).strip(), number))
-            answer_notes.append({"credit": _percent(answer.group(1)) if answer.group(1) else None, "feedback": ""})
-        elif pair and not raw.startswith((" ", "\t")):
+            result.answers.append((answer.group(2).strip(), number))
+            result.answer_notes.append({"credit": _percent(answer.group(1)) if answer.group(1) else None,
+                                        "feedback": ""})
+        elif pair and not indented:
             seen_answers = True
-            pairs.append((pair[0], pair[1], number))
-        elif ordered and not raw.startswith((" ", "\t")) and (seen_answers or list_ends[offset]):
+            result.pairs.append((pair[0], pair[1], number))
+        elif ordered and not indented and (seen_answers or list_ends[offset]):
             seen_answers = True
-            order.append((ordered.group(2).strip(), number))
+            result.order.append((ordered.group(2).strip(), number))
         elif seen_answers and stripped.startswith(">"):
-            feedback.append(stripped[1:].strip())
+            result.feedback.append(stripped[1:].strip())
         elif seen_answers and not stripped:
             continue
         elif seen_answers:
             problems.append(Problem(number, _("unexpected line among the answers: %(line)r", line=stripped[:60])))
         else:
             stem.append(raw)
-    stem_text = "\n".join(stem).strip()
-    if not stem_text:
-        problems.append(Problem(question_line, _("the question has no text")))
+    result.stem = "\n".join(stem).strip()
+    return result
+
+
+def _attach_feedback(body: _Body, note: str, number: int, problems: list[Problem]) -> None:
+    """An indented `>` line: feedback on the choice or `=` answer above it."""
+    if body.options and not (body.answers or body.pairs or body.order):
+        body.options[-1]["feedback"] = (body.options[-1]["feedback"] + " " + note).strip()
+    elif body.answers and not (body.options or body.pairs or body.order):
+        body.answer_notes[-1]["feedback"] = (body.answer_notes[-1]["feedback"] + " " + note).strip()
+    else:
+        problems.append(Problem(number, _("indented `>` feedback belongs under a `- [ ]` choice or an "
+                                          "`=` answer")))
+
+
+def _check_one_kind(body: _Body, problems: list[Problem]) -> None:
     firsts = sorted((items[0]["line"] if name == "choices" else items[0][-1], name)
-                    for name, items in (("choices", options), ("answers", answers), ("pairs", pairs),
-                                        ("order", order)) if items)
+                    for name, items in (("choices", body.options), ("answers", body.answers),
+                                        ("pairs", body.pairs), ("order", body.order)) if items)
     if len(firsts) > 1:  # reported where the second kind starts
         problems.append(Problem(firsts[1][0], _("a question mixes %(kinds)s; use one kind of answer",
                                                 kinds=_answer_kinds([name for _line, name in firsts]))))
+
+
+def _question_type(header: dict[str, tuple[str, int]], body: _Body, types: dict, first_line: int,
+                   problems: list[Problem]) -> str | None:
+    """The declared type (when known), else the one the answer lines imply."""
     declared, type_line = header.get("type", ("", first_line))
     declared = declared.lower()
     if declared and declared not in types:
         problems.append(Problem(type_line, _("unknown question type %(type)r; use one of %(types)s",
                                              type=declared, types=", ".join(types))))
         declared = ""
-    qtype = declared or _infer_type(options, answers, pairs, order)
-    if qtype is None:
-        problems.append(Problem(question_line, _("the question has no answers: add `- [x]` choices, `= answer` "
-                                                 "lines, `left -> right` pairs or a numbered list")))
-        return None, problems
+    return declared or _infer_type(body.options, body.answers, body.pairs, body.order)
 
+
+def _settings(header: dict[str, tuple[str, int]], problems: list[Problem]) -> tuple[float, bool]:
+    """The `points` and `shuffle` settings, checked."""
     points = 1.0
     if "points" in header:
         value = _as_number(header["points"][0])
@@ -214,24 +279,7 @@ def parse_quiz_block(text: str, first_line: int, types: dict | None = None
         if word not in ("true", "false", "ya", "tidak", "yes", "no"):
             problems.append(Problem(header["shuffle"][1], _("shuffle must be true or false")))
         shuffle = word in ("true", "ya", "yes")
-
-    answer_lines = ([o["line"] for o in options] + [n for _text, n in answers] + [n for *_texts, n in pairs]
-                    + [n for _text, n in order])
-    block = QuizBlock(header=header, options=options, answers=answers, pairs=pairs, order=order,
-                      line=min(answer_lines, default=question_line), answer_notes=answer_notes)
-    qclass = types[qtype]
-    data: dict[str, Any] = {}
-    if not getattr(block, {"choices": "options"}.get(qclass.kind, qclass.kind), None):
-        problems.append(Problem(block.line, _("a %(type)s question needs %(requirement)s", type=qtype,
-                                              requirement=str(qclass.requirement))))
-    else:
-        data, type_problems = qclass.parse(block)
-        problems.extend(Problem(line, message) for line, message in type_problems)
-    if problems:
-        return None, problems
-    return ParsedQuestion(id=question_id, type=qtype, text=stem_text, line=first_line,
-                          competency=header.get("competency", (None, 0))[0] or None, points=points,
-                          shuffle=shuffle, feedback="\n".join(feedback).strip(), data=data), []
+    return points, shuffle
 
 
 def _answer_kinds(names: list[str]) -> str:
