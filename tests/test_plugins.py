@@ -183,3 +183,13 @@ def test_turning_off_the_courses_plugin_leaves_the_rest_working(tmp_path):
     assert 'href="/courses/"' not in text and 'id="panel-courses"' not in text
     assert 'id="panel-my-learning"' in text  # the core's own panel is still there
     assert client.get("/admin/users").status_code == 200
+
+
+def test_a_plugin_is_one_folder_its_templates_are_not_in_the_product():
+    """The test plugin's templates live beside its hooks, not in the product's templates/
+    (where every installation would ship them)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    assert not (root / "templates" / "hello").exists()
+    assert (root / "tests" / "plugins" / "hello" / "templates" / "hello" / "keywords.html").is_file()

@@ -9,7 +9,9 @@ from lms.hookspecs import hookimpl
 from lms.nav import HomePanel, NavItem
 from lms.questions import QuestionType, ResponseError
 
-bp = Blueprint("hello", __name__, url_prefix="/hello")
+# The plugin is one folder: its templates travel with it (templates/hello/...), found by
+# Flask through the blueprint, never copied into the product's templates/.
+bp = Blueprint("hello", __name__, url_prefix="/hello", template_folder="templates")
 
 
 @bp.route("/")
