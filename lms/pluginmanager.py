@@ -78,15 +78,74 @@ def _load(target: str):
     return getattr(module, attr) if attr else module
 
 
+def declarations(target: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A plugin's ``REQUIRES`` and ``USES`` (the plugins it cannot work without, and those
+    it works with when they are on), read from its package - ``lms.plugins.courses`` for
+    ``lms.plugins.courses.hooks`` - so nothing of the plugin itself is imported before its
+    requirements are known to be on."""
+    module_name = target.partition(":")[0]
+    package = module_name.rsplit(".", 1)[0] if module_name.endswith(".hooks") else module_name
+    module = importlib.import_module(package)
+    return tuple(getattr(module, "REQUIRES", ())), tuple(getattr(module, "USES", ()))
+
+
+def dependency_order(enabled: list[str], available: dict[str, str]) -> list[str]:
+    """``enabled`` with every plugin after the plugins it requires (otherwise in the given
+    order), or a ConfigError in one sentence naming what is missing."""
+    requires = {name: declarations(available[name])[0] for name in enabled}
+    missing = [(name, [r for r in needed if r not in enabled]) for name, needed in requires.items()]
+    missing = [(name, absent) for name, absent in missing if absent]
+    if missing:
+        parts = "; ".join(f"{name} requires {', '.join(absent)}" for name, absent in missing)
+        raise ConfigError(f"LMS_PLUGINS turns on plugins without what they require ({parts}): turn those "
+                          f"on too, or turn {', '.join(name for name, _ in missing)} off.")
+    ordered: list[str] = []
+    remaining = list(enabled)
+    while remaining:
+        ready = [name for name in remaining if all(r in ordered for r in requires[name])]
+        if not ready:
+            raise ConfigError(f"Plugins require each other in a circle: {', '.join(remaining)}.")
+        ordered.append(ready[0])
+        remaining.remove(ready[0])
+    return ordered
+
+
 def build_plugin_manager(setting: object) -> tuple[pluggy.PluginManager, list[str]]:
-    """Create the manager with the core and the enabled plugins registered."""
+    """Create the manager with the core and the enabled plugins registered, each after the
+    plugins it requires (a setting that leaves out a requirement is refused)."""
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
     for name, target in CORE_PLUGINS.items():
         manager.register(_load(target), name=name)
     available = available_plugins()
-    enabled = parse_plugin_setting(setting, available)
+    enabled = dependency_order(parse_plugin_setting(setting, available), available)
     for name in enabled:
         manager.register(_load(available[name]), name=name)
     manager.check_pending()
     return manager, enabled
+
+
+def layer_diagram() -> str:
+    """The built-in plugins and their declared edges as a Mermaid graph, for
+    docs/architecture.md (``python -m lms.pluginmanager`` prints it; a test keeps the doc equal)."""
+    declared = {name: declarations(target) for name, target in BUILTIN_PLUGINS.items()}
+
+    def below(name: str) -> set[str]:
+        found: set[str] = set()
+        for other in declared[name][0]:
+            found |= {other} | below(other)
+        return found
+
+    lines = ["```mermaid", "graph BT"]
+    for name, (requires, uses) in declared.items():
+        # only direct edges: a requirement already reached through another one is implied
+        direct = [other for other in requires if not any(other in below(o) for o in requires if o != other)]
+        lines.append(f"    {name}")
+        lines += [f"    {name} --> {other}" for other in direct]
+        lines += [f"    {name} -.-> {other}" for other in uses]
+    lines.append("```")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(layer_diagram())
