@@ -226,7 +226,7 @@ def _check_distinct(scale: AnswerScale, where, problems: list[str]) -> None:
     values: dict[float, str] = {}
     for point in scale.points:
         if point.value in values:
-            at = where(rf"value:\s*{re.escape(number_text(point.value))}\b")
+            at = where(rf"id:\s*[\"']?{re.escape(point.label_id)}")
             problems.append(f"{at}: " + _(
                 "%(first)r and %(second)r have the same value %(value)s", first=values[point.value],
                 second=point.label_id, value=number_text(point.value)))
@@ -235,9 +235,10 @@ def _check_distinct(scale: AnswerScale, where, problems: list[str]) -> None:
     for point in [*scale.points, None]:
         labels = point.labels if point is not None else tuple(scale.not_applicable)
         meaning = point.label_id if point is not None else _("not applicable")
+        at = (where(rf"id:\s*[\"']?{re.escape(point.label_id)}") if point is not None
+              else where(r"^\s*not_applicable\s*:"))
         for label in dict.fromkeys(fold(text) for text in labels):
             if label in owner and owner[label] != meaning:
-                at = where(re.escape(label))
                 problems.append(f"{at}: " + _(
                     "the label %(label)r means both %(first)r and %(second)r in the scale %(name)r",
                     label=label, first=owner[label], second=meaning, name=scale.name))
@@ -245,7 +246,6 @@ def _check_distinct(scale: AnswerScale, where, problems: list[str]) -> None:
             if NUMBER_RE.match(label):
                 number = float(label.replace(",", "."))
                 if number in values and values[number] != meaning:
-                    at = where(re.escape(label))
                     problems.append(f"{at}: " + _(
                         "the label %(label)r of %(first)r is the value of %(second)r", label=label, first=meaning,
                         second=values[number]))

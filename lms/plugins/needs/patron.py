@@ -350,8 +350,8 @@ def import_patron_csv(data: bytes, filename: str, survey_slug: str, *, round_id:
         line_problems += date_problems
     not_applicable: dict[str, int] = {}
     rows = _parse_rows(records, columns, survey, unit, allowed_unit_ids, dates.times, not_applicable, line_problems)
-    if columns.timestamp is not None and needs_round is not None:
-        _check_duplicates(rows, needs_round, line_problems)
+    if columns.timestamp is not None and needs_round is not None and not line_problems:
+        _check_duplicates(rows, needs_round, line_problems)  # rows without their times would look alike
     problems += sorted(line_problems, key=_line_number)  # every one starts with its line
     if problems or needs_round is None:
         if len(problems) > MAX_PROBLEMS:

@@ -16,7 +16,8 @@ Every refusal is a ``line N: message`` raised as :class:`FileRefused`; nothing h
   column with both is refused, and a column where no value decides is refused with a hint
   to pass ``--date-format``. ISO 8601 (Kobo's ``2026-11-03T14:05:33.000+07:00``) and
   ``YYYY/MM/DD`` (Google Forms' own download, ``2026/11/03 2:05:33 PM GMT+7``) have one
-  order and need no decision. Naive times are in the library's time zone.
+  order and need no decision. Naive times are in the library's time zone, except Kobo's
+  ``_submission_time``, which the server writes in UTC.
 """
 from __future__ import annotations
 
@@ -167,13 +168,17 @@ def _clock(rest: str) -> tuple[int, int, int]:
     return _hour(int(hour), meridiem), int(minute), int(second or 0)
 
 
-def _aware(moment: datetime) -> datetime:
+def _aware(moment: datetime, zone=None) -> datetime:
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=local_zone())
+        moment = moment.replace(tzinfo=zone or local_zone())
     return moment.astimezone(timezone.utc)
 
 
-def parse_fixed(value: str) -> datetime | None:
+# KoboToolbox writes the server's submission time in UTC without an offset.
+NAIVE_UTC_COLUMNS = {"_submission_time"}
+
+
+def parse_fixed(value: str, zone=None) -> datetime | None:
     """A time whose order is fixed (``YYYY/MM/DD ...`` or ISO 8601), else None. ValueError
     when it has that shape but is no real time."""
     value = value.strip()
@@ -187,19 +192,19 @@ def parse_fixed(value: str) -> datetime | None:
             moment = moment.replace(tzinfo=timezone(offset if sign == "+" else -offset))
         elif "GMT" in value or "UTC" in value:
             moment = moment.replace(tzinfo=timezone.utc)
-        return _aware(moment)
+        return _aware(moment, zone)
     if re.match(r"^\d{4}-\d{2}-\d{2}", value):
-        return _aware(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        return _aware(datetime.fromisoformat(value.replace("Z", "+00:00")), zone)
     return None
 
 
-def parse_with_format(value: str, date_format: str) -> datetime:
+def parse_with_format(value: str, date_format: str, zone=None) -> datetime:
     """``value`` read with a strftime format. A format of the date alone (``%d/%m/%Y``)
     reads the time after it as the tools write it (``14:05:33``, ``2:05:33 PM``)."""
     value = value.strip()
     if _TIME_DIRECTIVES.search(date_format):
-        return _aware(datetime.strptime(value, date_format))
-    fixed = parse_fixed(value)
+        return _aware(datetime.strptime(value, date_format), zone)
+    fixed = parse_fixed(value, zone)
     if fixed is not None:  # ISO values keep their own order whatever the format says
         return fixed
     match = re.match(r"^(\S+?)((?:,?\s+|T).*)?$", value)
@@ -207,7 +212,7 @@ def parse_with_format(value: str, date_format: str) -> datetime:
         raise ValueError(value)
     day = datetime.strptime(match.group(1), date_format)
     hour, minute, second = _clock(match.group(2) or "")
-    return _aware(day.replace(hour=hour, minute=minute, second=second))
+    return _aware(day.replace(hour=hour, minute=minute, second=second), zone)
 
 
 def check_format(date_format: str) -> str | None:
@@ -233,6 +238,7 @@ class DateColumn:
 def read_dates(values: list[tuple[int, str]], column: str, date_format: str | None) -> tuple[DateColumn, list[str]]:
     """Read every time of a column with one order for the whole column (module docstring)."""
     result, problems = DateColumn(order=date_format), []
+    zone = timezone.utc if column.strip().casefold() in NAIVE_UTC_COLUMNS else None
 
     def unknown(line: int, value: str) -> None:
         problems.append(_("line %(line)d: the time %(value)r is not a date and time this import knows",
@@ -241,7 +247,7 @@ def read_dates(values: list[tuple[int, str]], column: str, date_format: str | No
     if date_format:
         for line, value in values:
             try:
-                result.times[line] = parse_with_format(value, date_format)
+                result.times[line] = parse_with_format(value, date_format, zone)
             except ValueError:
                 problems.append(_("line %(line)d: the time %(value)r does not match the date format %(format)s",
                                   line=line, value=value.strip(), format=date_format))
@@ -249,7 +255,7 @@ def read_dates(values: list[tuple[int, str]], column: str, date_format: str | No
     pending: list[tuple[int, str, int, int]] = []
     for line, value in values:
         try:
-            fixed = parse_fixed(value)
+            fixed = parse_fixed(value, zone)
         except ValueError:
             unknown(line, value.strip())
             continue
@@ -287,7 +293,7 @@ def read_dates(values: list[tuple[int, str]], column: str, date_format: str | No
         match = _XY_YEAR.match(value)
         try:
             hour, minute, second = _clock(match.group(4))
-            result.times[line] = _aware(datetime(int(match.group(3)), month, day, hour, minute, second))
+            result.times[line] = _aware(datetime(int(match.group(3)), month, day, hour, minute, second), zone)
         except ValueError:
             unknown(line, value)
     return result, problems

@@ -235,22 +235,28 @@ def _scales(data: dict, items: list[dict], path: Path, text: str, problems: list
         elif (scale := parse_scale(name, body, where, problems)) is not None:
             defined[name] = scale
     known = {**READY, **defined}
+    broken = {str(name) for name in raw or {}} - set(known)  # refused above: say it once
+
+    def unknown(name) -> bool:
+        return not isinstance(name, str) or (name not in known and name not in broken)
+
     default = data.get("scale", DEFAULT_SCALE)
-    if not isinstance(default, str) or default not in known:
+    if unknown(default):
         problems.append(f"{path}:{_key_line(text, 'scale')}: " + _(
             "unknown scale %(name)r (ready scales: %(ready)s; or define it under `scales:`)", name=default,
             ready=", ".join(READY)))
+    if default not in known:
         default = DEFAULT_SCALE
     item_scales: dict[str, str] = {}
     for item in items:
         name = item.pop("scale", None)
         if name is None:
             continue
-        if not isinstance(name, str) or name not in known:
+        if unknown(name):
             line = _line_of(text, rf"scale:\s*[\"']?{re.escape(str(name))}\b")
             problems.append(f"{path}:{line}: " + _("unknown scale %(name)r (ready scales: %(ready)s; or define it "
                                                    "under `scales:`)", name=name, ready=", ".join(READY)))
-        elif name != default:
+        elif name != default and name in known:
             item_scales[item["key"]] = name
     used = {default, *item_scales.values()}
     return {"scale": default, "item_scales": item_scales,
