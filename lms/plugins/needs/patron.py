@@ -342,7 +342,7 @@ def import_patron_csv(data: bytes, filename: str, survey_slug: str, *, round_id:
     if not columns.items:
         raise PatronImportError(problems)
     line_problems: list[str] = []
-    dates = DateColumn()
+    dates, date_problems = DateColumn(), []
     if columns.timestamp is not None:
         values = [(line, cells[columns.timestamp]) for line, cells in records[1:]
                   if columns.timestamp < len(cells) and cells[columns.timestamp].strip()]
@@ -350,7 +350,7 @@ def import_patron_csv(data: bytes, filename: str, survey_slug: str, *, round_id:
         line_problems += date_problems
     not_applicable: dict[str, int] = {}
     rows = _parse_rows(records, columns, survey, unit, allowed_unit_ids, dates.times, not_applicable, line_problems)
-    if columns.timestamp is not None and needs_round is not None and not line_problems:
+    if columns.timestamp is not None and needs_round is not None and not date_problems:
         _check_duplicates(rows, needs_round, line_problems)  # rows without their times would look alike
     problems += sorted(line_problems, key=_line_number)  # every one starts with its line
     if problems or needs_round is None:
