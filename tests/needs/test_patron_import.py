@@ -15,12 +15,15 @@ from lms.auth.models import UnitSupervisor, aware
 from lms.extensions import db
 from lms.plugins.learning.services import local_today
 from lms.plugins.needs.models import NeedsRound, PatronAnswer, PatronImport, PatronResponse, SurveyItem
-from lms.plugins.needs.patron import PatronImportError, import_patron_csv, parse_timestamp
+from lms.plugins.needs.patron import PatronImportError, import_patron_csv
+from lms.plugins.needs.patron_files import read_dates
 from tests.conftest import csrf_token
 
 CSV = Path(__file__).resolve().parent.parent / "fixtures" / "patron_csv"
 HEADER = "Stempel waktu,Lokasi layanan,p-find,p-shelf,p-record\n"
 UPLOAD = "/needs/patron/"
+ALLOWED = ("(allowed: 1 Sangat tidak setuju (STS, SD), 2 Tidak setuju (TS, D), 3 Netral (N, R), 4 Setuju (S, A), "
+           "5 Sangat setuju (SS, SA); not applicable: Tidak berlaku, Not applicable, N/A)")
 
 
 @pytest.fixture
@@ -64,7 +67,7 @@ def refused(data: bytes, slug: str = "pemustaka", filename: str = "x.csv", **opt
 
 def test_google_forms_export_with_indonesian_labels_and_unit_names(org, patron_round):
     data = (CSV / "google-forms-id.csv").read_bytes()
-    record = import_patron_csv(data, "google-forms-id.csv", "pemustaka", imported_by_id=None)
+    record = import_patron_csv(data, "google-forms-id.csv", "pemustaka", imported_by_id=None).record
     a, b = org["branch_a"].id, org["branch_b"].id
     # GMT+7 times are 7 hours ahead of UTC; "Koleksi ... di rak?" matches despite the "?".
     assert stored(record) == [
@@ -89,7 +92,7 @@ def test_google_forms_export_with_indonesian_labels_and_unit_names(org, patron_r
 def test_semicolons_bom_numbers_keys_and_a_multi_line_field(org, patron_round):
     data = (CSV / "excel-semicolon.csv").read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
-    record = import_patron_csv(data, "excel.csv", "pemustaka", unit_code="section-a1")
+    record = import_patron_csv(data, "excel.csv", "pemustaka", unit_code="section-a1").record
     s = org["section_a1"].id
     # Naive DD/MM/YYYY times are Asia/Jakarta (UTC+7); the quoted "Budi; pelajar\nSMA 1" spans
     # lines 2-3, so the next response starts on line 4.
@@ -101,16 +104,17 @@ def test_semicolons_bom_numbers_keys_and_a_multi_line_field(org, patron_round):
 
 
 def test_microsoft_forms_export_in_english(patron_round):
-    record = import_patron_csv((CSV / "ms-forms-en.csv").read_bytes(), "ms.csv", "pemustaka")
+    record = import_patron_csv((CSV / "ms-forms-en.csv").read_bytes(), "ms.csv", "pemustaka").record
+    # The completion time is the response date (not the start time before it).
     assert stored(record) == [
-        (2, utc(2026, 3, 14, 2, 5, 12), None, {"p-find": 5, "p-shelf": 3, "p-record": 2}),
-        (3, utc(2026, 3, 14, 7, 10), None, {"p-find": 4, "p-shelf": 3, "p-record": 1}),
+        (2, utc(2026, 3, 14, 2, 7), None, {"p-find": 5, "p-shelf": 3, "p-record": 2}),
+        (3, utc(2026, 3, 14, 7, 12), None, {"p-find": 4, "p-shelf": 3, "p-record": 1}),
     ]
 
 
 def test_identical_rows_without_a_timestamp_are_separate_responses(patron_round):
     data = b"p-find,p-shelf\n4,5\n4,5\n"
-    record = import_patron_csv(data, "a.csv", "pemustaka")
+    record = import_patron_csv(data, "a.csv", "pemustaka").record
     assert [(line, answers) for line, _when, _unit, answers in stored(record)] == [
         (2, {"p-find": 4, "p-shelf": 5}), (3, {"p-find": 4, "p-shelf": 5})]
 
@@ -121,26 +125,27 @@ def test_the_open_round_is_preferred_to_a_closed_one(loaded_surveys, patron_roun
                             patron_survey_id=loaded_surveys["pemustaka"].id)
     db.session.add(open_round)
     db.session.commit()
-    assert import_patron_csv(b"p-find\n4\n", "a.csv", "pemustaka").round_id == open_round.id
-    assert import_patron_csv(b"p-find\n5\n", "b.csv", "pemustaka", round_id=patron_round.id).round_id == patron_round.id
+    assert import_patron_csv(b"p-find\n4\n", "a.csv", "pemustaka").record.round_id == open_round.id
+    assert import_patron_csv(b"p-find\n5\n", "b.csv", "pemustaka", round_id=patron_round.id).record.round_id == patron_round.id
 
 
 @pytest.mark.parametrize("value, expected", [
     ("2026-03-14T09:05:12+07:00", utc(2026, 3, 14, 2, 5, 12)),
     ("2026-03-14 09:05:12", utc(2026, 3, 14, 2, 5, 12)),  # naive: the library's zone
     ("2026-03-14T02:05:12Z", utc(2026, 3, 14, 2, 5, 12)),
+    ("2026-11-03T14:05:33.000+07:00", utc(2026, 11, 3, 7, 5, 33)),  # KoboToolbox
     ("2026/03/14 09:05:12", utc(2026, 3, 14, 2, 5, 12)),
     ("2026/03/14 09:05:12 GMT+7", utc(2026, 3, 14, 2, 5, 12)),
     ("2026/03/14 09:05:12 GMT+07:00", utc(2026, 3, 14, 2, 5, 12)),
     ("2026/03/14 9:05:12 PM GMT+8", utc(2026, 3, 14, 13, 5, 12)),
-    ("03/04/2026 09:05:12", utc(2026, 4, 3, 2, 5, 12)),  # two-digit parts: day first
-    ("14/03/2026 09.05.12", utc(2026, 3, 14, 2, 5, 12)),
-    ("3/4/2026 9:05:12", utc(2026, 3, 4, 2, 5, 12)),  # one-digit parts: month first (US)
-    ("3/14/2026 9:05:12 AM", utc(2026, 3, 14, 2, 5, 12)),
+    ("14/03/2026 09.05.12", utc(2026, 3, 14, 2, 5, 12)),  # a first part over 12: day first
+    ("3/14/2026 9:05:12 AM", utc(2026, 3, 14, 2, 5, 12)),  # a second part over 12: month first
     ("12/31/2026 11:00:00 PM", utc(2026, 12, 31, 16, 0)),
+    ("3/3/2026 14:05:33", utc(2026, 3, 3, 7, 5, 33)),  # the same either way
 ])
 def test_timestamp_formats(app, value, expected):
-    assert parse_timestamp(value) == expected
+    dates, problems = read_dates([(2, value)], "Waktu", None)
+    assert problems == [] and dates.times == {2: expected}
 
 
 # --- bad files: every problem, nothing written --------------------------------------------------
@@ -150,9 +155,9 @@ def test_a_value_out_of_range_and_an_unknown_label_are_reported_together(org, pa
                      "2026-03-14 09:01,branch-a,4,Mungkin,4\n"
                      "2026-03-14 09:02,Cabang Z,4,4,0\n").encode()
     assert refused(data) == [
-        'line 2: "7" in column "p-find" is not 1-5 or a Likert label',
-        'line 3: "Mungkin" in column "p-shelf" is not 1-5 or a Likert label',
-        'line 4: "0" in column "p-record" is not 1-5 or a Likert label',
+        'line 2: column "p-find": "7" is not on the scale setuju-5 ' + ALLOWED,
+        'line 3: column "p-shelf": "Mungkin" is not on the scale setuju-5 ' + ALLOWED,
+        'line 4: column "p-record": "0" is not on the scale setuju-5 ' + ALLOWED,
         "line 4: unknown unit 'Cabang Z' (use its code or its exact name)",
     ]
 
@@ -161,7 +166,7 @@ def test_an_unmapped_column_is_named_with_the_survey_and_rows_are_still_checked(
     assert refused(b"Stempel waktu,Umur,p-find\n2026-03-14 09:00,30,4\n2026-03-14 09:01,31,6\n") == [
         "line 1: column 'Umur' matches no item of the survey 'pemustaka' (unmapped item); add it to "
         "`ignore_columns` if it is not a question",
-        'line 3: "6" in column "p-find" is not 1-5 or a Likert label']
+        'line 3: column "p-find": "6" is not on the scale setuju-5 ' + ALLOWED]
     assert refused(b"Umur\n30\n") == [
         "line 1: column 'Umur' matches no item of the survey 'pemustaka' (unmapped item); add it to "
         "`ignore_columns` if it is not a question"]
@@ -189,7 +194,7 @@ def test_a_row_repeated_in_the_file_is_refused(patron_round):
 
 def test_the_same_file_twice_is_refused(org, patron_round):
     data = (CSV / "google-forms-id.csv").read_bytes()
-    first = import_patron_csv(data, "a.csv", "pemustaka")
+    first = import_patron_csv(data, "a.csv", "pemustaka").record
     problems = refused(data, filename="again.csv")
     assert len(problems) == 1
     assert problems[0].startswith("this file was already imported on ")
@@ -234,7 +239,7 @@ def test_a_row_without_answers_and_a_bad_timestamp_are_refused(patron_round):
 
 def test_errors_after_a_multi_line_field_name_the_record_first_line(patron_round):
     data = 'Nama,p-find\n"Budi\nSMA 1",4\n"Siti",9\n'.encode()
-    assert refused(data) == ['line 4: "9" in column "p-find" is not 1-5 or a Likert label']
+    assert refused(data) == ['line 4: column "p-find": "9" is not on the scale setuju-5 ' + ALLOWED]
 
 
 def test_a_file_the_csv_reader_cannot_read_is_refused(patron_round):
@@ -266,7 +271,10 @@ def test_cli_imports_a_file(runner, org, patron_round):
     result = runner.invoke(args=["needs", "import-csv", str(path), "--survey", "pemustaka"])
     assert result.exit_code == 0, result.output
     record = db.session.scalar(select(PatronImport))
-    assert result.stdout.strip() == f"Imported 3 responses into round 'Putaran Uji' (import {record.id})."
+    assert result.stdout.splitlines() == [
+        f"Imported 3 responses into round 'Putaran Uji' (import {record.id}).",
+        "Personal-data columns not stored: Alamat email",
+        "Response dates from column 'Stempel waktu'"]
 
 
 def test_cli_lists_every_problem_with_the_file_name_and_exits_1(runner, tmp_path, org, patron_round):
@@ -277,8 +285,8 @@ def test_cli_lists_every_problem_with_the_file_name_and_exits_1(runner, tmp_path
                                  "--round", str(patron_round.id), "--unit", "branch-a"])
     assert result.exit_code == 1
     assert result.stderr.splitlines()[:2] == [
-        f'{path}: line 2: "7" in column "p-find" is not 1-5 or a Likert label',
-        f'{path}: line 3: "x" in column "p-shelf" is not 1-5 or a Likert label']
+        f'{path}: line 2: column "p-find": "7" is not on the scale setuju-5 ' + ALLOWED,
+        f'{path}: line 3: column "p-shelf": "x" is not on the scale setuju-5 ' + ALLOWED]
     assert "2 problem(s); nothing was imported" in result.stderr
     assert counts() == before
 
@@ -328,7 +336,7 @@ def test_upload_shows_every_problem_and_writes_nothing(client_as, loaded_surveys
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Nothing was imported" in page
-    assert "line 2: &#34;7&#34; in column &#34;p-find&#34; is not 1-5 or a Likert label" in page
+    assert "line 2: column &#34;p-find&#34;: &#34;7&#34; is not on the scale setuju-5 (allowed: " in page
     assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page  # escaped
     assert counts()[:3] == (0, 0, 0)
 

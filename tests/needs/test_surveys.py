@@ -12,6 +12,7 @@ from lms.extensions import db
 from lms.plugins.courses.framework import load_framework
 from lms.plugins.courses.models import Competency
 from lms.plugins.needs.models import NeedsRound, PatronAnswer, PatronImport, PatronResponse, Survey, SurveyItem
+from lms.plugins.needs.answer_scales import READY
 from lms.plugins.needs.surveys import SurveyError, check_surveys, import_surveys
 from tests.needs.conftest import SURVEY_FIXTURES
 
@@ -46,8 +47,10 @@ def test_good_instruments_are_loaded_with_one_item_per_competency(imported, surv
     assert [key for key, *_ in items_of("atasan")] == ["cat-marc", "cs-reference-interview"]
     patron = db.session.scalar(select(Survey).where(Survey.slug == "pemustaka"))
     assert patron.kind == "patron" and patron.title_id == "Kepuasan Pemustaka" and patron.title_en == "Patron satisfaction"
+    # No `scale:` in the file: the agree scale, resolved into the settings an import reads.
     assert patron.settings == {"ignore_columns": ["Alamat email", "Email address", "Nama", "Email", "Name", "ID"],
-                               "unit_column": "Lokasi layanan"}
+                               "unit_column": "Lokasi layanan", "scale": "setuju-5", "item_scales": {},
+                               "scales": {"setuju-5": READY["setuju-5"].to_settings()}}
     assert [(i.key, i.competency_id) for i in patron.items] == [
         ("p-find", "cs-reference-interview"), ("p-shelf", "cat-classification"), ("p-record", "cat-marc")]
     diri = db.session.scalar(select(Survey).where(Survey.slug == "diri"))

@@ -74,7 +74,11 @@ class CompetencyScore:
     supervisor_targets: dict[str, tuple[float, int, int]] = field(default_factory=dict)  # position: (T, n, sum)
     quiz_earned: float = 0.0  # sum(credit * points)
     quiz_points: float = 0.0  # sum(points)
-    patron_sum: int = 0
+    patron_sum: float = 0.0  # answers on the common 1-5 range: fractions from scales other than 5 points
+
+    @property
+    def patron_sum_text(self) -> str:
+        return _num(self.patron_sum, 2)
 
     def name(self, locale: str) -> str:
         return self.name_en if locale == "en" else self.name_id
@@ -306,7 +310,7 @@ def _patron_rows(round_id: int, units: list[int] | None):
 def _fill_patron(score, n: int, total) -> None:
     if not n:
         return
-    score.n_patron, score.patron_sum = int(n), int(total)
+    score.n_patron, score.patron_sum = int(n), float(total)
     score.patron_mean = total / n
     score.needs["patron"] = _clamp((5 - score.patron_mean) / 4)
 
@@ -458,7 +462,7 @@ def evidence(needs_round: NeedsRound, competency_id: str, *, unit_ids: Collectio
                               f"{_num(score.quiz_points)} = {_num(score.quiz_mastery)}"))
         steps.append(("quiz", f"need = 1 − {_num(score.quiz_mastery)} = {_num(score.needs['quiz'])}"))
     if score.n_patron:
-        steps.append(("patron", f"mean = {score.patron_sum} / {score.n_patron} = {_num(score.patron_mean)}"))
+        steps.append(("patron", f"mean = {_num(score.patron_sum)} / {score.n_patron} = {_num(score.patron_mean)}"))
         steps.append(("patron", f"need = clamp((5 − {_num(score.patron_mean)}) / 4) = {_num(score.needs['patron'])}"))
     weights = {source: analysis.weights.get(source, 0.0) for source in SOURCES if source in score.needs}
     if score.priority is not None:

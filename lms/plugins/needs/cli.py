@@ -73,22 +73,29 @@ def list_command() -> None:
 @click.option("--survey", "survey_slug", required=True, help="Slug of the patron survey.")
 @click.option("--round", "round_id", type=int, help="Round id (default: the open round, else the latest closed).")
 @click.option("--unit", "unit_code", help="Unit code for every response (default: the survey's unit column).")
+@click.option("--date-format", "date_format",
+              help="Order of the dates when the file cannot tell, e.g. %d/%m/%Y or %m/%d/%Y "
+                   "(a format with the time too, e.g. '%m/%d/%Y %I:%M:%S %p', must match it exactly).")
 @with_appcontext
-def import_csv_command(file: Path, survey_slug: str, round_id: int | None, unit_code: str | None) -> None:
+def import_csv_command(file: Path, survey_slug: str, round_id: int | None, unit_code: str | None,
+                       date_format: str | None) -> None:
     """Import a patron-survey CSV export. All or nothing."""
     from lms.extensions import db
     from lms.plugins.needs import patron
     from lms.plugins.needs.models import NeedsRound
 
     try:
-        record = patron.import_patron_csv(file.read_bytes(), file.name, survey_slug, round_id=round_id,
-                                          unit_code=unit_code)
+        result = patron.import_patron_csv(file.read_bytes(), file.name, survey_slug, round_id=round_id,
+                                          unit_code=unit_code, date_format=date_format)
     except patron.PatronImportError as error:
         _fail([f"{file}: {problem}" for problem in error.problems],
               _("%(n)d problem(s); nothing was imported", n=len(error.problems)))
+    record = result.record
     title = db.session.get(NeedsRound, record.round_id).title
     click.echo(_("Imported %(n)d responses into round %(round)r (import %(id)d).", n=record.rows,
                  round=title, id=record.id))
+    for line in result.lines():
+        click.echo(line)
 
 
 @needs.group("evidence")

@@ -197,4 +197,4 @@ def _import_patron_responses(needs_round: NeedsRound, survey: Survey, units: dic
 
     data = _patron_csv(needs_round, survey, units, rng)
     imported = patron.import_patron_csv(data, "kepuasan-pemustaka-demo.csv", survey.slug, round_id=needs_round.id)
-    return imported.rows
+    return imported.record.rows

@@ -179,8 +179,10 @@ class PatronResponse(db.Model):
 
 
 class PatronAnswer(db.Model):
-    """One Likert answer (1-5) of a patron response, with its competency, round and unit
-    copied so per-competency and per-unit means are one indexed GROUP BY."""
+    """One answer of a patron response on the analysis' common 1-5 range (the answer's
+    point mapped from its scale, see lms/plugins/needs/answer_scales.py: a 4-point scale
+    gives 1, 2.33, 3.67, 5), with its competency, round and unit copied so per-competency
+    and per-unit means are one indexed GROUP BY."""
 
     __tablename__ = "needs_patron_answers"
     __table_args__ = (
@@ -194,7 +196,7 @@ class PatronAnswer(db.Model):
     round_id: Mapped[int] = mapped_column(ForeignKey("needs_rounds.id", ondelete="RESTRICT"))
     competency_id: Mapped[str] = mapped_column(ForeignKey("competencies.id"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
-    value: Mapped[int] = mapped_column(Integer)
+    value: Mapped[float] = mapped_column(Float)
 
 
 class ModuleFeedback(db.Model):

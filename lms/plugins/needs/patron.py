@@ -1,23 +1,25 @@
-"""Patron-survey CSV import: the export of a form tool (Google Forms, Microsoft Forms, a
-spreadsheet) becomes anonymous ``PatronResponse`` rows with one ``PatronAnswer`` per item.
+"""Patron-survey CSV import: the export of a form tool (Google Forms, Microsoft Forms,
+KoboToolbox, a spreadsheet) becomes anonymous ``PatronResponse`` rows with one
+``PatronAnswer`` per answered item.
 
 Every problem is collected as ``line N: message`` and the whole file is refused when there
-is one (nothing written). Header cells match an item by its key or its Indonesian or English
-text; a timestamp column is kept; the columns the instrument lists in ``ignore_columns``
-and its ``unit_column`` are skipped. Values are 1-5 or Likert labels in Indonesian or
-English. A file is imported once per survey (SHA-256); with a timestamp column, a row equal
-to another one in the file or in the round (same time, unit and answers) is refused too.
+is one (nothing written). The file is read by :mod:`lms.plugins.needs.patron_files`
+(encoding, dialect, the tools' meta columns, one date order per column). Header cells match
+an item by its key or its Indonesian or English text; the columns the instrument lists in
+``ignore_columns`` and its ``unit_column`` are skipped. Each answer is read on its item's
+scale (:mod:`lms.plugins.needs.answer_scales`): a label, an abbreviation or a value of the
+scale; "not applicable" is missing, counted in the report. A file is imported once per
+survey (SHA-256); with a timestamp column, a row equal to another one in the file or in the
+round (same time, unit and answers) is refused too.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -25,21 +27,16 @@ from sqlalchemy import Select, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.audit.services import record as audit_record
-from lms.auth.importer import decode_csv
 from lms.auth.models import Unit, User, aware
 from lms.extensions import db
 from lms.plugins.learning.services import local_today, local_zone
-from lms.plugins.needs.models import PATRON, NeedsRound, PatronAnswer, PatronImport, PatronResponse, Survey
+from lms.plugins.needs.answer_scales import DEFAULT_SCALE, READY, AnswerScale
+from lms.plugins.needs.models import (PATRON, NeedsRound, PatronAnswer, PatronImport, PatronResponse, Survey,
+                                      SurveyItem)
+from lms.plugins.needs.patron_files import (DATE_PRIORITY, DAY_FIRST, MONTH_FIRST, PERSONAL, DateColumn,
+                                            FileRefused, check_format, decode, meta_role, read_dates)
+from lms.plugins.needs.patron_files import records as read_records
 
-TIMESTAMP_HEADERS = {"timestamp", "stempel waktu", "waktu", "tanggal", "submission time", "start time",
-                     "completion time", "waktu mulai", "waktu selesai", "waktu pengiriman", "date", "time",
-                     "submitted at", "tanggal pengisian", "waktu pengisian"}
-LIKERT = {
-    "sangat tidak setuju": 1, "tidak setuju": 2, "netral": 3, "ragu-ragu": 3, "ragu ragu": 3, "cukup": 3,
-    "setuju": 4, "sangat setuju": 5,
-    "strongly disagree": 1, "disagree": 2, "neither agree nor disagree": 3, "neutral": 3, "agree": 4,
-    "strongly agree": 5,
-}
 MAX_PROBLEMS = 100  # a wholly wrong file would otherwise list thousands of lines
 SQL_CHUNK = 500
 
@@ -55,67 +52,6 @@ class PatronImportError(ValueError):
 def normalise(text: str) -> str:
     """Case-, whitespace- and trailing-punctuation-insensitive form of a header or label."""
     return re.sub(r"\s+", " ", text).strip().rstrip(".:?!*").strip().casefold()
-
-
-# --- timestamps --------------------------------------------------------------------------
-
-_YMD = re.compile(r"^(\d{4})[/-](\d{1,2})[/-](\d{1,2})[ T](\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?(?:\.\d+)?"
-                  r"\s*([AaPp][Mm])?\s*(?:(?:GMT|UTC)\s*(?:([+-])(\d{1,2})(?::?(\d{2}))?)?)?$")
-_XY_YEAR = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:,?\s+(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?"
-                      r"\s*([AaPp][Mm])?)?$")
-
-
-def _hour(hour: int, meridiem: str | None) -> int:
-    if meridiem:
-        hour = hour % 12 + (12 if meridiem.lower() == "pm" else 0)
-    return hour
-
-
-def parse_timestamp(value: str) -> datetime:
-    """A form tool's timestamp as an aware UTC datetime (naive = the library's time zone).
-
-    ISO 8601; ``YYYY/MM/DD HH:MM:SS`` with optional AM/PM and ``GMT+7``/``GMT+07:00``
-    (Google Forms); ``DD/MM/YYYY HH:MM:SS`` (two-digit day and month, as the Indonesian
-    spreadsheet locale writes) and ``M/D/YYYY H:MM:SS AM`` (one-digit parts or AM/PM, as US
-    Microsoft Forms writes). Raises ValueError.
-    """
-    value = value.strip()
-    moment: datetime | None = None
-    match = _YMD.match(value)
-    if match:
-        year, month, day, hour, minute, second, meridiem, sign, off_h, off_m = match.groups()
-        moment = datetime(int(year), int(month), int(day), _hour(int(hour), meridiem), int(minute), int(second or 0))
-        if sign:
-            offset = timedelta(hours=int(off_h), minutes=int(off_m or 0))
-            moment = moment.replace(tzinfo=timezone(offset if sign == "+" else -offset))
-        elif "GMT" in value or "UTC" in value:
-            moment = moment.replace(tzinfo=timezone.utc)
-    elif match := _XY_YEAR.match(value):
-        first, second_part, year, hour, minute, second, meridiem = match.groups()
-        a, b = int(first), int(second_part)
-        padded = len(first) == 2 and len(second_part) == 2
-        day_first = a > 12 or (b <= 12 and padded and not meridiem)
-        day, month = (a, b) if day_first else (b, a)
-        moment = datetime(int(year), month, day, _hour(int(hour or 0), meridiem), int(minute or 0), int(second or 0))
-    else:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=local_zone())
-    return moment.astimezone(timezone.utc)
-
-
-def parse_value(value: str) -> int | None:
-    """1-5 from a number or a Likert label; None for a blank cell; ValueError otherwise."""
-    text = value.strip()
-    if not text:
-        return None
-    if re.fullmatch(r"\d+", text):
-        number = int(text)
-    else:
-        number = LIKERT.get(normalise(text), 0)
-    if not 1 <= number <= 5:
-        raise ValueError(text)
-    return number
 
 
 # --- choosing the survey, round and unit -----------------------------------------------------
@@ -175,13 +111,28 @@ def _resolve(survey_slug: str, round_id: int | None, unit_code: str | None,
 
 @dataclass
 class _Columns:
-    items: dict[int, object]  # column index -> SurveyItem
+    items: dict[int, SurveyItem]  # column index -> item
     timestamp: int | None
     unit: int | None
+    ignored: list[str] = field(default_factory=list)  # form-tool and `ignore_columns` columns
+    personal: list[str] = field(default_factory=list)  # e-mail, name...: never stored
+
+
+def item_scales(survey: Survey) -> dict[int, AnswerScale]:
+    """Each item's answer scale (a survey loaded before scales existed: the agree scale)."""
+    settings = survey.settings or {}
+    stored = settings.get("scales") or {}
+    default = settings.get("scale") or DEFAULT_SCALE
+    per_item = settings.get("item_scales") or {}
+
+    def scale(name: str) -> AnswerScale:
+        return AnswerScale.from_settings(name, stored[name]) if name in stored else READY[name]
+
+    return {item.id: scale(per_item.get(item.key, default)) for item in survey.items}
 
 
 def _map_columns(header: list[str], survey: Survey, per_row_unit: bool, problems: list[str]) -> _Columns:
-    by_text: dict[str, object] = {}
+    by_text: dict[str, SurveyItem] = {}
     for item in survey.items:
         for text in (item.key, item.text_id, item.text_en):
             by_text.setdefault(normalise(text), item)
@@ -190,53 +141,49 @@ def _map_columns(header: list[str], survey: Survey, per_row_unit: bool, problems
     unit_name = normalise(settings.get("unit_column") or "")
     columns = _Columns(items={}, timestamp=None, unit=None)
     used: dict[int, str] = {}
+    date_rank = len(DATE_PRIORITY)
     for index, cell in enumerate(header):
         name = normalise(cell)
         bracket = re.search(r"\[(.+)\]$", cell.strip())  # Google Forms grids: "Question [row]"
-        item = by_text.get(name) or (by_text.get(normalise(bracket.group(1))) if bracket else None)
+        leaf = name.rsplit("/", 1)[-1]  # KoboToolbox groups: "group_layanan/p_find"
+        item = (by_text.get(name) or (by_text.get(normalise(bracket.group(1))) if bracket else None)
+                or by_text.get(leaf) or by_text.get(leaf.replace("_", "-")))
+        role = meta_role(name)
         if item is not None:
             if item.id in used:
                 problems.append("line 1: " + _("columns %(first)r and %(second)r are both item %(key)r",
                                                first=used[item.id], second=cell.strip(), key=item.key))
             used[item.id] = cell.strip()
             columns.items[index] = item
-        elif name in TIMESTAMP_HEADERS:  # the first is kept ("Start time" before "Completion time")
-            columns.timestamp = index if columns.timestamp is None else columns.timestamp
         elif unit_name and name == unit_name:
             columns.unit = index if per_row_unit else None
-        elif name in ignored or not name:
+        elif role == PERSONAL:
+            columns.personal.append(cell.strip())
+        elif role in DATE_PRIORITY:
+            columns.ignored.append(cell.strip())
+            if DATE_PRIORITY[role] < date_rank:  # submission time before completion, start last
+                columns.timestamp, date_rank = index, DATE_PRIORITY[role]
+        elif role is not None or name in ignored:
+            columns.ignored.append(cell.strip())
+        elif not name:
             continue
         else:
             problems.append("line 1: " + _("column %(column)r matches no item of the survey %(slug)r (unmapped "
                                            "item); add it to `ignore_columns` if it is not a question",
                                            column=cell.strip(), slug=survey.slug))
+    if columns.timestamp is not None:
+        columns.ignored.remove(header[columns.timestamp].strip())
     if not columns.items and not problems:
         problems.append("line 1: " + _("no column matches an item of the survey %(slug)r", slug=survey.slug))
     return columns
 
 
-def _records(text: str) -> list[tuple[int, list[str]]]:
-    """(first physical line, cells) of each record; quoted fields may span lines."""
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records = []
-    while True:
-        start = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return records
-        except csv.Error as error:  # a NUL byte, a cell over the csv module's size limit
-            raise PatronImportError([_("line %(line)d: the file cannot be read as CSV (%(error)s)",
-                                       line=start, error=str(error))]) from error
-        records.append((start, cells))
-
-
 def _row_hash(survey_id: int, submitted_at: datetime | None, unit_id: int | None,
-              answers: dict[int, int]) -> str:
-    content = json.dumps([survey_id, submitted_at.isoformat() if submitted_at else "", unit_id,
-                          sorted(answers.items())])
+              answers: dict[int, float]) -> str:
+    """Over the scale's own values (an integer stays an integer, so files imported before
+    scales existed keep their hashes)."""
+    values = sorted((item_id, int(value) if float(value).is_integer() else value) for item_id, value in answers.items())
+    content = json.dumps([survey_id, submitted_at.isoformat() if submitted_at else "", unit_id, values])
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
@@ -247,9 +194,42 @@ def _unit_lookup() -> dict[str, int]:
     return found
 
 
+@dataclass
+class PatronImportResult:
+    """What an import wrote and what a person checking it wants to know."""
+
+    record: PatronImport
+    ignored: list[str]  # meta columns, reported once
+    personal: list[str]  # personal-data columns: read past, never stored
+    not_applicable: dict[str, int]  # item key -> "not applicable" answers (counted as missing)
+    date_column: str | None
+    date_order: str | None  # DAY_FIRST, MONTH_FIRST, the given format, or None
+
+    def lines(self) -> list[str]:
+        """The report, one sentence a line, after the "Imported N responses" line."""
+        lines = []
+        if self.not_applicable:
+            counts = ", ".join(f"{key} {n}" for key, n in self.not_applicable.items())
+            lines.append(_("Not applicable (counted as missing, not as an answer): %(counts)s", counts=counts))
+        if self.ignored:
+            lines.append(_("Ignored columns (form-tool metadata): %(columns)s", columns=", ".join(self.ignored)))
+        if self.personal:
+            lines.append(_("Personal-data columns not stored: %(columns)s", columns=", ".join(self.personal)))
+        if self.date_column and self.date_order:
+            order = {DAY_FIRST: _("day/month/year"), MONTH_FIRST: _("month/day/year")}.get(self.date_order,
+                                                                                         self.date_order)
+            lines.append(_("Response dates from column %(column)r, read as %(order)s", column=self.date_column,
+                           order=order))
+        elif self.date_column:
+            lines.append(_("Response dates from column %(column)r", column=self.date_column))
+        return lines
+
+
 def _parse_rows(records, columns: _Columns, survey: Survey, unit: Unit | None,
-                allowed_unit_ids: Collection[int] | None, problems: list[str]) -> list[dict]:
+                allowed_unit_ids: Collection[int] | None, times: dict[int, datetime],
+                not_applicable: dict[str, int], problems: list[str]) -> list[dict]:
     units = _unit_lookup() if columns.unit is not None else {}
+    scales = item_scales(survey)
     header = records[0][1]
     rows: list[dict] = []
     for line, cells in records[1:]:
@@ -261,23 +241,21 @@ def _parse_rows(records, columns: _Columns, survey: Survey, unit: Unit | None,
             continue
         cells = cells + [""] * (len(header) - len(cells))
         before = len(problems)
-        answers: dict[int, int] = {}
+        answers: dict[int, float] = {}
+        missing = 0
         for index, item in columns.items.items():
-            try:
-                value = parse_value(cells[index])
-            except ValueError:
-                problems.append(_("line %(line)d: \"%(value)s\" in column \"%(column)s\" is not 1-5 or a Likert "
-                                  "label", line=line, value=cells[index].strip(), column=header[index].strip()))
-                continue
-            if value is not None:
-                answers[item.id] = value
-        submitted_at = None
-        if columns.timestamp is not None and cells[columns.timestamp].strip():
-            try:
-                submitted_at = parse_timestamp(cells[columns.timestamp])
-            except ValueError:
-                problems.append(_("line %(line)d: the time %(value)r is not a date and time this import knows",
-                                  line=line, value=cells[columns.timestamp].strip()))
+            scale = scales[item.id]
+            kind, point = scale.read(cells[index])
+            if kind == "refused":
+                problems.append(_("line %(line)d: column \"%(column)s\": \"%(value)s\" is not on the scale "
+                                  "%(scale)s (allowed: %(allowed)s)", line=line, column=header[index].strip(),
+                                  value=cells[index].strip(), scale=scale.name, allowed=scale.allowed()))
+            elif kind == "na":
+                not_applicable[item.key] = not_applicable.get(item.key, 0) + 1
+                missing += 1
+            elif point is not None:
+                answers[item.id] = point.value
+        submitted_at = times.get(line)
         unit_id = unit.id if unit is not None else None
         if columns.unit is not None and cells[columns.unit].strip():
             unit_id = units.get(cells[columns.unit].strip())
@@ -287,10 +265,11 @@ def _parse_rows(records, columns: _Columns, survey: Survey, unit: Unit | None,
         if (allowed_unit_ids is not None and unit is None and len(problems) == before
                 and unit_id not in allowed_unit_ids):
             problems.append(_("line %(line)d: the response is not for one of your units", line=line))
-        if not answers and len(problems) == before:
+        if not answers and not missing and len(problems) == before:
             problems.append(_("line %(line)d: the response answers no item", line=line))
-        if len(problems) == before:
-            rows.append({"line": line, "submitted_at": submitted_at, "unit_id": unit_id, "answers": answers,
+        if len(problems) == before:  # a response of only "not applicable" is still a response
+            rows.append({"line": line, "submitted_at": submitted_at, "unit_id": unit_id,
+                         "answers": {item_id: scales[item_id].common(value) for item_id, value in answers.items()},
                          "row_hash": _row_hash(survey.id, submitted_at, unit_id, answers)})
     return rows
 
@@ -321,18 +300,22 @@ def _line_number(problem: str) -> int:
 
 def import_patron_csv(data: bytes, filename: str, survey_slug: str, *, round_id: int | None = None,
                       unit_code: str | None = None, imported_by_id: int | None = None,
-                      allowed_unit_ids: Collection[int] | None = None) -> PatronImport:
+                      allowed_unit_ids: Collection[int] | None = None,
+                      date_format: str | None = None) -> PatronImportResult:
     """Import one CSV export of a patron survey, all or nothing.
 
     ``round_id`` defaults to the open round running the survey, else the latest closed one;
     ``unit_code`` puts every response in that unit, else the survey's ``unit_column`` names
     it per row, else there is none. ``allowed_unit_ids`` (a supervisor's units) refuses rows
-    for other units or none. Raises :class:`PatronImportError` with every problem.
+    for other units or none. ``date_format`` (``%d/%m/%Y``...) fixes the order of the dates
+    when the column cannot tell. Raises :class:`PatronImportError` with every problem.
     """
     problems: list[str] = []
     limit = current_app.config["NEEDS_CSV_MAX_BYTES"]
     if len(data) > limit:
         raise PatronImportError([_("the file is larger than %(limit)d KB", limit=limit // 1024)])
+    if date_format and (format_problem := check_format(date_format)):
+        raise PatronImportError([format_problem])
     survey, needs_round, unit = _resolve(survey_slug, round_id, unit_code, problems)
     if survey is None:
         raise PatronImportError(problems)
@@ -345,32 +328,43 @@ def import_patron_csv(data: bytes, filename: str, survey_slug: str, *, round_id:
                                    when=when, file=earlier.filename, id=earlier.id)])
     if allowed_unit_ids is not None and unit is not None and unit.id not in allowed_unit_ids:
         problems.append(_("the unit %(code)r is not one of your units", code=unit.code))
-    text, decode_problem = decode_csv(data)
-    if decode_problem:
-        raise PatronImportError(problems + [decode_problem])
-    assert text is not None
     try:
-        records = _records(text) if text.strip() else []
-    except PatronImportError as error:
+        text = decode(data)
+        records = read_records(text) if text.strip() else []
+    except FileRefused as error:
         raise PatronImportError(problems + error.problems) from error
     if not records:
         raise PatronImportError(problems + [_("line 1: the file is empty")])
     if not any(any(cell.strip() for cell in cells) for _line, cells in records[1:]):
         raise PatronImportError(problems + [_("line 2: the file has a header line but no responses")])
-    columns = _map_columns(records[0][1], survey, per_row_unit=unit is None, problems=problems)
+    header = records[0][1]
+    columns = _map_columns(header, survey, per_row_unit=unit is None, problems=problems)
     if not columns.items:
         raise PatronImportError(problems)
     line_problems: list[str] = []
-    rows = _parse_rows(records, columns, survey, unit, allowed_unit_ids, line_problems)
-    if columns.timestamp is not None and needs_round is not None:
-        _check_duplicates(rows, needs_round, line_problems)
+    dates, date_problems = DateColumn(), []
+    if columns.timestamp is not None:
+        values = [(line, cells[columns.timestamp]) for line, cells in records[1:]
+                  if columns.timestamp < len(cells) and cells[columns.timestamp].strip()]
+        dates, date_problems = read_dates(values, header[columns.timestamp].strip(), date_format)
+        line_problems += date_problems
+    not_applicable: dict[str, int] = {}
+    rows = _parse_rows(records, columns, survey, unit, allowed_unit_ids, dates.times, not_applicable, line_problems)
+    if columns.timestamp is not None and needs_round is not None and not date_problems:
+        _check_duplicates(rows, needs_round, line_problems)  # rows without their times would look alike
     problems += sorted(line_problems, key=_line_number)  # every one starts with its line
     if problems or needs_round is None:
         if len(problems) > MAX_PROBLEMS:
             hidden = len(problems) - MAX_PROBLEMS
             problems = problems[:MAX_PROBLEMS] + [_("… and %(n)d more problems", n=hidden)]
         raise PatronImportError(problems)
-    return _write(rows, survey, needs_round, unit, filename, digest, imported_by_id)
+    record = _write(rows, survey, needs_round, unit, filename, digest, imported_by_id)
+    keys = [item.key for item in survey.items]
+    return PatronImportResult(
+        record=record, ignored=columns.ignored, personal=columns.personal,
+        not_applicable={key: not_applicable[key] for key in keys if key in not_applicable},
+        date_column=header[columns.timestamp].strip() if columns.timestamp is not None else None,
+        date_order=dates.order if dates.times else None)
 
 
 def _write(rows: list[dict], survey: Survey, needs_round: NeedsRound, unit: Unit | None, filename: str,

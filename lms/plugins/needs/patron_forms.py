@@ -16,4 +16,9 @@ class PatronUploadForm(BaseForm):
     survey_id = SelectField(_l("Patron survey"), coerce=form_int, validators=[InputRequired()])
     round_id = SelectField(_l("Round"), coerce=optional_int)
     unit_id = SelectField(_l("Unit"), coerce=optional_int)
+    # The same orders as `lms needs import-csv --date-format`; automatic decides from the column.
+    date_format = SelectField(_l("Date order"), choices=[
+        ("", _l("Automatic: decided from the whole date column")),
+        ("%d/%m/%Y", _l("Day/month/year (31/12/2026)")),
+        ("%m/%d/%Y", _l("Month/day/year (12/31/2026)"))], default="")
     file = FileField(_l("CSV file"), validators=[FileRequired()])

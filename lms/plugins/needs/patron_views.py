@@ -48,15 +48,19 @@ def upload():
         limit = current_app.config["NEEDS_CSV_MAX_BYTES"]
         data = form.file.data.read(limit + 1)
         try:
-            record = patron.import_patron_csv(
+            result = patron.import_patron_csv(
                 data, form.file.data.filename or "upload.csv", survey.slug, round_id=form.round_id.data,
-                unit_code=unit.code if unit else None, imported_by_id=user.id, allowed_unit_ids=allowed)
+                unit_code=unit.code if unit else None, imported_by_id=user.id, allowed_unit_ids=allowed,
+                date_format=form.date_format.data or None)
         except patron.PatronImportError as error:
             problems = error.problems
             status = 400
         else:
+            record = result.record
             flash(_("Imported %(n)d patron responses into the round \"%(round)s\".", n=record.rows,
                     round=db.session.get(NeedsRound, record.round_id).title), "success")
+            for line in result.lines():
+                flash(line, "info")
             return redirect(url_for("needs_patron.upload"))
     elif form.is_submitted():
         status = 400

@@ -93,7 +93,7 @@ def seed(scale: int, log) -> None:
         imported = patron.import_patron_csv(_patron_csv(scale, surveys[PATRON], opens, closes),
                                             f"kepuasan-pemustaka-skala-{scale}.csv", surveys[PATRON].slug,
                                             round_id=round_id)
-        step.count("patron responses", imported.rows)
+        step.count("patron responses", imported.record.rows)
 
 
 def _patron_csv(scale: int, survey: Survey, opens: float, closes: float) -> bytes:

@@ -23,10 +23,13 @@ from lms.auth.models import utcnow
 from lms.extensions import db
 from lms.plugins.courses.framework import ID_RE, load_yaml
 from lms.plugins.courses.models import Competency
+from lms.plugins.needs.answer_scales import DEFAULT_SCALE, READY, AnswerScale, parse_scale
 from lms.plugins.needs.models import (PATRON, SELF, SUPERVISOR, SURVEY_KINDS, NeedsRound, PatronAnswer,
                                       StaffAnswer, StaffResponse, Survey, SurveyItem)
 
-KEYS = {"kind", "title", "intro", "competencies", "items", "ignore_columns", "unit_column"}
+KEYS = {"kind", "title", "intro", "competencies", "items", "ignore_columns", "unit_column", "scales", "scale"}
+ITEM_KEYS = {"id", "text", "competency", "scale"}
+PATRON_ONLY = ("items", "ignore_columns", "unit_column", "scales", "scale")
 TITLE_MAX = 300
 TEXT_MAX = 500
 
@@ -149,7 +152,7 @@ def parse_survey(path: Path, known: dict[str, dict[str, str]], problems: list[st
     items: list[dict] = []
     settings: dict = {}
     if kind in (SELF, SUPERVISOR):
-        for key in ("items", "ignore_columns", "unit_column"):
+        for key in PATRON_ONLY:
             if key in data:
                 problems.append(f"{path}:{_key_line(text, key)}: " + _(
                     "`%(key)s` belongs to patron surveys; a %(kind)s survey lists `competencies:`",
@@ -169,6 +172,7 @@ def parse_survey(path: Path, known: dict[str, dict[str, str]], problems: list[st
                 problems.append(f"{path}:{_key_line(text, 'unit_column')}: " + _("`unit_column` must be a column name"))
             else:
                 settings["unit_column"] = unit_column.strip()
+        settings.update(_scales(data, items, path, text, problems))
     if len(problems) > before:
         return None
     return SurveySource(slug=slug, path=path, kind=kind, title=title, intro=intro, settings=settings, items=items)
@@ -197,6 +201,68 @@ def _competency_items(value, path: Path, text: str, known: dict, problems: list[
             for cid in ids if cid in known]
 
 
+def _line_from(text: str, pattern: str, start: int) -> int | None:
+    """The first line at or after ``start`` matching ``pattern`` (case-insensitive)."""
+    compiled = re.compile(pattern, re.IGNORECASE)
+    for number, line in enumerate(text.split("\n")[start - 1:], start=start):
+        if compiled.search(line):
+            return number
+    return None
+
+
+def _scales(data: dict, items: list[dict], path: Path, text: str, problems: list[str]) -> dict:
+    """``scales:`` (the survey's own), ``scale:`` (the default) and each item's ``scale:``,
+    resolved into the settings an import reads; the ready scales need no definition."""
+    scales_line = _key_line(text, "scales")
+    defined: dict[str, AnswerScale] = {}
+    raw = data.get("scales")
+    if raw is not None and not isinstance(raw, dict):
+        problems.append(f"{path}:{scales_line}: " + _("`scales:` must map scale names to their `points:`"))
+        raw = {}
+    for name, body in (raw or {}).items():
+        name = str(name)
+        start = _line_from(text, rf"^\s*{re.escape(name)}\s*:", scales_line) or scales_line
+
+        def where(pattern: str, start: int = start) -> str:
+            return f"{path}:{_line_from(text, pattern, start) or start}"
+
+        if not ID_RE.match(name):
+            problems.append(f"{path}:{start}: " + _("the scale name %(name)r is not valid: use lowercase letters, "
+                                                   "digits and hyphens", name=name))
+        elif name in READY:
+            problems.append(f"{path}:{start}: " + _("%(name)r is a ready scale; give your own scale another name",
+                                                   name=name))
+        elif (scale := parse_scale(name, body, where, problems)) is not None:
+            defined[name] = scale
+    known = {**READY, **defined}
+    broken = {str(name) for name in raw or {}} - set(known)  # refused above: say it once
+
+    def unknown(name) -> bool:
+        return not isinstance(name, str) or (name not in known and name not in broken)
+
+    default = data.get("scale", DEFAULT_SCALE)
+    if unknown(default):
+        problems.append(f"{path}:{_key_line(text, 'scale')}: " + _(
+            "unknown scale %(name)r (ready scales: %(ready)s; or define it under `scales:`)", name=default,
+            ready=", ".join(READY)))
+    if default not in known:
+        default = DEFAULT_SCALE
+    item_scales: dict[str, str] = {}
+    for item in items:
+        name = item.pop("scale", None)
+        if name is None:
+            continue
+        if unknown(name):
+            line = _line_of(text, rf"scale:\s*[\"']?{re.escape(str(name))}\b")
+            problems.append(f"{path}:{line}: " + _("unknown scale %(name)r (ready scales: %(ready)s; or define it "
+                                                   "under `scales:`)", name=name, ready=", ".join(READY)))
+        elif name != default and name in known:
+            item_scales[item["key"]] = name
+    used = {default, *item_scales.values()}
+    return {"scale": default, "item_scales": item_scales,
+            "scales": {name: known[name].to_settings() for name in sorted(used)}}
+
+
 def _patron_items(value, path: Path, text: str, known: dict, problems: list[str]) -> list[dict]:
     if not isinstance(value, list) or not value:
         problems.append(f"{path}:{_key_line(text, 'items')}: " + _("a patron survey needs a list of `items:`"))
@@ -215,6 +281,8 @@ def _patron_items(value, path: Path, text: str, known: dict, problems: list[str]
         if seen[item_id] > 1:
             problems.append(f"{where}: " + _("item id %(id)r is used twice", id=item_id))
             continue
+        for key in sorted(set(map(str, item)) - ITEM_KEYS):
+            problems.append(f"{where}: " + _("unknown key `%(key)s`", key=key))
         texts = _bilingual(item.get("text"), where, problems, _("item %(id)s", id=item_id), TEXT_MAX)
         competency_id = item.get("competency")
         if not competency_id:
@@ -222,8 +290,11 @@ def _patron_items(value, path: Path, text: str, known: dict, problems: list[str]
         elif str(competency_id) not in known:
             line = _line_of(text, rf"competency:\s*[\"']?{re.escape(str(competency_id))}\b")
             problems.append(f"{path}:{line}: " + _("unknown competency %(id)r", id=competency_id))
-        items.append({"key": item_id, "text_id": texts["id"], "text_en": texts["en"],
-                      "competency_id": str(competency_id or "")})
+        entry = {"key": item_id, "text_id": texts["id"], "text_en": texts["en"],
+                 "competency_id": str(competency_id or "")}
+        if "scale" in item:
+            entry["scale"] = item["scale"]  # resolved (and removed) by _scales
+        items.append(entry)
     return items
 
 
