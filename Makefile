@@ -36,12 +36,23 @@ $(VENV)/.installed-test: pyproject.toml setup.py | $(BIN)/python
 	$(PIP_QUIET) $(BIN)/pip install --quiet -e ".[test,prod]"
 	touch $(VENV)/.installed $@
 
+# Ralph, the learning record store the interop tests push to, in a venv of its own: its pins
+# would downgrade ours (click). tests/interop/lrs_fixtures.py starts it from here.
+RALPH_VENV := .venv-ralph
+RALPH_SPEC := ralph-malph[cli,lrs,backend-fs]==5.1.0
+
+$(RALPH_VENV)/.installed:
+	$(PYTHON) -m venv $(RALPH_VENV)
+	$(RALPH_VENV)/bin/pip install --quiet --upgrade pip
+	$(RALPH_VENV)/bin/pip install --quiet "$(RALPH_SPEC)"
+	touch $@
+
 $(VENV)/.installed-prod: pyproject.toml setup.py | $(BIN)/python
 	$(PIP_QUIET) $(BIN)/pip install --quiet -e ".[prod]"
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed translations
-install-test: $(VENV)/.installed-test translations
+install-test: $(VENV)/.installed-test $(RALPH_VENV)/.installed translations
 install-prod: $(VENV)/.installed-prod translations
 
 translations: | $(BIN)/python
@@ -87,4 +98,4 @@ faults: install-prod wrk
 	$(BIN)/python -m bench.faults
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) $(RALPH_VENV) build dist *.egg-info .pytest_cache

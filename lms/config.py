@@ -19,6 +19,11 @@ Settings:
                       production; development default ``http://127.0.0.1:5000``.
                       ``DIGEST_BASE_URL`` and ``XAPI_BASE_URL`` are its deprecated names, still
                       read when it is unset; two of them with different values are refused.
+``XAPI_LRS_USERNAME`` / ``XAPI_LRS_PASSWORD``  Basic-auth credentials for ``lms export xapi
+                      --lrs URL`` (set them as environment variables, not on the command line).
+``XAPI_LRS_BATCH_SIZE``  Statements per request to a record store (100); ``XAPI_LRS_RETRIES``
+                      attempts per request (5), ``XAPI_LRS_BACKOFF_SECONDS`` the first wait
+                      between them (1, doubling), ``XAPI_LRS_TIMEOUT_SECONDS`` per request (30).
 ``TRUSTED_HOSTS``     Extra host names the app answers to (comma-separated; ``.example.id``
                       takes subdomains). In production the app answers only BASE_URL's host,
                       these, ``127.0.0.1`` and ``localhost`` (probes on the machine); any other
@@ -73,6 +78,12 @@ DEFAULTS: dict[str, object] = {
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
     "JP_TARGET": 20,
+    "XAPI_LRS_USERNAME": "",
+    "XAPI_LRS_PASSWORD": "",
+    "XAPI_LRS_BATCH_SIZE": 100,
+    "XAPI_LRS_RETRIES": 5,
+    "XAPI_LRS_BACKOFF_SECONDS": 1.0,
+    "XAPI_LRS_TIMEOUT_SECONDS": 30.0,
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_MAX_FAILURES_PER_IP": 30,
     "LOGIN_LOCK_MINUTES": 15,

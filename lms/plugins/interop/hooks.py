@@ -1,5 +1,5 @@
 """Interop plugin hooks: learning events from lesson views, graded attempts and completions
-(see ``services.py`` for what is recorded), and the ``lms export xapi`` / ``lms interop``
+(see ``services.py`` for what is recorded), the same events for the demo's history, and the ``lms export xapi`` / ``lms interop``
 commands (xAPI JSON lines, Moodle GIFT export and import)."""
 from __future__ import annotations
 
@@ -33,6 +33,15 @@ def lms_course_completed(user_id, course, completion):
     from lms.plugins.interop import services
 
     services.course_completed(user_id, course, completion)
+
+
+@hookimpl(trylast=True)  # after the plugins that write the demo's history (learning, quizzes)
+def lms_demo_seed(app, log):
+    from lms.plugins.interop import services
+
+    report = services.backfill()
+    if report.total:
+        log(f"Learning events for the demo's history: {report.total}")
 
 
 @hookimpl

@@ -1,6 +1,7 @@
-"""The learning-event table: one row per thing a learner did, in the xAPI statement shape.
+"""The learning-event table: one row per thing a learner did, in the xAPI statement shape,
+and ``xapi_deliveries``: which statements a learning record store has accepted.
 
-Rows are only ever inserted. The database refuses UPDATE and DELETE itself (triggers on
+Rows of ``learning_events`` are only ever inserted. The database refuses UPDATE and DELETE itself (triggers on
 SQLite and PostgreSQL, created by migration ``0010_learning_events`` and, for tests that
 build the schema with ``create_all``, by the DDL listeners below), and the ORM refuses to
 flush a change to one, like the audit log.
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from lms.auth.models import utcnow
 from lms.extensions import db
 
+# ``viewed`` is the stored name of a lesson view; it is sent as ADL's ``experienced`` (xapi.py).
 VERBS = ("viewed", "attempted", "completed", "passed", "failed")
 OBJECT_TYPES = ("lesson", "assessment", "module", "course")
 
@@ -22,13 +24,20 @@ OBJECT_TYPES = ("lesson", "assessment", "module", "course")
 class LearningEvent(db.Model):
     """A learner ``verb``-ed an object (lesson, assessment, module, course) at ``occurred_at``.
 
-    ``object_iri`` is the stable activity id sent to a learning record store;
-    ``object_name`` maps xAPI language tags to the object's title then (a snapshot);
+    ``source`` names the fact the event records (``quiz-attempt:12``,
+    ``lesson-view:<user>:<module>:<lesson slug>:<local day>``, ``module-completion:<user>:<module>``,
+    ``course-completion:<user>:<course>``): unique, so a fact has at most one event whether
+    a hook or ``lms interop backfill`` wrote it, and the root of the statement id (xapi.py).
+    NULL on events written before migration 0019 (they cannot be updated).
+    ``object_iri`` and ``object_name`` are what the address and title were at record time:
+    kept as history, **not** used by the export, which builds activity ids from slugs on
+    today's ``BASE_URL`` and names from today's titles.
     ``result`` holds ``{"score": {"scaled", "raw", "max"}, "success", "completion"}`` or NULL.
     """
 
     __tablename__ = "learning_events"
-    __table_args__ = (Index("ix_learning_events_user_occurred", "user_id", "occurred_at"),)
+    __table_args__ = (Index("ix_learning_events_user_occurred", "user_id", "occurred_at"),
+                      Index("uq_learning_events_source", "source", unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
@@ -39,6 +48,19 @@ class LearningEvent(db.Model):
     object_iri: Mapped[str] = mapped_column(String(500))
     object_name: Mapped[dict] = mapped_column(JSON, default=dict)
     result: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    source: Mapped[str | None] = mapped_column(String(160), nullable=True)
+
+
+class XapiDelivery(db.Model):
+    """A statement the learning record store at ``lrs`` accepted (or already held): what
+    ``lms export xapi --lrs`` skips next time, so a push interrupted anywhere resumes where
+    it stopped and a second push sends nothing new."""
+
+    __tablename__ = "xapi_deliveries"
+
+    lrs: Mapped[str] = mapped_column(String(500), primary_key=True)
+    statement_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 # The same statements as migration 0010_learning_events, for schemas built by create_all.
