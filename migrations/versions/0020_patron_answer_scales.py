@@ -6,7 +6,7 @@ longer a whole number for scales other than five points (a 4-point scale gives 1
 3.67, 5). Existing answers (1-5) keep their values. The 1-5 check stays.
 
 Revision ID: 0020_patron_answer_scales
-Revises: 0015_user_sessions
+Revises: 0019_xapi_lrs
 Create Date: 2026-12-07 15:00:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0020_patron_answer_scales'
-down_revision = '0015_user_sessions'
+down_revision = '0019_xapi_lrs'
 branch_labels = None
 depends_on = None
 
