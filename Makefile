@@ -39,12 +39,13 @@ $(VENV)/.installed-test: pyproject.toml setup.py | $(BIN)/python
 # Ralph, the learning record store the interop tests push to, in a venv of its own: its pins
 # would downgrade ours (click). tests/interop/lrs_fixtures.py starts it from here.
 RALPH_VENV := .venv-ralph
-RALPH_SPEC := ralph-malph[cli,lrs,backend-fs]==5.1.0
+# ralph 5.1.0 imports requests (OIDC) without declaring it; it has no backend-fs extra.
+RALPH_SPEC := "ralph-malph[cli,lrs]==5.1.0" "requests>=2.31"
 
-$(RALPH_VENV)/.installed:
+$(RALPH_VENV)/.installed: Makefile
 	$(PYTHON) -m venv $(RALPH_VENV)
 	$(RALPH_VENV)/bin/pip install --quiet --upgrade pip
-	$(RALPH_VENV)/bin/pip install --quiet "$(RALPH_SPEC)"
+	$(PIP_QUIET) $(RALPH_VENV)/bin/pip install --quiet $(RALPH_SPEC)
 	touch $@
 
 $(VENV)/.installed-prod: pyproject.toml setup.py | $(BIN)/python
