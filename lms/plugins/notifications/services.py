@@ -195,6 +195,18 @@ def mark_read(user_id: int, ids: Iterable[int] | None = None) -> int:
     return result.rowcount or 0
 
 
+def open_notification(user_id: int, notification_id: int) -> str | None:
+    """The path to go to when ``user_id`` opens their notification ``notification_id``,
+    which is marked read (once: opening it again changes nothing); ``None`` when it is not
+    theirs. A notification without a link leads back to the list."""
+    url = db.session.scalar(select(func.coalesce(Notification.url, "")).where(
+        Notification.id == notification_id, Notification.user_id == user_id))
+    if url is None:
+        return None
+    mark_read(user_id, [notification_id])
+    return url if is_local_url(url) else NOTIFICATIONS_PATH
+
+
 # --- reading ----------------------------------------------------------------------------
 
 # Built once: the navigation runs it on every signed-in page.
