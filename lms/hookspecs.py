@@ -333,3 +333,20 @@ def lms_notification_messages() -> "dict[str, tuple[Any, Any]]":
         def lms_notification_messages():
             return {"discussion.reply": (_l("New reply in %(thread)s"), _l("%(author)s replied."))}
     """
+
+
+@hookspec
+def lms_notification_kinds() -> "dict[str, tuple[Any, Any, str]]":
+    """Return the kinds of notification a plugin sends (the ``kind`` it passes to
+    ``notifications.services.notify``), each a row of a person's notification preferences:
+    ``{kind: (label, hint, default)}``. ``label`` and ``hint`` are lazy strings (what the
+    kind covers, in one sentence); ``default`` is how e-mail reaches someone who has not
+    chosen: ``"immediate"``, ``"digest"`` (the daily digest) or ``"never"``. In-app
+    notifications are always shown. Kind names are lowercase letters and ``_``.
+
+    Example::
+
+        @hookimpl
+        def lms_notification_kinds():
+            return {"discussion": (_l("Discussions"), _l("Replies in threads you follow."), "digest")}
+    """

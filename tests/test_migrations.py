@@ -88,6 +88,10 @@ def test_audit_log_is_append_only_in_the_database(empty_app):
 # again statements the store already has, which it recognises by their stable ids.
 DERIVED_TABLES = {"quiz_scores", "needs_quiz_evidence", "needs_quiz_evidence_scopes", "needs_quiz_evidence_version",
                   "user_sessions", "xapi_deliveries"}
+# Choices that only tune how Pembina behaves, with a default for everyone who never chose
+# (notification preferences, 0017): dropping them puts everyone back on the defaults and
+# loses no record; the downgrade's docstring must say so.
+DEFAULTED_TABLES = {"notification_preferences"}
 # The oldest revision a downgrade may go to and lose nothing: every downgrade above it drops
 # only indexes and derived tables. Below it each downgrade drops the tables of the feature its
 # revision added (discussions, learning events, ...) and says so in its docstring.
@@ -141,7 +145,10 @@ def test_downgrades_above_the_floor_drop_only_derived_tables_and_lossy_ones_say_
     revisions = [script.revision for script in scripts]
     assert LOSSLESS_FLOOR in revisions
     for script in scripts:
-        lost = _dropped_tables(script) - DERIVED_TABLES
+        lost = _dropped_tables(script) - DERIVED_TABLES - DEFAULTED_TABLES
+        if _dropped_tables(script) & DEFAULTED_TABLES:
+            assert "defaults" in (script.module.downgrade.__doc__ or ""), \
+                f"{script.revision}: say in its downgrade's docstring that everyone is back on the defaults"
         if revisions.index(script.revision) > revisions.index(LOSSLESS_FLOOR):
             assert not lost, f"{script.revision}: its downgrade drops {lost}; move LOSSLESS_FLOOR up"
             assert "drop_column" not in _downgrade_source(script), f"{script.revision} drops a column"

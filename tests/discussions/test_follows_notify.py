@@ -410,15 +410,36 @@ def test_discussion_notifications_are_not_emailed_at_once(app, people, marc, mai
     assert received(people["ani"])[0].emailed_at is not None
 
 
+def test_a_follower_who_chose_immediately_gets_each_reply_at_once(app, people, marc, mail_on):
+    from lms.plugins.discussions import services
+    from lms.plugins.notifications import preferences
+
+    preferences.save(people["ani"].id, {"discussion": "immediate"})
+    preferences.save(people["eko"].id, {"discussion": "never"})
+    thread = make_thread(people["ani"], module=marc)
+    for name in ("ani", "eko", "dodi"):
+        follow(people[name], thread=thread)
+    services.reply(people["budi"], thread, "Jawabannya begini.")  # the real posting service
+    assert [rcpt for rcpt, _message in mail_on.messages] == [["ani@perpustakaan.test"]]
+    result = app.test_cli_runner().invoke(args=["discussions", "digest"])
+    assert "1 digest e-mail(s) sent." in result.output  # dodi, by default; eko chose never
+    assert mail_on.to("dodi@perpustakaan.test") and not mail_on.to("eko@perpustakaan.test")
+    assert len(mail_on.to("ani@perpustakaan.test")) == 1
+
+
 def test_notifications_page_lists_the_discussion_notification(app, people, marc, signed_in):
     thread = make_thread(people["ani"], module=marc)
     follow(people["ani"], thread=thread)
     post = make_reply(thread, people["budi"])
     notify.replied(post)
     db.session.commit()  # the notifier writes in its caller's transaction
-    page = signed_in("ani").get("/notifications/").get_data(as_text=True)
-    assert f'href="/discussions/thread/{thread.id}#post-{post.id}"' in page
+    client = signed_in("ani")
+    page = client.get("/notifications/").get_data(as_text=True)
+    (row,) = received(people["ani"])
+    assert f'href="/notifications/{row.id}"' in page  # opening it marks it read, then goes to the post
     assert "Ruas 245?" in page
+    response = client.get(f"/notifications/{row.id}")
+    assert response.headers["Location"] == f"/discussions/thread/{thread.id}#post-{post.id}"
 
 
 def test_notify_does_nothing_when_the_notifications_plugin_is_off(tmp_path):

@@ -77,6 +77,13 @@ def lms_notification_messages():
 
 
 @hookimpl
+def lms_notification_kinds():
+    from lms.plugins.discussions import notify
+
+    return notify.KINDS
+
+
+@hookimpl
 def lms_cli_commands():
     from lms.plugins.discussions.cli import discussions
 

@@ -1,9 +1,10 @@
 """Discussion notifications: replies to threads one follows, answers to one's questions,
 accepted answers, and new threads on boards one follows.
 
-They go through the notifications plugin (``services.notify``) as in-app notifications
-with ``email=False``: a busy thread must not send an e-mail per reply, so e-mail comes
-once a day in the digest (``lms notifications digest``). Recipients are filtered at send
+They go through the notifications plugin (``services.notify``) as in-app notifications of
+the kind ``discussion``, whose e-mail by default comes once a day in the digest (``lms
+notifications digest``): a busy thread must not send an e-mail per reply. Each person may
+choose "immediately" or "never" instead (notification preferences). Recipients are filtered at send
 time with :func:`access.can_see_thread` - a follower who moved to another unit, lost a
 role or was deactivated hears nothing of a board they can no longer see - and each
 notification carries a ``dedup_key`` so the same event never notifies anyone twice.
@@ -28,6 +29,14 @@ from lms.plugins.discussions.models import Post, Thread
 
 KIND = "discussion"
 THREAD_PATH = "/discussions/thread/{thread_id}"  # the discussions.thread page (a local path)
+
+# the row of the notification preferences: (label, hint, default e-mail)
+KINDS = {
+    KIND: (_l("Discussions"),
+           _l("Replies in threads you follow, answers to your questions, your accepted answers, and new threads "
+              "and review meetings on boards you follow."),
+           "digest"),
+}
 
 # key -> (title, body); see the module docstring for the parameters
 MESSAGES = {
@@ -87,8 +96,7 @@ def _send(user_ids, key: str, values: dict, url: str, dedup_key: str) -> list[in
         return []
     from lms.plugins.notifications import services as notifications
 
-    return notifications.notify(user_ids, KIND, key, values, url=url, dedup_key=dedup_key, email=False,
-                                commit=False)
+    return notifications.notify(user_ids, KIND, key, values, url=url, dedup_key=dedup_key, commit=False)
 
 
 def _acting_user_id(by: User | None) -> int | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.auth.models import utcnow
@@ -35,3 +35,23 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # set when the daily digest e-mailed it (notifications sent without an immediate e-mail)
     emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+EMAIL_CHOICES = ("immediate", "digest", "never")
+
+
+class NotificationPreference(db.Model):
+    """How e-mail reaches one person for one kind of notification, stored only where it
+    differs from the kind's default (``preferences.py``): a site that changes a default
+    moves everyone who never chose. The primary key ``(user_id, kind)`` is the index every
+    read uses (one person's page; many people and one kind at notify time; the digest's
+    per-row look-up)."""
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = (
+        CheckConstraint("email IN ('immediate', 'digest', 'never')", name="email_choice"),
+    )
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    email: Mapped[str] = mapped_column(String(10))

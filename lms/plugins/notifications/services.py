@@ -22,8 +22,13 @@ from sqlalchemy import bindparam, func, insert, select, update
 from lms import http
 from lms.auth.models import User, aware, utcnow
 from lms.extensions import db
-from lms.plugins.notifications import mail
+from lms.plugins.notifications import mail, preferences
 from lms.plugins.notifications.models import Notification
+
+# Whether and when a person gets e-mail for a kind (notification preferences): the one
+# question a transport asks before sending (``immediate``, ``digest`` or ``never``).
+email_choice = preferences.email_choice
+email_choices = preferences.email_choices
 
 LEARNING_URL = "/learning/"  # My learning, where assignments are listed
 LIST_LIMIT = 100  # newest notifications shown on the page
@@ -78,8 +83,11 @@ def render(key: str, params: dict, locale: str) -> tuple[str, str]:
 
 def notify(user_ids: Iterable[int], kind: str, key: str, params: dict, url: str | None = None,
            dedup_key: str | None = None, email: bool = True, commit: bool = True) -> list[int]:
-    """Notify each of ``user_ids`` (one bulk INSERT) and e-mail them when SMTP is set
-    (with ``email=False`` the e-mail waits for the daily digest instead).
+    """Notify each of ``user_ids`` (one bulk INSERT) and, when SMTP is set, e-mail at once
+    those whose choice for ``kind`` is ``immediate`` (:func:`email_choices`); the others'
+    e-mail waits for the daily digest, or never comes, as each chose. ``email=False``
+    holds back the immediate e-mails of this one notification (the digest carries it
+    later, except to people who chose ``never``).
 
     With ``dedup_key``, users who already have a notification with that key are skipped
     (and the unique constraint stops a racing second run). Returns the ids of the users
@@ -101,11 +109,13 @@ def notify(user_ids: Iterable[int], kind: str, key: str, params: dict, url: str 
     if not ids:
         return []
     now = utcnow()
-    send_now = email and mail.enabled()
+    send_now = set()
+    if email and mail.enabled():
+        send_now = {uid for uid, choice in email_choices(ids, kind).items() if choice == preferences.IMMEDIATE}
     db.session.execute(insert(Notification), [
         {"user_id": uid, "kind": kind, "key": key, "params": params, "url": url, "dedup_key": dedup_key,
-         "created_at": now, "emailed_at": now if send_now else None} for uid in ids])
-    outgoing = build_emails(ids, key, params, url) if send_now else []
+         "created_at": now, "emailed_at": now if uid in send_now else None} for uid in ids])
+    outgoing = build_emails(sorted(send_now), key, params, url) if send_now else []
     if not commit:
         mail_after_commit(outgoing)
         return ids
@@ -183,6 +193,18 @@ def mark_read(user_id: int, ids: Iterable[int] | None = None) -> int:
     result = db.session.execute(query.values(read_at=utcnow()).execution_options(synchronize_session=False))
     db.session.commit()
     return result.rowcount or 0
+
+
+def open_notification(user_id: int, notification_id: int) -> str | None:
+    """The path to go to when ``user_id`` opens their notification ``notification_id``,
+    which is marked read (once: opening it again changes nothing); ``None`` when it is not
+    theirs. A notification without a link leads back to the list."""
+    url = db.session.scalar(select(func.coalesce(Notification.url, "")).where(
+        Notification.id == notification_id, Notification.user_id == user_id))
+    if url is None:
+        return None
+    mark_read(user_id, [notification_id])
+    return url if is_local_url(url) else NOTIFICATIONS_PATH
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -275,6 +297,11 @@ def send_digest(now: datetime) -> int:
     notifications that no e-mail has carried yet (``emailed_at IS NULL``), newest first in
     their language, and mark those notifications e-mailed. Returns the e-mails sent.
 
+    Each person's preferences decide, as they stand when the digest runs: a kind they
+    chose ``never`` for is left out. Kinds e-mailed ``immediate`` were carried when they
+    were made, so the digest holds the ``digest`` kinds and only those immediate ones no
+    e-mail could carry at the time (no mail server then, or ``notify(email=False)``).
+
     Nothing happens without ``MAIL_SERVER``. The rows are claimed first with one
     ``UPDATE ... RETURNING`` (so a second run, even a simultaneous one, finds nothing to
     send); when the mail server cannot be reached at all the claim is undone, so the next
@@ -287,7 +314,8 @@ def send_digest(now: datetime) -> int:
     claimed = list(db.session.scalars(
         update(Notification)
         .where(Notification.read_at.is_(None), Notification.emailed_at.is_(None),
-               Notification.user_id.in_(_digest_eligible_users()))
+               Notification.user_id.in_(_digest_eligible_users()),
+               preferences.email_choice_sql(Notification.user_id, Notification.kind) != preferences.NEVER)
         .values(emailed_at=now)
         .returning(Notification.id)
         .execution_options(synchronize_session=False)))

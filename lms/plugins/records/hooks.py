@@ -12,11 +12,17 @@ from lms.nav import NavItem
 
 # Settings (``LMS_RECORDS_*`` in the environment).
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+# Evidence images: the longest side kept (larger ones are scaled down to it) and the most
+# pixels decoded at all (a decompression bomb is refused); see records/images.py.
+DEFAULT_IMAGE_MAX_SIDE = 2560
+DEFAULT_IMAGE_MAX_PIXELS = 50_000_000
 
 
 @hookimpl
 def lms_init_app(app):
     app.config.setdefault("RECORDS_MAX_BYTES", DEFAULT_MAX_BYTES)
+    app.config.setdefault("RECORDS_IMAGE_MAX_SIDE", DEFAULT_IMAGE_MAX_SIDE)
+    app.config.setdefault("RECORDS_IMAGE_MAX_PIXELS", DEFAULT_IMAGE_MAX_PIXELS)
     # Outside the web root: never under static/, never served but through the evidence view.
     app.config.setdefault("RECORDS_EVIDENCE_DIR", os.path.join(app.instance_path, "evidence"))
 

@@ -4,6 +4,11 @@ Files are written under ``RECORDS_EVIDENCE_DIR`` (default ``<instance>/evidence`
 random name; the uploader's file name is only ever kept, sanitised, for display. The type is
 decided by the file's first bytes (PDF, PNG, JPEG, WebP) and nothing else: a ``.pdf`` that is
 really HTML is refused. Files are served only by a view that checks access first.
+
+Images are rewritten before they are stored (:mod:`lms.plugins.records.images`): no
+location or other metadata, EXIF orientation applied, the longest side at most
+``RECORDS_IMAGE_MAX_SIDE``; size and SHA-256 are those of the stored file. PDFs are
+stored byte for byte.
 """
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.utils import secure_filename
+
+from lms.plugins.records import images
 
 # content type -> file extension
 TYPES = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
@@ -94,6 +101,13 @@ def save(data: bytes, filename: str | None) -> StoredEvidence:
     """Check ``data`` and write it under a random name. The caller deletes it again
     (:func:`remove`) if the database change that refers to it fails."""
     content_type = check(data)
+    if content_type in images.FORMATS:
+        config = current_app.config
+        try:
+            data = images.clean(data, content_type, max_side=int(config["RECORDS_IMAGE_MAX_SIDE"]),
+                                max_pixels=int(config["RECORDS_IMAGE_MAX_PIXELS"]))
+        except images.ImageRefused as error:
+            raise EvidenceError(str(error)) from None
     folder = evidence_dir()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     stored = secrets.token_hex(16) + TYPES[content_type]
