@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from lms import http
 from lms.audit.services import record
@@ -131,7 +131,16 @@ def _mark(row_id: int, token: str, **values) -> None:
 
 
 def _hand_over(row_id: int, token: str) -> bool:
-    """Commit "the final dot is about to be written". From here the row is never sent again."""
+    """Commit "the final dot is about to be written". From here the row is never sent again.
+
+    The time between this commit becoming durable and the dot being written is the one
+    window in which a killed worker loses a message (docs/operations.md), so the commit does
+    not wait for the disk: on PostgreSQL ``synchronous_commit`` is off for it (a crash of the
+    database server itself in the next fraction of a second could forget the mark, and the
+    message would then be sent again); SQLite in WAL mode with ``synchronous=NORMAL`` never
+    waits for the disk at a commit."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     result = db.session.execute(
         update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.claim_token == token,
                                     OutboxMessage.status == "sending", OutboxMessage.handed_over_at.is_(None))
