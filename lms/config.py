@@ -46,9 +46,20 @@ Settings:
                       for it waits the longest delay; never a lock (docs/architecture.md).
 ``PASSWORD_CONTEXT_WORDS``  Words of this deployment refused as the bulk of a password (the
                       library's name, its town), comma-separated; ``pembina`` always is.
-``MAIL_SERVER``       SMTP host for e-mail notifications; empty (default) = in-app only.
+``MAIL_SERVER``       SMTP host; empty (default) = no e-mail at all (in-app notifications only,
+                      no password reset by e-mail). E-mails go through the outbox
+                      (``lms mail send`` / ``lms mail worker``, docs/operations.md).
 ``MAIL_PORT`` / ``MAIL_FROM``  Port (25) and sender address; ``MAIL_USERNAME`` /
-                      ``MAIL_PASSWORD`` optional login; ``MAIL_STARTTLS`` ``1`` to upgrade.
+                      ``MAIL_PASSWORD`` optional login; ``MAIL_STARTTLS`` ``1`` to upgrade;
+                      ``MAIL_TIMEOUT`` seconds per SMTP step (30).
+``MAIL_MAX_ATTEMPTS``  Tries before a message is marked failed (10); between them the wait
+                      doubles from ``MAIL_RETRY_BASE_SECONDS`` (60) up to
+                      ``MAIL_RETRY_MAX_SECONDS`` (21600). ``MAIL_LEASE_SECONDS`` (600): how
+                      long a worker holds a message it took; ``MAIL_POLL_SECONDS`` (5): the
+                      worker's pause when nothing is due.
+``PASSWORD_RESET_MAX_AGE``  Seconds a password-reset link is valid (3600).
+``PASSWORD_RESET_PER_ACCOUNT`` / ``PASSWORD_RESET_PER_ADDRESS``  Reset e-mails per account (3)
+                      and reset requests per client address (10) in an hour.
 ``DISCUSSIONS_*``     Post size, edit window, rate limit...: see docs/discussions.md.
 """
 from __future__ import annotations
@@ -94,6 +105,21 @@ DEFAULTS: dict[str, object] = {
     "USER_IMPORT_MAX_BYTES": 2 * 1024 * 1024,
     # werkzeug's scrypt; tests choose a cheaper method to stay fast.
     "PASSWORD_METHOD": "scrypt",
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_FROM": "pembina@localhost",
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_STARTTLS": False,
+    "MAIL_TIMEOUT": 30,
+    "MAIL_MAX_ATTEMPTS": 10,
+    "MAIL_RETRY_BASE_SECONDS": 60,
+    "MAIL_RETRY_MAX_SECONDS": 6 * 3600,
+    "MAIL_LEASE_SECONDS": 600,
+    "MAIL_POLL_SECONDS": 5,
+    "PASSWORD_RESET_MAX_AGE": 3600,
+    "PASSWORD_RESET_PER_ACCOUNT": 3,
+    "PASSWORD_RESET_PER_ADDRESS": 10,
 }
 
 TRUTHY = {"1", "true", "yes", "on"}

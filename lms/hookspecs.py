@@ -295,7 +295,7 @@ def lms_assignment_created(assignment: Any, user_ids: list[int]) -> None:
     are the active librarians it reaches (its user, the members of its unit and the units
     below, or the holders of its position). The notifications plugin tells each of them.
     It runs inside the transaction that creates the assignment: do not commit here; what
-    you write is kept or lost with the assignment (send e-mails only after the commit).
+    you write is kept or lost with the assignment (e-mails too: ``lms.mail.services.enqueue``).
 
     Example::
 

@@ -1,6 +1,6 @@
 """Builds the pluggy plugin manager that lives on the app.
 
-Core parts (``lms.core``, ``lms.auth``) register through the same hooks as feature
+Core parts (``lms.core``, ``lms.auth``, ``lms.mail``) register through the same hooks as feature
 plugins, so the core eats its own dog food. Built-in plugins are listed by name below;
 third-party plugins are found through the ``lms.plugins`` entry-point group. Nothing is
 discovered by globbing directories.
@@ -21,6 +21,7 @@ ENTRY_POINT_GROUP = "lms.plugins"
 CORE_PLUGINS: dict[str, str] = {
     "core": "lms.core.hooks",
     "auth": "lms.auth.hooks",
+    "mail": "lms.mail.hooks",
 }
 
 # On by default; ``LMS_PLUGINS`` chooses.

@@ -216,3 +216,32 @@ def imported(app, course_root) -> Path:
     report = import_courses([course_root])
     assert report.ok, report.problems
     return course_root
+
+
+@pytest.fixture
+def smtp_sink():
+    """A running SMTP server (aiosmtpd); ``sink.port`` to point MAIL_PORT at,
+    ``sink.messages`` received (tests/smtp_server.py)."""
+    from tests import smtp_server
+
+    sink = smtp_server.Sink()
+    controller = smtp_server.start(sink)
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mail_on(app, smtp_sink):
+    """E-mail configured to go to the sink."""
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_sink.port, MAIL_FROM="pembina@perpustakaan.test")
+    return smtp_sink
+
+
+def deliver_mail():
+    """What ``lms mail send`` does once: deliver every due e-mail of the outbox."""
+    from lms.mail import services
+
+    return services.deliver()
+

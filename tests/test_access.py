@@ -10,8 +10,9 @@ from lms.auth.access import PUBLIC, access_rule, roles_required
 from tests.conftest import make_test_app, reset_database
 
 # The only endpoints anyone may reach without signing in.
+# auth.forgot_password and auth.reset_password: the password reset by e-mail (issue 18).
 PUBLIC_ENDPOINTS = {"static", "auth.login", "core.healthz", "core.healthz_ping", "core.set_language",
-                    "learning.verify"}
+                    "learning.verify", "auth.forgot_password", "auth.reset_password"}
 
 
 def _example_url(rule) -> str:

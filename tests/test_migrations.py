@@ -86,8 +86,10 @@ def test_audit_log_is_append_only_in_the_database(empty_app):
 # Signed-in sessions (0015) hold no record either: dropping them signs everyone out, once.
 # xAPI deliveries (0019) mirror what a record store holds: without them the next push sends
 # again statements the store already has, which it recognises by their stable ids.
+# The mail outbox (0016) is a delivery log once its messages are out; its downgrade refuses
+# while any message still waits to be sent.
 DERIVED_TABLES = {"quiz_scores", "needs_quiz_evidence", "needs_quiz_evidence_scopes", "needs_quiz_evidence_version",
-                  "user_sessions", "xapi_deliveries"}
+                  "user_sessions", "xapi_deliveries", "mail_outbox"}
 # Choices that only tune how Pembina behaves, with a default for everyone who never chose
 # (notification preferences, 0017): dropping them puts everyone back on the defaults and
 # loses no record; the downgrade's docstring must say so.

@@ -35,6 +35,19 @@ class PasswordChangeForm(BaseForm):
                             render_kw={"autocomplete": "new-password"})
 
 
+class ForgotPasswordForm(BaseForm):
+    identifier = StringField(_l("Username or e-mail address"), validators=[DataRequired(), Length(max=254)],
+                             render_kw={"autocomplete": "username", "autocapitalize": "none"})
+
+
+class ResetPasswordForm(BaseForm):
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)],
+                                 render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+                            render_kw={"autocomplete": "new-password"})
+
+
 class ConfirmForm(BaseForm):
     """A button that changes something: the CSRF token and nothing else."""
 

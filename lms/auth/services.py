@@ -9,11 +9,11 @@ import secrets
 from dataclasses import dataclass
 
 from flask_login import confirm_login, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from lms.audit.services import record
-from lms.auth import passwords, sessions, throttle
-from lms.auth.models import LOCALES, UNIT_KINDS, Unit, User, utcnow
+from lms.auth import passwords, reset, sessions, throttle
+from lms.auth.models import LOCALES, UNIT_KINDS, Unit, User, hash_password, utcnow
 from lms.extensions import db, login_manager
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -155,6 +155,111 @@ def change_password(user: User, current: str, new: str) -> None:
     sessions.restart(user)  # the version ended every session: this browser gets a new one
     db.session.commit()
     login_user(user)
+
+
+def request_password_reset(identifier: str, address: str | None) -> int:
+    """Queue a reset link to the account(s) ``identifier`` names (a username, or an e-mail
+    address: every active account with it). Returns 0, or the seconds this client address
+    must wait (too many requests from it).
+
+    The caller shows the same answer whatever happened: nobody learns from this form whether
+    an account or an address exists. Unknown names queue nothing. Past
+    ``PASSWORD_RESET_PER_ACCOUNT`` e-mails in an hour an account gets no more, silently (a
+    refusal would tell that it exists). No SMTP here: the link goes through the outbox.
+    """
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from lms.mail import services as mail
+
+    config = current_app.config
+    hour = timedelta(hours=1)
+    if address:
+        count, wait = throttle.count_request(f"reset-ip:{address}", hour)
+        if count > int(config["PASSWORD_RESET_PER_ADDRESS"]):
+            return wait
+    name = identifier.strip().lower()
+    if not name or not mail.enabled():
+        return 0
+    query = select(User).where(User.active.is_(True), User.email.is_not(None), User.email != "")
+    if "@" in name:
+        query = query.where(func.lower(User.email) == name)
+    else:
+        query = query.where(User.username == name)
+    for user in db.session.scalars(query.order_by(User.id)).all():
+        count, _wait = throttle.count_request(f"reset-user:{user.id}", hour)
+        if count > int(config["PASSWORD_RESET_PER_ACCOUNT"]):
+            current_app.logger.warning("password reset for user %s: hourly limit reached, no e-mail", user.id)
+            continue
+        subject, text = _reset_email(user)
+        try:
+            mail.enqueue(user.email, subject, text, kind="password_reset", user_id=user.id)
+        except ValueError as error:
+            current_app.logger.warning("password reset for user %s: %s", user.id, error)
+            continue
+        record("user.password_reset_requested", "user", user.id, actor_id=user.id)
+        db.session.commit()
+    return 0
+
+
+def _reset_email(user: User) -> tuple[str, str]:
+    """The reset e-mail in the account's language: subject and text with the link."""
+    from flask import current_app
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from lms import http
+
+    url = http.absolute_url("auth.reset_password", token=reset.make_token(user))
+    with force_locale(user.locale or current_app.config.get("BABEL_DEFAULT_LOCALE") or "id"):
+        subject = _("Reset your Pembina password")
+        text = "\n".join([
+            _("Hello %(name)s,", name=user.full_name), "",
+            _("Someone, probably you, asked to reset the password of your Pembina account "
+              "\"%(username)s\". To choose a new password, open this link within %(minutes)d minutes:",
+              username=user.username, minutes=reset.max_age() // 60), "",
+            url, "",
+            _("The link works once. If you did not ask for it, ignore this e-mail: your password stays "
+              "as it is."), "",
+            "-- ", _("Pembina, Perpustakaan Kota Palangkaraya")])
+    return subject, text
+
+
+def password_reset_user(token: str) -> User | None:
+    """The account a reset link is valid for now, or None."""
+    return reset.user_for(token)
+
+
+def reset_password_with_token(token: str, new: str, address: str | None) -> User:
+    """Set a new password through a reset link: the password rules apply, the link is used up
+    (the fingerprint it carries changes), every session of the account ends, the sign-in
+    failures counted against the name are forgotten, and the audit log records it. A second
+    use of the same link - even a simultaneous one - is refused: the update is conditional on
+    the state the link was made for."""
+    from flask_babel import gettext as _
+
+    user = reset.user_for(token)
+    if user is None:
+        raise ServiceError(_("This link is not valid any more. Please ask for a new one."))
+    problem = validate_password(new, user.username, user.full_name)
+    if problem:
+        raise ServiceError(problem, "new_password")
+    old_hash, old_version = user.password_hash, user.session_version
+    done = db.session.execute(
+        update(User).where(User.id == user.id, User.session_version == old_version,
+                           User.password_hash == old_hash if old_hash is not None else User.password_hash.is_(None))
+        .values(password_hash=hash_password(new), must_change_password=False, session_version=old_version + 1)
+        .execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        db.session.rollback()
+        raise ServiceError(_("This link is not valid any more. Please ask for a new one."))
+    db.session.refresh(user)
+    sessions.end_all(user)
+    record("user.password_reset_by_email", "user", user.id, actor_id=user.id)
+    db.session.commit()
+    throttle.clear(user.username, address)
+    return user
 
 
 def set_locale(user: User, locale: str) -> None:

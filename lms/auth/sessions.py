@@ -217,6 +217,15 @@ def end_others(user: User) -> int:
     return result.rowcount
 
 
+def end_all(user: User) -> int:
+    """Revoke every session and remember-me token of ``user`` (a password reset by e-mail:
+    whoever knew the old password is signed out everywhere; the caller commits)."""
+    result = db.session.execute(
+        update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+    return result.rowcount
+
+
 def purge(user: User) -> None:
     """Delete the user's sessions that can never sign in again (at each sign-in, so the table
     holds about one row per browser in use)."""

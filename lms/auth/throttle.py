@@ -134,3 +134,16 @@ def clear(username: str, address: str | None) -> None:
     db.session.execute(delete(LoginThrottle).where(
         LoginThrottle.key.in_([_user_key(username), _pair_key(username, address)])))
     db.session.commit()
+
+
+def count_request(key: str, window: timedelta) -> tuple[int, int]:
+    """Count one more request under ``key`` (``reset-ip:...``, ``reset-user:...``) in a fixed
+    window of ``window``, with the same atomic upsert as a failed sign-in (committed). Returns
+    the count in the current window and the seconds until that window ends."""
+    now = utcnow()
+    count = _count({key[:120]: now - window}, now, sliding="")[key[:120]]
+    started = db.session.scalar(select(LoginThrottle.window_start).where(LoginThrottle.key == key[:120]))
+    db.session.commit()
+    remaining = (aware(started) + window - now).total_seconds() if started is not None else 0
+    return count, max(1, math.ceil(remaining))
+

@@ -8,7 +8,8 @@ from flask_login import current_user
 
 from lms.auth import services, sessions
 from lms.auth.access import authenticated, public
-from lms.auth.forms import ConfirmForm, LoginForm, PasswordChangeForm, PreferencesForm, ReauthenticateForm
+from lms.auth.forms import (ConfirmForm, ForgotPasswordForm, LoginForm, PasswordChangeForm, PreferencesForm,
+                             ReauthenticateForm, ResetPasswordForm)
 from lms.security import is_safe_next
 
 bp = Blueprint("auth", __name__)
@@ -37,6 +38,65 @@ def login():
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@public
+def forgot_password():
+    """Ask for a reset link. The answer is the same page, status and text whether or not the
+    name or address belongs to an account (services.request_password_reset)."""
+    from lms.mail import services as mail
+
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.account"))
+    form = ForgotPasswordForm()
+    status = 200
+    if not mail.enabled():
+        return render_template("auth/forgot_password.html", form=None, unavailable=True)
+    if form.validate_on_submit():
+        wait = services.request_password_reset(form.identifier.data, request.remote_addr)
+        if wait:
+            flash(_wait_requests_message(wait), "error")
+            response = make_response(render_template("auth/forgot_password.html", form=form), 429)
+            response.headers["Retry-After"] = str(wait)
+            return response
+        return render_template("auth/forgot_password.html", form=None, sent=True)
+    if request.method == "POST":
+        status = 400
+    return render_template("auth/forgot_password.html", form=form), status
+
+
+def _wait_requests_message(seconds: int) -> str:
+    minutes = -(-seconds // 60)
+    return ngettext("Too many requests from this network. Please wait %(num)d minute and try again.",
+                    "Too many requests from this network. Please wait %(num)d minutes and try again.", minutes)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str):
+    """Choose a new password through the e-mailed link; then sign in with it."""
+    user = services.password_reset_user(token)
+    form = ResetPasswordForm()
+    status = 200
+    if user is None:
+        form, status = None, 400
+    elif form.validate_on_submit():
+        try:
+            services.reset_password_with_token(token, form.new_password.data, request.remote_addr)
+        except services.ServiceError as error:
+            getattr(form, error.field or "new_password").errors.append(str(error))
+            status = 400
+        else:
+            flash(_("Your password has been changed. Sign in with your new password."), "success")
+            return redirect(url_for("auth.login"))
+    elif request.method == "POST":
+        status = 400
+    response = make_response(render_template("auth/reset_password.html", form=form, user=user), status)
+    # The token is in the address: no Referer carries it away, no cache keeps the page.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _wait_response(template: str, form, seconds: int):

@@ -6,7 +6,7 @@ everyone keeps the defaults, which are what Pembina did before (assignments and 
 at once, discussions in the digest).
 
 Revision ID: 0017_notification_preferences
-Revises: 0015_user_sessions
+Revises: 0016_mail_outbox
 Create Date: 2026-12-07 15:00:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017_notification_preferences'
-down_revision = '0015_user_sessions'
+down_revision = '0016_mail_outbox'
 branch_labels = None
 depends_on = None
 

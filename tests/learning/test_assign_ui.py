@@ -16,8 +16,8 @@ from lms.extensions import db
 from lms.plugins.learning import services as learning
 from lms.plugins.learning.models import Assignment, ModuleCompletion
 from lms.plugins.notifications.models import Notification
-from tests.conftest import csrf_token, from_host, post_form
-from tests.notifications.conftest import mail_on, signed_in, smtp_sink, staff  # noqa: F401 - fixtures
+from tests.conftest import csrf_token, deliver_mail, from_host, post_form
+from tests.notifications.conftest import signed_in, staff  # noqa: F401 - fixtures
 from tests.quizzes.conftest import module
 
 
@@ -201,12 +201,29 @@ def test_delete_is_audited_and_scoped(sari, staff, signed_in):
 
 def test_new_assignment_is_emailed_when_smtp_is_configured(sari, staff, mail_on):
     post_form(sari, "/assignments/new", form(f"module:{module('marc').id}", f"unit:{staff['ani'].unit_id}"))
+    deliver_mail()
     assert sorted(address for rcpt, _ in mail_on.messages for address in rcpt) == [
         "ani@perpustakaan.test", "budi@perpustakaan.test"]
     (budi,) = mail_on.to("budi@perpustakaan.test")
     title = module("marc").current_version.title_en
     assert budi["Subject"].startswith(f"New assignment: {title}, due ")
     assert "http://127.0.0.1:5000/learning/" in budi.get_content()  # BASE_URL's development default
+
+
+def test_assigning_many_librarians_talks_no_smtp_in_the_request(sari, staff, mail_on, make_user):
+    """The request only queues: the SMTP server sees no connection until the outbox is
+    delivered, however many librarians the assignment reaches (issue 18)."""
+    from lms.mail.models import OutboxMessage
+
+    for number in range(40):
+        make_user(f"pustakawan{number}", unit=staff["ani"].unit, email=f"p{number}@perpustakaan.test")
+    response = post_form(sari, "/assignments/new", form(f"module:{module('marc').id}", f"unit:{staff['ani'].unit_id}"))
+    assert response.status_code == 302
+    assert (mail_on.connections, mail_on.messages) == (0, [])
+    queued = db.session.scalars(select(OutboxMessage.status)).all()
+    assert queued == ["queued"] * 42  # ani, budi and the 40
+    result = deliver_mail()
+    assert (result.sent, len(mail_on.messages), mail_on.connections) == (42, 42, 1)  # one connection
 
 
 def test_no_email_when_smtp_is_not_configured(sari, staff, smtp_sink):
@@ -228,5 +245,6 @@ def test_assignment_email_links_to_the_configured_site_whatever_the_host(sari, s
     from_host(sari, "evil.example")
     response = post_form(sari, "/assignments/new", form(f"module:{module('marc').id}", f"user:{staff['ani'].id}"))
     assert response.status_code == 302
+    deliver_mail()
     body = mail_on.to("ani@perpustakaan.test")[0].get_content()
     assert "http://127.0.0.1:5000/learning/" in body and "evil.example" not in body

@@ -1,58 +1,11 @@
 """Fixtures for notifications and assignments: a small staff in the test organisation and a
-real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
+real SMTP server (``smtp_sink`` and ``mail_on`` live in tests/conftest.py)."""
 from __future__ import annotations
-
-import socket
-from email import message_from_bytes
-from email.policy import default as default_policy
 
 import pytest
 
 from lms.extensions import db
 from tests.conftest import login
-
-
-class Sink:
-    """An aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        message = message_from_bytes(envelope.content, policy=default_policy)
-        self.messages.append((list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str):
-        return [message for rcpt, message in self.messages if address in rcpt]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_sink():
-    """A running SMTP server; ``sink.port`` to point MAIL_PORT at, ``sink.messages`` received."""
-    from aiosmtpd.controller import Controller
-
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    sink.port = controller.port
-    try:
-        yield sink
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def mail_on(app, smtp_sink):
-    """E-mail configured to go to the sink."""
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_sink.port, MAIL_FROM="pembina@perpustakaan.test")
-    return smtp_sink
 
 
 @pytest.fixture

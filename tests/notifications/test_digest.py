@@ -1,6 +1,7 @@
 """The daily digest: one e-mail per user listing their unread notifications that no e-mail
-has carried yet, newest first, in their language; nothing twice; nothing without SMTP; and
-an unreachable server leaves the notifications for the next run."""
+has carried yet, newest first, in their language; nothing twice; nothing without SMTP. The
+digests go through the outbox (``digest()`` below queues them and delivers what is due), so
+an unreachable server leaves them queued for the next delivery."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -12,7 +13,8 @@ from lms.auth.models import utcnow
 from lms.extensions import db
 from lms.plugins.notifications import services
 from lms.plugins.notifications.models import Notification
-from tests.notifications.conftest import free_port
+from tests.conftest import deliver_mail
+from tests.smtp_server import free_port
 
 PARAMS = {"title_id": "Dasar MARC", "title_en": "MARC basics", "due": "2026-12-01"}
 
@@ -22,6 +24,13 @@ def notify(user, key="assignment.new", params=None, url="/learning/", **kwargs) 
     services.notify([user.id], "assignment", key, params or PARAMS, url=url, email=False, **kwargs)
     return db.session.scalars(select(Notification).where(Notification.user_id == user.id)
                               .order_by(Notification.id.desc())).first()
+
+
+def digest(now) -> int:
+    """Queue the digests, then deliver the outbox (``lms notifications digest`` + ``lms mail send``)."""
+    queued = services.send_digest(now)
+    deliver_mail()
+    return queued
 
 
 def rows_of(user) -> list[Notification]:
@@ -53,6 +62,7 @@ def test_one_email_per_user_with_unread_not_yet_emailed_notifications(app, staff
     read = notify(ani, params={**PARAMS, "title_id": "Sudah dibaca"})
     services.mark_read(ani.id, [read.id])
     services.notify([ani.id], "assignment", "assignment.new", {**PARAMS, "title_id": "Sudah dikirim"})
+    deliver_mail()
     assert len(mail_on.messages) == 1 and rows_of(ani)[-1].emailed_at is not None  # e-mailed at once
     mail_on.messages.clear()
     notify(budi)
@@ -61,7 +71,7 @@ def test_one_email_per_user_with_unread_not_yet_emailed_notifications(app, staff
     notify(gone)
 
     now = utcnow()
-    assert services.send_digest(now) == 2
+    assert digest(now) == 2
     assert sorted(address for rcpt, _ in mail_on.messages for address in rcpt) == [
         "ani@perpustakaan.test", "budi@perpustakaan.test"]
     (to_ani,) = mail_on.to("ani@perpustakaan.test")
@@ -90,13 +100,13 @@ def test_a_second_run_sends_nothing_twice(app, staff, mail_on, runner):
     notify(staff["budi"])
     result = runner.invoke(args=["notifications", "digest"])
     assert result.exit_code == 0, result.output
-    assert "2 digest e-mail(s) sent." in result.output
+    assert "2 digest e-mail(s) queued." in result.output
     again = runner.invoke(args=["notifications", "digest"])
-    assert "0 digest e-mail(s) sent." in again.output
-    assert services.send_digest(utcnow()) == 0
+    assert "0 digest e-mail(s) queued." in again.output
+    assert digest(utcnow()) == 0
     assert len(mail_on.messages) == 2
     notify(staff["ani"], params={**PARAMS, "title_id": "Yang baru"})
-    assert services.send_digest(utcnow()) == 1
+    assert digest(utcnow()) == 1
     latest = mail_on.messages[-1][1]
     assert latest["Subject"] == subject_in("id", 1)
     assert "Yang baru" in latest.get_content() and "Dasar MARC" not in latest.get_content()
@@ -109,7 +119,7 @@ def test_grouped_by_day_newest_first_in_the_readers_language(app, staff, mail_on
     old.created_at = datetime(2026, 3, 10, 2, 0, tzinfo=timezone.utc)  # 09:00 in Jakarta
     new.created_at = datetime(2026, 3, 12, 20, 0, tzinfo=timezone.utc)  # 13 March 03:00 in Jakarta
     db.session.commit()
-    services.send_digest(utcnow())
+    digest(utcnow())
     (message,) = mail_on.to("budi@perpustakaan.test")
     body = message.get_content()
     assert body.index("March 13, 2026") < body.index("Newer one") < body.index("March 10, 2026") < \
@@ -120,7 +130,7 @@ def test_grouped_by_day_newest_first_in_the_readers_language(app, staff, mail_on
 def test_links_are_absolute_with_a_base_url(app, staff, mail_on):
     app.config["BASE_URL"] = "https://pembina.example.go.id"
     notify(staff["ani"], url="/discussions/thread/7#post-9")
-    services.send_digest(utcnow())
+    digest(utcnow())
     body = mail_on.to("ani@perpustakaan.test")[0].get_content()
     assert "https://pembina.example.go.id/discussions/thread/7#post-9" in body
     assert "https://pembina.example.go.id/notifications/" in body
@@ -131,7 +141,7 @@ def test_links_use_the_development_address_when_none_is_set(app, staff, mail_on)
     without one (tests/test_http.py), so the digest never goes out without its links."""
     app.config.update(SERVER_NAME="pembina.test", PREFERRED_URL_SCHEME="https")  # not used for links
     notify(staff["ani"])
-    services.send_digest(utcnow())
+    digest(utcnow())
     body = mail_on.to("ani@perpustakaan.test")[0].get_content()
     assert "http://127.0.0.1:5000/learning/" in body and "pembina.test" not in body
 
@@ -141,7 +151,7 @@ def test_a_long_list_is_cut_and_counted(app, staff, mail_on, monkeypatch):
     budi = staff["budi"]
     for number in range(5):
         notify(budi, params={**PARAMS, "title_en": f"Item {number}"})
-    assert services.send_digest(utcnow()) == 1
+    assert digest(utcnow()) == 1
     message = mail_on.to("budi@perpustakaan.test")[0]
     body = message.get_content()
     assert message["Subject"] == "Pembina: 5 new notifications"
@@ -150,14 +160,15 @@ def test_a_long_list_is_cut_and_counted(app, staff, mail_on, monkeypatch):
     assert all(row.emailed_at is not None for row in rows_of(budi))  # all counted as sent
 
 
-def test_unreachable_server_leaves_them_for_the_next_run(app, staff, caplog, smtp_sink):
+def test_unreachable_server_leaves_the_digest_queued_for_the_next_delivery(app, staff, caplog, smtp_sink):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())  # nothing listens there
     notify(staff["ani"])
-    assert services.send_digest(utcnow()) == 0
-    assert rows_of(staff["ani"])[0].emailed_at is None
-    assert "mail server 127.0.0.1 unavailable" in caplog.text
+    assert digest(utcnow()) == 1  # queued; the delivery found no server
+    assert rows_of(staff["ani"])[0].emailed_at is not None  # carried by the queued e-mail
+    assert "mail server unavailable" in caplog.text
+    assert digest(utcnow() + timedelta(days=1)) == 0  # nothing is queued twice
     app.config["MAIL_PORT"] = smtp_sink.port  # the server is back
-    assert services.send_digest(utcnow() + timedelta(days=1)) == 1
+    deliver_mail()
     assert len(smtp_sink.to("ani@perpustakaan.test")) == 1
 
 
@@ -167,7 +178,7 @@ def test_other_plugins_messages_are_rendered(app, staff, mail_on):
     services.notify([staff["budi"].id], "discussion", "discussion.reply", params,
                     url="/discussions/thread/1#post-2", email=False)
     assert mail_on.messages == []  # email=False: nothing at once
-    services.send_digest(utcnow())
+    digest(utcnow())
     body = mail_on.to("budi@perpustakaan.test")[0].get_content()
     assert "New reply in Ruas 245?" in body
     assert "Budi replied in Getting to know MARC 21." in body

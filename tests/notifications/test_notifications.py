@@ -10,12 +10,13 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
 from lms.extensions import db
+from lms.mail.models import OutboxMessage
 from lms.plugins.learning import services as learning
 from lms.plugins.learning.models import ModuleCompletion
 from lms.plugins.notifications import services
 from lms.plugins.notifications.models import Notification
-from tests.conftest import csrf_token
-from tests.notifications.conftest import free_port
+from tests.conftest import csrf_token, deliver_mail
+from tests.smtp_server import free_port
 
 PARAMS = {"title_id": "Dasar MARC", "title_en": "MARC basics", "due": "2026-12-01"}
 
@@ -113,6 +114,8 @@ def test_mark_read_without_csrf_token_is_refused(app, staff, signed_in):
 def test_email_goes_to_the_smtp_server_in_the_recipients_language(app, staff, mail_on):
     services.notify([staff["ani"].id, staff["budi"].id, staff["eka"].id], "assignment", "assignment.new",
                     PARAMS, url="/learning/")
+    assert mail_on.messages == []  # only queued: no SMTP in the caller's transaction
+    deliver_mail()
     assert len(mail_on.messages) == 2  # eka has no address: in-app only
     (ani,) = mail_on.to("ani@perpustakaan.test")
     assert ani["From"] == "pembina@perpustakaan.test"
@@ -130,6 +133,7 @@ def test_email_goes_to_the_smtp_server_in_the_recipients_language(app, staff, ma
 def test_indonesian_text_survives_utf8(app, staff, mail_on):
     params = {"title_id": "Katalogisasi – naskah kuno “lontar”", "title_en": "Manuscripts", "due": "2026-12-01"}
     services.notify([staff["ani"].id], "assignment", "assignment.new", params)
+    deliver_mail()
     (message,) = mail_on.to("ani@perpustakaan.test")
     assert "Katalogisasi – naskah kuno “lontar”" in message["Subject"]
     assert "Katalogisasi – naskah kuno “lontar”" in message.get_content()
@@ -139,16 +143,21 @@ def test_no_email_without_mail_server(app, staff, smtp_sink):
     assert not app.config["MAIL_SERVER"]
     app.config["MAIL_PORT"] = smtp_sink.port  # a port alone does not turn e-mail on
     services.notify([staff["ani"].id], "assignment", "assignment.new", PARAMS)
+    deliver_mail()
     assert smtp_sink.messages == []
     assert services.unread_count(staff["ani"].id) == 1
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
-def test_unreachable_mail_server_is_logged_not_raised(app, staff, caplog):
+def test_unreachable_mail_server_is_logged_and_the_mail_waits(app, staff, caplog):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())  # nothing listens there
     ids = services.notify([staff["ani"].id], "assignment", "assignment.new", PARAMS)
     assert ids == [staff["ani"].id]
     assert services.unread_count(staff["ani"].id) == 1
-    assert "mail server 127.0.0.1 unavailable" in caplog.text
+    result = deliver_mail()
+    assert result.unavailable and "mail server unavailable" in caplog.text
+    row = db.session.scalar(select(OutboxMessage))
+    assert (row.status, row.attempts) == ("queued", 0)  # an outage costs no attempt
 
 
 # --- reminders ------------------------------------------------------------------------------
@@ -189,6 +198,7 @@ def test_remind_command_and_reminder_email(app, staff, due_assignments, mail_on,
     result = runner.invoke(args=["notifications", "remind", "--days", "3"])
     assert result.exit_code == 0, result.output
     assert "2 reminder(s) sent." in result.output
+    assert runner.invoke(args=["mail", "send"]).output == "2 sent, 0 to retry, 0 failed.\n"
     assert {address for rcpt, _ in mail_on.messages for address in rcpt} == {"ani@perpustakaan.test",
                                                                               "dodi@perpustakaan.test"}
     (dodi,) = mail_on.to("dodi@perpustakaan.test")
@@ -199,6 +209,7 @@ def test_remind_command_and_reminder_email(app, staff, due_assignments, mail_on,
     assert late.due_on.year == int(dodi["Subject"][-4:])
     again = runner.invoke(args=["notifications", "remind"])
     assert "0 reminder(s) sent." in again.output
+    deliver_mail()
     assert len(mail_on.messages) == 2
 
 

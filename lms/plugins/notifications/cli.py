@@ -25,13 +25,15 @@ def remind(days: int) -> None:
 @notifications.command("digest")
 @with_appcontext
 def digest() -> None:
-    """E-mail each user one message listing their unread notifications not yet e-mailed
-    (run it once a day, e.g. from cron); safe to rerun: nothing is sent twice."""
+    """Queue for each user one e-mail listing their unread notifications not yet e-mailed
+    (run it once a day, e.g. from cron; ``lms mail send`` delivers it); safe to rerun:
+    nothing is queued twice."""
     from lms.auth.models import utcnow
-    from lms.plugins.notifications import mail, services
+    from lms.mail import services as mail
+    from lms.plugins.notifications import services
 
     if not mail.enabled():
         click.echo("E-mail is off (MAIL_SERVER is empty): no digest sent.")
         return
     sent = services.send_digest(utcnow())
-    click.echo(f"{sent} digest e-mail(s) sent.")
+    click.echo(f"{sent} digest e-mail(s) queued.")

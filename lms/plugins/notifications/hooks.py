@@ -5,24 +5,10 @@ from __future__ import annotations
 import lms.plugins.notifications.models  # noqa: F401 - tables on the metadata for migrations
 from lms.hookspecs import hookimpl
 
-# Settings (``LMS_MAIL_*`` in the environment); see lms/config.py. No server, no e-mail.
-DEFAULT_SETTINGS = {
-    "MAIL_SERVER": "",
-    "MAIL_PORT": 25,
-    "MAIL_FROM": "pembina@localhost",
-    "MAIL_USERNAME": "",
-    "MAIL_PASSWORD": "",
-    "MAIL_STARTTLS": False,
-}
-
 
 @hookimpl
 def lms_init_app(app):
     from lms.plugins.notifications import services
-
-    for key, value in DEFAULT_SETTINGS.items():
-        app.config.setdefault(key, value)
-    services.install_mail_after_commit()
 
     @app.context_processor
     def _notification_count():

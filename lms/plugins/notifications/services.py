@@ -1,6 +1,7 @@
 """Notifications: create them in bulk, count and list a reader's, mark them read, e-mail them
 when SMTP is configured (at once, or once a day in the digest), and the daily assignment
-reminders.
+reminders. E-mails go into the core outbox (:mod:`lms.mail.services`) in the same transaction
+as the notifications they carry; ``lms mail send`` delivers them.
 
 A notification holds a message key of :data:`MESSAGES` and JSON parameters; the text is
 made when it is read, in the reader's language (``title_id``/``title_en`` parameters carry
@@ -22,7 +23,8 @@ from sqlalchemy import bindparam, func, insert, select, update
 from lms import http
 from lms.auth.models import User, aware, utcnow
 from lms.extensions import db
-from lms.plugins.notifications import mail, preferences
+from lms.mail import services as mail
+from lms.plugins.notifications import preferences
 from lms.plugins.notifications.models import Notification
 
 # Whether and when a person gets e-mail for a kind (notification preferences): the one
@@ -94,8 +96,8 @@ def notify(user_ids: Iterable[int], kind: str, key: str, params: dict, url: str 
     notified now.
 
     ``commit=False`` writes the notifications in the caller's transaction, for a caller
-    whose fact they tell of (a new assignment): kept or lost together. Their e-mails are
-    then sent once that transaction has committed, and never for one rolled back.
+    whose fact they tell of (a new assignment): kept or lost together, and so are their
+    e-mails, which are rows of the same transaction in the outbox. No SMTP here.
     """
     if key not in messages():
         raise ValueError(f"unknown message {key!r}")
@@ -115,61 +117,34 @@ def notify(user_ids: Iterable[int], kind: str, key: str, params: dict, url: str 
     db.session.execute(insert(Notification), [
         {"user_id": uid, "kind": kind, "key": key, "params": params, "url": url, "dedup_key": dedup_key,
          "created_at": now, "emailed_at": now if uid in send_now else None} for uid in ids])
-    outgoing = build_emails(sorted(send_now), key, params, url) if send_now else []
-    if not commit:
-        mail_after_commit(outgoing)
-        return ids
-    db.session.commit()
-    mail.send_all(outgoing)
+    if send_now:
+        enqueue_emails(sorted(send_now), key, params, url)
+    if commit:
+        db.session.commit()
     return ids
 
 
-# E-mails of notifications written in a caller's transaction, waiting for its commit.
-_QUEUED = "lms.notifications.mail_after_commit"
+def _enqueue(email: str, subject: str, text: str, kind: str, user_id: int) -> int:
+    """Queue one e-mail; a stored address the outbox refuses is logged and skipped, so one
+    bad address never stops an assignment or a digest run."""
+    try:
+        mail.enqueue(email, subject, text, kind=kind, user_id=user_id)
+    except ValueError as error:
+        current_app.logger.warning("user %s: no e-mail queued: %s", user_id, error)
+        return 0
+    return 1
 
 
-def mail_after_commit(outgoing: list) -> None:
-    """Send ``outgoing`` (built messages) once the session's transaction commits."""
-    if outgoing:
-        db.session().info.setdefault(_QUEUED, []).extend(outgoing)
-
-
-def _send_queued(session) -> None:
-    """After a commit: send what :func:`mail_after_commit` queued. Only SMTP, no SQL (the
-    session is between transactions); a failure is logged, never raised into the commit."""
-    outgoing = session.info.pop(_QUEUED, None)
-    if outgoing:
-        try:
-            mail.send_all(outgoing)
-        except Exception:  # noqa: BLE001 - the facts are committed; the e-mail is best effort
-            current_app.logger.exception("queued notification e-mails were not sent")
-
-
-def _drop_queued(session) -> None:
-    """After a rollback: the notifications are gone, so are their e-mails."""
-    session.info.pop(_QUEUED, None)
-
-
-def install_mail_after_commit() -> None:
-    """Listen to every session's commits and rollbacks (once per process)."""
-    from sqlalchemy import event
-    from sqlalchemy.orm import Session
-
-    if not event.contains(Session, "after_commit", _send_queued):
-        event.listen(Session, "after_commit", _send_queued)
-        event.listen(Session, "after_rollback", _drop_queued)
-
-
-def build_emails(user_ids: list[int], key: str, params: dict, url: str | None) -> list:
-    """The notification as an e-mail to each of ``user_ids`` with an address, each in their
-    language (built now: the rows are read in the caller's transaction)."""
-    rows = db.session.execute(select(User.email, User.locale).where(
+def enqueue_emails(user_ids: list[int], key: str, params: dict, url: str | None) -> int:
+    """Put the notification into the outbox as an e-mail to each of ``user_ids`` with an
+    address, each in their language, in the caller's transaction. Returns how many."""
+    rows = db.session.execute(select(User.id, User.email, User.locale).where(
         User.id.in_(user_ids), User.active.is_(True), User.email.is_not(None), User.email != "")
         .order_by(User.id)).all()
     base = http.base_url()  # never the request's Host (a client chooses it)
     default = current_app.config.get("BABEL_DEFAULT_LOCALE") or "id"
-    outgoing = []
-    for email, locale in rows:
+    count = 0
+    for user_id, email, locale in rows:
         locale = locale or default
         with force_locale(locale):
             title, body = render(key, params, locale)
@@ -177,8 +152,8 @@ def build_emails(user_ids: list[int], key: str, params: dict, url: str | None) -
             if url and is_local_url(url):
                 lines += ["", base + url]
             lines += ["", "-- ", str(_l("Pembina, Perpustakaan Kota Palangkaraya"))]
-            outgoing.append(mail.build(email, title, "\n".join(lines)))
-    return outgoing
+            count += _enqueue(email, title, "\n".join(lines), "notification", user_id)
+    return count
 
 
 def mark_read(user_id: int, ids: Iterable[int] | None = None) -> int:
@@ -293,20 +268,19 @@ def _digest_eligible_users():
 
 
 def send_digest(now: datetime) -> int:
-    """E-mail each active user with an address ONE message listing their unread
-    notifications that no e-mail has carried yet (``emailed_at IS NULL``), newest first in
-    their language, and mark those notifications e-mailed. Returns the e-mails sent.
+    """Put into the outbox, for each active user with an address, ONE e-mail listing their
+    unread notifications that no e-mail has carried yet (``emailed_at IS NULL``), newest
+    first in their language, and mark those notifications e-mailed - in one transaction, so
+    the marks and the e-mails are kept or lost together. Returns the e-mails queued.
 
     Each person's preferences decide, as they stand when the digest runs: a kind they
-    chose ``never`` for is left out. Kinds e-mailed ``immediate`` were carried when they
+    chose ``never`` for is left out. Kinds e-mailed ``immediate`` were queued when they
     were made, so the digest holds the ``digest`` kinds and only those immediate ones no
     e-mail could carry at the time (no mail server then, or ``notify(email=False)``).
 
-    Nothing happens without ``MAIL_SERVER``. The rows are claimed first with one
+    Nothing happens without ``MAIL_SERVER``. The rows are claimed with one
     ``UPDATE ... RETURNING`` (so a second run, even a simultaneous one, finds nothing to
-    send); when the mail server cannot be reached at all the claim is undone, so the next
-    run tries again. A recipient the server refuses is logged by :func:`mail.send_all` and
-    not retried (a bad address would otherwise fail every day).
+    send). Delivery, retries and failures are the outbox's (``lms mail send``).
     """
     if not mail.enabled():
         return 0
@@ -319,8 +293,8 @@ def send_digest(now: datetime) -> int:
         .values(emailed_at=now)
         .returning(Notification.id)
         .execution_options(synchronize_session=False)))
-    db.session.commit()
     if not claimed:
+        db.session.commit()
         return 0
     rows = db.session.execute(
         select(Notification, User.email, User.locale, User.full_name)
@@ -332,22 +306,18 @@ def send_digest(now: datetime) -> int:
         per_user.setdefault(notification.user_id, []).append((notification, email, locale, full_name))
     base = http.base_url()  # never the request's Host (a client chooses it)
     default = current_app.config.get("BABEL_DEFAULT_LOCALE") or "id"
-    outgoing = []
-    for items in per_user.values():
+    for user_id, items in per_user.items():
         _, email, locale, full_name = items[0]
         locale = locale or default
         with force_locale(locale):
-            outgoing.append(_digest_message(email, full_name, [item[0] for item in items], locale, base))
-    sent = mail.send_all(outgoing)
-    if sent == 0:  # the server was unreachable: give the notifications back to the next run
-        db.session.execute(update(Notification).where(Notification.id.in_(claimed), Notification.emailed_at == now)
-                           .values(emailed_at=None).execution_options(synchronize_session=False))
-        db.session.commit()
-    return sent
+            subject, text = _digest_message(full_name, [item[0] for item in items], locale, base)
+        _enqueue(email, subject, text, "digest", user_id)
+    db.session.commit()
+    return len(per_user)
 
 
-def _digest_message(email: str, full_name: str, notifications: list[Notification], locale: str, base: str):
-    """One recipient's digest, in the current (their) locale: the notifications grouped by
+def _digest_message(full_name: str, notifications: list[Notification], locale: str, base: str) -> tuple[str, str]:
+    """``(subject, text)`` of one recipient's digest, in the current (their) locale: the notifications grouped by
     day, newest first, each with its title, text and link."""
     count = len(notifications)
     subject = ngettext("Pembina: %(num)d new notification", "Pembina: %(num)d new notifications", count)
@@ -375,4 +345,4 @@ def _digest_message(email: str, full_name: str, notifications: list[Notification
     lines.append("")
     lines += [gettext("Read and manage them: %(url)s", url=base + NOTIFICATIONS_PATH), ""]
     lines += ["-- ", str(_l("Pembina, Perpustakaan Kota Palangkaraya"))]
-    return mail.build(email, subject, "\n".join(lines))
+    return subject, "\n".join(lines)

@@ -10,7 +10,8 @@ from flask_login import current_user
 
 from lms.auth.access import authenticated
 from lms.http import int_list
-from lms.plugins.notifications import mail, preferences, services
+from lms.mail import services as mail
+from lms.plugins.notifications import preferences, services
 from lms.plugins.notifications.forms import MarkReadForm, field_name, preferences_form
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
