@@ -76,10 +76,13 @@ def number(value, places: int | None = None, exact: bool = True) -> str:
                                         decimal_quantization=True)
 
 
-def percent(fraction, places: int = 0) -> str:
-    """A share (0.312) as a percentage in the reader's locale: 31,2% / 31.2%."""
+def percent(fraction, places: int = 0, hundred: bool = False) -> str:
+    """A share (0.312) as a percentage in the reader's locale: 31,2% / 31.2%. ``hundred``:
+    the value is a percentage already (31.2), as quiz scores are stored."""
     if fraction is None:
         return EMPTY
+    if hundred:
+        fraction = fraction / 100
     pattern = "#,##0" + ("." + "0" * places if places else "") + "%"
     return babel_numbers.format_percent(fraction, pattern, locale=_locale())
 
@@ -113,7 +116,21 @@ def format_clock(value: datetime | None) -> str:
     return babel_dates.format_time(to_user_timezone(value), "short", locale=_locale())
 
 
-FILTERS = {"number": number, "percent": percent, "date": format_day, "datetime": format_moment,
+def cell_text(cell, decimal: str | None = None) -> str:
+    """A table cell (``lms.exports.Cell``) as the page shows it. The cell's ``text`` is what
+    the CSV writes - machine numbers (62.5) and ISO dates - so the page swaps in the reader's
+    decimal sign (no grouping is ever in that text, so the swap is exact) and writes a day in
+    the one date format. ``decimal``: the sign, when the caller formats many cells."""
+    value = cell.value
+    if isinstance(value, float) and "." in cell.text:
+        decimal = decimal or babel_numbers.get_decimal_symbol(_locale())
+        return cell.text if decimal == "." else cell.text.replace(".", decimal)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return format_day(value)
+    return cell.text
+
+
+FILTERS = {"cell": cell_text, "number": number, "percent": percent, "date": format_day, "datetime": format_moment,
            "clock": format_clock}
 
 

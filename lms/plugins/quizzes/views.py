@@ -197,4 +197,4 @@ def results_page(slug: str, module_slug: str):
     return render_template("quizzes/results.html", course=course, module=module, versions=sorted(numbers),
                            chosen=chosen if version_id else None,
                            summary=results.module_summary(module, version_id),
-                           questions=results.question_summary(module, version_id))
+                           questions=results.question_summary(module, version_id), types=services.registry())
