@@ -83,7 +83,7 @@ def target_label(target_type: str | None):
 def detail_text(value) -> str:
     """One value of an entry's details as the page shows it: numbers in the reader's
     figures, lists joined, nothing as a dash (the stored JSON is unchanged)."""
-    if value is None:
+    if value is None or value == "":
         return EMPTY
     if isinstance(value, bool):
         return str(_l("yes") if value else _l("no"))
