@@ -18,8 +18,11 @@ import random
 import re
 from typing import Any, ClassVar
 
+from babel.numbers import get_decimal_symbol
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 
 MAX_TEXT = 500
 MAX_NUMBER = 1e12
@@ -84,6 +87,21 @@ class QuestionType:
     def answer_html(cls, data: dict) -> str:
         """The correct answer, for showing after the attempt when the quiz allows it."""
         return ""
+
+    @classmethod
+    def form_values(cls, response: dict | None, layout: dict, field: str) -> dict[str, list[str]]:
+        """The form fields that ``read`` would turn into ``response`` (field name -> values):
+        what the widget shows for a saved answer. The same shape as a posted form, so a
+        refused submit shows exactly what was posted and a reload what was saved."""
+        return {}
+
+    @classmethod
+    def response_html(cls, data: dict, response: dict | None) -> str:
+        """The learner's own answer as safe HTML, for the result page. Shows only what the
+        learner gave, nothing of the key. Default: a text response, escaped."""
+        if not response or not isinstance(response.get("text"), str):
+            return ""
+        return str(escape(response["text"]))
 
 
 def option_credit(option: dict) -> float:
@@ -237,6 +255,15 @@ class SingleChoice(QuestionType):
     def answer_html(cls, data):
         return "; ".join(o["html"] for o in data["options"] if o["correct"])
 
+    @classmethod
+    def form_values(cls, response, layout, field):
+        chosen = cls._chosen(response)
+        return {field: [str(shown) for shown, index in enumerate(layout["order"]) if index in chosen]} if chosen else {}
+
+    @classmethod
+    def response_html(cls, data, response):
+        return "; ".join(data["options"][i]["html"] for i in cls._chosen(response) if i < len(data["options"]))
+
 
 class MultipleAnswers(SingleChoice):
     """Several right choices; partial credit: right choices add, wrong ones subtract, never below 0."""
@@ -307,6 +334,14 @@ class TrueFalse(QuestionType):
     @classmethod
     def answer_html(cls, data):
         return str(_l("True")) if data["answer"] else str(_l("False"))
+
+    @classmethod
+    def form_values(cls, response, layout, field):
+        return {field: ["true" if response["value"] else "false"]} if response else {}
+
+    @classmethod
+    def response_html(cls, data, response):
+        return "" if not response else (str(_l("True")) if response["value"] else str(_l("False")))
 
 
 def normalise_text(text: str) -> str:
@@ -389,12 +424,21 @@ class ShortAnswer(QuestionType):
         return [notes[index]] if index is not None and index < len(notes) and notes[index] else []
 
     @classmethod
-    def answer_html(cls, data):
-        from markupsafe import escape
+    def form_values(cls, response, layout, field):
+        return {field: [response["text"]]} if response else {}
 
+    @classmethod
+    def answer_html(cls, data):
         credits = data.get("credits") or [1.0] * len(data["accepted"])
         return " / ".join(str(escape(a)) for a, credit in zip(data["accepted"], credits)
                           if credit == 1.0 and a.strip() != "*")
+
+
+def plain_number(value: float) -> str:
+    """A number as a learner would type it back: no grouping (``parse_number`` would read
+    "1.000" as one), the locale's decimal sign (3,5 in Indonesian), never an exponent."""
+    text = format(value, "f").rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+    return text.replace(".", get_decimal_symbol(get_locale() or "id"))
 
 
 def parse_number(text: str) -> float | None:
@@ -490,8 +534,16 @@ class Numeric(QuestionType):
 
     @classmethod
     def answer_html(cls, data):
-        value = f"{data['value']:g}"
-        return value + (f" ± {data['tolerance']:g}" if data["tolerance"] else "")
+        value = plain_number(data["value"])
+        return value + (f" ± {plain_number(data['tolerance'])}" if data["tolerance"] else "")
+
+    @classmethod
+    def form_values(cls, response, layout, field):
+        return {field: [plain_number(response["value"])]} if response else {}
+
+    @classmethod
+    def response_html(cls, data, response):
+        return plain_number(response["value"]) if response else ""
 
 
 class Matching(QuestionType):
@@ -561,6 +613,24 @@ class Matching(QuestionType):
     def answer_html(cls, data):
         return "; ".join(f"{left} → {right}" for left, right in data["pairs"])
 
+    @classmethod
+    def form_values(cls, response, layout, field):
+        if not response:
+            return {}
+        matches = response["matches"]
+        return {f"{field}-{shown}": [str(layout["rights"].index(matches[str(left)]))]
+                for shown, left in enumerate(layout["lefts"])
+                if str(left) in matches and matches[str(left)] in layout["rights"]}
+
+    @classmethod
+    def response_html(cls, data, response):
+        if not response:
+            return ""
+        rights = cls._rights(data)
+        return "; ".join(f"{left} → {rights[response['matches'][str(index)]]}"
+                         for index, (left, _right) in enumerate(data["pairs"])
+                         if str(index) in response["matches"] and response["matches"][str(index)] < len(rights))
+
 
 class Ordering(QuestionType):
     """Put items in order; credit is the share of items in their right place."""
@@ -625,6 +695,19 @@ class Ordering(QuestionType):
     @classmethod
     def answer_html(cls, data):
         return " → ".join(data["items"])
+
+    @classmethod
+    def form_values(cls, response, layout, field):
+        if not response:
+            return {}
+        place = {index: position for position, index in enumerate(response["order"], start=1)}
+        return {f"{field}-{shown}": [str(place[index])] for shown, index in enumerate(layout["order"]) if index in place}
+
+    @classmethod
+    def response_html(cls, data, response):
+        if not response:
+            return ""
+        return " → ".join(data["items"][index] for index in response["order"] if index < len(data["items"]))
 
 
 BUILTIN_TYPES: tuple[type[QuestionType], ...] = (SingleChoice, MultipleAnswers, TrueFalse, ShortAnswer, Numeric,

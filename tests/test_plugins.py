@@ -88,7 +88,7 @@ def test_a_plugin_question_type_is_authored_imported_and_graded(tmp_path, instal
     field = re.search(r'<textarea[^>]*name="(q-\d+)"', page).group(1)  # the plugin's own widget
     assert "900" not in page.split("Sebutkan")[1].split("</fieldset>")[0]  # no key in the page
     client.post(attempt_url + "/submit", data={"csrf_token": csrf_token(client, attempt_url),
-                                               field: "Kelas 900 untuk sejarah"})
+                                               field: "Kelas 900 untuk sejarah", "confirm_unanswered": "1"})
     with app.app_context():
         from sqlalchemy import select
 

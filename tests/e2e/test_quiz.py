@@ -43,7 +43,7 @@ def test_take_a_quiz_leave_resume_and_submit(page: Page, with_courses, live_url,
     multi.get_by_label("650").check()
     multi.get_by_label("651").check()
     page.locator("#submit-button").click()
-    expect(page.locator("#result .score")).to_have_text("100.0%")
+    expect(page.locator("#result .score")).to_have_text("100,0%")
     expect(page.locator("body")).to_contain_text("245 = Title Statement.")
 
 
@@ -62,7 +62,7 @@ def test_complete_a_course_and_verify_the_certificate(page: Page, browser, with_
     page.locator("fieldset.question", has_text="RDA menggantikan AACR2").get_by_label(re.compile("Benar|True")).check()
     page.locator("fieldset.question", has_text="Singkatan Resource").locator("input[type=text]").fill("RDA")
     page.locator("#submit-button").click()
-    expect(page.locator("#result .score")).to_have_text("100.0%")
+    expect(page.locator("#result .score")).to_have_text("100,0%")
 
     page.goto(f"{live_url}/courses/contoh/ddc/sepuluh-kelas-utama")
     page.get_by_role("link", name=re.compile("Ke kuis|Go to the quiz")).click()
@@ -75,7 +75,7 @@ def test_complete_a_course_and_verify_the_certificate(page: Page, browser, with_
     for item, position in (("000", "1"), ("300", "2"), ("900", "3")):
         ordering.get_by_label(item, exact=True).select_option(position)
     page.locator("#submit-button").click()
-    expect(page.locator("#result .score")).to_have_text("100.0%")
+    expect(page.locator("#result .score")).to_have_text("100,0%")
 
     page.goto(f"{live_url}/courses/contoh/")
     expect(page.locator("#course-complete")).to_be_visible()

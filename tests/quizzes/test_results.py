@@ -18,7 +18,7 @@ def _take(client, answer_245: str) -> int:
     q = {x.qid: x for x in module("marc").current_version.questions}
     data = {"csrf_token": csrf_token(client, f"/quiz/attempt/{attempt_id}"),
             f"q-{q['marc-245'].id}": shown_value(page, q["marc-245"].id, answer_245),
-            f"q-{q['marc-short'].id}": "RDA"}
+            f"q-{q['marc-short'].id}": "RDA", "confirm_unanswered": "1"}
     client.post(f"/quiz/attempt/{attempt_id}/submit", data=data)
     return attempt_id
 
@@ -39,7 +39,8 @@ def test_results_page_aggregates_attempts_and_questions(client_as, two_learners)
     assert '<dd>2</dd>' in page  # two attempts, two learners
     row = page[page.index("<code>marc-245</code>"):]
     row = row[:row.index("</tr>")]
-    assert "50.0%" in row  # one of two answered right
+    assert "50,0%" in row  # one of two answered right, in the reader's figures
+    assert "<td>Pilihan tunggal</td>" in row and "single" not in row  # the type's label, not its code
     blank = page[page.index("<code>marc-tf</code>"):]
     assert blank[:blank.index("</tr>")].count(">2</td>") == 2  # 2 answers, both left blank
 

@@ -54,7 +54,7 @@ def submit(client, answer_245: str) -> int:
     q = {x.qid: x for x in module("marc").current_version.questions}
     data = {"csrf_token": csrf_token(client, f"/quiz/attempt/{attempt_id}"),
             f"q-{q['marc-245'].id}": shown_value(page, q["marc-245"].id, answer_245),
-            f"q-{q['marc-short'].id}": "RDA"}
+            f"q-{q['marc-short'].id}": "RDA", "confirm_unanswered": "1"}
     assert client.post(f"/quiz/attempt/{attempt_id}/submit", data=data).status_code == 302
     return attempt_id
 

@@ -132,7 +132,7 @@ def test_attempts_allowed_are_enforced(learner):
     for _ in range(3):  # ddc allows 3 attempts
         attempt_id = start(learner, "ddc")
         token = csrf_token(learner, f"/quiz/attempt/{attempt_id}")
-        learner.post(f"/quiz/attempt/{attempt_id}/submit", data={"csrf_token": token})
+        learner.post(f"/quiz/attempt/{attempt_id}/submit", data={"csrf_token": token, "confirm_unanswered": "1"})
     token = csrf_token(learner, "/quiz/contoh/ddc/")
     response = learner.post("/quiz/contoh/ddc/start", data={"csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"].endswith("/quiz/contoh/ddc/")
@@ -163,7 +163,8 @@ def test_an_attempt_keeps_its_version_after_a_new_one_is_published(learner, impo
     token = csrf_token(learner, f"/quiz/attempt/{attempt_id}")
     value = shown_value(page, _qid_in_version(old_version, "marc-245"), "245")
     learner.post(f"/quiz/attempt/{attempt_id}/submit",
-                 data={"csrf_token": token, f"q-{_qid_in_version(old_version, 'marc-245')}": value})
+                 data={"csrf_token": token, f"q-{_qid_in_version(old_version, 'marc-245')}": value,
+                       "confirm_unanswered": "1"})
     attempt = db.session.get(QuizAttempt, attempt_id)
     db.session.refresh(attempt)
     assert attempt.module_version_id == old_version and attempt.score == 1.0
@@ -212,7 +213,7 @@ def test_concurrent_submits_grade_once(learner, app, submitted_ids):
     calls = submitted_ids
     attempt_id = start(learner)
     token = csrf_token(learner, f"/quiz/attempt/{attempt_id}")
-    data = {"csrf_token": token, f"q-{_qid('marc-short')}": "RDA"}
+    data = {"csrf_token": token, f"q-{_qid('marc-short')}": "RDA", "confirm_unanswered": "1"}
     barrier = threading.Barrier(2)
     statuses = []
 

@@ -105,7 +105,8 @@ def _right_answers(client, attempt_id) -> dict:
 def test_start_costs_six_statements_and_two_short_writes(learner, app):
     start(learner)  # the first attempt; submit it so the next start creates one
     first = db.session.scalar(select(func.max(QuizAttempt.id)))
-    learner.post(f"/quiz/attempt/{first}/submit", data={"csrf_token": csrf_token(learner, "/")})
+    learner.post(f"/quiz/attempt/{first}/submit", data={"csrf_token": csrf_token(learner, "/"),
+                                                        "confirm_unanswered": "1"})
     token = csrf_token(learner, "/quiz/contoh/marc/")
     with statements(app) as seen:
         response = learner.post("/quiz/contoh/marc/start", data={"csrf_token": token})
@@ -161,7 +162,7 @@ def test_answers_saved_before_the_submit_are_graded_and_kept(learner):
     db.session.expire_all()
     before = {a.question_id: a.saved_at for a in db.session.scalars(select(QuizAnswer))}
     last = {"csrf_token": form["csrf_token"], f"q-{q['marc-245']}": form[f"q-{q['marc-245']}"],
-            f"q-{q['marc-tf']}": "true"}  # changes its mind on the true/false question
+            f"q-{q['marc-tf']}": "true", "confirm_unanswered": "1"}  # changes its mind on the true/false question
     assert learner.post(f"/quiz/attempt/{attempt_id}/submit", data=last).status_code == 302
     db.session.expire_all()
     answers = {a.question_id: a for a in db.session.scalars(select(QuizAnswer))}

@@ -7,6 +7,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 from sqlalchemy import select
 
+from lms.audit import labels
 from lms.auth import services as auth
 from lms.auth.access import protect_blueprint
 from lms.auth.importer import import_users_csv
@@ -218,4 +219,5 @@ def unit_edit(unit_id: int):
 def audit():
     page = db.paginate(services.audit_query(request.args.get("action", "")), page=int_arg("page", 1, min=1),
                        per_page=100, error_out=False)
-    return render_template("admin/audit.html", page=page)
+    return render_template("admin/audit.html", page=page, action_label=labels.action_label,
+                           target_label=labels.target_label, detail_text=labels.detail_text)

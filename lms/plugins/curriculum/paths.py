@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from lms.auth.models import User
 from lms.extensions import db
+from lms.i18n import number
 from lms.plugins.courses.models import Competency, Course, Module
 from lms.plugins.curriculum import services
 from lms.plugins.learning.models import ModuleCompletion
@@ -59,7 +60,8 @@ def strongest_source(evidence) -> str | None:
 
 
 def _number(value) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    """A rating or target in the reader's figures (3,5 / 3.5)."""
+    return number(value)
 
 
 def reason_text(evidence, competency_name: str) -> str:

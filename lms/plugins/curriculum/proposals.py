@@ -35,6 +35,7 @@ from sqlalchemy import select
 
 from lms.audit import services as audit
 from lms.auth.models import Unit
+from lms.i18n import number
 from lms.extensions import db
 from lms.plugins.courses.models import Competency, Module
 from lms.plugins.curriculum import services
@@ -226,7 +227,8 @@ def competency_names(locale: str) -> dict[str, str]:
 
 
 def _fmt(value) -> str:
-    return f"{value:.2f}" if isinstance(value, (int, float)) else "-"
+    """A priority as the page shows it, in the reader's figures (0,83 / 0.83)."""
+    return number(value, 2) if isinstance(value, (int, float)) else "-"
 
 
 def item_reason(reason: dict | None, names: dict[str, str]) -> str:

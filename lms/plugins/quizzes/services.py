@@ -66,6 +66,17 @@ def attempts_left(user_id: int, module: Module) -> int | None:
     return max(0, allowed - used)
 
 
+def can_retry(user_id: int, module: Module) -> tuple[bool, int | None]:
+    """(whether a new attempt may start now, attempts left or None when unlimited), for the
+    result page's "try again": the module is still published and no attempt is open."""
+    if not module.active or not module.course.published or module.current_version is None:
+        return False, None
+    if open_attempt(user_id, module.id) is not None:
+        return False, None
+    left = attempts_left(user_id, module)
+    return left is None or left > 0, left
+
+
 def start_attempt(user_id: int, module: Module) -> QuizAttempt:
     """Resume the open attempt, or start a new one on the module's current version.
 
@@ -127,6 +138,7 @@ class SaveResult:
     errors: dict[int, str] = field(default_factory=dict)  # question id -> message
     saved: int = 0
     closed: bool = False  # the attempt was already submitted or the time is up
+    unanswered: list[int] = field(default_factory=list)  # question ids left blank: submit not confirmed
 
 
 def _read_form(attempt: QuizAttempt, form, questions: list[Question] | None = None
@@ -192,8 +204,26 @@ def save_answers(attempt: QuizAttempt, form) -> SaveResult:
     return result
 
 
-def submit_attempt(attempt: QuizAttempt, form) -> tuple[QuizAttempt, SaveResult]:
+def unanswered_questions(attempt: QuizAttempt, questions: list[Question],
+                         responses: dict[int, dict | None]) -> list[int]:
+    """Ids of the questions with no answer, in the attempt's order: the form's answer where
+    the form has the question, else what was saved. The saved answers are read only when
+    the form leaves a question blank, so a fully answered submit costs nothing more."""
+    missing = [q.id for q in questions if responses.get(q.id) is None]
+    if all(qid in responses for qid in missing):
+        return missing
+    saved = dict(db.session.execute(select(QuizAnswer.question_id, QuizAnswer.response)
+                                    .where(QuizAnswer.attempt_id == attempt.id,
+                                           QuizAnswer.question_id.in_(missing))).all())
+    return [qid for qid in missing if qid in responses or saved.get(qid) is None]
+
+
+def submit_attempt(attempt: QuizAttempt, form, confirmed: bool = True) -> tuple[QuizAttempt, SaveResult]:
     """Close the attempt with the form's last answers (if in time) and grade it, exactly once.
+
+    ``confirmed=False`` (the quiz page's Submit button): when questions are still blank,
+    nothing is graded - the answers are saved and ``result.unanswered`` lists the blank
+    questions, so the page can ask "submit anyway?". A late attempt is always submitted.
 
     Everything that only reads comes first: the module, the questions, the form. The write
     transaction is then short - claim, store the answers with their credit, total the score,
@@ -211,6 +241,12 @@ def submit_attempt(attempt: QuizAttempt, form) -> tuple[QuizAttempt, SaveResult]
         responses, errors = _read_form(attempt, form, questions)
         if errors:
             return attempt, save_answers(attempt, form)  # keep what can be kept; let them fix the rest
+        if not confirmed:
+            blank = unanswered_questions(attempt, questions, responses)
+            if blank:
+                result = save_answers(attempt, form)
+                result.unanswered = blank
+                return attempt, result
         result.saved = len(responses)
     # Close and grade in ONE transaction: the conditional UPDATE lets only one submit win
     # (a racing one waits for the row, then matches nothing), and no reader ever sees a

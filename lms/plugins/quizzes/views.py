@@ -4,10 +4,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from lms.auth.access import authenticated, roles_required
+from lms.core.views import render_error
 from lms.extensions import db
 from lms.forms import BaseForm
 from lms.http import int_arg
@@ -78,17 +80,48 @@ def attempt(attempt_id: int):
     return _render_attempt(attempt, {})
 
 
-def _render_attempt(attempt: QuizAttempt, errors: dict[int, str], status: int = 200):
+def _posted_values(posted, field: str) -> dict[str, list[str]] | None:
+    """The posted form's fields of one question (``q-7``, ``q-7-0``...), or None when the
+    form did not carry that question."""
+    found = {key: posted.getlist(key) for key in posted.keys() if key == field or key.startswith(field + "-")}
+    return found or None
+
+
+def _render_attempt(attempt: QuizAttempt, errors: dict[int, str], status: int = 200, *, posted=None,
+                    unanswered: list[int] | None = None, notice: str | None = None):
+    """The attempt page. Each widget shows ``fields`` (field -> list of strings): what was
+    posted when a submit was refused or held for confirmation, else the saved answer."""
     course, module, version = _context(attempt)
     types = services.registry()
     saved = {a.question_id: a.response for a in attempt.answers}
-    items = [{"question": q, "type": types[q.type],
-              "view": types[q.type].present(q.data, attempt.layout["items"][str(q.id)]),
-              "response": saved.get(q.id), "error": errors.get(q.id)}
-             for q in services.attempt_questions(attempt)]
+    items = []
+    for q in services.attempt_questions(attempt):
+        qtype, layout, field = types[q.type], attempt.layout["items"][str(q.id)], f"q-{q.id}"
+        values = _posted_values(posted, field) if posted is not None else None
+        items.append({"question": q, "type": qtype, "view": qtype.present(q.data, layout),
+                      "response": saved.get(q.id), "error": errors.get(q.id),
+                      "fields": values if values is not None else qtype.form_values(saved.get(q.id), layout, field),
+                      "unanswered": q.id in (unanswered or ())})
+    blank = [(number, item["question"].id) for number, item in enumerate(items, start=1) if item["unanswered"]]
     return render_template("quizzes/attempt.html", course=course, module=module, version=version,
-                           attempt=attempt, items=items, form=BaseForm(),
+                           attempt=attempt, items=items, form=BaseForm(), unanswered=blank, notice=notice,
                            deadline=services.aware(attempt.deadline)), status
+
+
+@bp.errorhandler(CSRFError)
+def _expired_form(error):
+    """A refused token on the attempt's own forms (an expired session, a page left open too
+    long) shows the page again with everything that was posted, saving nothing: the learner
+    only has to press the button again. Elsewhere, the usual 400 page."""
+    if request.endpoint in ("quizzes.save", "quizzes.submit") and current_user.is_authenticated:
+        attempt = db.session.get(QuizAttempt, (request.view_args or {}).get("attempt_id"))
+        if attempt is not None and attempt.user_id == current_user.id and attempt.status == IN_PROGRESS:
+            message = _("The form had expired, so nothing was saved. Your answers are shown again: "
+                        "press the button once more.")
+            if request.accept_mimetypes.best == "application/json":
+                return jsonify({"error": message}), 400
+            return _render_attempt(attempt, {}, 400, posted=request.form, notice=message)
+    return render_error(error)
 
 
 @bp.route("/attempt/<int:attempt_id>/save", methods=["POST"])
@@ -107,7 +140,7 @@ def save(attempt_id: int):
         flash(_("The time for this attempt is over; it was submitted with the answers saved in time."), "info")
         return redirect(url_for("quizzes.review", attempt_id=services.close_if_late(attempt).id))
     if result.errors:
-        return _render_attempt(attempt, result.errors, 400)
+        return _render_attempt(attempt, result.errors, 400, posted=request.form)
     flash(_("Your answers are saved."), "success")
     return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
 
@@ -117,11 +150,14 @@ def save(attempt_id: int):
 def submit(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     try:
-        attempt, result = services.submit_attempt(attempt, request.form)
+        attempt, result = services.submit_attempt(attempt, request.form,
+                                                  confirmed="confirm_unanswered" in request.form)
     except services.QuizError as error:
         abort(400, description=str(error))
     if result.errors:
-        return _render_attempt(attempt, result.errors, 400)
+        return _render_attempt(attempt, result.errors, 400, posted=request.form)
+    if result.unanswered:  # saved, not graded: ask before submitting with blanks
+        return _render_attempt(attempt, {}, posted=request.form, unanswered=result.unanswered)
     return redirect(url_for("quizzes.review", attempt_id=attempt.id))
 
 
@@ -139,12 +175,15 @@ def review(attempt_id: int):
     for question in services.attempt_questions(attempt):
         answer = answers.get(question.id)
         qtype = types[question.type]
+        response = answer.response if answer else None
         items.append({"question": question, "credit": answer.credit if answer else 0.0,
-                      "feedback": qtype.feedback(question.data, answer.response if answer else None) if show else [],
+                      "type": qtype, "given_html": qtype.response_html(question.data, response),
+                      "feedback": qtype.feedback(question.data, response) if show else [],
                       "answer_html": qtype.answer_html(question.data) if show else ""})
     percent, passed = services.module_grade(current_user.id, module)
     return render_template("quizzes/review.html", course=course, module=module, version=version, attempt=attempt,
-                           items=items, show=show, grade=percent, module_passed=passed)
+                           items=items, show=show, grade=percent, module_passed=passed,
+                           retry=services.can_retry(current_user.id, module), form=BaseForm())
 
 
 @bp.route("/results/<slug>/<module_slug>/")
@@ -158,4 +197,4 @@ def results_page(slug: str, module_slug: str):
     return render_template("quizzes/results.html", course=course, module=module, versions=sorted(numbers),
                            chosen=chosen if version_id else None,
                            summary=results.module_summary(module, version_id),
-                           questions=results.question_summary(module, version_id))
+                           questions=results.question_summary(module, version_id), types=services.registry())

@@ -6,6 +6,7 @@ the exports alike.
 """
 from __future__ import annotations
 
+from babel.numbers import get_decimal_symbol
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
@@ -13,6 +14,7 @@ from markupsafe import Markup, escape
 
 from lms import exports
 from lms.auth.access import roles_required
+from lms.i18n import cell_text
 from lms.plugins.learning.services import local_today
 from lms.plugins.reports import charts, dashboard
 
@@ -39,8 +41,9 @@ def report_rows(table: exports.Table) -> list[tuple[exports.Row, Markup]]:
         else:
             link = lambda user_id: url_for("reports_people.person", user_id=user_id)  # noqa: E731
     rows = []
+    decimal = get_decimal_symbol(_locale())  # the export's machine text, in the reader's figures
     for row in table.rows:
-        cells = [f"{opener}{escape(cell.text)}</td>\n    " for opener, cell in zip(openers, row.cells)]
+        cells = [f"{opener}{escape(cell_text(cell, decimal))}</td>\n    " for opener, cell in zip(openers, row.cells)]
         if row.user_id and link and cells:  # an f-string: Markup.format costs ~10 us a row
             cells[0] = f'{openers[0]}<a href="{escape(link(row.user_id))}">{escape(row.cells[0].text)}</a></td>\n    '
         rows.append((row, Markup("".join(cells))))
