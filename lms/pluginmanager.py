@@ -21,6 +21,7 @@ ENTRY_POINT_GROUP = "lms.plugins"
 CORE_PLUGINS: dict[str, str] = {
     "core": "lms.core.hooks",
     "auth": "lms.auth.hooks",
+    "privacy": "lms.privacy.hooks",
 }
 
 # On by default; ``LMS_PLUGINS`` chooses.

@@ -324,8 +324,10 @@ def create_assignment(subject: str, *, username: str | None = None, unit_code: s
         assignment.position = position.strip()
     db.session.add(assignment)
     db.session.flush()
+    # the person by id, never by name: the log outlives an erasure (docs/privacy.md)
     audit.record("learning.assigned", "assignment", assignment.id, actor_id=assigned_by_id, subject=subject,
-                 user=username, unit=unit_code, position=position, due=due_on.isoformat() if due_on else None)
+                 user_id=assignment.user_id, unit=unit_code, position=position,
+                 due=due_on.isoformat() if due_on else None)
     return assignment
 
 
