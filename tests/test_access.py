@@ -11,7 +11,7 @@ from tests.conftest import make_test_app, reset_database
 
 # The only endpoints anyone may reach without signing in.
 PUBLIC_ENDPOINTS = {"static", "auth.login", "core.healthz", "core.healthz_ping", "core.set_language",
-                    "learning.verify"}
+                    "learning.verify", "privacy.page"}
 
 
 def _example_url(rule) -> str:

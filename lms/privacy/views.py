@@ -18,7 +18,7 @@ admin_bp = protect_blueprint(Blueprint("privacy_admin", __name__, url_prefix="/a
 
 
 @bp.route("/privacy")
-@bp.route("/privasi", endpoint="page_id")
+@bp.route("/privasi")
 @public
 def page():
     """What Pembina keeps about people, why, for how long, and how to ask (UU PDP)."""
