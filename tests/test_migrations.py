@@ -84,8 +84,10 @@ def test_audit_log_is_append_only_in_the_database(empty_app):
 # their upgrade (quiz_scores, migration 0013) or by a rebuild (the needs quiz evidence kept
 # for closed rounds, `lms needs evidence rebuild`). A downgrade may drop them without loss.
 # Signed-in sessions (0015) hold no record either: dropping them signs everyone out, once.
+# The privacy tables (0018) are written again by its upgrade: the erasures from the audit
+# log's user.erased entries, the personal audit values moved back into the log and out again.
 DERIVED_TABLES = {"quiz_scores", "needs_quiz_evidence", "needs_quiz_evidence_scopes", "needs_quiz_evidence_version",
-                  "user_sessions"}
+                  "user_sessions", "audit_personal", "privacy_erasures"}
 # The oldest revision a downgrade may go to and lose nothing: every downgrade above it drops
 # only indexes and derived tables. Below it each downgrade drops the tables of the feature its
 # revision added (discussions, learning events, ...) and says so in its docstring.

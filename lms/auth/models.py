@@ -103,8 +103,6 @@ class User(UserMixin, db.Model):
     # Bumped on password change, reset or deactivation: every session (and remember-me
     # token) started under an older version ends (lms/auth/sessions.py).
     session_version: Mapped[int] = mapped_column(default=1)
-    # Set when an admin erased this person (lms/privacy): the identity fields hold a pseudonym.
-    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     unit: Mapped[Unit | None] = relationship(back_populates="members", foreign_keys=[unit_id])
     roles: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")

@@ -2,12 +2,15 @@
 (profile, sessions, audit entries) through the same hooks as any plugin."""
 from __future__ import annotations
 
+import lms.privacy.models  # noqa: F401 - tables on the metadata for migrations
 from lms.hookspecs import hookimpl
 
 
 @hookimpl
 def lms_init_app(app) -> None:
-    from lms.privacy.services import RETENTION_DEFAULTS
+    from lms.privacy.services import RETENTION_DEFAULTS, erased_at
+
+    app.jinja_env.globals["erased_at"] = erased_at
 
     for name, days in RETENTION_DEFAULTS.items():
         app.config.setdefault(name, days)

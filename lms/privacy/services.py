@@ -25,6 +25,7 @@ from lms.audit.services import record
 from lms.auth.models import LoginThrottle, User, UserSession, utcnow
 from lms.extensions import db
 from lms.privacy import PersonalData, cell, plain
+from lms.privacy.models import Erasure
 
 PSEUDONYM_NAME = "Pengguna terhapus #{token}"
 PSEUDONYM_USERNAME = "terhapus-{token}"
@@ -146,13 +147,15 @@ def record_download(user: User, actor: User) -> None:
 # --- erasure -----------------------------------------------------------------------------------
 
 @dataclass
-class Erasure:
+class Erased:
+    """What an erasure did: the account, its pseudonym, counts per kind."""
+
     user_id: int
     pseudonym: str
     counts: dict[str, int]
 
 
-def erase(user: User, actor: User | None) -> Erasure:
+def erase(user: User, actor: User | None) -> Erased:
     """Erase ``user``'s identity and free text (UU PDP), keeping the rows aggregates count.
 
     In one transaction: the identity fields become a pseudonym, the password unusable,
@@ -162,7 +165,7 @@ def erase(user: User, actor: User | None) -> Erasure:
     names the person by id only. Evidence files are deleted once the transaction is
     committed. Refuses an account already erased and one's own account.
     """
-    if user.erased_at is not None:
+    if erased_at(user.id) is not None:
         raise PrivacyError(_("This account has already been erased."))
     if actor is not None and actor.id == user.id:
         raise PrivacyError(_("You cannot erase your own account."))
@@ -196,7 +199,7 @@ def erase(user: User, actor: User | None) -> Erasure:
     user.active = False
     user.session_version += 1
     user.supervised_units = []
-    user.erased_at = utcnow()
+    db.session.add(Erasure(user_id=user.id, erased_at=utcnow()))
     record("user.erased", "user", user.id, actor_id=actor.id if actor else None,
            counts={kind: count for kind, count in sorted(counts.items()) if count})
     db.session.commit()
@@ -205,7 +208,12 @@ def erase(user: User, actor: User | None) -> Erasure:
             os.remove(path)
         except FileNotFoundError:
             pass
-    return Erasure(user.id, user.full_name, counts)
+    return Erased(user.id, user.full_name, counts)
+
+
+def erased_at(user_id: int) -> datetime | None:
+    """When ``user_id`` was erased, or None: their certificates are revoked since then."""
+    return db.session.scalar(select(Erasure.erased_at).where(Erasure.user_id == user_id))
 
 
 def _like(value: str) -> str:
@@ -251,7 +259,7 @@ def purge(now: datetime | None = None, dry_run: bool = False) -> dict[str, int]:
             counts[kind] = counts.get(kind, 0) + int(count)
     before = cutoff("PRIVACY_RETENTION_INACTIVE_ACCOUNTS_DAYS", now)
     if before is not None:
-        stale = select(User).where(User.active.is_(False), User.erased_at.is_(None),
+        stale = select(User).where(User.active.is_(False), User.id.not_in(select(Erasure.user_id)),
                                    func.coalesce(User.last_login_at, User.created_at) < before)
         people = list(db.session.scalars(stale))
         counts["inactive_accounts_erased"] = len(people)

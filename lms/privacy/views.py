@@ -70,7 +70,8 @@ def erase(user_id: int):
     user = _person(user_id)
     form = EraseForm()
     status = 200
-    if user.erased_at is None and form.validate_on_submit():
+    erased = services.erased_at(user.id)
+    if erased is None and form.validate_on_submit():
         if form.confirm_username.data.strip().lower() != user.username:
             form.confirm_username.errors.append(_("That is not this person's username."))
             status = 400
@@ -85,4 +86,4 @@ def erase(user_id: int):
                 return redirect(url_for("admin.user_edit", user_id=user.id))
     elif request.method == "POST":
         status = 400
-    return render_template("privacy/erase.html", user=user, form=form, download=ConfirmForm()), status
+    return render_template("privacy/erase.html", user=user, erased=erased, form=form, download=ConfirmForm()), status

@@ -93,8 +93,6 @@ class Certificate(db.Model):
     completed_on: Mapped[date] = mapped_column(Date)
     jp: Mapped[float] = mapped_column(Float)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    # Set when the holder's personal data was erased: verification says "revoked", no name.
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     completion: Mapped[CourseCompletion] = relationship(back_populates="certificate")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from lms.auth.models import utcnow
 from lms.extensions import db
 from lms.plugins.learning.models import Assignment, Certificate, CourseCompletion, LessonView, ModuleCompletion
 from lms.privacy import model_data
@@ -29,10 +28,10 @@ def personal_data(user):
 
 
 def erase(user, old, tombstone):
-    """Revoke the person's certificates and take their name off them (verification then says
-    "revoked" and names nobody)."""
+    """Take the person's name off their certificates; they are revoked from the erasure on
+    (lms.privacy's ``privacy_erasures``), so verification says "revoked" and names nobody."""
     revoked = db.session.execute(
         update(Certificate).where(Certificate.user_id == user.id)
-        .values(full_name=tombstone[:200], revoked_at=utcnow()).execution_options(synchronize_session=False)
+        .values(full_name=tombstone[:200]).execution_options(synchronize_session=False)
     ).rowcount or 0
     return {"counts": {"certificates_revoked": revoked}, "files": []}

@@ -283,6 +283,13 @@ def own_certificate(user_id: int, code: str) -> Certificate | None:
     return certificate if certificate is not None and certificate.user_id == user_id else None
 
 
+def revoked_at(certificate: Certificate):
+    """When ``certificate`` was revoked (its holder's personal data erased), or None."""
+    from lms.privacy.services import erased_at
+
+    return erased_at(certificate.user_id)
+
+
 def certificate_title(certificate: Certificate, locale: str) -> str:
     return certificate.course_title_en if locale == "en" else certificate.course_title_id
 
