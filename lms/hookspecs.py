@@ -350,3 +350,64 @@ def lms_notification_kinds() -> "dict[str, tuple[Any, Any, str]]":
         def lms_notification_kinds():
             return {"discussion": (_l("Discussions"), _l("Replies in threads you follow."), "digest")}
     """
+
+
+@hookspec
+def lms_personal_data(user: Any) -> "list[Any]":
+    """Return what this plugin holds about ``user`` for their personal-data download (UU PDP
+    access right), as :class:`lms.privacy.PersonalData` items: a file name, what it holds in
+    Indonesian and English, its columns and an iterable of rows (read lazily, so a long
+    history streams into the zip), plus files to copy (evidence). Every kind of record a
+    plugin keeps about a person belongs here.
+
+    Example::
+
+        @hookimpl
+        def lms_personal_data(user):
+            return [PersonalData("notifications", "Notifikasi", "Notifications", ["id", "kind"],
+                                 rows=lambda: ({"id": n.id, "kind": n.kind} for n in mine(user)))]
+    """
+
+
+@hookspec
+def lms_erase_personal_data(user: Any, old: Any, tombstone: str) -> "dict[str, Any] | None":
+    """Erase what this plugin holds that identifies ``user`` (UU PDP erasure), in the caller's
+    transaction (do not commit): replace their free text with ``tombstone``, revoke what names
+    them, and remove every copy of their old identity (``old``: ``username``, ``full_name``,
+    ``email``, ``nip``) from other people's rows. Keep the rows that aggregates count. Return
+    ``{"counts": {kind: n}, "files": [paths to delete once committed]}``.
+
+    Example::
+
+        @hookimpl
+        def lms_erase_personal_data(user, old, tombstone):
+            n = erase_comments(user.id, tombstone)
+            return {"counts": {"comments": n}, "files": []}
+    """
+
+
+@hookspec
+def lms_retention_purge(now: Any, dry_run: bool) -> "dict[str, int] | None":
+    """Delete what this plugin keeps past its retention setting (``lms privacy purge``) and
+    return ``{kind: count}``; with ``dry_run`` count only. Never purge training records.
+
+    Example::
+
+        @hookimpl
+        def lms_retention_purge(now, dry_run):
+            return {"notifications": purge_notifications(now, dry_run)}
+    """
+
+
+@hookspec
+def lms_scrub_personal_text(replacements: "dict[str, str]") -> "int | None":
+    """After an erasure, replace each old text (key: the person's old name, username, the
+    titles they wrote) by its value wherever this plugin copied it into other people's rows
+    (notification parameters...); return how many rows changed. Do not commit.
+
+    Example::
+
+        @hookimpl
+        def lms_scrub_personal_text(replacements):
+            return scrub_notification_params(replacements)
+    """

@@ -22,6 +22,7 @@ CORE_PLUGINS: dict[str, str] = {
     "core": "lms.core.hooks",
     "auth": "lms.auth.hooks",
     "mail": "lms.mail.hooks",
+    "privacy": "lms.privacy.hooks",
 }
 
 # On by default; ``LMS_PLUGINS`` chooses.

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, event
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lms.auth.models import User, utcnow
@@ -25,6 +25,23 @@ class AuditEntry(db.Model):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
 
     actor: Mapped[User | None] = relationship()
+    personal: Mapped[list["AuditPersonal"]] = relationship(lazy="selectin", order_by="AuditPersonal.id",
+                                                            viewonly=True)
+
+
+class AuditPersonal(db.Model):
+    """A personal value of an audit entry (a username, the text of a post before an edit...),
+    kept beside the append-only log so that erasing ``user_id`` (UU PDP) can delete it
+    without touching the log itself (docs/privacy.md)."""
+
+    __tablename__ = "audit_personal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("audit_log.id", ondelete="RESTRICT"), index=True)
+    # whose data it is: erasing this person deletes the row
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(Text)
 
 
 class AuditLogIsAppendOnly(RuntimeError):

@@ -7,7 +7,7 @@ from typing import Any
 from flask import has_request_context
 from flask_login import current_user
 
-from lms.audit.models import AuditEntry
+from lms.audit.models import AuditEntry, AuditPersonal
 from lms.extensions import db
 
 
@@ -18,9 +18,15 @@ def _current_actor_id() -> int | None:
 
 
 def record(action: str, target_type: str, target_id: Any = None, *, actor_id: int | None = None,
+           personal: dict[str, str | None] | None = None, personal_user_id: int | None = None,
            **details: Any) -> AuditEntry:
     # details must be JSON: callers pass plain values (numbers, strings, lists, dicts)
-    """Add an audit entry (not committed): ``action`` like ``user.roles_changed``."""
+    """Add an audit entry (not committed): ``action`` like ``user.roles_changed``.
+
+    ``details`` must hold no personal data (names, e-mail, free text): people are named by
+    id. Personal values that must be kept for a while (the text of a post before an edit)
+    go in ``personal``, stored beside the log for ``personal_user_id``, whose erasure
+    deletes them while the log stays untouched (docs/privacy.md)."""
     entry = AuditEntry(
         action=action,
         target_type=target_type,
@@ -29,4 +35,9 @@ def record(action: str, target_type: str, target_id: Any = None, *, actor_id: in
         details=details,
     )
     db.session.add(entry)
+    values = {key: value for key, value in (personal or {}).items() if value is not None}
+    if values:
+        db.session.flush()
+        db.session.add_all(AuditPersonal(entry_id=entry.id, user_id=personal_user_id, key=key, value=str(value))
+                           for key, value in values.items())
     return entry

@@ -273,5 +273,5 @@ def _insert_users(rows: list[ImportRow]) -> None:
     db.session.add_all(users)
     db.session.flush()
     for user, row in zip(users, rows):
-        record("user.created", "user", user.id, username=user.username, roles=sorted(row.roles),
+        record("user.created", "user", user.id, roles=sorted(row.roles),
                unit=row.unit.code if row.unit else None)

@@ -286,7 +286,7 @@ def create_user(*, username: str, full_name: str, password: str | None = None, e
         user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    record("user.created", "user", user.id, username=user.username, roles=sorted(user.role_names),
+    record("user.created", "user", user.id, roles=sorted(user.role_names),
            unit=unit.code if unit else None)
     if commit:
         db.session.commit()
@@ -328,7 +328,7 @@ def set_active(user: User, active: bool, actor: User | None = None) -> None:
         return
     user.active = active
     user.session_version += 1
-    record("user.activated" if active else "user.deactivated", "user", user.id, username=user.username)
+    record("user.activated" if active else "user.deactivated", "user", user.id)
     db.session.commit()
 
 

@@ -7,7 +7,7 @@ append-only and nothing rewrites them (their statement ids come from their event
 ``lms export xapi --lrs`` resumes and never sends a statement twice.
 
 Revision ID: 0019_xapi_lrs
-Revises: 0017_notification_preferences
+Revises: 0018_privacy
 Create Date: 2026-12-07 15:00:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0019_xapi_lrs'
-down_revision = '0017_notification_preferences'
+down_revision = '0018_privacy'
 branch_labels = None
 depends_on = None
 

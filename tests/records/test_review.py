@@ -67,7 +67,10 @@ def test_rejection_needs_a_reason_and_shows_it_to_the_owner(app, people):
     record = _record()
     assert (record.status, record.rejection_reason) == (REJECTED, "The certificate is not legible.")
     [entry] = _audit("training_record.rejected")
-    assert entry.details["reason"] == "The certificate is not legible."
+    # kept beside the log for the record's owner, so their erasure reaches it (docs/privacy.md)
+    assert "reason" not in entry.details
+    assert [(p.key, p.value, p.user_id) for p in entry.personal] == [
+        ("reason", "The certificate is not legible.", record.user_id)]
     page = people["lib_a"].get(show).get_data(as_text=True)
     assert "Rejected" in page and "The certificate is not legible." in page
 

@@ -95,3 +95,17 @@ def lms_demo_seed(app, log):
     from lms.plugins.discussions import demo
 
     demo.seed(log)
+
+
+@hookimpl
+def lms_personal_data(user):
+    from lms.plugins.discussions import privacy
+
+    return privacy.personal_data(user)
+
+
+@hookimpl
+def lms_erase_personal_data(user, old, tombstone):
+    from lms.plugins.discussions import privacy
+
+    return privacy.erase(user, old, tombstone)

@@ -198,7 +198,8 @@ def update_record(user: User, meeting: Meeting, minutes: str, decisions: str, li
 
         services.check_rate_limit(user)
         record("discussion.meeting_record_saved", "discussion_thread", meeting.thread_id, actor_id=user.id,
-               minutes_before=meeting.minutes_md, decisions_before=meeting.decisions_md)
+               personal={"minutes_before": meeting.minutes_md, "decisions_before": meeting.decisions_md},
+               personal_user_id=user.id)
     if when is not None:
         meeting.meeting_at = when
     if new_place is not None:

@@ -9,15 +9,16 @@ content-gap signals) lives in :mod:`lms.plugins.discussions.queries` and is re-e
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select, union_all
+from sqlalchemy import delete, func, select, union_all
 
-from lms.audit.models import AuditEntry
+from lms.audit.models import AuditEntry, AuditPersonal
 from lms.audit.services import record
 from lms.auth.models import User, aware, utcnow
 from lms.extensions import db
@@ -248,7 +249,8 @@ def edit_post(user: User, post: Post, body: str, title: str | None = None) -> Po
         return post
     check_rate_limit(user, now)
     record("discussion.post_edited", "discussion_post", post.id, actor_id=user.id, thread_id=thread.id,
-           before=post.body_md, title_before=thread.title if new_title != thread.title else None)
+           personal={"before": post.body_md, "title_before": thread.title if new_title != thread.title else None},
+           personal_user_id=post.author_id)
     post.body_md = body
     post.body_html = render_post(body, _thread_module(thread))
     post.search_text = index_text(new_title, body) if is_first else index_text(body)
@@ -258,15 +260,32 @@ def edit_post(user: User, post: Post, body: str, title: str | None = None) -> Po
     return post
 
 
+# What a deleted post's row holds in place of its text (the page says it was deleted).
+DELETED_BODY = ""
+
+
+def forget_post_text(post: Post, tombstone: str) -> None:
+    """Replace the text of ``post`` with ``tombstone`` everywhere it is kept: the row, its
+    search text and the texts of its earlier edits beside the audit log. Does not commit."""
+    post.body_md = tombstone
+    post.body_html = render_post(tombstone, None) if tombstone else ""
+    post.search_text = ""
+    edits = select(AuditEntry.id).where(AuditEntry.target_type == "discussion_post",
+                                        AuditEntry.target_id == str(post.id))
+    db.session.execute(delete(AuditPersonal).where(AuditPersonal.entry_id.in_(edits)))
+
+
 def delete_post(user: User, post: Post) -> None:
     """Withdraw one's own post within the edit window: the row stays (marked deleted, counted
-    out of the thread) and the audit log keeps what it said."""
+    out of the thread) but its text goes - from the row, the search index and the texts of
+    its earlier edits. The audit log keeps only the SHA-256 of what it said (docs/privacy.md)."""
     now = utcnow()
     if not access.can_see_thread(user, post.thread) or not access.can_edit(user, post, now):
         raise PostingError(refusal_to_edit(user, post))
     post.deleted_at = now
     record("discussion.post_deleted", "discussion_post", post.id, actor_id=user.id, thread_id=post.thread_id,
-           body=post.body_md)
+           body_sha256=hashlib.sha256(post.body_md.encode("utf-8")).hexdigest())
+    forget_post_text(post, DELETED_BODY)
     recount(post.thread)
     db.session.commit()
 

@@ -49,3 +49,10 @@ def lms_cli_commands():
     from lms.plugins.interop.cli import export, interop
 
     return [export, interop]
+
+
+@hookimpl
+def lms_personal_data(user):
+    from lms.plugins.interop import privacy
+
+    return privacy.personal_data(user)

@@ -87,3 +87,17 @@ def lms_demo_scale(app, scale, log):
     from lms.plugins.learning import scale as scale_data
 
     scale_data.seed(scale, log)
+
+
+@hookimpl
+def lms_personal_data(user):
+    from lms.plugins.learning import privacy
+
+    return privacy.personal_data(user)
+
+
+@hookimpl
+def lms_erase_personal_data(user, old, tombstone):
+    from lms.plugins.learning import privacy
+
+    return privacy.erase(user, old, tombstone)

@@ -283,6 +283,13 @@ def own_certificate(user_id: int, code: str) -> Certificate | None:
     return certificate if certificate is not None and certificate.user_id == user_id else None
 
 
+def revoked_at(certificate: Certificate):
+    """When ``certificate`` was revoked (its holder's personal data erased), or None."""
+    from lms.privacy.services import erased_at
+
+    return erased_at(certificate.user_id)
+
+
 def certificate_title(certificate: Certificate, locale: str) -> str:
     return certificate.course_title_en if locale == "en" else certificate.course_title_id
 
@@ -324,8 +331,10 @@ def create_assignment(subject: str, *, username: str | None = None, unit_code: s
         assignment.position = position.strip()
     db.session.add(assignment)
     db.session.flush()
+    # the person by id, never by name: the log outlives an erasure (docs/privacy.md)
     audit.record("learning.assigned", "assignment", assignment.id, actor_id=assigned_by_id, subject=subject,
-                 user=username, unit=unit_code, position=position, due=due_on.isoformat() if due_on else None)
+                 user_id=assignment.user_id, unit=unit_code, position=position,
+                 due=due_on.isoformat() if due_on else None)
     return assignment
 
 

@@ -77,7 +77,8 @@ def verify(code: str):
     """Anyone holding a printed certificate can check it: name, course, date and JP only."""
     found = services.certificate_by_code(code)
     title = services.certificate_title(found, _locale()) if found else ""
-    response = render_template("learning/verify.html", certificate=found, title=title,
+    revoked_at = services.revoked_at(found) if found else None
+    response = render_template("learning/verify.html", certificate=found, title=title, revoked_at=revoked_at,
                                code=services.normalise_code(code)[:16])
     headers = {"X-Robots-Tag": "noindex"}  # learners' names are not for search engines
     return (response, 200, headers) if found else (response, 404, headers)

@@ -142,3 +142,17 @@ def lms_demo_scale(app, scale, log):
     scale_data.seed(scale, log)
     evidence.invalidate()  # the quiz attempts are written in bulk, around grade_attempt
     db.session.commit()
+
+
+@hookimpl
+def lms_personal_data(user):
+    from lms.plugins.needs import privacy
+
+    return privacy.personal_data(user)
+
+
+@hookimpl
+def lms_erase_personal_data(user, old, tombstone):
+    from lms.plugins.needs import privacy
+
+    return privacy.erase(user, old, tombstone)

@@ -35,3 +35,31 @@ def lms_cli_commands():
     from lms.plugins.notifications.cli import notifications
 
     return [notifications]
+
+
+@hookimpl
+def lms_personal_data(user):
+    from lms.plugins.notifications import privacy
+
+    return privacy.personal_data(user)
+
+
+@hookimpl
+def lms_erase_personal_data(user, old, tombstone):
+    from lms.plugins.notifications import privacy
+
+    return privacy.erase(user, old, tombstone)
+
+
+@hookimpl
+def lms_scrub_personal_text(replacements):
+    from lms.plugins.notifications import privacy
+
+    return privacy.scrub(replacements)
+
+
+@hookimpl
+def lms_retention_purge(now, dry_run):
+    from lms.plugins.notifications import privacy
+
+    return privacy.purge(now, dry_run)

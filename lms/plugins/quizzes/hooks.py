@@ -32,3 +32,10 @@ def lms_demo_scale(app, scale, log, attempts_per_librarian):
     from lms.plugins.quizzes import scale as scale_data
 
     scale_data.seed(scale, log, attempts_per_librarian)
+
+
+@hookimpl
+def lms_personal_data(user):
+    from lms.plugins.quizzes import privacy
+
+    return privacy.personal_data(user)

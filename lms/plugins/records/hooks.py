@@ -58,3 +58,17 @@ def lms_external_jp_select(year):
     from lms.plugins.records import services
 
     return services.verified_jp_select(year)
+
+
+@hookimpl
+def lms_personal_data(user):
+    from lms.plugins.records import privacy
+
+    return privacy.personal_data(user)
+
+
+@hookimpl
+def lms_erase_personal_data(user, old, tombstone):
+    from lms.plugins.records import privacy
+
+    return privacy.erase(user, old, tombstone)

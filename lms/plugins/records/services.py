@@ -237,7 +237,7 @@ def reject(actor: User, record: ExternalTraining, reason: str) -> None:
     record.verified_at = utcnow()
     record.rejection_reason = reason
     audit.record("training_record.rejected", "external_training", record.id, actor_id=actor.id,
-                 user_id=record.user_id, reason=reason)
+                 user_id=record.user_id, personal={"reason": reason}, personal_user_id=record.user_id)
     db.session.commit()
 
 
