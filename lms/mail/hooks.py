@@ -18,3 +18,24 @@ def lms_cli_commands():
     from lms.mail.cli import mail
 
     return [mail]
+
+
+@hookimpl
+def lms_personal_data(user):
+    from lms.mail import privacy
+
+    return privacy.personal_data(user)
+
+
+@hookimpl
+def lms_erase_personal_data(user, old, tombstone):
+    from lms.mail import privacy
+
+    return privacy.erase(user, old, tombstone)
+
+
+@hookimpl
+def lms_retention_purge(now, dry_run):
+    from lms.mail import privacy
+
+    return privacy.purge(now, dry_run)

@@ -36,6 +36,7 @@ ERASED_TEXT = "[Dihapus / Erased]"  # in place of a title they wrote, where it w
 # Retention settings (``LMS_PRIVACY_RETENTION_*``), in days; 0 keeps for ever.
 RETENTION_DEFAULTS: dict[str, int] = {
     "PRIVACY_RETENTION_NOTIFICATIONS_DAYS": 365,
+    "PRIVACY_RETENTION_MAIL_DAYS": 90,
     "PRIVACY_RETENTION_SESSIONS_DAYS": 90,
     "PRIVACY_RETENTION_LOGIN_ATTEMPTS_DAYS": 30,
     "PRIVACY_RETENTION_INACTIVE_ACCOUNTS_DAYS": 0,
