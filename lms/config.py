@@ -83,6 +83,12 @@ DEFAULTS: dict[str, object] = {
     "USER_IMPORT_MAX_BYTES": 2 * 1024 * 1024,
     # werkzeug's scrypt; tests choose a cheaper method to stay fast.
     "PASSWORD_METHOD": "scrypt",
+    # Static files (lms/assets.py): content-hashed names cached for a year, plain names for
+    # STATIC_MAX_AGE seconds, pre-compressed variants from `make install`; STATIC_ROOT
+    # defaults to the package's static folder.
+    "STATIC_HASHED": True,
+    "STATIC_ROOT": None,
+    "STATIC_MAX_AGE": 60,
 }
 
 TRUTHY = {"1", "true", "yes", "on"}
