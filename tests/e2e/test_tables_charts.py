@@ -131,8 +131,22 @@ def check_page(page: Page, url: str, name: str, *, charts: int = 0, then=None) -
     return problems
 
 
+# Put into the first lesson before the preview: what widened the page (issue 16: to 740 px).
+WIDE = ("\n\nhttps://perpustakaan.palangkaraya.example/katalog/cari?judul=promosi-koleksi-di-media-sosial-untuk-"
+        "perpustakaan-umum-kota\n\n```\n" + "=245 10$aPromosi koleksi di media sosial :$bpanduan untuk perpustakaan "
+        "umum /$cdisusun oleh Tim Pengembangan Perpustakaan Kota Palangkaraya.\n```\n\n"
+        "| Platform | Sasaran | Frekuensi | Contoh konten | Ukuran gambar | Waktu terbaik |\n|---|---|---|---|---|---|\n"
+        "| Instagram | Remaja dan mahasiswa | Tiga kali seminggu | Rekomendasi buku bergambar | 1080x1350 | 19.00-21.00 |\n")
+
+
 def preview(page: Page) -> None:
-    """The editor's "Check and preview": the module's tables and code blocks in the preview."""
+    """The editor's "Check and preview" of the module with a long link, a long code line and a
+    wide table added to its first lesson."""
+    source = page.locator("textarea.markdown-source")
+    text = source.input_value()
+    first_lesson = text.index("\n## ") if "\n## " in text else len(text)
+    end_of_heading = text.index("\n", first_lesson + 1)
+    source.fill(text[:end_of_heading] + WIDE + text[end_of_heading:])
     page.locator("button[value=preview]").click()
     expect(page.locator("#preview h1, #preview h2").first).to_be_visible()
 
