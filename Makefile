@@ -15,7 +15,7 @@ PIP_QUIET := PYTHONWARNINGS=ignore::UserWarning
 BENCH_SCALE ?= 5000
 BENCH_DB ?= sqlite
 
-.PHONY: run test bench bench-curve faults install install-test install-prod translations translations-update browser wrk clean help
+.PHONY: run test bench bench-curve faults install install-test install-prod translations assets translations-update browser wrk clean help
 
 help:
 	@echo "make run    - install, migrate, seed the demo and serve on http://$(HOST):$(PORT)"
@@ -52,9 +52,14 @@ $(VENV)/.installed-prod: pyproject.toml setup.py | $(BIN)/python
 	$(PIP_QUIET) $(BIN)/pip install --quiet -e ".[prod]"
 	touch $(VENV)/.installed $@
 
-install: $(VENV)/.installed translations
-install-test: $(VENV)/.installed-test $(RALPH_VENV)/.installed translations
-install-prod: $(VENV)/.installed-prod translations
+install: $(VENV)/.installed translations assets
+install-test: $(VENV)/.installed-test $(RALPH_VENV)/.installed translations assets
+install-prod: $(VENV)/.installed-prod translations assets
+
+# gzip (and brotli, with the Brotli package) variants beside each static file; WhiteNoise
+# serves them to browsers that ask (lms/assets.py). Generated, not committed.
+assets: | $(BIN)/python
+	$(BIN)/python -m whitenoise.compress -q lms/static
 
 translations: | $(BIN)/python
 	$(BIN)/python -m lms.translations_build

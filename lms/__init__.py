@@ -38,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configure_settings(app, config)
     configure_http(app)
     configure_proxy(app)
+    configure_static(app)
     configure_database(app)
     configure_extensions(app)
     configure_plugins(app)
@@ -87,6 +88,15 @@ def configure_proxy(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+
+def configure_static(app: Flask) -> None:
+    """Static files with content-hashed names, year-long caching and gzip/brotli variants,
+    served by WhiteNoise in front of the app (``lms/assets.py``; ``STATIC_HASHED``)."""
+    from lms import assets
+
+    app.config["STATIC_HASHED"] = cfg.as_bool(app.config.get("STATIC_HASHED", True))
+    assets.init_app(app)
 
 
 def configure_database(app: Flask) -> None:

@@ -120,6 +120,12 @@ DEFAULTS: dict[str, object] = {
     "PASSWORD_RESET_MAX_AGE": 3600,
     "PASSWORD_RESET_PER_ACCOUNT": 3,
     "PASSWORD_RESET_PER_ADDRESS": 10,
+    # Static files (lms/assets.py): content-hashed names cached for a year, plain names for
+    # STATIC_MAX_AGE seconds, pre-compressed variants from `make install`; STATIC_ROOT
+    # defaults to the package's static folder.
+    "STATIC_HASHED": True,
+    "STATIC_ROOT": None,
+    "STATIC_MAX_AGE": 60,
 }
 
 TRUTHY = {"1", "true", "yes", "on"}
