@@ -66,7 +66,7 @@ def flashes(page: str) -> str:
 
 def new_user_data(**overrides) -> dict:
     data = {"username": "wedari", "full_name": "Ni Luh Putu Ayu Wédari", "email": "wedari@perpus.example.id",
-            "nip": "", "position": "Pustakawan Terampil", "locale": "id", "roles": ["librarian"],
+            "nip": "", "position": "Asisten Perpustakaan Mahir", "locale": "id", "roles": ["librarian"],
             "unit_id": "0", "password": ""}
     data.update(overrides)
     return data

@@ -70,7 +70,7 @@ BRANCH_SECTIONS = [("sirkulasi", "Layanan Sirkulasi"), ("referensi", "Layanan Re
                    ("anak", "Layanan Anak dan Remaja"), ("digital", "Layanan Digital")]
 # (position, weight): the positions competencies.yml gives targets for, and the usual others
 POSITIONS = [("Pustakawan Ahli Pertama", 24), ("Pustakawan Ahli Muda", 12), ("Pustakawan Ahli Madya", 4),
-             ("Pustakawan Terampil", 20), ("Pustakawan Pelaksana", 17), ("Pengelola Layanan Perpustakaan", 15),
+             ("Asisten Perpustakaan Mahir", 20), ("Asisten Perpustakaan Terampil", 17), ("Pengelola Layanan Perpustakaan", 15),
              ("Pranata Komputer Ahli Pertama", 3), ("Pengelola Sistem Informasi", 2),
              ("Pengemudi Perpustakaan Keliling", 3)]
 FIRST_NAMES = """Agus Ahmad Aldi Andi Anisa Arif Ayu Bambang Bayu Budi Citra Dedi Desi Dewi Dian Dimas Dodi Eka

@@ -115,7 +115,7 @@ def test_admin_position_is_a_position_assignment(imported, staff, signed_in):
 def test_form_offers_only_her_people_units_and_positions(sari, staff):
     page = sari.get("/assignments/new").get_data(as_text=True)
     for value in (f"user:{staff['ani'].id}", f"user:{staff['budi'].id}", f"unit:{staff['ani'].unit_id}",
-                  f"unit:{staff['budi'].unit_id}", "position:Pustakawan Ahli", "position:Pustakawan Terampil"):
+                  f"unit:{staff['budi'].unit_id}", "position:Pustakawan Ahli", "position:Asisten Perpustakaan Mahir"):
         assert f'value="{value}"' in page, value
     for value in (f"user:{staff['dodi'].id}", f"user:{staff['sari'].id}", f"unit:{staff['dodi'].unit_id}",
                   "position:Arsiparis"):

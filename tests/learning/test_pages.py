@@ -71,7 +71,7 @@ def assignments(learner, make_user, org):
     do not concern them."""
     user = learner.user
     user.position = "Pustakawan Ahli Pertama"
-    other = make_user("lain", unit=org["branch_b"], position="Pustakawan Terampil")
+    other = make_user("lain", unit=org["branch_b"], position="Asisten Perpustakaan Mahir")
     today = services.local_today()
     course = db.session.scalar(select(Course).where(Course.slug == "contoh"))
     marc, ddc = module("marc"), module("ddc")
@@ -81,7 +81,7 @@ def assignments(learner, make_user, org):
         Assignment(position="Pustakawan Ahli Pertama", module_id=marc.id, due_on=today - timedelta(days=1)),
         # not for this learner:
         Assignment(unit_id=org["branch_b"].id, module_id=marc.id, due_on=today - timedelta(days=5)),
-        Assignment(position="Pustakawan Terampil", course_id=course.id, due_on=today),
+        Assignment(position="Asisten Perpustakaan Mahir", course_id=course.id, due_on=today),
         Assignment(user_id=other.id, module_id=ddc.id, due_on=today - timedelta(days=5)),
     ])
     db.session.commit()

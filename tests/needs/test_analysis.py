@@ -189,7 +189,7 @@ def test_supervisor_target_from_the_framework(imported, make_user):
     needs_round = make_round()
     boss = make_user("boss", roles=("supervisor",))
     first = make_user("first", position="Pustakawan Ahli Pertama")  # target 3 in competencies.yml
-    skilled = make_user("skilled", position="Pustakawan Terampil")  # no target: NEEDS_DEFAULT_TARGET 4
+    skilled = make_user("skilled", position="Asisten Perpustakaan Mahir")  # no target: NEEDS_DEFAULT_TARGET 4
     rate(needs_round, boss, first, {"cs-reference-interview": 2, "cat-classification": 5})
     rate(needs_round, boss, skilled, {"cs-reference-interview": 2, "cat-classification": 5})
     result = analysis.analyze(needs_round)
@@ -280,9 +280,9 @@ def test_snapshot_unit_not_the_current_one(imported, make_user, org):
 
 def test_position_filter(imported, make_user):
     needs_round = make_round()
-    self_assess(needs_round, make_user("x", position="Pustakawan Terampil"), {"cat-marc": (5, 1)})
+    self_assess(needs_round, make_user("x", position="Asisten Perpustakaan Mahir"), {"cat-marc": (5, 1)})
     self_assess(needs_round, make_user("y", position="Pustakawan Ahli Pertama"), {"cat-marc": (3, 3)})
-    result = analysis.analyze(needs_round, position="Pustakawan Terampil")
+    result = analysis.analyze(needs_round, position="Asisten Perpustakaan Mahir")
     assert result.respondents == 1 and result.by_id("cat-marc").mwds == pytest.approx(20.0)
 
 
@@ -341,9 +341,9 @@ def test_to_json_has_every_figure(imported, make_user):
 
 def test_breakdown_hides_groups_under_five(imported, make_user, org):
     needs_round = make_round()
-    for user in people(make_user, 4, org["branch_a"], "a", position="Pustakawan Terampil"):
+    for user in people(make_user, 4, org["branch_a"], "a", position="Asisten Perpustakaan Mahir"):
         self_assess(needs_round, user, {"cat-marc": (5, 1)})
-    five = people(make_user, 5, org["branch_b"], "b", position="Pustakawan Terampil")
+    five = people(make_user, 5, org["branch_b"], "b", position="Asisten Perpustakaan Mahir")
     for user, pair in zip(five, [(5, 2), (4, 3), (5, 1), (3, 3), (3, 1)], strict=True):
         self_assess(needs_round, user, {"cat-marc": pair})
 
@@ -356,7 +356,7 @@ def test_breakdown_hides_groups_under_five(imported, make_user, org):
     assert shown.competencies["cat-marc"].mean_ability == pytest.approx(2.0)
 
     by_position = analysis.breakdown(needs_round, by="position")
-    assert [(g.label, g.n, g.hidden) for g in by_position] == [("Pustakawan Terampil", 9, False)]
+    assert [(g.label, g.n, g.hidden) for g in by_position] == [("Asisten Perpustakaan Mahir", 9, False)]
     assert analysis.breakdown(needs_round, by="unit", unit_ids=[org["branch_a"].id])[0].hidden
     with pytest.raises(ValueError):
         analysis.breakdown(needs_round, by="colour")

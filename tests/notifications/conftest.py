@@ -11,12 +11,12 @@ from tests.conftest import login
 @pytest.fixture
 def staff(org, make_user):
     """Supervisor ``sari`` of branch-a; librarians ``ani`` (branch-a, Pustakawan Ahli),
-    ``budi`` (section-a1 below branch-a, Pustakawan Terampil, reads English), ``dodi``
+    ``budi`` (section-a1 below branch-a, Asisten Perpustakaan Mahir, reads English), ``dodi``
     (branch-b, Pustakawan Ahli) and ``eka`` (branch-b, Arsiparis: a position outside
     branch-a); supervisor ``tono`` of branch-b; admin ``adi``."""
     people = {
         "ani": make_user("ani", unit=org["branch_a"], position="Pustakawan Ahli", email="ani@perpustakaan.test"),
-        "budi": make_user("budi", unit=org["section_a1"], position="Pustakawan Terampil",
+        "budi": make_user("budi", unit=org["section_a1"], position="Asisten Perpustakaan Mahir",
                           email="budi@perpustakaan.test", locale="en"),
         "dodi": make_user("dodi", unit=org["branch_b"], position="Pustakawan Ahli", email="dodi@perpustakaan.test"),
         "eka": make_user("eka", unit=org["branch_b"], position="Arsiparis"),

@@ -65,7 +65,7 @@ def world(app, org, make_user, imported):
     boss = make_user("boss", roles=("supervisor",), unit=org["branch_a"], locale="en")
     db.session.add(UnitSupervisor(user_id=boss.id, unit_id=org["branch_a"].id))
     ani = make_user("ani", unit=org["section_a1"], full_name="Ani Suryaningsih", position=AHLI, locale="en")
-    budi = make_user("budi", unit=org["branch_a"], full_name="Budi Santoso", position="Pustakawan Terampil")
+    budi = make_user("budi", unit=org["branch_a"], full_name="Budi Santoso", position="Asisten Perpustakaan Mahir")
     trainer = make_user("tina", roles=("trainer",), unit=org["branch_a"], full_name="Tina Trainer")
     orang = make_user("orang", unit=org["branch_b"], full_name="Orang Lain")
     make_user("admin", roles=("admin",), unit=org["library"], locale="en")
@@ -140,7 +140,7 @@ def test_page_shows_totals_people_and_courses(world):
     tables = Tables(html).tables
     rows = body_rows([row[1:] for row in tables["annual-people"]])
     assert rows["Ani Suryaningsih"] == ["Ani Suryaningsih", AHLI, "12", "10", "22", "20", "Met"]
-    assert rows["Budi Santoso"] == ["Budi Santoso", "Pustakawan Terampil", "2.5", "4", "6.5", "20", "Not met"]
+    assert rows["Budi Santoso"] == ["Budi Santoso", "Asisten Perpustakaan Mahir", "2.5", "4", "6.5", "20", "Not met"]
     courses = tables["annual-courses"]
     assert courses[0] == ["Course", "Completions", "JP earned"]
     assert sorted(courses[1:]) == sorted([[world["sample"].title_en, "1", "12"], ["Course One", "1", "2.5"]])

@@ -115,7 +115,7 @@ def world(app, org, make_user, imported):
     boss = make_user("boss", roles=("supervisor",), unit=org["branch_a"], locale="en")
     db.session.add(UnitSupervisor(user_id=boss.id, unit_id=org["branch_a"].id))
     ani = make_user("ani", unit=org["section_a1"], full_name=ANI, position=AHLI)
-    budi = make_user("budi", unit=org["branch_a"], full_name="Budi Santoso", position="Pustakawan Terampil")
+    budi = make_user("budi", unit=org["branch_a"], full_name="Budi Santoso", position="Asisten Perpustakaan Mahir")
     other = make_user("other", unit=org["branch_b"], full_name="Orang Lain", position=AHLI)
     marc, ddc = module("marc"), module("ddc")
     course_id = marc.course_id
@@ -162,7 +162,7 @@ def test_per_librarian_figures(world):
     # best 87.5 -> 88 (rounded half up); no JP
     assert rows[ANI][1:] == ["Seksi A1", AHLI, "3", "0", "2", "70", "88", "0", "20", rows[ANI][10]]
     # budi: the course and marc (via the library), both done; 100 %; 2.5 JP
-    assert rows["Budi Santoso"][1:] == ["Cabang A", "Pustakawan Terampil", "2", "2", "0", "100", "100", "2.5",
+    assert rows["Budi Santoso"][1:] == ["Cabang A", "Asisten Perpustakaan Mahir", "2", "2", "0", "100", "100", "2.5",
                                        "20", rows["Budi Santoso"][10]]
     days = [world["today"], world["today"] - timedelta(days=1)]
     assert {rows[ANI][10], rows["Budi Santoso"][10]} <= {format_date(day, "medium", locale="en") for day in days}
