@@ -126,6 +126,7 @@ class AssignedItem:
     module: Module | None
     due_on: date | None
     via: str  # "user", "unit" or "position": why it applies
+    course_title: str = ""
 
     @property
     def done(self) -> bool:
@@ -157,7 +158,8 @@ def assigned(user: User, locale: str, today: date | None = None) -> list[Assigne
         module = modules.get(status.module_id) if status.module_id is not None else None
         course = courses[module.course_id if module is not None else status.course_id]
         items.append(AssignedItem(status=status, title=titles[(status.course_id, status.module_id)], course=course,
-                                  module=module, due_on=status.due_on, via=status.via))
+                                  module=module, due_on=status.due_on, via=status.via,
+                                  course_title=localized(course, "title", locale)))
     return items
 
 
