@@ -63,12 +63,13 @@ class HomeTask:
     count: int
     url: str
     order: int = 50
+    name: str = ""
 
 
 def task_panel(name: str, label: Any, count: int, url: str, order: int = 50) -> HomePanel:
     """A :class:`HomeTask` as the :class:`HomePanel` that ``lms_home_panels`` returns."""
     return HomePanel("core/panels/task.html", order=order, key=f"task:{name}",
-                     context={"task": HomeTask(label, int(count), url, order)})
+                     context={"task": HomeTask(label, int(count), url, order, name)})
 
 
 @dataclass(frozen=True)

@@ -211,6 +211,7 @@ class MustDo:
 
     item: AssignedItem
     progress: InProgress | None = None
+    reason: str = ""  # the learning path's reason, when the path also names it
 
 
 @dataclass
@@ -246,7 +247,12 @@ def plan(user: User, locale: str, today: date | None = None) -> Overview:
     listed = {module_url(entry.item.course, entry.item.module) for entry in must_do if entry.item.module is not None}
     rest = [entry for entry in started if entry.module.id not in taken]
     listed |= {module_url(entry.course, entry.module) for entry in rest}
-    path = [step for step in recommendations(user) if getattr(step, "url", None) not in listed]
+    steps = recommendations(user)
+    reasons = {getattr(step, "url", None): str(step.reason or "") for step in steps}
+    for entry in must_do:
+        if entry.item.module is not None:
+            entry.reason = reasons.get(module_url(entry.item.course, entry.item.module), "")
+    path = [step for step in steps if getattr(step, "url", None) not in listed]
     return Overview(jp=jp_progress(user.id), must_do=must_do, in_progress=rest, recommended=path,
                     assigned_done=[item for item in items if item.done], counts=counts_of(items))
 
