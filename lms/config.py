@@ -35,6 +35,8 @@ Settings:
                       address and scheme come from the proxy's ``X-Forwarded-For``/``-Proto``
                       (docs/deploy.md). Never set it when clients reach the app directly.
 ``JP_TARGET``         Training hours (JP) each librarian should earn a year (default 20).
+``DUE_SOON_DAYS``     An unfinished assignment due within this many days is *due soon* on
+                      home, My learning and the assignment page (default 7).
 ``LOGIN_MAX_FAILURES``  From this many failed sign-ins for one username from one address on
                       (default 5), each failure makes that pair wait 1, 2, 4 ... seconds, up
                       to ``LOGIN_MAX_DELAY_SECONDS`` (300); forgotten after
@@ -95,6 +97,7 @@ DEFAULTS: dict[str, object] = {
     "XAPI_LRS_RETRIES": 5,
     "XAPI_LRS_BACKOFF_SECONDS": 1.0,
     "XAPI_LRS_TIMEOUT_SECONDS": 30.0,
+    "DUE_SOON_DAYS": 7,
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_MAX_FAILURES_PER_IP": 30,
     "LOGIN_LOCK_MINUTES": 15,

@@ -6,18 +6,36 @@ from typing import Any
 
 from flask import current_app, request, url_for
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
+
+# The navigation's menus, by what people do, in this order. An entry with no group (Home)
+# stands on its own; "account" is the account menu the layout ends with.
+NAV_GROUPS: tuple[tuple[str, Any], ...] = (
+    ("learn", _l("Learn")),
+    ("teach", _l("Teach")),
+    ("supervise", _l("Supervise")),
+    ("admin", _l("Administer")),
+    ("account", _l("Account")),
+)
 
 
 @dataclass(frozen=True)
 class NavItem:
-    """One entry in the main navigation, shown to users holding any of ``roles``."""
+    """One entry in the main navigation, shown to users holding any of ``roles``, in the
+    menu ``group`` (one of :data:`NAV_GROUPS`' keys; empty: on the bar itself).
+
+    A page that serves several kinds of people (the discussions: learners ask, trainers
+    answer) may have one entry per group with the roles of each; a user who holds several
+    of them sees it once, in the first group.
+    """
 
     endpoint: str
     label: Any  # a lazy gettext string, so it follows the request's language
     roles: tuple[str, ...]
     order: int = 50
     icon: str = ""
+    group: str = ""
 
 
 @dataclass(frozen=True)
@@ -33,6 +51,25 @@ class HomePanel:
     context: dict[str, Any] = field(default_factory=dict)
     key: str = ""
     placeholder: bool = False
+
+
+@dataclass(frozen=True)
+class HomeTask:
+    """One line of a home page's *What needs you* card: how many things wait and where to do
+    them. A plugin offers it as ``task_panel(...)`` from ``lms_home_panels``; the home page
+    gathers a role's tasks into one card (a plugin that is off offers none)."""
+
+    label: Any
+    count: int
+    url: str
+    order: int = 50
+    name: str = ""
+
+
+def task_panel(name: str, label: Any, count: int, url: str, order: int = 50) -> HomePanel:
+    """A :class:`HomeTask` as the :class:`HomePanel` that ``lms_home_panels`` returns."""
+    return HomePanel("core/panels/task.html", order=order, key=f"task:{name}",
+                     context={"task": HomeTask(label, int(count), url, order, name)})
 
 
 @dataclass(frozen=True)
@@ -78,6 +115,26 @@ class NavLink:
     endpoint: str
     url: str
     label: Any  # Markup for a lazy gettext (or Markup) label, as Jinja output it; else str
+    group: str = ""
+
+
+@dataclass(frozen=True)
+class NavGroup:
+    """A menu of the navigation: its key, its label in one language and its entries."""
+
+    key: str
+    label: Any
+    links: tuple[NavLink, ...]
+
+    def current(self, endpoint: str | None) -> bool:
+        """True when ``endpoint`` is one of the menu's pages, or another page of the same
+        blueprint (a lesson belongs where the catalogue is)."""
+        if endpoint is None:
+            return False
+        if any(link.endpoint == endpoint for link in self.links):
+            return True
+        blueprint = endpoint.rpartition(".")[0]
+        return bool(blueprint) and any(link.endpoint.rpartition(".")[0] == blueprint for link in self.links)
 
 
 # Distinct (locale, roles, script root) keys are few (2 locales x 16 role sets on one site);
@@ -103,12 +160,41 @@ def nav_links(user) -> tuple[NavLink, ...]:
     cache: dict = app.extensions.setdefault("lms.nav_links", {})
     links = cache.get(key)
     if links is None:
-        links = tuple(NavLink(item.endpoint, url_for(item.endpoint), _label(item.label)) for item in nav_for(user))
+        seen: set[str] = set()
+        group_rank = {key: rank for rank, (key, _label_) in enumerate(NAV_GROUPS)}
+        ordered = sorted(nav_for(user), key=lambda item: (group_rank.get(item.group, -1), item.order))
+        links = []
+        for item in ordered:  # one entry per page: the first group wins
+            if item.endpoint not in seen:
+                seen.add(item.endpoint)
+                links.append(NavLink(item.endpoint, url_for(item.endpoint), _label(item.label), item.group))
+        links = tuple(links)
         if not any(app.url_default_functions.values()):
             if len(cache) >= NAV_LINKS_LIMIT:
                 cache.clear()
             cache[key] = links
     return links
+
+
+def nav_menu(user) -> tuple[tuple[NavLink, ...], tuple[NavGroup, ...]]:
+    """The navigation as the layout draws it: the entries on the bar (no group), then the
+    menus that have entries for ``user``, in :data:`NAV_GROUPS` order (from the cached
+    :func:`nav_links`)."""
+    if not getattr(user, "is_authenticated", False):
+        return (), ()
+    links = nav_links(user)
+    cache: dict = current_app.extensions.setdefault("lms.nav_menus", {})
+    key = (str(get_locale()), links)  # the links already stand for the locale, roles and root
+    menu = cache.get(key)
+    if menu is None:
+        bar = tuple(link for link in links if not link.group)
+        groups = tuple(NavGroup(group, _label(label), entries) for group, label in NAV_GROUPS
+                       if (entries := tuple(link for link in links if link.group == group)))
+        menu = (bar, groups)
+        if len(cache) >= NAV_LINKS_LIMIT:
+            cache.clear()
+        cache[key] = menu
+    return menu
 
 
 def _label(label: Any) -> Any:

@@ -24,7 +24,7 @@ def lms_blueprints():
 
 @hookimpl
 def lms_nav_items():
-    return [NavItem("auth.account", _l("My account"), roles=ROLES, order=90)]
+    return [NavItem("auth.account", _l("My account"), roles=ROLES, order=90, group="account")]
 
 
 @hookimpl

@@ -14,7 +14,7 @@ def lms_init_app(app) -> None:
 
     from lms.auth.labels import kind_label, role_label
     from lms.core import views
-    from lms.nav import nav_links
+    from lms.nav import nav_menu
 
     views.init_app(app)
 
@@ -25,7 +25,7 @@ def lms_init_app(app) -> None:
 
     @app.context_processor
     def _navigation():
-        return {"nav_items": nav_links(current_user), "role_label": role_label, "kind_label": kind_label}
+        return {"nav_menu": nav_menu(current_user), "role_label": role_label, "kind_label": kind_label}
 
 
 @hookimpl

@@ -19,7 +19,11 @@ bp = Blueprint("core", __name__)
 @authenticated
 def home():
     roles = [role for role in ROLES if current_user.has_role(role)]
-    sections = [(role, home_panels(current_user, role)) for role in roles]
+    sections = []
+    for role in roles:
+        panels = home_panels(current_user, role)
+        tasks = [panel.context["task"] for panel in panels if panel.key.startswith("task:")]
+        sections.append((role, tasks, [panel for panel in panels if not panel.key.startswith("task:")]))
     return render_template("core/home.html", sections=sections)
 
 

@@ -17,7 +17,7 @@ from lms.plugins.courses.models import Module
 from lms.plugins.courses.services import import_courses
 from lms.plugins.learning.models import Assignment
 from lms.plugins.learning.services import local_today
-from tests.e2e.test_journeys import sign_in, sign_out
+from tests.e2e.test_journeys import reveal, sign_in, sign_out
 
 pytestmark = pytest.mark.e2e
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "courses"
@@ -41,7 +41,7 @@ def course(live_app):
 def test_supervisor_assigns_a_module_and_the_librarian_is_told(page: Page, live_app, course, live_url,
                                                               demo_password):
     sign_in(page, live_url, "citra", demo_password)
-    page.locator("nav.main-nav a[href='/assignments/']").click()
+    reveal(page, "nav.main-nav a[href='/assignments/']").click()
     expect(page.locator("h1")).to_have_text("Assignments")
     page.locator("#new-assignment").click()
     expect(page).to_have_url(f"{live_url}/assignments/new")
@@ -63,7 +63,7 @@ def test_supervisor_assigns_a_module_and_the_librarian_is_told(page: Page, live_
     sign_out(page)
 
     sign_in(page, live_url, "ani", demo_password)
-    link = page.locator("header a.notifications-link")
+    link = reveal(page, "header a.notifications-link")
     expect(link.locator(".badge")).to_have_text("1")
     expect(link).to_contain_text("1 unread notification")
     link.click()
@@ -73,7 +73,7 @@ def test_supervisor_assigns_a_module_and_the_librarian_is_told(page: Page, live_
     page.locator("#mark-all-read").click()
     expect(page.locator("header a.notifications-link .badge")).to_have_count(0)
 
-    page.locator("nav.main-nav a[href='/learning/']").click()
+    reveal(page, "nav.main-nav a[href='/learning/']").click()
     assigned = page.locator("#assigned")
     expect(assigned).to_contain_text(course["title"])
     expect(assigned).to_contain_text("assigned to you")

@@ -15,7 +15,7 @@ from lms.extensions import db
 from lms.plugins.courses.services import import_courses
 from lms.plugins.learning.services import local_today
 from lms.plugins.needs.models import SELF, NeedsRound, StaffAnswer, StaffResponse, Survey
-from tests.e2e.test_journeys import sign_in, sign_out
+from tests.e2e.test_journeys import reveal, sign_in, sign_out
 
 pytestmark = pytest.mark.e2e
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "courses"
@@ -53,7 +53,7 @@ def closed_round(live_app):
 def test_supervisor_approves_a_proposal_and_the_librarian_sees_it(page: Page, closed_round, live_url,
                                                                   demo_password):
     sign_in(page, live_url, "citra", demo_password)
-    page.locator("nav.main-nav a[href='/curriculum/']").click()
+    reveal(page, "nav.main-nav a[href='/curriculum/']").click()
     expect(page.locator("h1")).to_have_text("Curriculum")
     page.locator("#propose").click()
 

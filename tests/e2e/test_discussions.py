@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from lms.extensions import db
 from lms.plugins.courses.services import import_courses
 from lms.plugins.needs.analysis import latest_closed_round
-from tests.e2e.test_journeys import sign_in, sign_out
+from tests.e2e.test_journeys import reveal, sign_in, sign_out
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,7 +64,7 @@ def test_question_answered_resolved_and_a_meeting_linked_and_found(page: Page, d
 
     # ani is notified, follows the link and marks the question resolved
     sign_in(page, live_url, "ani", demo_password)
-    expect(page.locator("header a.notifications-link .badge")).to_be_visible()
+    expect(reveal(page, "header a.notifications-link").locator(".badge")).to_be_visible()
     page.locator("header a.notifications-link").click()
     page.locator("#notifications li").filter(has_text=QUESTION).first.get_by_role("link").first.click()
     expect(page).to_have_url(re.compile(re.escape(thread_url)))

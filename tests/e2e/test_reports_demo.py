@@ -19,7 +19,7 @@ from lms.extensions import db
 from lms.plugins.courses.models import Course, Module
 from lms.plugins.courses.services import import_courses
 from lms.plugins.learning.services import local_today
-from tests.e2e.test_journeys import sign_in
+from tests.e2e.test_journeys import reveal, sign_in
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +54,7 @@ def people_rows(page: Page) -> dict[str, list[str]]:
 
 def test_citra_reviews_her_branch_and_accounts_for_it(page: Page, demo_data, live_url, demo_password):
     sign_in(page, live_url, "citra", demo_password)
-    page.locator("nav.main-nav a[href='/reports/']").click()
+    reveal(page, "nav.main-nav a[href='/reports/']").click()
     rows = people_rows(page)
     assert set(rows) == BRANCH  # her branch, nobody else's
 
@@ -68,7 +68,7 @@ def test_citra_reviews_her_branch_and_accounts_for_it(page: Page, demo_data, liv
 
     # assign a module to ani with a due date
     due = demo_data["due"]
-    page.locator("nav.main-nav a[href='/assignments/']").click()
+    reveal(page, "nav.main-nav a[href='/assignments/']").click()
     page.locator("#new-assignment").click()
     page.locator("#subject").select_option(f"module:{demo_data['module_id']}")
     page.locator("#target").select_option(f"user:{demo_data['ani_id']}")
@@ -77,7 +77,7 @@ def test_citra_reviews_her_branch_and_accounts_for_it(page: Page, demo_data, liv
     expect(page.locator("#assignments tbody tr").first).to_contain_text(demo_data["title"])
 
     # the dashboard again: Dewi's verified 8 JP counts; the XLSX says the same as the screen
-    page.locator("nav.main-nav a[href='/reports/']").click()
+    reveal(page, "nav.main-nav a[href='/reports/']").click()
     rows = people_rows(page)
     with page.expect_download() as download_info:
         page.locator("a[href*='export.xlsx'][href*='table=people']").click()

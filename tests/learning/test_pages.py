@@ -89,28 +89,29 @@ def assignments(learner, make_user, org):
 
 
 def _rows(section: str) -> list[str]:
-    return re.findall(r"<tr class=\"[^\"]*\">.*?</tr>", section, flags=re.S)
+    return re.findall(r"<li class=\"card plan-item[^\"]*\">.*?</li>", section, flags=re.S)
 
 
 def test_assigned_shows_what_applies_with_overdue_marked(learner, assignments):
     section = _section(_my_learning(learner), "assigned")
     rows = _rows(section)
     assert len(rows) == 3, rows
-    by_title = {("Sample Course" if "Sample Course" in row else "Mengenal MARC 21" if "MARC" in row else "DDC"): row
-                for row in rows}
-    assert 'class="overdue"' in by_title["Sample Course"] and "assigned to you" in by_title["Sample Course"]
-    assert 'class="overdue"' in by_title["Mengenal MARC 21"]
+    by_title = {("Mengenal MARC 21" if "MARC" in row else "DDC" if "DDC" in row else "Sample Course"): row
+                for row in rows}  # a module's card names its course too
+    assert 'plan-item overdue"' in by_title["Sample Course"] and "assigned to you" in by_title["Sample Course"]
+    assert 'plan-item overdue"' in by_title["Mengenal MARC 21"]
     assert "assigned to your position" in by_title["Mengenal MARC 21"]
-    assert 'class="overdue"' not in by_title["DDC"] and "assigned to your unit" in by_title["DDC"]
+    assert 'plan-item overdue"' not in by_title["DDC"] and "assigned to your unit" in by_title["DDC"]
     assert section.count("Overdue") == 2
 
 
 def test_a_finished_assignment_is_no_longer_overdue(learner, assignments):
     read(learner, "marc")
     submit_marc(learner)
-    rows = _rows(_section(_my_learning(learner), "assigned"))
-    [marc_row] = [row for row in rows if "MARC" in row]
-    assert 'class="done"' in marc_row and "Completed" in marc_row and "Overdue" not in marc_row
+    page = _my_learning(learner)
+    assert not [row for row in _rows(_section(page, "assigned")) if "MARC" in row]  # no longer to do
+    done = page.split('id="assigned-done"', 1)[1].split("</ul>", 1)[0]
+    assert "Mengenal MARC 21" in done
 
 
 def test_the_assign_command_records_and_audits(app, learner, runner):

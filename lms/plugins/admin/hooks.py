@@ -17,9 +17,9 @@ def lms_blueprints():
 @hookimpl
 def lms_nav_items():
     return [
-        NavItem("admin.users", _l("Users"), roles=("admin",), order=70),
-        NavItem("admin.units", _l("Units"), roles=("admin",), order=71),
-        NavItem("admin.audit", _l("Audit log"), roles=("admin",), order=72),
+        NavItem("admin.users", _l("Users"), roles=("admin",), order=70, group="admin"),
+        NavItem("admin.units", _l("Units"), roles=("admin",), order=71, group="admin"),
+        NavItem("admin.audit", _l("Audit log"), roles=("admin",), order=72, group="admin"),
     ]
 
 

@@ -19,8 +19,8 @@ def lms_blueprints():
 
 @hookimpl
 def lms_nav_items():
-    return [NavItem("courses.catalogue", _l("Courses"), roles=ROLES, order=10),
-            NavItem("authoring.index", _l("My modules"), roles=("trainer", "admin"), order=20)]
+    return [NavItem("courses.catalogue", _l("Course catalogue"), roles=ROLES, order=10, group="learn"),
+            NavItem("authoring.index", _l("Module authoring"), roles=("trainer", "admin"), order=20, group="teach")]
 
 
 @hookimpl
@@ -38,8 +38,14 @@ def lms_home_panels(user, role):
         return [HomePanel("courses/panels/catalogue.html", order=20, key="courses",
                           context={"rows": services.catalogue()})]
     if role == "trainer":
-        return [HomePanel("courses/panels/my_modules.html", order=10, key="my-modules",
-                          context={"summary": services.authoring_summary()})]
+        from flask import url_for
+
+        from lms.nav import task_panel
+
+        summary = services.authoring_summary()
+        return [task_panel("module-drafts", _l("Module drafts not yet published"), summary["drafts"],
+                           url_for("authoring.index"), order=3),
+                HomePanel("courses/panels/my_modules.html", order=10, key="my-modules", context={"summary": summary})]
     return []
 
 

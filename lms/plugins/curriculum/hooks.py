@@ -32,7 +32,8 @@ def lms_blueprints():
 
 @hookimpl
 def lms_nav_items():
-    return [NavItem("curriculum.index", _l("Curriculum"), roles=("supervisor", "trainer", "admin"), order=45)]
+    return [NavItem("curriculum.index", _l("Curriculum"), roles=("trainer",), order=41, group="teach"),
+            NavItem("curriculum.index", _l("Curriculum"), roles=("supervisor", "admin"), order=41, group="supervise")]
 
 
 @hookimpl
@@ -58,3 +59,17 @@ def lms_demo_seed(app, log):
     from lms.plugins.curriculum import demo
 
     demo.seed(log)
+
+
+@hookimpl
+def lms_home_panels(user, role):
+    """Trainers: a curriculum draft waiting to be approved or discarded."""
+    from flask import url_for
+
+    from lms.nav import task_panel
+    from lms.plugins.curriculum import services
+
+    if role != "trainer":
+        return []
+    return [task_panel("curriculum-draft", _l("Curriculum drafts waiting for approval"),
+                       1 if services.current_draft() is not None else 0, url_for("curriculum.index"), order=4)]

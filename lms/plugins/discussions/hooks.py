@@ -44,8 +44,10 @@ def lms_blueprints():
 
 @hookimpl
 def lms_nav_items():
-    return [NavItem("discussions.index", _l("Discussions"),
-                    roles=("librarian", "trainer", "supervisor", "admin"), order=45)]
+    label = _l("Discussions")  # learners ask, trainers answer, supervisors hold review meetings
+    return [NavItem("discussions.index", label, roles=("librarian",), order=45, group="learn"),
+            NavItem("discussions.index", label, roles=("trainer",), order=45, group="teach"),
+            NavItem("discussions.index", label, roles=("supervisor", "admin"), order=45, group="supervise")]
 
 
 @hookimpl

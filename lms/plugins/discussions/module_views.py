@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -14,7 +15,7 @@ from lms.auth.access import authenticated, roles_required
 from lms.auth.models import aware, utcnow
 from lms.extensions import db
 from lms.http import int_arg
-from lms.nav import HomePanel
+from lms.nav import HomePanel, task_panel
 from lms.plugins.courses.models import Module
 from lms.plugins.discussions import access, queries, services
 from lms.plugins.discussions.forms import ActionForm, AskForm, EditPostForm, ReplyForm
@@ -273,7 +274,9 @@ def home_panels(user, role) -> list[HomePanel]:
     if role == "trainer":
         mine = bool(queries.trainer_module_ids(user))
         rows = queries.unanswered_questions(user, mine)
-        return [HomePanel("discussions/panels/unanswered.html", order=15, key="discussions-unanswered",
+        task = task_panel("discussions-unanswered", _l("Unanswered questions in your modules") if mine
+                          else _l("Unanswered questions"), len(rows), url_for("discussions.unanswered"), order=1)
+        return [task, HomePanel("discussions/panels/unanswered.html", order=15, key="discussions-unanswered",
                           context={"rows": rows[:PANEL_ITEMS], "total": len(rows), "mine": mine})]
     if role == "librarian":
         rows = queries.user_questions(user, PANEL_ITEMS)

@@ -85,8 +85,10 @@ def _form(viewer: User) -> AssignmentForm:
 @bp.route("/")
 @roles_required(*ROLES)
 def index():
-    rows = assigning.rows_for(_user(), _locale(), services.local_today())
-    return render_template("learning/assign/index.html", rows=rows, delete_form=DeleteForm())
+    viewer, today = _user(), services.local_today()
+    rows = assigning.rows_for(viewer, _locale(), today)
+    counts = assigning.status_counts(assigning.librarians_in_view(viewer), today)
+    return render_template("learning/assign/index.html", rows=rows, counts=counts, delete_form=DeleteForm())
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -10,8 +10,9 @@ set of assignments into ``(assignment_id, user_id)`` rows; everything else aggre
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+from flask import current_app
 from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, union_all
 
 from lms.auth.models import Unit, User, UserRole
@@ -97,6 +98,134 @@ def pending_due(until: date) -> list[tuple[int, int]]:
     return [(aid, uid) for aid, uid in db.session.execute(query)]
 
 
+# --- assignment status: the one source of truth -------------------------------------------
+#
+# Home, *My learning*, the assignment page, the supervisor dashboard and its home summary all
+# read a person's assignments through :func:`status_select`, so they cannot disagree on what
+# is overdue. An assignment applies only to the active librarians it targets (the rule of
+# :func:`target_pairs`): an administrator or a trainer in the library's root unit is not
+# reached by a library-wide assignment.
+
+DONE, OVERDUE, DUE_SOON, OPEN = "done", "overdue", "due_soon", "open"
+STATUS_ORDER = (OVERDUE, DUE_SOON, OPEN, DONE)  # what needs the person first
+
+
+def due_soon_days() -> int:
+    """How many days ahead an unfinished assignment counts as *due soon* (``DUE_SOON_DAYS``)."""
+    return int(current_app.config.get("DUE_SOON_DAYS", 7))
+
+
+def reach_of(user_ids: Select) -> Select:
+    """``(assignment_id, user_id, via)`` for every assignment reaching an active librarian among
+    ``user_ids``: named (``via`` "user"), through their unit or any unit above it ("unit"), or
+    through their position ("position"). Starts from the people, so the cost follows them."""
+    people = (select(User.id.label("user_id"), User.unit_id.label("unit_id"), User.position.label("position"))
+              .where(User.id.in_(user_ids), User.active.is_(True), _librarian(User.id)).cte("status_people"))
+    upward = (select(Unit.id.label("unit_id"), Unit.id.label("ancestor_id"))
+              .where(Unit.id.in_(select(people.c.unit_id))).cte("status_units_up", recursive=True))
+    upward = upward.union_all(select(upward.c.unit_id, Unit.parent_id)
+                              .join(Unit, Unit.id == upward.c.ancestor_id).where(Unit.parent_id.is_not(None)))
+    direct = (select(Assignment.id.label("assignment_id"), people.c.user_id.label("user_id"),
+                     literal("user").label("via"))
+              .join(people, people.c.user_id == Assignment.user_id))
+    by_unit = (select(Assignment.id, people.c.user_id, literal("unit"))
+               .join(upward, upward.c.ancestor_id == Assignment.unit_id)
+               .join(people, people.c.unit_id == upward.c.unit_id))
+    by_position = (select(Assignment.id, people.c.user_id, literal("position"))
+                   .join(people, people.c.position == Assignment.position))
+    return union_all(direct, by_unit, by_position)
+
+
+def status_select(user_ids: Select, today: date, *, per_subject: bool = True) -> Select:
+    """Each assignment of the active librarians among ``user_ids`` with its status, in SQL:
+    ``assignment_id, user_id, via, course_id, module_id, due_on, status`` where status is
+    :data:`DONE` (the module or course completion exists), :data:`OVERDUE` (due before
+    ``today``), :data:`DUE_SOON` (due within :func:`due_soon_days`) or :data:`OPEN`.
+
+    ``per_subject`` keeps one row per person and course or module - the earliest due date
+    wins, as a person has one obligation per subject however many assignments name it; the
+    counts everyone sees come from it. Without it every (assignment, person) pair is kept
+    (an assignment's own reach, for its row on the assignment page).
+    """
+    reach = reach_of(user_ids).subquery("status_reach")
+    columns = (reach.c.assignment_id, reach.c.user_id, reach.c.via, Assignment.course_id, Assignment.module_id,
+               Assignment.due_on)
+    base = select(*columns).join(Assignment, Assignment.id == reach.c.assignment_id)
+    if per_subject:
+        rank = func.row_number().over(
+            partition_by=(reach.c.user_id, Assignment.course_id, Assignment.module_id),
+            order_by=(case((Assignment.due_on.is_(None), 1), else_=0), Assignment.due_on, Assignment.id))
+        base = base.add_columns(rank.label("rank"))
+    rows = base.subquery("status_rows")
+    done = or_(ModuleCompletion.id.is_not(None), CourseCompletion.id.is_not(None))
+    soon = today + timedelta(days=due_soon_days())
+    status = case((done, DONE), (rows.c.due_on < today, OVERDUE), (rows.c.due_on <= soon, DUE_SOON), else_=OPEN)
+    query = (select(rows.c.assignment_id, rows.c.user_id, rows.c.via, rows.c.course_id, rows.c.module_id,
+                    rows.c.due_on, status.label("status"))
+             .outerjoin(ModuleCompletion, and_(ModuleCompletion.user_id == rows.c.user_id,
+                                               ModuleCompletion.module_id == rows.c.module_id))
+             .outerjoin(CourseCompletion, and_(CourseCompletion.user_id == rows.c.user_id,
+                                               CourseCompletion.course_id == rows.c.course_id)))
+    if per_subject:
+        query = query.where(rows.c.rank == 1)
+    return query
+
+
+@dataclass(frozen=True)
+class Status:
+    """One person's assignment of one course or module, as :func:`status_select` computed it."""
+
+    assignment_id: int
+    user_id: int
+    via: str  # "user", "unit" or "position": why it applies
+    course_id: int | None
+    module_id: int | None
+    due_on: date | None
+    status: str
+
+    @property
+    def done(self) -> bool:
+        return self.status == DONE
+
+    @property
+    def overdue(self) -> bool:
+        return self.status == OVERDUE
+
+
+def statuses(user_ids: Select, today: date) -> list[Status]:
+    """Every person's assignments (one per subject), what needs them first: overdue (the
+    oldest due first), due soon, open (by due date, undated last), then done. One statement."""
+    rows = status_select(user_ids, today).subquery()
+    order = case(*((rows.c.status == name, rank) for rank, name in enumerate(STATUS_ORDER)))
+    query = select(rows).order_by(rows.c.user_id, order, case((rows.c.due_on.is_(None), 1), else_=0),
+                                  rows.c.due_on, rows.c.assignment_id)
+    return [Status(*row) for row in db.session.execute(query)]
+
+
+def statuses_of(user_id: int, today: date) -> list[Status]:
+    """One person's assignments with their status (see :func:`statuses`)."""
+    return statuses(select(literal(user_id)), today)
+
+
+def status_counts(user_ids: Select, today: date) -> dict[str, int]:
+    """How many assignments (one per person and subject) are in each status, over everyone in
+    ``user_ids``: one GROUP BY. Keys are every status, zero included."""
+    rows = status_select(user_ids, today).subquery()
+    counts = dict.fromkeys(STATUS_ORDER, 0)
+    for status, count in db.session.execute(select(rows.c.status, func.count()).group_by(rows.c.status)):
+        counts[status] = int(count)
+    return counts
+
+
+def librarians_in_view(viewer: User) -> Select:
+    """Ids of the people whose assignments ``viewer`` oversees: everyone for an admin, the
+    members of their units (and the units below) for a supervisor. ``status_select`` keeps
+    the active librarians among them."""
+    if viewer.has_role("admin"):
+        return select(User.id)
+    return select(User.id).where(User.unit_id.in_(supervised_unit_ids(viewer)))
+
+
 def visible_assignments(viewer: User) -> Select:
     """Ids of the assignments ``viewer`` may list and delete: every one for an admin; for a
     supervisor those they made or whose user or unit target lies in their units."""
@@ -119,33 +248,62 @@ class Row:
     done: int
     targeted: int
     overdue: bool
+    overdue_people: int = 0
+    manageable: bool = True  # the viewer may delete it (it is theirs or targets their units)
 
 
 def subject_title(assignment: Assignment, locale: str) -> str:
     """The module's (current version's) or course's title in ``locale``."""
-    from lms.plugins.courses.services import localized
-
-    if assignment.module_id is not None:
-        module = db.session.get(Module, assignment.module_id)
-        version = module.current_version
-        return localized(version, "title", locale) if version else module.slug
-    return localized(db.session.get(Course, assignment.course_id), "title", locale)
+    return subject_titles_for([assignment], locale)[(assignment.course_id, assignment.module_id)]
 
 
 def subject_titles(assignment: Assignment) -> dict[str, str]:
     return {"title_id": subject_title(assignment, "id"), "title_en": subject_title(assignment, "en")}
 
 
+def subject_titles_for(subjects, locale: str) -> dict[tuple[int | None, int | None], str]:
+    """``{(course_id, module_id): title}`` for objects with ``course_id``/``module_id`` (an
+    assignment, a :class:`Status`), two statements however many there are."""
+    from sqlalchemy.orm import selectinload
+
+    from lms.plugins.courses.services import localized
+
+    module_ids = {s.module_id for s in subjects if s.module_id is not None}
+    course_ids = {s.course_id for s in subjects if s.course_id is not None}
+    modules = {m.id: m for m in db.session.scalars(select(Module).where(Module.id.in_(module_ids))
+                                                   .options(selectinload(Module.current_version)))} if module_ids else {}
+    courses = {c.id: c for c in db.session.scalars(select(Course).where(Course.id.in_(course_ids)))} \
+        if course_ids else {}
+    titles = {}
+    for subject in subjects:
+        if subject.module_id is not None:
+            module = modules[subject.module_id]
+            version = module.current_version
+            title = localized(version, "title", locale) if version else module.slug
+        else:
+            title = localized(courses[subject.course_id], "title", locale)
+        titles[(subject.course_id, subject.module_id)] = title
+    return titles
+
+
 def rows_for(viewer: User, locale: str, today: date) -> list[Row]:
-    """The assignment list: newest first, with done/targeted from :func:`progress`."""
-    ids = visible_assignments(viewer)
-    assignments = db.session.scalars(select(Assignment).where(Assignment.id.in_(ids))
+    """The assignment list, newest first: the assignments ``viewer`` manages and those made
+    elsewhere (a library-wide one, a position) that reach the people in their view. Done,
+    targeted and overdue count those people only, from :func:`status_select` (each
+    assignment's own reach), so a supervisor sees their staff and nobody else."""
+    manageable = visible_assignments(viewer)
+    pairs = status_select(librarians_in_view(viewer), today, per_subject=False).subquery()
+    counts = {aid: (int(done or 0), int(total), int(late or 0)) for aid, done, total, late in db.session.execute(
+        select(pairs.c.assignment_id, func.sum(case((pairs.c.status == DONE, 1), else_=0)), func.count(),
+               func.sum(case((pairs.c.status == OVERDUE, 1), else_=0))).group_by(pairs.c.assignment_id))}
+    own = set(db.session.scalars(manageable))
+    assignments = db.session.scalars(select(Assignment).where(Assignment.id.in_(own | set(counts)))
                                      .order_by(Assignment.created_at.desc(), Assignment.id.desc())).all()
-    counts = progress(ids)
     users = dict(db.session.execute(select(User.id, User.full_name).where(
         User.id.in_([a.user_id for a in assignments if a.user_id]))).all()) if assignments else {}
     units = dict(db.session.execute(select(Unit.id, Unit.name).where(
         Unit.id.in_([a.unit_id for a in assignments if a.unit_id]))).all()) if assignments else {}
+    titles = subject_titles_for(assignments, locale)
     rows = []
     for item in assignments:
         if item.user_id is not None:
@@ -154,8 +312,8 @@ def rows_for(viewer: User, locale: str, today: date) -> list[Row]:
             kind, target = "unit", units.get(item.unit_id, "")
         else:
             kind, target = "position", item.position or ""
-        done, targeted = counts.get(item.id, (0, 0))
-        rows.append(Row(assignment=item, title=subject_title(item, locale), target=target, target_kind=kind,
-                        due_on=item.due_on, done=done, targeted=targeted,
-                        overdue=bool(item.due_on and item.due_on < today and done < targeted)))
+        done, targeted, late = counts.get(item.id, (0, 0, 0))
+        rows.append(Row(assignment=item, title=titles[(item.course_id, item.module_id)], target=target,
+                        target_kind=kind, due_on=item.due_on, done=done, targeted=targeted, overdue=late > 0,
+                        overdue_people=late, manageable=item.id in own))
     return rows

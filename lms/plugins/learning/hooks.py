@@ -22,20 +22,35 @@ def lms_blueprints():
 
 @hookimpl
 def lms_nav_items():
-    return [NavItem("learning.index", _l("My learning"), roles=("librarian",), order=5),
-            NavItem("assign.index", _l("Assignments"), roles=("supervisor", "admin"), order=32)]
+    return [NavItem("learning.index", _l("My learning"), roles=("librarian",), order=5, group="learn"),
+            NavItem("assign.index", _l("Assignments"), roles=("supervisor", "admin"), order=32, group="supervise")]
 
 
 @hookimpl
 def lms_home_panels(user, role):
     from lms.plugins.learning import overview
 
+    if role == "supervisor":
+        from flask import url_for
+
+        from lms.nav import task_panel
+        from lms.plugins.learning import assigning, services
+
+        counts = assigning.status_counts(assigning.librarians_in_view(user), services.local_today())
+        return [task_panel("assignments-overdue", _l("Overdue assignments of your staff"), counts[assigning.OVERDUE],
+                           url_for("assign.index"), order=1),
+                task_panel("assignments-due-soon", _l("Assignments of your staff due soon"),
+                           counts[assigning.DUE_SOON], url_for("assign.index"), order=1)]
     if role != "librarian":
         return []
     locale = str(get_locale() or "id")
-    return [HomePanel("learning/panels/my_learning.html", order=5, key="my-learning",
-                      context={"jp": overview.jp_progress(user.id),
-                               "items": overview.in_progress(user.id, locale, limit=PANEL_ITEMS)})]
+    plan = overview.plan(user, locale)
+    return [HomePanel("learning/panels/next_step.html", order=1, key="next-step",
+                      context={"step": overview.next_step(plan)}),
+            HomePanel("learning/panels/my_learning.html", order=5, key="my-learning",
+                      context={"jp": plan.jp, "counts": plan.counts,
+                               "items": ([entry.progress for entry in plan.must_do if entry.progress]
+                                         + plan.in_progress)[:PANEL_ITEMS]})]
 
 
 @hookimpl(wrapper=True)

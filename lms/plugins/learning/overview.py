@@ -11,13 +11,15 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, func, or_, select, union_all
+from sqlalchemy import func, select, union_all
 
-from lms.auth.models import Unit, User
+from lms.auth.models import User
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Module
 from lms.plugins.courses.services import localized
-from lms.plugins.learning.models import Assignment, Certificate, CourseCompletion, LessonView, ModuleCompletion
+from lms.plugins.learning import assigning
+from lms.plugins.learning.assigning import Status
+from lms.plugins.learning.models import Certificate, CourseCompletion, LessonView, ModuleCompletion
 from lms.plugins.learning.services import aware, has_questions, local_date, local_today, year_bounds
 from lms.plugins.quizzes import services as quizzes
 
@@ -116,66 +118,58 @@ def in_progress(user_id: int, locale: str, limit: int | None = None) -> list[InP
     return items
 
 
-def _unit_and_above(unit_id: int) -> Select:
-    """Ids of ``unit_id`` and every unit above it (a recursive CTE walking up the tree)."""
-    tree = (select(Unit.id.label("id"), Unit.parent_id.label("parent_id")).where(Unit.id == unit_id)
-            .cte("unit_path", recursive=True))
-    tree = tree.union(select(Unit.id, Unit.parent_id).join(tree, Unit.id == tree.c.parent_id))
-    return select(tree.c.id)
-
-
-def assignments_query(user: User) -> Select:
-    """Assignments that apply to ``user``: to them, to their unit or any unit above it, or to
-    their position."""
-    targets = [Assignment.user_id == user.id]
-    if user.unit_id is not None:
-        targets.append(Assignment.unit_id.in_(_unit_and_above(user.unit_id)))
-    if user.position and user.position.strip():
-        targets.append(Assignment.position == user.position.strip())
-    return select(Assignment).where(or_(*targets))
-
-
 @dataclass
 class AssignedItem:
-    assignment: Assignment
+    status: Status
     title: str
     course: Course
     module: Module | None
     due_on: date | None
-    done: bool
-    overdue: bool
     via: str  # "user", "unit" or "position": why it applies
+    course_title: str = ""
+
+    @property
+    def done(self) -> bool:
+        return self.status.status == assigning.DONE
+
+    @property
+    def overdue(self) -> bool:
+        return self.status.status == assigning.OVERDUE
+
+    @property
+    def due_soon(self) -> bool:
+        return self.status.status == assigning.DUE_SOON
 
 
 def assigned(user: User, locale: str, today: date | None = None) -> list[AssignedItem]:
-    """The user's assignments, one per course or module (the earliest due date wins),
-    unfinished first by due date, with the overdue ones marked."""
-    today = today or local_today()
-    rows = db.session.scalars(assignments_query(user).order_by(Assignment.due_on.is_(None), Assignment.due_on,
-                                                               Assignment.id)).all()
-    done_courses = set(db.session.scalars(select(CourseCompletion.course_id)
-                                          .where(CourseCompletion.user_id == user.id)))
-    done_modules = set(db.session.scalars(select(ModuleCompletion.module_id)
-                                          .where(ModuleCompletion.user_id == user.id)))
-    items: dict[tuple, AssignedItem] = {}
-    for row in rows:
-        key = (row.course_id, row.module_id)
-        if key in items:
-            continue
-        if row.module_id is not None:
-            module = db.session.get(Module, row.module_id)
-            course = module.course
-            version = module.current_version
-            title = localized(version, "title", locale) if version else module.slug
-            done = module.id in done_modules
-        else:
-            module, course = None, db.session.get(Course, row.course_id)
-            title = localized(course, "title", locale)
-            done = course.id in done_courses
-        via = "user" if row.user_id is not None else ("unit" if row.unit_id is not None else "position")
-        items[key] = AssignedItem(assignment=row, title=title, course=course, module=module, due_on=row.due_on,
-                                  done=done, overdue=bool(not done and row.due_on and row.due_on < today), via=via)
-    return sorted(items.values(), key=lambda item: (item.done, item.due_on is None, item.due_on or today))
+    """The user's assignments, one per course or module (the earliest due date wins), from the
+    one source of status (:func:`assigning.statuses_of`): overdue first (the oldest due
+    first), then due soon, open, done. Only an active librarian has assignments."""
+    found = assigning.statuses_of(user.id, today or local_today())
+    if not found:
+        return []
+    titles = assigning.subject_titles_for(found, locale)
+    modules = {m.id: m for m in db.session.scalars(select(Module).where(
+        Module.id.in_([s.module_id for s in found if s.module_id is not None])))}
+    courses = {c.id: c for c in db.session.scalars(select(Course).where(Course.id.in_(
+        [s.course_id for s in found if s.course_id is not None] + [m.course_id for m in modules.values()])))}
+    items = []
+    for status in found:
+        module = modules.get(status.module_id) if status.module_id is not None else None
+        course = courses[module.course_id if module is not None else status.course_id]
+        items.append(AssignedItem(status=status, title=titles[(status.course_id, status.module_id)], course=course,
+                                  module=module, due_on=status.due_on, via=status.via,
+                                  course_title=localized(course, "title", locale)))
+    return items
+
+
+def counts_of(items: list[AssignedItem]) -> dict[str, int]:
+    """The status counts of a person's assignments (the same figures as
+    :func:`assigning.status_counts`, from rows already loaded)."""
+    counts = dict.fromkeys(assigning.STATUS_ORDER, 0)
+    for item in items:
+        counts[item.status.status] += 1
+    return counts
 
 
 @dataclass
@@ -212,19 +206,142 @@ def recommendations(user: User) -> list[Any]:
 
 
 @dataclass
+class MustDo:
+    """An unfinished assignment on *My learning*, with the module's progress when started."""
+
+    item: AssignedItem
+    progress: InProgress | None = None
+    reason: str = ""  # the learning path's reason, when the path also names it
+
+
+@dataclass
 class Overview:
     jp: JpProgress
-    in_progress: list[InProgress] = field(default_factory=list)
-    assigned: list[AssignedItem] = field(default_factory=list)
-    recommended: list[Any] = field(default_factory=list)
+    must_do: list[MustDo] = field(default_factory=list)  # unfinished assignments, most urgent first
+    in_progress: list[InProgress] = field(default_factory=list)  # started, not assigned
+    recommended: list[Any] = field(default_factory=list)  # the learning path, minus the above
+    assigned_done: list[AssignedItem] = field(default_factory=list)
     completed: list[CompletedCourse] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def assigned(self) -> list[AssignedItem]:
+        return [entry.item for entry in self.must_do] + self.assigned_done
+
+
+def module_url(course: Course, module: Module) -> str:
+    """The module page's path, as the curriculum's learning path links it."""
+    return f"/courses/{course.slug}/{module.slug}/"
+
+
+def plan(user: User, locale: str, today: date | None = None) -> Overview:
+    """What the learner has to do, in one ordered list without duplicates: the unfinished
+    assignments (overdue, due soon, open), the modules in progress that nobody assigned,
+    then the learning path's steps not already listed. Also what home's next step reads."""
+    items = assigned(user, locale, today)
+    started = in_progress(user.id, locale)
+    by_module = {entry.module.id: entry for entry in started}
+    must_do = [MustDo(item, by_module.get(item.module.id) if item.module is not None else None)
+               for item in items if not item.done]
+    taken = {entry.progress.module.id for entry in must_do if entry.progress is not None}
+    listed = {module_url(entry.item.course, entry.item.module) for entry in must_do if entry.item.module is not None}
+    rest = [entry for entry in started if entry.module.id not in taken]
+    listed |= {module_url(entry.course, entry.module) for entry in rest}
+    steps = recommendations(user)
+    reasons = {getattr(step, "url", None): str(step.reason or "") for step in steps}
+    for entry in must_do:
+        if entry.item.module is not None:
+            entry.reason = reasons.get(module_url(entry.item.course, entry.item.module), "")
+    path = [step for step in steps if getattr(step, "url", None) not in listed]
+    return Overview(jp=jp_progress(user.id), must_do=must_do, in_progress=rest, recommended=path,
+                    assigned_done=[item for item in items if item.done], counts=counts_of(items))
 
 
 def overview(user: User, locale: str) -> Overview:
     """Everything the *My learning* page shows."""
-    return Overview(jp=jp_progress(user.id), in_progress=in_progress(user.id, locale),
-                    assigned=assigned(user, locale), recommended=recommendations(user),
-                    completed=completed_courses(user.id, locale))
+    result = plan(user, locale)
+    result.completed = completed_courses(user.id, locale)
+    return result
+
+
+@dataclass
+class NextStep:
+    """The one thing home suggests a learner does now, and why."""
+
+    kind: str  # "overdue", "due_soon", "resume", "assigned", "path" or "none"
+    title: str = ""
+    url: str | None = None
+    reason: str = ""
+    action: str = ""
+
+
+def next_step(result: Overview, today: date | None = None) -> NextStep:
+    """Overdue assignment (the oldest due first), then due soon, then resume the module in
+    progress, then an open assignment, then the first step of the learning path; else none."""
+    from lms.i18n import format_day
+    from flask_babel import gettext as _
+
+    today = today or local_today()
+
+    def target(entry: MustDo) -> str | None:
+        item = entry.item
+        if entry.progress is not None:
+            return resume_url(entry.progress)
+        if item.module is not None:
+            return _url("courses.module", slug=item.course.slug, module_slug=item.module.slug)
+        return _url("courses.course", slug=item.course.slug)
+
+    def why(item: AssignedItem) -> str:
+        return {"unit": _("assigned to your unit"), "position": _("assigned to your position")}.get(
+            item.via, _("assigned to you"))
+
+    for kind in (assigning.OVERDUE, assigning.DUE_SOON):
+        for entry in result.must_do:
+            item = entry.item
+            if item.status.status != kind:
+                continue
+            if kind == assigning.OVERDUE:
+                reason = _("It was due on %(date)s (%(days)d days ago) - %(why)s.", date=format_day(item.due_on),
+                           days=(today - item.due_on).days, why=why(item))
+            else:
+                reason = _("It is due on %(date)s (in %(days)d days) - %(why)s.", date=format_day(item.due_on),
+                           days=(item.due_on - today).days, why=why(item))
+            return NextStep(kind, item.title, target(entry), reason,
+                            _("Continue") if entry.progress is not None else _("Start"))
+    started = [entry.progress for entry in result.must_do if entry.progress is not None] + result.in_progress
+    if started:
+        latest = max(started, key=lambda entry: entry.last_activity)
+        reason = _("You were last here on %(date)s: %(seen)d of %(total)d lessons read.",
+                   date=format_day(latest.last_activity), seen=latest.seen, total=latest.total)
+        return NextStep("resume", latest.title, resume_url(latest), reason, _("Continue"))
+    if result.must_do:
+        entry = result.must_do[0]
+        return NextStep("assigned", entry.item.title, target(entry),
+                        _("It is assigned to you and not started yet - %(why)s.", why=why(entry.item)), _("Start"))
+    if result.recommended:
+        step = result.recommended[0]
+        return NextStep("path", str(step.title), step.url if is_local_url(step.url) else None,
+                        str(step.reason or _("The first step of your learning path.")), _("Start"))
+    return NextStep("none")
+
+
+def _url(endpoint: str, **values) -> str | None:
+    """A link to another plugin's page only when that plugin is on."""
+    from flask import url_for
+
+    return url_for(endpoint, **values) if endpoint in current_app.view_functions else None
+
+
+def resume_url(item: InProgress) -> str | None:
+    """Where a learner picks a module up again (the same rule as the ``resume_link`` macro)."""
+    if item.open_attempt_id:
+        return _url("quizzes.attempt", attempt_id=item.open_attempt_id)
+    if item.quiz_next:
+        return _url("quizzes.overview", slug=item.course.slug, module_slug=item.module.slug)
+    if item.resume_lesson:
+        return _url("courses.lesson", slug=item.course.slug, module_slug=item.module.slug,
+                    lesson_slug=item.resume_lesson)
+    return _url("courses.module", slug=item.course.slug, module_slug=item.module.slug)
 
 
 def course_progress(user_id: int, course: Course) -> dict:

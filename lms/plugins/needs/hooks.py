@@ -34,7 +34,8 @@ def lms_blueprints():
 
 @hookimpl
 def lms_nav_items():
-    return [NavItem("needs.index", _l("Needs"), roles=("supervisor", "trainer", "admin"), order=40)]
+    return [NavItem("needs.index", _l("Training needs"), roles=("trainer",), order=40, group="teach"),
+            NavItem("needs.index", _l("Training needs"), roles=("supervisor", "admin"), order=40, group="supervise")]
 
 
 @hookimpl
@@ -46,9 +47,17 @@ def lms_home_panels(user, role):
         return [HomePanel("needs/panels/self_survey.html", order=3, key="needs-survey",
                           context={"items": items})] if items else []
     if role == "supervisor":
+        from flask import url_for
+
+        from lms.nav import task_panel
+
         items = rounds.supervisor_panel_items(user)
-        return [HomePanel("needs/panels/ratings.html", order=15, key="needs-ratings",
-                          context={"items": items})] if items else []
+        waiting = [item for item in items if item.rated < item.total]
+        url = url_for("needs.ratings", round_id=waiting[0].round.id) if waiting else url_for("needs.index")
+        task = task_panel("needs-ratings", _l("Staff to rate in open surveys"),
+                          sum(item.total - item.rated for item in items), url, order=3)
+        return [task] + ([HomePanel("needs/panels/ratings.html", order=15, key="needs-ratings",
+                                    context={"items": items})] if items else [])
     return []
 
 

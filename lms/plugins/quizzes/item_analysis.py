@@ -256,6 +256,18 @@ def quiz_modules(unit_ids=None, module_id: int | None = None) -> list[ModuleRow]
     return list(rows.values())
 
 
+def flagged_count(unit_ids=None) -> int:
+    """Questions flagged (too easy, too hard, weak or negative discrimination) in the current
+    versions of active modules that have submitted attempts: for the trainer's home. One
+    analysis per such version (a few statements each; a site has tens of quizzes)."""
+    counted = (select(QuizAttempt.module_version_id).where(QuizAttempt.status == SUBMITTED,
+                                                           QuizAttempt.percent.is_not(None)))
+    versions = db.session.scalars(select(Module.current_version_id).where(
+        Module.active.is_(True), Module.current_version_id.in_(counted)).order_by(Module.id))
+    return sum(1 for version_id in list(versions) for item in item_analysis(version_id, unit_ids).items
+               if item.flags)
+
+
 # --- the table, for the page and the exports alike ---------------------------------------------
 
 FLAG_LABELS = {"easy": _l("Too easy"), "hard": _l("Too hard"), "negative": _l("Negative discrimination"),

@@ -36,7 +36,10 @@ def lms_blueprints():
 
 @hookimpl
 def lms_nav_items():
-    return [NavItem("records.index", _l("Training records"), roles=("librarian", "supervisor", "admin"), order=8)]
+    # the learner's own records and the supervisors' review queue: two pages, two names
+    return [NavItem("records.index", _l("My training records"), roles=("librarian",), order=8, group="learn"),
+            NavItem("records.review", _l("Verify training records"), roles=("supervisor", "admin"), order=33,
+                    group="supervise")]
 
 
 @hookimpl
@@ -72,3 +75,17 @@ def lms_erase_personal_data(user, old, tombstone):
     from lms.plugins.records import privacy
 
     return privacy.erase(user, old, tombstone)
+
+
+@hookimpl
+def lms_home_panels(user, role):
+    """Supervisors: how many training records wait for their verification."""
+    from flask import url_for
+
+    from lms.nav import task_panel
+    from lms.plugins.records import services
+
+    if role != "supervisor":
+        return []
+    return [task_panel("records-review", _l("Training records to verify"), services.review_count(user),
+                       url_for("records.review"), order=2)]

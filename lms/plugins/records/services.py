@@ -115,6 +115,12 @@ def review_queue(viewer: User, status: str = SUBMITTED) -> list[ExternalTraining
     return list(db.session.scalars(query.options(joinedload(ExternalTraining.user)).order_by(order, ExternalTraining.id)))
 
 
+def review_count(viewer: User) -> int:
+    """How many records wait in ``viewer``'s review queue (their own left out), counted in SQL."""
+    query = visible_query(viewer).where(ExternalTraining.user_id != viewer.id, ExternalTraining.status == SUBMITTED)
+    return int(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
 # --- changes ----------------------------------------------------------------------------------
 
 def _check(data: RecordData) -> None:

@@ -34,7 +34,8 @@ from lms.exports import (  # noqa: F401 - re-exported: the reports plugin's modu
 from lms.extensions import db
 from lms.http import parse_int
 from lms.plugins.courses.models import Course, Module, ModuleVersion
-from lms.plugins.learning.models import Assignment, CourseCompletion, LessonView, ModuleCompletion
+from lms.plugins.learning.assigning import DONE, OVERDUE, status_select
+from lms.plugins.learning.models import CourseCompletion, LessonView, ModuleCompletion
 from lms.plugins.learning.services import local_date, local_today, local_zone, year_bounds
 from lms.plugins.quizzes.models import QuizScore
 
@@ -167,43 +168,17 @@ class PersonFigures:
     last_activity: datetime | None
 
 
-def _assignment_items(people) -> Select:
-    """(user, course, module, earliest due date) for every assignment that applies to a person
-    in view: to them, to their unit or a unit above it, or to their position - the learning
-    plugin's rules (``overview.assignments_query``), for many people at once."""
-    ids = select(people.c.user_id)
-    closure = (select(Unit.id.label("unit_id"), Unit.id.label("ancestor_id"))
-               .where(Unit.id.in_(select(User.unit_id).where(User.id.in_(ids))))
-               .cte("unit_closure", recursive=True))
-    closure = closure.union_all(select(closure.c.unit_id, Unit.parent_id)
-                                .join(Unit, Unit.id == closure.c.ancestor_id).where(Unit.parent_id.is_not(None)))
-    columns = (Assignment.course_id, Assignment.module_id, Assignment.due_on)
-    direct = select(Assignment.user_id.label("user_id"), *columns).where(Assignment.user_id.in_(ids))
-    by_unit = (select(User.id, *columns).join(closure, closure.c.unit_id == User.unit_id)
-               .join(Assignment, Assignment.unit_id == closure.c.ancestor_id).where(User.id.in_(ids)))
-    by_position = (select(User.id, *columns).join(Assignment, Assignment.position == func.trim(User.position))
-                   .where(User.id.in_(ids), User.position.is_not(None)))
-    pairs = union_all(direct, by_unit, by_position).subquery("pairs")
-    return (select(pairs.c.user_id, pairs.c.course_id, pairs.c.module_id, func.min(pairs.c.due_on).label("due_on"))
-            .group_by(pairs.c.user_id, pairs.c.course_id, pairs.c.module_id))
-
-
 def people_figures(viewer: User, filters: Filters, today: date | None = None) -> list[PersonFigures]:
     """One row per librarian in view, sorted as asked: a single SQL statement."""
     today = today or local_today()
     people = people_in_view(viewer, filters).cte("viewed")
     ids = select(people.c.user_id)
 
-    items = _assignment_items(people).subquery("items")
-    done = or_(ModuleCompletion.id.is_not(None), CourseCompletion.id.is_not(None))
+    # assignments: the learning plugin's one source of status (one row per person and subject)
+    items = status_select(ids, today).subquery("items")
     assigned = (select(items.c.user_id, func.count().label("assigned"),
-                       func.sum(case((done, 1), else_=0)).label("completed"),
-                       func.sum(case((and_(~done, items.c.due_on < today), 1), else_=0)).label("overdue"))
-                .select_from(items)
-                .outerjoin(ModuleCompletion, and_(ModuleCompletion.user_id == items.c.user_id,
-                                                  ModuleCompletion.module_id == items.c.module_id))
-                .outerjoin(CourseCompletion, and_(CourseCompletion.user_id == items.c.user_id,
-                                                  CourseCompletion.course_id == items.c.course_id))
+                       func.sum(case((items.c.status == DONE, 1), else_=0)).label("completed"),
+                       func.sum(case((items.c.status == OVERDUE, 1), else_=0)).label("overdue"))
                 .group_by(items.c.user_id).subquery("assigned"))
 
     # best and latest scores from the per module summary the quizzes plugin keeps (a few

@@ -19,8 +19,9 @@ def lms_blueprints():
 
 @hookimpl
 def lms_nav_items():
-    return [NavItem("reports.index", _l("Reports"), roles=("supervisor", "admin"), order=30),
-            NavItem("reports_people.me", _l("My record"), roles=("librarian",), order=35)]
+    return [NavItem("reports.index", _l("Competency dashboard"), roles=("supervisor", "admin"), order=30,
+                    group="supervise"),
+            NavItem("reports_people.me", _l("My competency profile"), roles=("librarian",), order=35, group="learn")]
 
 
 @hookimpl
