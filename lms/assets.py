@@ -22,21 +22,60 @@ file, restart the server: the names are computed once.
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
+import zlib
+from wsgiref.headers import Headers
 from pathlib import Path
 
 from flask import Flask
 from whitenoise import WhiteNoise
+from whitenoise.responders import StaticFile
 
 YEAR = 365 * 24 * 60 * 60
 COMPRESSED = (".gz", ".br")
 
 
+def fresh_variants(path: str) -> dict[str, str]:
+    """The pre-compressed variants of ``path`` that hold its current content. A ``.gz`` left
+    from before an edit would otherwise be sent under the new content's hashed, immutable
+    name - the old stylesheet cached for a year. ``.gz`` is checked by content; ``.br`` by
+    content when the Brotli package is there, else by being at least as new as the file."""
+    source = Path(path).read_bytes()
+    variants = {}
+    try:
+        if gzip.decompress(Path(path + ".gz").read_bytes()) == source:
+            variants["gzip"] = path + ".gz"
+    except (OSError, EOFError, zlib.error):
+        pass
+    if os.path.isfile(path + ".br"):
+        try:
+            import brotli  # optional: only when it is installed are .br files written at all
+
+            fresh = brotli.decompress(Path(path + ".br").read_bytes()) == source
+        except ImportError:
+            fresh = os.path.getmtime(path + ".br") >= os.path.getmtime(path)
+        except Exception:  # noqa: BLE001 - a damaged .br is simply not used
+            fresh = False
+        if fresh:
+            variants["br"] = path + ".br"
+    return variants
+
+
 class StaticFiles(WhiteNoise):
-    """WhiteNoise with a year, not ten, for the hashed names (RFC 9111 caches cap at a year)."""
+    """WhiteNoise with a year, not ten, for the hashed names (RFC 9111 caches cap at a year),
+    and only compressed variants that match the file (:func:`fresh_variants`)."""
 
     FOREVER = YEAR
+
+    def get_static_file(self, path, url, stat_cache=None):
+        headers = Headers([])
+        self.add_mime_headers(headers, path, url)
+        self.add_cache_headers(headers, path, url)
+        if self.add_headers_function is not None:
+            self.add_headers_function(headers, path, url)
+        return StaticFile(path, headers.items(), stat_cache=stat_cache, encodings=fresh_variants(path))
 
 
 def hashed_name(relative: str, digest: str) -> str:

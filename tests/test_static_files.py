@@ -86,3 +86,17 @@ def test_switched_off_the_plain_static_route_serves_as_before(tmp_path):
 def test_unknown_static_names_are_not_found(static_app):
     assert static_app.test_client().get("/static/css/pembina.0123456789ab.css").status_code == 404
     assert Path(PACKAGE_DIR / "static" / "css" / "pembina.css").is_file()
+
+
+def test_a_compressed_file_left_from_before_an_edit_is_never_sent(tmp_path):
+    """An edit after `make install` leaves the old pembina.css.gz beside the new file: sending
+    it under the new content's hashed, immutable name would cache the old stylesheet for a
+    year. Only a variant that holds the file's current content is used."""
+    root = tmp_path / "static"
+    shutil.copytree(PACKAGE_DIR / "static", root, ignore=shutil.ignore_patterns("*.gz", "*.br"))
+    css = root / "css" / "pembina.css"
+    css.with_name("pembina.css.gz").write_bytes(gzip.compress(b"/* the stylesheet before the edit */"))
+    client = make_test_app(tmp_path, STATIC_ROOT=str(root)).test_client()
+    response = client.get(stylesheet_url(client), headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers.get("Content-Encoding") is None and response.data == css.read_bytes()
