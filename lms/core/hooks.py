@@ -17,6 +17,9 @@ def lms_init_app(app) -> None:
     from lms.nav import nav_menu
 
     views.init_app(app)
+    from lms.markup import prose
+
+    app.jinja_env.filters["prose"] = prose
 
     @app.template_global("has_endpoint")
     def has_endpoint(name: str) -> bool:
