@@ -58,7 +58,9 @@ class VisibleText(HTMLParser):
             self.links.append(attrs["href"])
         if tag in VOID:
             return
-        skipped = (tag in SKIPPED or "prose" in (attrs.get("class") or "").split()
+        classes = (attrs.get("class") or "").split()
+        # .prose: lessons and posts; .authored: a trainer's question text quoted in a table
+        skipped = (tag in SKIPPED or "prose" in classes or "authored" in classes
                    or (self.stack and self.stack[-1]))
         self.stack.append(bool(skipped))
 
