@@ -37,11 +37,13 @@ def lms_course_completed(user_id, course, completion):
 
 @hookimpl(trylast=True)  # after the plugins that write the demo's history (learning, quizzes)
 def lms_demo_seed(app, log):
+    from flask_babel import gettext as _
+
     from lms.plugins.interop import services
 
     report = services.backfill()
     if report.total:
-        log(f"Learning events for the demo's history: {report.total}")
+        log(_("Learning events for the demo's history: %(count)d", count=report.total))
 
 
 @hookimpl
