@@ -46,9 +46,17 @@ def best_time(action, text: str, runs: int = 5) -> float:
     return min(times)
 
 
-def growth(action, unit: str, small_size: int = SMALL) -> float:
-    small = best_time(action, fill(unit, small_size))
-    return best_time(action, fill(unit, 2 * small_size)) / max(small, 0.005)  # below 5 ms is noise
+def growth(action, unit: str, small_size: int = SMALL, make=fill, runs: int = 5, floor: float = 0.005) -> float:
+    """How much longer ``action`` takes on twice the text: the lowest of up to three
+    measurements, because a shared machine can only make a linear ratio look worse, never a
+    quadratic one look better (linear stays near 2, quadratic near 4)."""
+    ratios = []
+    for _ in range(3):
+        small = best_time(action, make(unit, small_size), runs)
+        ratios.append(best_time(action, make(unit, 2 * small_size), runs) / max(small, floor))  # below floor: noise
+        if ratios[-1] <= 3:
+            break
+    return min(ratios)
 
 
 def check_module_text(text: str) -> None:
@@ -65,9 +73,9 @@ def test_finding_references_grows_linearly(unit):
 
 
 @pytest.mark.parametrize("unit", ["[", "[a](", "![a](", "[[[[", "[a](b", "["])
-def test_finding_references_in_the_editors_largest_module_is_quick(unit):
-    text = FRONT_MATTER + fill(unit, MAX_MODULE_CHARS)
-    assert best_time(find_references, text, runs=1) < 2  # was 276 s for 60,000 `[` alone
+def test_finding_references_in_the_editors_largest_module_grows_linearly(unit):
+    # up to the editor's limit: quadratic code took 276 s for 60,000 `[` alone
+    assert growth(lambda text: find_references(FRONT_MATTER + text), unit, MAX_MODULE_CHARS // 2, runs=1) <= 3
 
 
 @pytest.mark.parametrize("unit", ["[a](", "![a](", "[", "1. a\n"])
@@ -76,12 +84,21 @@ def test_checking_a_module_grows_linearly(app, unit):
         assert growth(check_module_text, unit, 10 * SMALL) <= 3  # larger: a few ms are noise
 
 
-@pytest.mark.parametrize("stem", ["1. a\n" * 2_000 + "x", "- " + " " * 20_000 + "x"])
-def test_quiz_blocks_of_long_lists_and_space_runs_are_quick(app, stem):
+def list_lines(unit: str, size: int) -> str:
+    return unit * size + "x"
+
+
+def space_run(unit: str, size: int) -> str:
+    return "- " + unit * size + "x"
+
+
+@pytest.mark.parametrize("make,unit,size", [(list_lines, "1. a\n", 20_000), (space_run, " ", 2_000_000)],
+                         ids=["long-list", "space-run"])
+def test_quiz_blocks_of_long_lists_and_space_runs_grow_linearly(app, make, unit, size):
+    # quadratic before: a scan per line, a backtrack per space
     with app.app_context():
-        start = time.perf_counter()
-        parse_quiz_block("id: q\n\n" + stem + "\n- [x] a", 1)
-        assert time.perf_counter() - start < 1  # quadratic before: a scan per line, a backtrack per space
+        assert growth(lambda stem: parse_quiz_block("id: q\n\n" + stem + "\n- [x] a", 1), unit, size,
+                      make=make, runs=3) <= 3
 
 
 # Rendering: the family of shapes that open a construct of python-markdown or an enabled
@@ -102,11 +119,7 @@ def paragraphs(unit: str, size: int) -> str:
 @pytest.mark.parametrize("layout", [fill, paragraphs], ids=["one-block", "paragraphs"])
 @pytest.mark.parametrize("unit", RENDER_SHAPES)
 def test_rendering_markdown_grows_linearly(unit, layout):
-    def ratio() -> float:
-        small = best_time(render_markdown, layout(unit, RENDER_SIZE), runs=3)
-        return best_time(render_markdown, layout(unit, 2 * RENDER_SIZE), runs=3) / max(small, 0.02)
-
-    assert ratio() <= 3 or ratio() <= 3  # once more before failing: the machine is shared
+    assert growth(render_markdown, unit, RENDER_SIZE, make=layout, runs=3, floor=0.02) <= 3
 
 
 @pytest.mark.parametrize("unit", ["[a](b) ", "[a](", "<a ", "&amp;"])
@@ -138,6 +151,7 @@ def test_text_nested_too_deep_is_shown_as_text_and_reported():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("unit", ["[a](b) ", "[a](()", "<a ", "```\n", "> ", "1. ", "<div>"])
-def test_rendering_the_editors_largest_module_is_bounded(unit):
-    for text in (fill(unit, MAX_MODULE_CHARS), paragraphs(unit, MAX_MODULE_CHARS)):
-        assert best_time(render_markdown, text, runs=1) < 15  # minutes before (278 s at 40,000 links)
+def test_rendering_the_editors_largest_module_grows_linearly(unit):
+    # up to the editor's limit: minutes before (278 s at 40,000 links)
+    for layout in (fill, paragraphs):
+        assert growth(render_markdown, unit, MAX_MODULE_CHARS // 2, make=layout, runs=1, floor=0.02) <= 3
