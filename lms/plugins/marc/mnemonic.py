@@ -72,6 +72,11 @@ def read_line(text: str, *, key: bool = False) -> Field:
                           "(for example =245)", tag=tag))
     if tag == "000":
         raise LineError(_("000 is not a MARC tag; the leader is written =LDR"))
+    if not rest.strip():
+        if is_control(tag):
+            raise LineError(_("%(tag)s has no data", tag=tag))
+        raise LineError(_("%(tag)s is a data field: write two indicators and $ subfields "
+                          "(for example =%(tag)s  10$aText)", tag=tag))
     if not rest.startswith(" "):
         raise LineError(_("put two spaces after the tag (=%(tag)s  and then the rest)", tag=tag))
     if is_control(tag):

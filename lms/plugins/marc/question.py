@@ -156,13 +156,14 @@ class MarcRecord(QuestionType):
                 text = _("%(field)s is not in the key: an extra field takes one unit off.", field=outcome.tag)
             elif outcome.status == "missing":
                 text = _("%(field)s is missing.", field=name)
+            elif outcome.status == "right" and outcome.problems:  # only the subfield order
+                text = _("%(field)s is right; %(problems)s.", field=name,
+                         problems="; ".join(_problem_text(outcome.tag, p) for p in outcome.problems))
             elif outcome.status == "right":
                 text = _("%(field)s is right.", field=name)
             else:
                 text = _("%(field)s: %(problems)s", field=name,
                          problems="; ".join(_problem_text(outcome.tag, p) for p in outcome.problems) + ".")
-            if outcome.status == "right" and outcome.problems:  # only the subfield order
-                text += " " + "; ".join(_problem_text(outcome.tag, p) for p in outcome.problems) + "."
             note = ""
             if outcome.status in ("missing", "partly") and outcome.key_index is not None:
                 note = notes[outcome.key_index] if outcome.key_index < len(notes) else ""
@@ -207,7 +208,7 @@ def _problem_text(tag: str, problem: grading.Problem) -> str:
     if problem.kind == "extra_subfield":
         return _("$%(code)s is not in the key (one unit off)", code=args["code"])
     if problem.kind == "subfield_order":
-        return _("the subfields are in another order than the key's (not graded)")
+        return _("the subfields are in another order than in the key (not graded)")
     if problem.kind == "positions":
         return _("positions %(ranges)s differ", ranges=args["ranges"])
     return _("the data differs (you wrote “%(given)s”)", given=args["given"].replace(" ", "#"))
