@@ -141,7 +141,7 @@ def test_per_field_feedback_names_what_is_wrong_with_the_authors_note():
         '<span class="marc-outcome marc-right" aria-hidden="true">✓</span> 020 is right.',
         '<span class="marc-outcome marc-right" aria-hidden="true">✓</span> 100 is right.',
         '<span class="marc-outcome marc-partly" aria-hidden="true">±</span> 245: ind2 is wrong (you wrote 2); '
-        '$b is missing. 245 ind2 counts the non-filing characters.',
+        '$b is missing. <span class="marc-note">245 ind2 counts the non-filing characters.</span>',
         '<span class="marc-outcome marc-partly" aria-hidden="true">±</span> 650 (1): $a differs '
         '(you wrote “Kalimantan Tengah.”).',
         '<span class="marc-outcome marc-partly" aria-hidden="true">±</span> 650 (2): $a differs (you wrote “Sejarah.”).',
@@ -156,7 +156,7 @@ def test_feedback_for_missing_fields_control_positions_subfield_order_and_escape
     given = "=008  200101s2021    xx a          000 0 ind d\n=245  10$c<b>Abdul</b> Rahman.$aJudul /"
     lines = MarcRecord.feedback(data, read(given, data))
     assert "008: positions 10, 15-16 differ." in lines[0]
-    assert lines[1].endswith("100 is missing. Nama keluarga dulu.")
+    assert lines[1].endswith('100 is missing. <span class="marc-note">Nama keluarga dulu.</span>')
     assert "245: $c differs (you wrote “&lt;b&gt;Abdul&lt;/b&gt; Rahman.”)" in lines[2]
     right_order = "=008  200101s2020    io a          000 0 ind d\n=100  1#$aRahman, Abdul.\n" \
                   "=245  10$cAbdul Rahman.$aJudul /"

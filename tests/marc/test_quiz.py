@@ -139,8 +139,8 @@ def test_submit_grades_field_by_field_and_the_result_shows_record_feedback_and_k
     assert attempt.score == pytest.approx(5 * 23 / 25) and attempt.max_score == 6
     page = learner.get(f"/quiz/attempt/{attempt_id}/review").get_data(as_text=True)
     assert '<code class="marc-record">=LDR  00000nam a2200000 a 4500\n=020' in page
-    assert ("245: ind2 salah (Anda menulis 2); $b tidak ada. "
-            "245 ind2 menghitung karakter yang diabaikan saat pengurutan.") in page
+    assert ('245: ind2 salah (Anda menulis 2); $b tidak ada. <span class="marc-note">'
+            "245 ind2 menghitung karakter yang diabaikan saat pengurutan.</span>") in page
     assert "650 (1) benar." in page and "LDR benar." in page
     assert '<code class="marc-record">=LDR  00000nam#a2200000#a#4500' in page  # the key, allowed here
 

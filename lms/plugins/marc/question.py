@@ -127,7 +127,7 @@ class MarcRecord(QuestionType):
             more = len(reading.problems) - SHOWN_READ_ERRORS
             if more > 0:
                 shown.append(_("and %(n)d more.", n=more))
-            raise ResponseError(" ".join(shown))
+            raise ResponseError("\n".join(shown))  # one line each on the page (white-space: pre-line)
         return {"text": text}
 
     @classmethod
@@ -168,9 +168,10 @@ class MarcRecord(QuestionType):
             if outcome.status in ("missing", "partly") and outcome.key_index is not None:
                 note = notes[outcome.key_index] if outcome.key_index < len(notes) else ""
             mark = {"right": "✓", "partly": "±", "missing": "✗", "extra": "+"}[outcome.status]
+            note_html = Markup(' <span class="marc-note">{}</span>').format(Markup(note)) if note else ""
             lines.append(str(Markup('<span class="marc-outcome marc-{status}" aria-hidden="true">{mark}</span> '
                                     '{text}{note}').format(status=outcome.status, mark=mark, text=text,
-                                                           note=Markup(" " + note) if note else "")))
+                                                           note=note_html)))
         return lines
 
     @classmethod
