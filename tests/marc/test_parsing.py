@@ -127,3 +127,14 @@ def test_marc_lines_need_the_marc_type_declared():
     """Without `type: marc` the `=` lines are short answers: the type is what makes them fields."""
     question, _problems = parse_quiz_block("id: q\n\nT\n\n=245  10$aJudul.", 1, TYPES)
     assert question.type == "short"
+
+
+def test_the_example_in_the_authoring_guide_parses():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "authoring.md").read_text(encoding="utf-8")
+    blocks = [block.split("\n```", 1)[0] for block in text.split("```quiz\n")[1:] if "type: marc" in block[:200]]
+    assert blocks
+    for block in blocks:
+        question = parse(block)
+        assert question.type == "marc" and len(question.data["record"]["fields"]) == 5
