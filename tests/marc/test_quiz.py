@@ -186,3 +186,21 @@ def test_the_markdown_export_writes_the_key_back_as_written(app, runner, marc_im
     shutil.copy(tmp_path / "out" / "praktik" / "01-buku-lokal.md", marc_imported / "praktik" / "01-buku-lokal.md")
     assert runner.invoke(args=["courses", "import", str(marc_imported)]).exit_code == 0
     assert _module("buku-lokal").current_version.number == versions  # unchanged: no new version
+
+
+def test_a_corrected_key_regrades_earlier_attempts(learner, marc_imported, runner):
+    """A trainer fixes the key (245 ind2 becomes 2) by publishing a new version; regrading
+    applies it to the attempts of the old one, whose response is the record as typed."""
+    from lms.plugins.quizzes.results import regrade
+
+    attempt_id = _start(learner)
+    assert _submit(learner, attempt_id, WRONG).status_code == 302
+    path = marc_imported / "praktik" / "01-buku-lokal.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("=245  10$aJudul", "=245  12$aJudul"), encoding="utf-8")
+    assert runner.invoke(args=["courses", "import", str(marc_imported)]).exit_code == 0
+    report = regrade(_module("buku-lokal"), 1, None)
+    assert report.skipped == [] and report.attempts == 1
+    db.session.expire_all()
+    credit = db.session.scalar(select(QuizAnswer.credit).where(QuizAnswer.attempt_id == attempt_id,
+                                                               QuizAnswer.response.is_not(None)))
+    assert credit == pytest.approx(24 / 25)  # ind2 2 is right now: only $b is missing
