@@ -115,9 +115,7 @@ def compare(key: Field, given: Field, tolerance: frozenset[str]) -> tuple[float,
             return 1 + share, 0.0, ([Problem("positions", {"ranges": _ranges(wrong)})] if wrong else [])
         same = " ".join(key.data.split()) == " ".join(given.data.split())
         return (2.0, 0.0, []) if same else (1.0, 0.0, [Problem("data", {"given": given.data})])
-    earned, penalty, problems = 1.0, 0.0, []
-    if given.control_field:  # cannot happen by tag; kept for safety
-        return earned, penalty, [Problem("data", {"given": given.data})]
+    earned, penalty, problems = 1.0, 0.0, []  # same tag, so a data field too
     for which, (want, got) in enumerate(zip(key.indicators, given.indicators), start=1):
         if want == got:
             earned += 1

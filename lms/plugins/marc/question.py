@@ -158,12 +158,12 @@ class MarcRecord(QuestionType):
                 text = _("%(field)s is missing.", field=name)
             elif outcome.status == "right" and outcome.problems:  # only the subfield order
                 text = _("%(field)s is right; %(problems)s.", field=name,
-                         problems="; ".join(_problem_text(outcome.tag, p) for p in outcome.problems))
+                         problems="; ".join(_problem_text(p) for p in outcome.problems))
             elif outcome.status == "right":
                 text = _("%(field)s is right.", field=name)
             else:
                 text = _("%(field)s: %(problems)s", field=name,
-                         problems="; ".join(_problem_text(outcome.tag, p) for p in outcome.problems) + ".")
+                         problems="; ".join(_problem_text(p) for p in outcome.problems) + ".")
             note = ""
             if outcome.status in ("missing", "partly") and outcome.key_index is not None:
                 note = notes[outcome.key_index] if outcome.key_index < len(notes) else ""
@@ -198,7 +198,7 @@ def _blank(value: str) -> str:
     return "#" if value == " " else value
 
 
-def _problem_text(tag: str, problem: grading.Problem) -> str:
+def _problem_text(problem: grading.Problem) -> str:
     args = problem.args
     if problem.kind == "ind":
         return _("ind%(which)d is wrong (you wrote %(given)s)", which=args["which"], given=_blank(args["given"]))
