@@ -41,6 +41,14 @@ def shoot(page: Page, name: str) -> None:
         page.screenshot(path=str(Path(folder) / name), full_page=True)
 
 
+def accessibility_problems(page: Page) -> list[str]:
+    """axe-core's serious and critical findings (as tests/e2e/test_every_page.py counts them)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    return [f"{v['id']}: {' '.join(v['nodes'][0]['target'])}" for v in Axe().run(page).response["violations"]
+            if v["impact"] in ("serious", "critical")]
+
+
 def no_sideways_scroll(page: Page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= page.viewport_size["width"], f"the page scrolls sideways: {width}px"
@@ -70,6 +78,7 @@ def test_a_librarian_writes_a_marc_record_and_reads_per_field_feedback(page: Pag
     expect(page.locator(".marc-hint")).to_contain_text("650 Entri tambahan subjek - istilah topikal")
     expect(page.locator(".marc-hint")).to_contain_text("indikator # 4")
     expect(area).to_have_value(FIRST_LINES + "\n=650  #4$asejarah")
+    assert accessibility_problems(page) == []
     page.locator("fieldset.question", has_text="Ruas mana yang memuat judul?").get_by_label("245").check()
     shoot(page, f"quiz-{width}.png")
 
@@ -82,6 +91,7 @@ def test_a_librarian_writes_a_marc_record_and_reads_per_field_feedback(page: Pag
     expect(review).to_contain_text("650 (1) benar.")
     expect(review.locator(".answer .marc-record")).to_contain_text("=245  10$aJudul :$bsub judul /$cAbdul Rahman.")
     no_sideways_scroll(page)
+    assert accessibility_problems(page) == []
     shoot(page, f"result-{width}.png")
 
 
