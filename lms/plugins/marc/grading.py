@@ -12,6 +12,11 @@ Units of credit (docs/authoring.md explains them to authors):
   think of does not pay;
 - credit = (units earned - units taken off) / units of the key, never below 0.
 
+Tolerance (the key's ``tolerance:`` words) is opt-in: without it punctuation, case and the
+order of repeated fields all count, because ISBD punctuation and subject order are part of
+what is taught and leniency should be visible in the question's source. Runs of spaces
+always count as one (a textarea hides them).
+
 Fields are matched by tag. Several fields with one tag (two 650s) are matched in the order
 written, or - with the ``order`` tolerance - so that together they earn the most. The order
 of different tags is never graded. Subfields of a field are matched by code, the first $a
