@@ -34,7 +34,11 @@ Settings:
 ``PROXIES``           Reverse proxies in front of the app (default 0): with ``1`` the client's
                       address and scheme come from the proxy's ``X-Forwarded-For``/``-Proto``
                       (docs/deploy.md). Never set it when clients reach the app directly.
-``JP_TARGET``         Training hours (JP) each librarian should earn a year (default 20).
+``JP_TARGET``         Training hours (JP) each librarian should earn a year (default 20); a
+                      new library starts with it, then keeps its own (Admin -> Libraries).
+``HOME_ORGANISATION`` The unit code of the library that pages without a signed-in person name
+                      (sign-in, certificate check). Default: the only top-level library; with
+                      several and none set, those pages name Pembina alone.
 ``DUE_SOON_DAYS``     An unfinished assignment due within this many days is *due soon* on
                       home, My learning and the assignment page (default 7).
 ``LOGIN_MAX_FAILURES``  From this many failed sign-ins for one username from one address on

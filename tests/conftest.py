@@ -16,7 +16,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from lms import create_app
+from lms import create_app, organisations
 from lms.auth.models import Unit, User
 from lms.extensions import db as _db
 
@@ -178,6 +178,8 @@ def org(make_unit):
     branch_a = make_unit("branch-a", "Cabang A", "branch", library)
     section_a1 = make_unit("section-a1", "Seksi A1", "section", branch_a)
     branch_b = make_unit("branch-b", "Cabang B", "branch", library)
+    organisations.assign_organisations()  # the library is an organisation, as save_unit would make it
+    _db.session.commit()
     return {"library": library, "branch_a": branch_a, "section_a1": section_a1, "branch_b": branch_b}
 
 

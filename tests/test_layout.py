@@ -140,7 +140,7 @@ def test_language_switch_changes_the_whole_layout(client_as):
     switch_language(client, "en")
     page = client.get("/healthz/session").get_data(as_text=True)
     assert '<html lang="en">' in page and "Sign out" in page and "Skip to content" in page
-    assert "Staff development for Perpustakaan Kota Palangkaraya" in page
+    assert "Staff development for Perpustakaan Uji" in page
     assert 'value="en" lang="en" aria-pressed="true" class="active"' in page
     assert "Keluar" not in page
     switch_language(client, "id")
@@ -159,7 +159,7 @@ def test_template_translations_follow_force_locale(app):
 
 
 def test_page_floor_runs_two_statements(app, client_as):
-    """The signed-in user and their roles (one join), then the unread count: nothing else."""
+    """The signed-in user with their roles and library (one statement), then the unread count."""
     client = client_as("librarian", "supervisor")
     client.get("/healthz/session")
     statements: list[str] = []
@@ -174,5 +174,5 @@ def test_page_floor_runs_two_statements(app, client_as):
         event.remove(db.engine, "before_cursor_execute", record)
     assert client.user.full_name in page
     assert len(statements) == 2, statements
-    assert "FROM users LEFT OUTER JOIN user_roles" in statements[0]
+    assert "LEFT OUTER JOIN user_roles" in statements[0] and "organisations" in statements[0]
     assert "FROM notifications" in statements[1] and "count(" in statements[1]

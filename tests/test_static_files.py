@@ -100,3 +100,18 @@ def test_a_compressed_file_left_from_before_an_edit_is_never_sent(tmp_path):
     response = client.get(stylesheet_url(client), headers={"Accept-Encoding": "gzip"})
     assert response.status_code == 200
     assert response.headers.get("Content-Encoding") is None and response.data == css.read_bytes()
+
+
+def test_no_merge_conflict_markers_are_left_in_the_sources():
+    """A stray `=======` in a stylesheet silently drops the rule after it (it happened once)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    marker = re.compile(r"^(<{7}|={7}|>{7})( |$)")
+    found = [f"{path.relative_to(root)}:{number}"
+             for pattern in ("lms/**/*.py", "lms/**/*.css", "lms/**/*.js", "templates/**/*.html", "docs/**/*.md",
+                             "courses/**/*.md", "courses/**/*.yml", "migrations/**/*.py", "tests/**/*.py", "lms/**/*.po")
+             for path in root.glob(pattern) if "vendor" not in path.parts
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if marker.match(line)]
+    assert found == []

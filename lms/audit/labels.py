@@ -22,6 +22,8 @@ ACTION_LABELS = {
     "user.sessions_ended": _l("Sessions ended"),
     "unit.created": _l("Unit created"),
     "unit.moved": _l("Unit moved"),
+    "organisation.created": _l("Library created"),
+    "organisation.updated": _l("Library settings changed"),
     "unit.activated": _l("Unit activated"),
     "unit.deactivated": _l("Unit deactivated"),
     "module.published": _l("Module published"),

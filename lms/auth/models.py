@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -47,15 +47,50 @@ class Unit(db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The nearest organisation at or above this unit (its unit id), kept by
+    # ``lms.organisations.assign_organisations`` whenever the tree changes: every scoped query
+    # filters on it, and walking the tree per query would be the hot path. No foreign key, so
+    # a downgrade below 0023 can leave the column in place (see that migration).
+    organisation_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     parent: Mapped["Unit | None"] = relationship(remote_side="Unit.id", back_populates="children")
     children: Mapped[list["Unit"]] = relationship(back_populates="parent", order_by="Unit.name")
+    organisation: Mapped["Organisation | None"] = relationship(back_populates="unit", uselist=False)
+    # The library this unit belongs to (through ``organisation_id``), loaded with the signed-in
+    # user in the same statement (lms.auth.sessions), so no page pays a query for it.
+    library: Mapped["Organisation | None"] = relationship(
+        primaryjoin="Unit.organisation_id == foreign(Organisation.unit_id)", viewonly=True, uselist=False)
     members: Mapped[list["User"]] = relationship(back_populates="unit", foreign_keys="User.unit_id")
     supervisors: Mapped[list["User"]] = relationship(
         secondary="unit_supervisors", back_populates="supervised_units", order_by="User.full_name")
 
     def __repr__(self) -> str:
         return f"<Unit {self.code}>"
+
+
+class Organisation(db.Model):
+    """A library (or a provincial library service): a unit marked as one, holding what makes
+    Pembina that library's own. Nothing about a particular library lives in code, templates
+    or translations (issue 20); docs/organisations.md has the design."""
+
+    __tablename__ = "organisations"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    short_name: Mapped[str] = mapped_column(String(80))
+    time_zone: Mapped[str] = mapped_column(String(64), default="Asia/Jakarta")
+    jp_target: Mapped[float] = mapped_column(Float, default=20)
+    default_locale: Mapped[str] = mapped_column(String(8), default="id")
+    signatory_name: Mapped[str] = mapped_column(String(200), default="")
+    signatory_position: Mapped[str] = mapped_column(String(200), default="")
+    signatory_nip: Mapped[str] = mapped_column(String(32), default="")
+    email_signature: Mapped[str] = mapped_column(String(500), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    unit: Mapped[Unit] = relationship(back_populates="organisation")
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.short_name}>"
 
 
 class UserRole(db.Model):

@@ -209,7 +209,7 @@ def _reset_email(user: User) -> tuple[str, str]:
     from flask_babel import force_locale
     from flask_babel import gettext as _
 
-    from lms import http
+    from lms import http, organisations
 
     url = http.absolute_url("auth.reset_password", token=reset.make_token(user))
     with force_locale(user.locale or current_app.config.get("BABEL_DEFAULT_LOCALE") or "id"):
@@ -222,7 +222,7 @@ def _reset_email(user: User) -> tuple[str, str]:
             url, "",
             _("The link works once. If you did not ask for it, ignore this e-mail: your password stays "
               "as it is."), "",
-            "-- ", _("Pembina, Perpustakaan Kota Palangkaraya")])
+            "-- ", organisations.signature(organisations.for_user(user) or organisations.home())])
     return subject, text
 
 
@@ -375,6 +375,7 @@ def save_unit(unit: Unit | None, *, code: str, name: str, kind: str, parent: Uni
               active: bool = True) -> Unit:
     """Create or update a unit; refuses duplicate codes and cycles."""
     from flask_babel import gettext as _
+    from flask_babel import ngettext
 
     code = code.strip().lower()
     if not UNIT_CODE_RE.match(code):
@@ -384,6 +385,8 @@ def save_unit(unit: Unit | None, *, code: str, name: str, kind: str, parent: Uni
     clash = db.session.scalar(select(Unit).where(Unit.code == code))
     if clash is not None and (unit is None or clash.id != unit.id):
         raise ServiceError(_("Another unit already uses the code %(code)s.", code=code), "code")
+    from lms import organisations
+
     if unit is None:
         unit = Unit(code=code, name=name.strip(), kind=kind, parent=parent, active=active)
         db.session.add(unit)
@@ -392,11 +395,20 @@ def save_unit(unit: Unit | None, *, code: str, name: str, kind: str, parent: Uni
     else:
         if would_create_cycle(unit, parent):
             raise ServiceError(_("A unit cannot be placed below itself."), "parent_id")
+        moving = organisations.people_moving(unit, parent)
+        if moving:
+            raise ServiceError(ngettext(
+                "Moving this unit would move %(num)d person to another library, with their records; move them "
+                "to a unit of their own library first.",
+                "Moving this unit would move %(num)d people to another library, with their records; move them "
+                "to units of their own library first.", moving), "parent_id")
         if (unit.parent.code if unit.parent else None) != (parent.code if parent else None):
             record("unit.moved", "unit", unit.id, before=unit.parent.code if unit.parent else None,
                    after=parent.code if parent else None)
         if unit.active != active:
             record("unit.activated" if active else "unit.deactivated", "unit", unit.id)
         unit.code, unit.name, unit.kind, unit.parent, unit.active = code, name.strip(), kind, parent, active
+    db.session.flush()
+    organisations.assign_organisations()
     db.session.commit()
     return unit

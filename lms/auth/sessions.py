@@ -23,7 +23,7 @@ from flask_login import decode_cookie, encode_cookie
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from lms.auth.models import User, UserSession, aware, utcnow
+from lms.auth.models import Unit, User, UserSession, aware, utcnow
 from lms.extensions import db
 
 # last_seen_at is written at most this often per session (not a write per request).
@@ -40,7 +40,7 @@ _CLEAR = "clear"
 _LIVE_SESSION = (
     select(User, UserSession.id, UserSession.last_seen_at)
     .select_from(User)
-    .options(joinedload(User.roles))
+    .options(joinedload(User.roles), joinedload(User.unit).joinedload(Unit.library))
     .where(UserSession.token_hash == bindparam("token_hash"),
            UserSession.user_id == User.id,
            UserSession.revoked_at.is_(None),
@@ -50,7 +50,7 @@ _LIVE_SESSION = (
 )
 _REMEMBERED = (
     select(User, UserSession)
-    .options(joinedload(User.roles))
+    .options(joinedload(User.roles), joinedload(User.unit).joinedload(Unit.library))
     .where(UserSession.remember_hash == bindparam("remember_hash"), UserSession.user_id == User.id)
 )
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from lms import organisations
 from lms.auth import services
 from lms.auth.models import Unit, User
 from lms.extensions import db
@@ -65,6 +66,17 @@ DEMO_STAFF: list[tuple[str, str, str, str]] = [
     ("frans", "Frans Tambunan", "cabang-pahandut", "Kepala Perpustakaan Cabang"),
 ]
 
+# The demo library's own settings (lms.organisations): nothing about it lives in code or
+# templates, so a second library in the same install reads its own. The NIP is made up.
+DEMO_ORGANISATIONS: dict[str, dict] = {
+    "pkp": {"full_name": "Perpustakaan Kota Palangkaraya", "short_name": "Perpuskot Palangka Raya",
+            "time_zone": "Asia/Jakarta", "jp_target": 20, "default_locale": "id",
+            "signatory_name": "Erlina Simanjuntak, S.Sos., M.Si.",
+            "signatory_position": "Kepala Perpustakaan Kota Palangkaraya",
+            "signatory_nip": "197805122003122004",
+            "email_signature": "Pembina, Perpustakaan Kota Palangkaraya"},
+}
+
 # Heads of units who supervise them: (username, unit code)
 DEMO_SUPERVISION = [("citra", "cabang-jekan-raya"), ("erlina", "pkp"), ("frans", "cabang-pahandut")]
 
@@ -79,6 +91,10 @@ def seed_demo(log: Callable[[str], None]) -> dict[str, int]:
             db.session.add(units[code])
             added["units"] += 1
     db.session.flush()
+    for code, settings in DEMO_ORGANISATIONS.items():
+        if units[code].organisation is None:
+            organisations.make_organisation(units[code], **settings)
+    organisations.assign_organisations()
 
     existing = set(db.session.scalars(select(User.username)))
     people = [(u, n, r, unit, pos) for u, n, r, unit, pos in DEMO_ACCOUNTS]

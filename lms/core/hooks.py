@@ -30,6 +30,10 @@ def lms_init_app(app) -> None:
     def _navigation():
         return {"nav_menu": nav_menu(current_user), "role_label": role_label, "kind_label": kind_label}
 
+    from lms import organisations
+
+    app.jinja_env.globals["current_organisation"] = organisations.for_page
+
 
 @hookimpl
 def lms_blueprints():

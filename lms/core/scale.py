@@ -36,7 +36,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
-from lms.auth.models import PASSWORD_METHOD, Unit, UnitSupervisor, User, UserRole
+from lms.auth.models import PASSWORD_METHOD, Organisation, Unit, UnitSupervisor, User, UserRole
 from lms.auth.scoping import units_below
 from lms.core.bulk import bulk_writer
 from lms.core.demo import DEMO_PASSWORD
@@ -291,18 +291,26 @@ def create_organisation(scale: int, log: Callable[[str], None]) -> None:
     password_hash = generate_password_hash(
         DEMO_PASSWORD, method=current_app.config.get("PASSWORD_METHOD", PASSWORD_METHOD))
     positions, weights = zip(*POSITIONS)
-    tables = [Unit.__table__, User.__table__, UserRole.__table__, UnitSupervisor.__table__]
+    tables = [Unit.__table__, Organisation.__table__, User.__table__, UserRole.__table__, UnitSupervisor.__table__]
     with timed(log, "organisation") as step, bulk_writer(*tables) as writer:
         unit_ids: dict[str, int] = {}
         unit_id = writer.next_id(Unit.__table__)
         created = writer.stamp(clock.days_ago(3 * DAYS))
         unit_rows = []
+        root_id = unit_id  # the one library: every unit belongs to it (lms.organisations)
         for unit in planned:
             unit_ids[unit.code] = unit_id
             unit_rows.append((unit_id, unit.code, unit.name, unit.kind,
-                              unit_ids[unit.parent] if unit.parent else None, True, created))
+                              unit_ids[unit.parent] if unit.parent else None, True, created, root_id))
             unit_id += 1
-        writer.insert(Unit.__table__, ("id", "code", "name", "kind", "parent_id", "active", "created_at"), unit_rows)
+        writer.insert(Unit.__table__, ("id", "code", "name", "kind", "parent_id", "active", "created_at",
+                                       "organisation_id"), unit_rows)
+        config = current_app.config
+        writer.insert(Organisation.__table__, (
+            "unit_id", "full_name", "short_name", "time_zone", "jp_target", "default_locale", "signatory_name",
+            "signatory_position", "signatory_nip", "email_signature", "updated_at"),
+            [(root_id, ROOT_NAME, ROOT_NAME[:80], config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Jakarta",
+              float(config.get("JP_TARGET", 20)), "id", "", "", "", "", created)])
 
         users = writer.buffer(User.__table__, (
             "id", "username", "full_name", "email", "nip", "position", "locale", "active", "must_change_password",

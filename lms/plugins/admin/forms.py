@@ -4,9 +4,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from lms.forms import BaseForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import (BooleanField, EmailField, IntegerField, PasswordField, SelectField, SelectMultipleField,
+                     StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.auth.labels import KIND_LABELS, ROLE_LABELS
@@ -46,6 +47,27 @@ class UnitForm(BaseForm):
     kind = SelectField(_l("Kind"), choices=[SelectChoice(kind, KIND_LABELS[kind]) for kind in UNIT_KINDS])
     parent_id = SelectField(_l("Part of"), coerce=form_int, validate_choice=True)
     active = BooleanField(_l("Active"), default=True)
+
+
+class OrganisationForm(BaseForm):
+    """A library's own settings (lms.organisations validates them again on save)."""
+
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    short_name = StringField(_l("Short name"), validators=[DataRequired(), Length(max=80)])
+    time_zone = SelectField(_l("Time zone"))
+    jp_target = IntegerField(_l("Yearly JP target per librarian"),
+                             validators=[InputRequired(), NumberRange(min=0, max=500)])
+    default_locale = SelectField(_l("Default language"),
+                                 choices=[SelectChoice("id", "Bahasa Indonesia"), SelectChoice("en", "English")])
+    signatory_name = StringField(_l("Certificate signatory: name with titles"), validators=[Length(max=200)])
+    signatory_position = StringField(_l("Certificate signatory: position"), validators=[Length(max=200)])
+    signatory_nip = StringField(_l("Certificate signatory: NIP"), validators=[
+        Optional(), Regexp(r"^\d{18}$", message=_l("A NIP has 18 digits."))])
+    email_signature = TextAreaField(_l("E-mail signature"), validators=[Length(max=500)])
+
+
+class NewOrganisationForm(BaseForm):
+    unit_id = SelectField(_l("Unit"), coerce=form_int, validate_choice=True)
 
 
 class ImportForm(BaseForm):

@@ -15,7 +15,8 @@ from lms.auth.models import Unit, User
 from lms.extensions import db
 from lms.http import int_arg
 from lms.plugins.admin import services
-from lms.plugins.admin.forms import ConfirmForm, ImportForm, UnitForm, UserForm
+from lms import organisations
+from lms.plugins.admin.forms import ConfirmForm, ImportForm, NewOrganisationForm, OrganisationForm, UnitForm, UserForm
 
 # fresh: after a remember-me sign-in, managing users and units asks for the password again.
 bp = protect_blueprint(Blueprint("admin", __name__, url_prefix="/admin"), "admin", fresh=True)
@@ -213,6 +214,51 @@ def unit_new():
 @bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
 def unit_edit(unit_id: int):
     return _unit_form(db.get_or_404(Unit, unit_id))
+
+
+@bp.route("/organisations")
+def organisations_list():
+    """The libraries in this install and the form to mark another unit as one."""
+    form = NewOrganisationForm()
+    form.unit_id.choices = [SelectChoice(unit.id, "— " * unit.depth + unit.name)
+                            for unit in organisations.unmarked_units()]
+    return render_template("admin/organisations.html", organisations=organisations.listing(), form=form)
+
+
+@bp.route("/organisations/new", methods=["POST"])
+def organisation_new():
+    form = NewOrganisationForm()
+    form.unit_id.choices = [SelectChoice(unit.id, unit.name) for unit in organisations.unmarked_units()]
+    if not form.validate_on_submit():
+        flash(_("Choose a unit that is not a library yet."), "error")
+        return redirect(url_for("admin.organisations_list"))
+    organisation = organisations.create(form.unit_id.data)
+    flash(_("%(name)s is now a library with its own settings.", name=organisation.full_name), "success")
+    return redirect(url_for("admin.organisation_edit", unit_id=organisation.unit_id))
+
+
+@bp.route("/organisations/<int:unit_id>", methods=["GET", "POST"])
+def organisation_edit(unit_id: int):
+    organisation = db.get_or_404(organisations.Organisation, unit_id)
+    form = OrganisationForm(obj=organisation)
+    form.time_zone.choices = organisations.time_zones()
+    if request.method == "GET":
+        form.jp_target.data = round(organisation.jp_target)
+    status = 200
+    if form.validate_on_submit():
+        values = {name: getattr(form, name).data for name in organisations.SETTINGS}
+        values["jp_target"] = float(values["jp_target"])
+        try:
+            organisations.save_settings(organisation, **values)
+        except organisations.OrganisationError as error:
+            getattr(form, error.field or "full_name").errors.append(str(error))
+            status = 400
+        else:
+            flash(_("Settings of %(name)s saved.", name=organisation.full_name), "success")
+            return redirect(url_for("admin.organisations_list"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/organisation_form.html", organisation=organisation, form=form), status
 
 
 @bp.route("/audit")

@@ -93,6 +93,11 @@ class Certificate(db.Model):
     completed_on: Mapped[date] = mapped_column(Date)
     jp: Mapped[float] = mapped_column(Float)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The issuing library and who signs for it, as they were on the day (organisations).
+    issuer_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    signatory_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    signatory_position: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    signatory_nip: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
     completion: Mapped[CourseCompletion] = relationship(back_populates="certificate")
 

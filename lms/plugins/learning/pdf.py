@@ -47,6 +47,7 @@ class CertificateText:
     verify_line: str = ""
     verify_url: str = ""  # none: no verification line and no QR code (e.g. the records demo's evidence)
     issuer: str = ""
+    signatory: str = ""  # who signs for the library: position, name, NIP (empty: no signature block)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ BODY = (
     ("completed", Style(14, 10, 2, space_before=10)),
     ("course_title", Style(20, 16, 5, bold=True, space_before=8)),
     ("date_line", Style(14, 10, 2, space_before=18)),
+    ("signatory", Style(12, 8, 3, space_before=22)),
 )
 FOOT = (
     ("code_line", Style(12, 8, 2)),
@@ -241,7 +243,8 @@ def certificate_pdf(text: CertificateText) -> bytes:
     for scale in (1.0, 0.9, 0.8, 0.7, 0.6, 0.5):
         # Rare: the body is taller than the page allows (long names *and* long titles in a
         # long translation): everything in it shrinks together rather than unevenly.
-        body = [fit(pdf, getattr(text, key), _scaled(style, scale), body_width) for key, style in BODY]
+        body = [fit(pdf, getattr(text, key), _scaled(style, scale), body_width) for key, style in BODY
+                if getattr(text, key).strip()]
         spare = body_bottom - top - _height(body)
         if spare >= 0:
             break

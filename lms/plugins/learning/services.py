@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import Insert, Select, Update, bindparam, exists, func, select, union_all, update
 
+from lms import organisations
 from lms.audit import services as audit
 from lms.auth.models import Unit, User, aware, utcnow
 from lms.extensions import db
@@ -262,6 +263,9 @@ def issue_certificate(completion: CourseCompletion) -> Certificate:
               "full_name": user.full_name, "course_title_id": course.title_id,
               "course_title_en": course.title_en or course.title_id,
               "completed_on": local_date(completion.completed_at), "jp": completion.jp, "issued_at": utcnow()}
+    issuer = organisations.issuer_for(user.id)  # the library and its signatory as they are today
+    values.update(issuer_name=issuer.name, signatory_name=issuer.signatory_name,
+                  signatory_position=issuer.signatory_position, signatory_nip=issuer.signatory_nip)
     for _attempt in range(5):
         db.session.execute(dialect_insert(Certificate).values(code=new_code(), **values).on_conflict_do_nothing())
         found = db.session.scalar(select(Certificate).where(Certificate.completion_id == completion.id))

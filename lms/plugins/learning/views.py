@@ -46,6 +46,12 @@ def certificate(code: str):
                            qr_uri=segno.make(verify_url, error="m", micro=False).svg_data_uri(border=0))
 
 
+def signatory_line(certificate) -> str:
+    """Who signs for the issuing library, as the certificate recorded it: position, name, NIP."""
+    nip = f"NIP {certificate.signatory_nip}" if certificate.signatory_nip else ""
+    return " · ".join(filter(None, [certificate.signatory_position, certificate.signatory_name, nip]))
+
+
 @bp.route("/learning/certificates/<code>.pdf")
 @authenticated
 def certificate_pdf(code: str):
@@ -65,7 +71,8 @@ def certificate_pdf(code: str):
         code_line=f"{_('Certificate code')}: {found.code}",
         verify_line=_("Anyone can check this certificate at"),
         verify_url=verification_url(found.code),
-        issuer="Pembina · Perpustakaan Kota Palangkaraya",
+        issuer=" · ".join(filter(None, ["Pembina", found.issuer_name])),
+        signatory=signatory_line(found),
     )
     return Response(certificate_pdf(text), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="sertifikat-{found.code}.pdf"'})

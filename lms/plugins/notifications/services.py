@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import bindparam, func, insert, select, update
 
-from lms import http
+from lms import http, organisations
 from lms.auth.models import User, aware, utcnow
 from lms.extensions import db
 from lms.mail import services as mail
@@ -144,6 +144,7 @@ def enqueue_emails(user_ids: list[int], key: str, params: dict, url: str | None)
     base = http.base_url()  # never the request's Host (a client chooses it)
     default = current_app.config.get("BABEL_DEFAULT_LOCALE") or "id"
     count = 0
+    signatures = organisations.signatures_for([row[0] for row in rows])
     for user_id, email, locale in rows:
         locale = locale or default
         with force_locale(locale):
@@ -151,7 +152,7 @@ def enqueue_emails(user_ids: list[int], key: str, params: dict, url: str | None)
             lines = [body]
             if url and is_local_url(url):
                 lines += ["", base + url]
-            lines += ["", "-- ", str(_l("Pembina, Perpustakaan Kota Palangkaraya"))]
+            lines += ["", "-- ", signatures[user_id]]
             count += _enqueue(email, title, "\n".join(lines), "notification", user_id)
     return count
 
@@ -306,17 +307,20 @@ def send_digest(now: datetime) -> int:
         per_user.setdefault(notification.user_id, []).append((notification, email, locale, full_name))
     base = http.base_url()  # never the request's Host (a client chooses it)
     default = current_app.config.get("BABEL_DEFAULT_LOCALE") or "id"
+    signatures = organisations.signatures_for(list(per_user))
     for user_id, items in per_user.items():
         _, email, locale, full_name = items[0]
         locale = locale or default
         with force_locale(locale):
-            subject, text = _digest_message(full_name, [item[0] for item in items], locale, base)
+            subject, text = _digest_message(full_name, [item[0] for item in items], locale, base,
+                                            signatures[user_id])
         _enqueue(email, subject, text, "digest", user_id)
     db.session.commit()
     return len(per_user)
 
 
-def _digest_message(full_name: str, notifications: list[Notification], locale: str, base: str) -> tuple[str, str]:
+def _digest_message(full_name: str, notifications: list[Notification], locale: str, base: str,
+                    signature: str) -> tuple[str, str]:
     """``(subject, text)`` of one recipient's digest, in the current (their) locale: the notifications grouped by
     day, newest first, each with its title, text and link."""
     count = len(notifications)
@@ -344,5 +348,5 @@ def _digest_message(full_name: str, notifications: list[Notification], locale: s
                                  count - DIGEST_MAX_ITEMS)]
     lines.append("")
     lines += [gettext("Read and manage them: %(url)s", url=base + NOTIFICATIONS_PATH), ""]
-    lines += ["-- ", str(_l("Pembina, Perpustakaan Kota Palangkaraya"))]
+    lines += ["-- ", signature]
     return subject, "\n".join(lines)
