@@ -185,3 +185,30 @@ def test_verification_link_uses_the_configured_site_whatever_the_host(app, learn
     assert "evil.example" not in text
     found = zxingcpp.read_barcodes(pypdfium2.PdfDocument(data)[0].render(scale=3).to_pil())
     assert [result.text for result in found] == [f"https://pembina.example.go.id/verify/{certificate.code}"]
+
+
+def test_the_issuing_library_and_its_signatory_are_printed_as_issued(app, learner):
+    """The signatory block (position, name with titles, NIP) fits with the longest texts, and
+    a certificate keeps the library's name and signatory of the day it was issued."""
+    from lms import organisations
+    from lms.auth.models import Organisation
+
+    organisation = db.session.scalars(db.select(Organisation)).one()
+    values = {name: getattr(organisation, name) for name in organisations.SETTINGS}
+    organisations.save_settings(organisation, **{
+        **values, "full_name": "Perpustakaan Daerah Kabupaten Kotawaringin Timur",
+        "signatory_name": "Prof. Dr. Hj. Siti Nurhaliza Rahmawati Kusumaningtyas, S.Sos., M.Hum., M.Si.",
+        "signatory_position": "Kepala Dinas Perpustakaan dan Kearsipan Daerah Kabupaten Kotawaringin Timur",
+        "signatory_nip": "197805122003122004"})
+    certificate = with_texts(complete_course(app, learner), NAME_120, TITLE_200)
+    organisations.save_settings(organisation, **{**values, "full_name": "Renamed later",
+                                                 "signatory_name": "Someone Else"})
+    text, glyphs = read_back(pdf_of(learner, certificate))
+    assert not outside_frame(glyphs), outside_frame(glyphs)[:5]
+    for part in ("Kotawaringin Timur", "Kusumaningtyas, S.Sos., M.Hum., M.Si.", "NIP 197805122003122004",
+                 "Kepala Dinas Perpustakaan"):
+        assert squeezed(part) in squeezed(text), part
+    assert "Renamed later" not in text and "Someone Else" not in text
+    page = learner.get(f"/learning/certificates/{certificate.code}").get_data(as_text=True)
+    assert "Kusumaningtyas" in page and "Someone Else" not in page
+    assert "Kotawaringin Timur" in learner.get(f"/verify/{certificate.code}").get_data(as_text=True)
