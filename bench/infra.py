@@ -282,6 +282,7 @@ class Gunicorn:
         if workers:
             environment["WEB_CONCURRENCY"] = str(workers)
         environment.update(env or {})
+        self._terminated = False
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "lms:create_app()"],
@@ -308,9 +309,16 @@ class Gunicorn:
         """CPU time of the master and its workers so far (workers restarted since are not counted)."""
         return sum(cpu_seconds(pid) for pid in [self.process.pid, *children_of(self.process.pid)])
 
+    def terminate(self) -> None:
+        """Ask for a graceful stop without waiting (several servers stop side by side: each
+        master takes a few seconds after its workers have gone)."""
+        if self.process.poll() is None and not self._terminated:
+            self.process.send_signal(signal.SIGTERM)  # graceful: the master stops its workers
+            self._terminated = True
+
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # graceful: the master stops its workers
+            self.terminate()
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -486,6 +494,7 @@ def site(database_url: str, workdir: Path, servers: int = 1, proxy: bool = False
                               instance=workdir / f"instance-{number}", env=env)
             stack.callback(server.stop)
             started.append(server)
+        stack.callback(lambda: [server.terminate() for server in started])  # runs first: all stop at once
         for server in started:
             server.wait_ready()
         time.sleep(1.0)  # the master answers once the first worker is up: let the others start too
