@@ -465,9 +465,10 @@ def run_http(settings: Settings, wrk: str, server: Site, database_url: str, work
             time.sleep(1.0)  # let a request cut off by wrk's end finish on the server
             result.notes.update(check_attempts(report, count_attempts(database_url, workdir, users, before)))
         result.worker_rss_mb = server.worker_rss()
-        if len(cpu_before) > 1:  # how the work was shared: CPU seconds of each server (and nginx)
-            result.notes["cpu_s"] = {name: round(seconds - cpu_before.get(name, 0.0), 2)
-                                     for name, seconds in server.cpu_seconds().items()}
+        # CPU seconds of each server (and nginx) in the measured run: how the work was shared,
+        # and each one's cost per request, which the machine's other load blurs less than req/s
+        result.notes["cpu_s"] = {name: round(seconds - cpu_before.get(name, 0.0), 2)
+                                 for name, seconds in server.cpu_seconds().items()}
         results.append(result)
     return results
 
