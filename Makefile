@@ -26,6 +26,7 @@ help:
 	@echo "make run    - install, migrate, seed the demo and serve on http://$(HOST):$(PORT)"
 	@echo "make test   - install with test extras and run the whole test suite"
 	@echo "make bench  - load test on $(BENCH_SCALE) synthetic librarians ($(BENCH_DB)); writes bench/results.json"
+	@echo "make bench BENCH_SERVERS=2 - the same on two gunicorn servers behind nginx; writes bench/results-2servers.json"
 	@echo "make bench-curve - dashboard and quiz submit at ~10k, 100k and 1M attempts; writes bench/curve.json"
 	@echo "make faults - faults under load on SQLite and PostgreSQL (docs/reliability.md); writes bench/faults.json"
 
