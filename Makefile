@@ -1,7 +1,8 @@
 # Pembina: two commands do all set-up.
 #   make run   - create .venv, install, migrate, import courses/ and courses/surveys/, seed demo data, serve http://127.0.0.1:5000
 #   make test  - create .venv, install with test extras, run every test (browser ones too)
-#   make bench - the load test at scale (docs/performance.md); BENCH_DB=postgres, BENCH_SCALE=N
+#   make bench - the load test at scale (docs/performance.md); BENCH_DB=postgres, BENCH_SCALE=N,
+#                BENCH_SERVERS=2 (two gunicorn servers behind nginx on one port)
 #   make bench-curve - dashboard and quiz submit at ~10k, 100k and 1M quiz attempts (same organisation)
 #   make faults - worker and server kills, a PostgreSQL restart, backup, a full disk, an import, under load
 PYTHON ?= python3
@@ -14,13 +15,18 @@ PORT ?= 5000
 PIP_QUIET := PYTHONWARNINGS=ignore::UserWarning
 BENCH_SCALE ?= 5000
 BENCH_DB ?= sqlite
+BENCH_SERVERS ?= 1
+BENCH_PROXY ?= 0
+# nginx only when the run puts it in front (BENCH_SERVERS above 1, or BENCH_PROXY=1)
+BENCH_NEEDS := $(if $(filter-out 1,$(BENCH_SERVERS))$(filter-out 0,$(BENCH_PROXY)),nginx)
 
-.PHONY: run test bench bench-curve faults install install-test install-prod translations assets translations-update browser wrk clean help
+.PHONY: run test bench bench-curve faults install install-test install-prod translations assets translations-update browser wrk nginx clean help
 
 help:
 	@echo "make run    - install, migrate, seed the demo and serve on http://$(HOST):$(PORT)"
 	@echo "make test   - install with test extras and run the whole test suite"
 	@echo "make bench  - load test on $(BENCH_SCALE) synthetic librarians ($(BENCH_DB)); writes bench/results.json"
+	@echo "make bench BENCH_SERVERS=2 - the same on two gunicorn servers behind nginx; writes bench/results-2servers.json"
 	@echo "make bench-curve - dashboard and quiz submit at ~10k, 100k and 1M attempts; writes bench/curve.json"
 	@echo "make faults - faults under load on SQLite and PostgreSQL (docs/reliability.md); writes bench/faults.json"
 
@@ -75,6 +81,9 @@ browser:
 wrk:
 	@bash scripts/ensure-wrk.sh
 
+nginx:
+	@bash scripts/ensure-nginx.sh
+
 run: install
 	LMS_QUIET_MIGRATIONS=1 $(BIN)/lms db upgrade
 	$(BIN)/lms courses import courses
@@ -90,8 +99,9 @@ test: install-test browser wrk
 
 # Builds (once per scale, cached in $$TMPDIR/pembina-bench) or reuses the scaled database, runs
 # every scenario under gunicorn + wrk, prints the table and writes bench/results.json.
-bench: install-prod wrk
-	BENCH_SCALE=$(BENCH_SCALE) BENCH_DB=$(BENCH_DB) $(BIN)/python -m bench.run
+bench: install-prod wrk $(BENCH_NEEDS)
+	BENCH_SCALE=$(BENCH_SCALE) BENCH_DB=$(BENCH_DB) BENCH_SERVERS=$(BENCH_SERVERS) BENCH_PROXY=$(BENCH_PROXY) \
+		$(BIN)/python -m bench.run
 
 # The scaling curve: the same organisation with ~2, 20 and 200 quiz attempts per librarian
 # (BENCH_CURVE), dashboard and quiz submit on each; writes bench/curve.json.

@@ -17,6 +17,9 @@ Every value can be changed without editing this file, through the environment:
 ``GUNICORN_MAX_REQUESTS``  restart a worker after this many requests (0 = never, default).
 ``GUNICORN_ACCESS_LOG``    ``-`` for stdout, a file path, or empty (default: no access log;
                       the proxy logs requests).
+``GUNICORN_CONTROL_SOCKET``  the Unix socket of ``gunicornc`` (gunicorn 25.1+); default one per
+                      bind address, ``pembina-127.0.0.1-8000.ctl`` in ``$XDG_RUNTIME_DIR`` or
+                      ``~/.gunicorn/`` (``--no-control-socket`` in ``GUNICORN_CMD_ARGS`` turns it off).
 
 Gunicorn's own ``GUNICORN_CMD_ARGS`` still works and wins over this file.
 
@@ -37,6 +40,12 @@ Why these defaults (measured with ``make bench``, see docs/performance.md):
   one secret key the master generated in the instance folder (workers generating their own
   at the same moment would sign sessions the others reject). ``create_app`` opens no
   database connection, so no connection is shared across the fork.
+- **A control socket per server.** gunicorn's own default is one path per user
+  (``~/.gunicorn/gunicorn.ctl``): a second server on the machine (two servers of one site, a
+  benchmark, the two-server test) replaced the first one's socket, so ``gunicornc -c
+  "worker add 2"`` or ``shutdown`` reached whichever started last, and stopping either
+  deleted the other's socket. Named after the bind address, each server has its own
+  (tests/deploy/test_two_servers.py).
 - SQLite: every connection runs in WAL mode with ``synchronous=NORMAL`` and a 5 s busy
   timeout (``lms/db_events.py``), so readers never wait for the writer and concurrent
   writers queue instead of failing. PostgreSQL (``LMS_DATABASE_URL=postgresql://...``)
@@ -47,6 +56,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 
 
 def _int(name: str, default: int) -> int:
@@ -69,6 +79,16 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 proc_name = "pembina"
+
+
+def _control_socket(address: str) -> str:
+    """``pembina-<bind address>.ctl`` where gunicorn would put its single default socket."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    folder = runtime if runtime and os.path.isdir(runtime) else os.path.join(os.path.expanduser("~"), ".gunicorn")
+    return os.path.join(folder, "pembina-" + re.sub(r"[^A-Za-z0-9.-]+", "-", address).strip("-") + ".ctl")
+
+
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET") or _control_socket(bind)
 # gunicorn's own trust of X-Forwarded-Proto (the proxy on this host). The app's view of the
 # client address comes from LMS_PROXIES (werkzeug's ProxyFix, docs/deploy.md).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -16,8 +16,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -43,18 +43,36 @@ def log(line: str) -> None:
     print(line, flush=True)
 
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1 below the ephemeral range."""
+def port_range() -> tuple[int, int]:
+    """Where servers started here listen: ``BENCH_PORTS`` (``LOW-HIGH``, both included) when
+    set - on a machine shared with others, each keeps to its own ports - else PORTS."""
+    value = os.environ.get("BENCH_PORTS", "").strip()
+    if not value:
+        return PORTS
+    low, _, high = value.partition("-")
+    try:
+        return int(low), int(high or low) + 1
+    except ValueError:
+        raise BenchError(f"BENCH_PORTS must be LOW-HIGH, not {value!r}") from None
+
+
+def free_port(exclude: Iterable[int] = ()) -> int:
+    """A free TCP port on 127.0.0.1 below the ephemeral range, none of ``exclude`` (ports
+    chosen for servers that are not listening yet)."""
     rng = random.Random()
+    low, high = port_range()
+    taken = set(exclude)
     for _ in range(200):
-        port = rng.randrange(*PORTS)
+        port = rng.randrange(low, high)
+        if port in taken:
+            continue
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 continue
             return port
-    raise BenchError("no free port found between %d and %d" % PORTS)
+    raise BenchError("no free port found between %d and %d" % (low, high - 1))
 
 
 def find_wrk() -> str | None:
@@ -80,6 +98,15 @@ def rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def children_of(pid: int) -> list[int]:
@@ -238,24 +265,28 @@ class Gunicorn:
     """``gunicorn -c gunicorn.conf.py lms:create_app()`` in its own process group."""
 
     def __init__(self, database_url: str, workdir: Path, port: int | None = None, secret_key: str | None = None,
-                 workers: int | None = None):
+                 workers: int | None = None, instance: Path | None = None, env: dict[str, str] | None = None):
         # a restart (bench/faults.py) passes the port and secret key of the server it replaces,
-        # so clients reconnect to the same address with their sessions still valid
+        # so clients reconnect to the same address with their sessions still valid; a second
+        # server of the same site (BENCH_SERVERS, tests/deploy) passes the first one's key and
+        # its own ``instance`` folder; ``env`` adds or overrides LMS_* settings
         self.port = port or free_port()
         self.secret_key = secret_key or os.urandom(24).hex()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"gunicorn-{self.port}.log"
-        instance = workdir / "instance"
-        instance.mkdir(exist_ok=True)
-        env = lms_env(database_url, instance)
-        env.update(GUNICORN_BIND=f"127.0.0.1:{self.port}", LMS_ENV="production", LMS_BASE_URL=self.base,
-                   LMS_SECRET_KEY=self.secret_key, GUNICORN_ACCESS_LOG="")
+        instance = instance or workdir / "instance"
+        instance.mkdir(parents=True, exist_ok=True)
+        environment = lms_env(database_url, instance)
+        environment.update(GUNICORN_BIND=f"127.0.0.1:{self.port}", LMS_ENV="production", LMS_BASE_URL=self.base,
+                           LMS_SECRET_KEY=self.secret_key, GUNICORN_ACCESS_LOG="")
         if workers:
-            env["WEB_CONCURRENCY"] = str(workers)
+            environment["WEB_CONCURRENCY"] = str(workers)
+        environment.update(env or {})
+        self._terminated = False
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "lms:create_app()"],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=ROOT, env=environment, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -274,9 +305,20 @@ class Gunicorn:
     def worker_rss(self) -> list[float]:
         return [mb for mb in (rss_mb(pid) for pid in children_of(self.process.pid)) if mb is not None]
 
+    def cpu_seconds(self) -> float:
+        """CPU time of the master and its workers so far (workers restarted since are not counted)."""
+        return sum(cpu_seconds(pid) for pid in [self.process.pid, *children_of(self.process.pid)])
+
+    def terminate(self) -> None:
+        """Ask for a graceful stop without waiting (several servers stop side by side: each
+        master takes a few seconds after its workers have gone)."""
+        if self.process.poll() is None and not self._terminated:
+            self.process.send_signal(signal.SIGTERM)  # graceful: the master stops its workers
+            self._terminated = True
+
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # graceful: the master stops its workers
+            self.terminate()
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -295,6 +337,174 @@ def gunicorn(database_url: str, workdir: Path) -> Iterator[Gunicorn]:
         yield server
     finally:
         server.stop()
+
+
+# --- several servers behind one port ---------------------------------------------------------
+
+NGINX_CONF = """\
+# written by bench/infra.py for one run; a round-robin reverse proxy, as docs/deploy.md describes
+daemon off;
+master_process on;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{
+    worker_connections 4096;
+}}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/client_body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    client_max_body_size 16m;
+    client_body_buffer_size 1m;
+    proxy_max_temp_file_size 0;
+    proxy_buffers 64 16k;
+    upstream pembina {{
+{servers}
+        keepalive 64;
+        keepalive_timeout 4s;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://pembina;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+        }}
+    }}
+}}
+"""
+
+
+def find_nginx() -> str | None:
+    return shutil.which("nginx") or next((path for path in ("/usr/sbin/nginx",) if os.access(path, os.X_OK)), None)
+
+
+class Nginx:
+    """Debian's nginx in the foreground with a configuration of our own (its own prefix, pid
+    file and logs under ``workdir``; the system's nginx, if any, is not touched): round robin
+    over ``upstreams``, HTTP/1.1 with kept-alive connections to them. ``max_fails=0``: a
+    server is never taken out of the rotation, so every error reaches the figures.
+    ``keepalive_timeout`` stays under gunicorn's 5 s keep-alive, or nginx would reuse a
+    connection gunicorn has just closed (and a POST on it is not retried: a 502)."""
+
+    def __init__(self, upstreams: list[int], workdir: Path, port: int):
+        binary = find_nginx()
+        if binary is None:
+            raise BenchError("nginx is not installed (apt-get install -y nginx; `make bench BENCH_SERVERS=2` does it)")
+        self.binary, self.port = binary, port
+        self.base = f"http://127.0.0.1:{port}"
+        self.prefix = workdir / "nginx"
+        self.prefix.mkdir(parents=True, exist_ok=True)
+        servers = "\n".join(f"        server 127.0.0.1:{upstream} max_fails=0;" for upstream in upstreams)
+        self.conf = self.prefix / "nginx.conf"
+        self.conf.write_text(NGINX_CONF.format(prefix=self.prefix, servers=servers, port=port))
+        self.log_path = self.prefix / "error.log"
+        self._log = (self.prefix / "stderr.log").open("ab")
+        self.process = subprocess.Popen([binary, "-p", str(self.prefix), "-c", str(self.conf), "-e", str(self.log_path)],
+                                        stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def version(self) -> str:
+        result = subprocess.run([self.binary, "-v"], capture_output=True, text=True)
+        return (result.stderr or result.stdout).strip().rpartition("/")[2]
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                text = "".join(path.read_text(errors="replace")[-2000:] for path in (self.prefix / "stderr.log",
+                                                                                     self.log_path) if path.exists())
+                raise BenchError("nginx exited:\n" + text)
+            try:
+                if Client(self.port).request("GET", "/healthz/ping")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise BenchError("nginx did not answer within %d s" % timeout)
+
+    def cpu_seconds(self) -> float:
+        return sum(cpu_seconds(pid) for pid in [self.process.pid, *children_of(self.process.pid)])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)  # nginx's fast shutdown
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)  # its own group, started by us
+                self.process.wait()
+        self._log.close()
+
+
+@dataclass
+class Site:
+    """What the load reaches: one gunicorn, or several behind one nginx port."""
+
+    servers: list[Gunicorn]
+    proxy: Nginx | None = None
+
+    @property
+    def port(self) -> int:
+        return self.proxy.port if self.proxy else self.servers[0].port
+
+    @property
+    def base(self) -> str:
+        return self.proxy.base if self.proxy else self.servers[0].base
+
+    def worker_rss(self) -> list[float]:
+        return [mb for server in self.servers for mb in server.worker_rss()]
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds so far of each server (``:port``) and of the proxy."""
+        found = {f":{server.port}": server.cpu_seconds() for server in self.servers}
+        if self.proxy is not None:
+            found["nginx"] = self.proxy.cpu_seconds()
+        return found
+
+
+@contextmanager
+def site(database_url: str, workdir: Path, servers: int = 1, proxy: bool = False,
+         workers: int | None = None) -> Iterator[Site]:
+    """``servers`` gunicorn servers of one site, as docs/deploy.md sets several up: the same
+    database, ``LMS_SECRET_KEY`` and ``LMS_BASE_URL``, one shared evidence folder, an instance
+    folder each; with ``proxy`` (always with several servers) nginx in front, round robin,
+    and ``LMS_PROXIES=1``. One server without a proxy is exactly :func:`gunicorn`'s."""
+    if servers == 1 and not proxy:
+        with gunicorn(database_url, workdir) as server:
+            yield Site([server])
+        return
+    front_port = free_port()
+    ports: list[int] = [front_port]
+    env = {"LMS_BASE_URL": f"http://127.0.0.1:{front_port}", "LMS_PROXIES": "1",
+           "LMS_RECORDS_EVIDENCE_DIR": str(workdir / "evidence")}
+    key = os.urandom(24).hex()
+    with ExitStack() as stack:
+        started = []
+        for number in range(1, servers + 1):
+            port = free_port(exclude=ports)
+            ports.append(port)
+            server = Gunicorn(database_url, workdir, port=port, secret_key=key, workers=workers,
+                              instance=workdir / f"instance-{number}", env=env)
+            stack.callback(server.stop)
+            started.append(server)
+        stack.callback(lambda: [server.terminate() for server in started])  # runs first: all stop at once
+        for server in started:
+            server.wait_ready()
+        time.sleep(1.0)  # the master answers once the first worker is up: let the others start too
+        nginx = Nginx([server.port for server in started], workdir, front_port)
+        stack.callback(nginx.stop)
+        nginx.wait_ready()
+        for server in started:
+            log(f"gunicorn: {server.base} (pid {server.process.pid}, {len(children_of(server.process.pid))} workers)")
+        log(f"nginx {nginx.version()}: {nginx.base}, round robin over {len(started)} server(s)")
+        yield Site(started, nginx)
 
 
 # --- signed-in people ------------------------------------------------------------------------

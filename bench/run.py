@@ -26,7 +26,12 @@ Settings (environment): ``BENCH_SCALE`` (5000), ``BENCH_DB`` (``sqlite`` | ``pos
 ``BENCH_CLIENTS`` (16), ``BENCH_QUIZ_CLIENTS`` (64), ``BENCH_CACHE``
 (``$TMPDIR/pembina-bench``), ``BENCH_DATABASE_URL``, ``BENCH_RESULTS`` (``bench/results.json``,
 ``bench/results-postgres.json`` for PostgreSQL), ``BENCH_INPROCESS``
-(``1``; ``0`` skips the in-process timings).
+(``1``; ``0`` skips the in-process timings), ``BENCH_SERVERS`` (1; 2 or more: that many
+gunicorn servers of one site sharing the same total of workers, behind Debian's nginx on one
+port, round robin - docs/deploy.md's set-up; results in ``bench/results-2servers.json``),
+``BENCH_PROXY`` (``1``: nginx in front of a single server too, to measure the proxy's own
+cost; ``bench/results-proxy.json``), ``BENCH_PORTS`` (``LOW-HIGH``: the ports servers
+started here may take).
 """
 from __future__ import annotations
 
@@ -45,8 +50,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from bench.infra import (ROOT, BenchError, Gunicorn, find_wrk, gunicorn, log, quiz_body, scaled_database,
-                         scratch_database, sign_in_all)
+from bench.infra import (ROOT, BenchError, Site, find_wrk, log, quiz_body, scaled_database, scratch_database,
+                         sign_in_all, site)
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "pembina.lua"
 SUPERVISOR = "kepala-layanan"  # lms.core.scale.BIG_HEAD: the 200-librarian unit (at N = 5,000)
@@ -69,6 +74,20 @@ class Settings:
     inprocess: bool = True
     attempts: int = DEFAULT_ATTEMPTS  # quiz attempts per librarian in the data (lms demo --attempts-per-librarian)
     only: tuple[str, ...] = ()  # scenario keys to run; empty = all
+    servers: int = 1  # gunicorn servers of one site; more than one: behind nginx
+    proxy: bool = False  # nginx in front of a single server too
+
+    @property
+    def proxied(self) -> bool:
+        return self.proxy or self.servers > 1
+
+    def workers_per_server(self) -> int | None:
+        """Several servers share the workers one server would have (WEB_CONCURRENCY, else
+        gunicorn.conf.py's 2 x CPUs), so the comparison with one server is like for like."""
+        if self.servers == 1:
+            return None
+        total = int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1))
+        return max(1, total // self.servers)
 
     @property
     def data_name(self) -> str:
@@ -94,8 +113,12 @@ class Settings:
         settings.database_url = env.get("BENCH_DATABASE_URL", "")
         if env.get("BENCH_RESULTS"):
             settings.results = Path(env["BENCH_RESULTS"])
-        elif settings.db == "postgres":  # keep both databases' latest results side by side
-            settings.results = settings.results.with_name("results-postgres.json")
+        settings.servers = int(env.get("BENCH_SERVERS") or settings.servers)
+        settings.proxy = (env.get("BENCH_PROXY") or "0").strip().lower() in ("1", "true", "yes", "nginx")
+        if not env.get("BENCH_RESULTS"):  # keep the latest results of each set-up side by side
+            suffix = "-postgres" if settings.db == "postgres" else ""
+            suffix += f"-{settings.servers}servers" if settings.servers > 1 else "-proxy" if settings.proxy else ""
+            settings.results = settings.results.with_name(f"results{suffix}.json")
         settings.inprocess = env.get("BENCH_INPROCESS", "1") not in ("0", "false", "no")
         settings.attempts = int(env.get("BENCH_ATTEMPTS") or settings.attempts)
         settings.only = tuple(key.strip() for key in (env.get("BENCH_SCENARIOS") or "").split(",") if key.strip())
@@ -108,6 +131,8 @@ class Settings:
             raise BenchError("BENCH_SCALE must be at least 10")
         if not 1 <= settings.attempts <= 1000:
             raise BenchError("BENCH_ATTEMPTS must be between 1 and 1000")
+        if not 1 <= settings.servers <= 8:
+            raise BenchError("BENCH_SERVERS must be between 1 and 8")
         return settings
 
 
@@ -394,7 +419,8 @@ def time_course_import(database_url: str, workdir: Path) -> list[Result]:
 
 # --- the run ---------------------------------------------------------------------------------
 
-def run_http(settings: Settings, wrk: str, server: Gunicorn, database_url: str, workdir: Path) -> list[Result]:
+def run_http(settings: Settings, wrk: str, server: Site, database_url: str, workdir: Path) -> list[Result]:
+    """Every HTTP scenario against ``server``: one gunicorn, or several behind one port."""
     plan = make_plan(database_url, workdir, settings)
     log(f"Signing in {len(plan.readers)} readers, {len(plan.quizzers)} quiz takers and {SUPERVISOR} ...")
     people = sign_in_all(server.port, plan.readers + sorted({name for name, _path in plan.quizzers}) + [SUPERVISOR])
@@ -426,17 +452,23 @@ def run_http(settings: Settings, wrk: str, server: Gunicorn, database_url: str, 
             if settings.warmup > 0:
                 run_wrk(wrk, server.base, script, clients, settings.warmup)
             log(f"  {scenario.key}: {clients} clients, {settings.duration:g} s ...")
+            cpu_before = server.cpu_seconds()
             result = http_result(scenario, clients, run_wrk(wrk, server.base, script, clients, settings.duration))
         else:
             users = [name for name, _path in plan.quizzers]
             before = count_attempts(database_url, workdir, users)
             script = wrk_script(workdir, scenario.key, "quiz", quizzers)
             log(f"  {scenario.key}: {clients} clients, {settings.duration:g} s ...")
+            cpu_before = server.cpu_seconds()
             report = run_wrk(wrk, server.base, script, clients, settings.duration)
             result = http_result(scenario, clients, report)
             time.sleep(1.0)  # let a request cut off by wrk's end finish on the server
             result.notes.update(check_attempts(report, count_attempts(database_url, workdir, users, before)))
         result.worker_rss_mb = server.worker_rss()
+        # CPU seconds of each server (and nginx) in the measured run: how the work was shared,
+        # and each one's cost per request, which the machine's other load blurs less than req/s
+        result.notes["cpu_s"] = {name: round(seconds - cpu_before.get(name, 0.0), 2)
+                                 for name, seconds in server.cpu_seconds().items()}
         results.append(result)
     return results
 
@@ -530,9 +562,10 @@ def run(settings: Settings, extra: Callable[[str, Path, dict], None] | None = No
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pembina-bench-")))
         database_url = stack.enter_context(scaled_database(settings))
-        with gunicorn(database_url, workdir) as server:
+        with site(database_url, workdir, settings.servers, settings.proxy, settings.workers_per_server()) as server:
             results = run_http(settings, wrk, server, database_url, workdir)
             workers = len(server.worker_rss())
+            proxy = f"nginx {server.proxy.version()}" if server.proxy else None
         if settings.inprocess and settings.wants("needs_analysis"):
             log("  needs analysis, in-process ...")
             results.append(time_needs_analysis(database_url, workdir))
@@ -549,7 +582,8 @@ def run(settings: Settings, extra: Callable[[str, Path, dict], None] | None = No
         "settings": {"scale": settings.scale, "attempts_per_librarian": settings.attempts,
                      "db": settings.db if not settings.database_url else
                      settings.database_url.split(":", 1)[0], "duration_s": settings.duration,
-                     "clients": settings.clients, "quiz_clients": settings.quiz_clients, "gunicorn_workers": workers},
+                     "clients": settings.clients, "quiz_clients": settings.quiz_clients, "gunicorn_workers": workers,
+                     "servers": settings.servers, "proxy": proxy},
         "machine": machine(load_before),
         "scenarios": {r.key: asdict(r) for r in results},
         "targets": checks,
@@ -558,7 +592,9 @@ def run(settings: Settings, extra: Callable[[str, Path, dict], None] | None = No
     settings.results.parent.mkdir(parents=True, exist_ok=True)
     settings.results.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     log("")
-    log(f"Pembina benchmark, scale {settings.scale}, {document['settings']['db']}, {workers} gunicorn workers, "
+    where = (f"{settings.servers} servers ({workers} gunicorn workers in all) behind {proxy}" if settings.servers > 1
+             else f"{workers} gunicorn workers" + (f" behind {proxy}" if proxy else ""))
+    log(f"Pembina benchmark, scale {settings.scale}, {document['settings']['db']}, {where}, "
         f"{settings.duration:g} s per scenario")
     log(table(results, checks))
     log(f"\nWrote {settings.results}")
