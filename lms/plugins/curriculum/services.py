@@ -24,8 +24,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from lms.audit import services as audit
-from lms.auth.models import Unit, UnitSupervisor, User, utcnow
+from lms.auth.models import Unit, UnitSupervisor, User
 from lms.auth.scoping import supervised_unit_ids
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Module, ModuleVersion, Question
 from lms.plugins.curriculum.models import (ACTIVE, ALL, DISCARDED, DRAFT, POSITION, SUPERSEDED, UNIT,

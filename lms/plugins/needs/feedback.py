@@ -9,7 +9,8 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from lms.auth.models import User, utcnow
+from lms.auth.models import User
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Module, ModuleVersion
 from lms.plugins.learning.models import ModuleCompletion

@@ -15,10 +15,10 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 from lms.auth.models import Unit
+from lms.clock import local_today, local_zone
 from lms.core.bulk import bulk_writer
 from lms.core.scale import BIG_CODE, Abilities, people, scale_root, timed, unit_heads
 from lms.extensions import db
-from lms.plugins.learning.services import local_today, local_zone
 from lms.plugins.needs import patron
 from lms.plugins.needs.demo import LIKERT_ID, _ensure_surveys, _level
 from lms.plugins.needs.models import PATRON, SELF, SUPERVISOR, NeedsRound, StaffAnswer, StaffResponse, Survey

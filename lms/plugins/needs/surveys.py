@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from lms.audit.services import record as audit_record
-from lms.auth.models import utcnow
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.plugins.courses.framework import ID_RE, load_yaml
 from lms.plugins.courses.models import Competency
