@@ -325,13 +325,6 @@ def write_framework(target: Path) -> None:
             yaml.safe_dump({"areas": list(areas.values())}, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
-def localized(obj, name: str, locale: str) -> str:
-    """``obj.<name>_en`` for English readers, else ``obj.<name>_id`` (Indonesian first)."""
-    if locale == "en":
-        return getattr(obj, f"{name}_en", None) or getattr(obj, f"{name}_id")
-    return getattr(obj, f"{name}_id")
-
-
 def catalogue(topic: str = "", competency: str = "", q: str = "") -> list[dict]:
     """Published courses for the catalogue with module counts and minutes, filtered in SQL."""
     stats = (select(Module.course_id, func.count(Module.id).label("modules"),

@@ -28,6 +28,7 @@ from lms.auth.models import Unit, UnitSupervisor, User
 from lms.auth.scoping import supervised_unit_ids
 from lms.clock import utcnow
 from lms.extensions import db
+from lms.i18n import localized
 from lms.plugins.courses.models import Course, Module, ModuleVersion, Question
 from lms.plugins.curriculum.models import (ACTIVE, ALL, DISCARDED, DRAFT, POSITION, SUPERSEDED, UNIT,
                                            CurriculumItem, CurriculumVersion)
@@ -101,11 +102,11 @@ def module_title(module: Module, locale: str) -> str:
     version = module.current_version
     if version is None:
         return module.slug
-    return (version.title_en or version.title_id) if locale == "en" else version.title_id
+    return localized(version, "title", locale)
 
 
 def course_title(course: Course, locale: str) -> str:
-    return (course.title_en or course.title_id) if locale == "en" else course.title_id
+    return localized(course, "title", locale)
 
 
 # --- reading -----------------------------------------------------------------------------------

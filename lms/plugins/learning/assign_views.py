@@ -20,8 +20,8 @@ from lms.auth.models import Unit, User, UserRole
 from lms.auth.scoping import scoped_users, supervised_unit_ids
 from lms.clock import local_today
 from lms.extensions import db
+from lms.i18n import localized
 from lms.plugins.courses.models import Course, Module
-from lms.plugins.courses.services import localized
 from lms.plugins.learning import assigning, services
 from lms.plugins.learning.forms import AssignmentForm, DeleteForm
 from lms.plugins.learning.models import Assignment
