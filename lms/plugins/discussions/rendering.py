@@ -24,7 +24,7 @@ from lms.extensions import db
 from lms.plugins.courses.models import Competency, Course, Module, ModuleVersion, Question
 from lms.plugins.courses.rendering import render_markdown
 
-# the competency id rule of competencies.yml (lms.plugins.courses.framework.ID_RE), after a '#'
+# the competency id rule of competencies.yml (lms.yamlfiles.ID_RE), after a '#'
 # that does not continue a word, an entity (&#39;), a URL fragment or another mention
 MENTION_RE = re.compile(r"(?<![\w&#/-])#([a-z0-9][a-z0-9-]{0,63})(?![\w-])")
 # "#word" at the start of a line would otherwise be read as a heading (which the sanitiser
