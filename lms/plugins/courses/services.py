@@ -20,12 +20,12 @@ from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import defer
 
 from lms.extensions import db
+from lms.markdown_html import normalise_asset_path, render_inline, render_markdown, table_of_contents
 from lms.sql import LIKE_ESCAPE, contains_pattern
 from lms.plugins.courses.framework import Framework, load_framework
 from lms.plugins.courses.models import (Competency, Course, CourseAsset, CourseCompetency, Lesson, Module,
                                         ModuleVersion, Question, Topic)
 from lms.plugins.courses.parsing import CourseSource, ModuleSource, parse_course
-from lms.plugins.courses.rendering import normalise_asset_path, render_inline, render_markdown, table_of_contents
 
 WORD_RE = re.compile(r"\w+", re.UNICODE)
 

@@ -5,8 +5,8 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_login import current_user
 
 from lms.auth.access import authenticated
+from lms.markdown_html import ATTACHMENT_TYPES
 from lms.plugins.courses import services
-from lms.plugins.courses.rendering import ATTACHMENT_TYPES
 
 bp = Blueprint("courses", __name__, url_prefix="/courses")
 

@@ -22,8 +22,8 @@ from lms.audit.services import record
 from lms.auth.models import User
 from lms.clock import aware, local_zone, utcnow
 from lms.extensions import db
+from lms.markdown_html import render_markdown
 from lms.nav import LinkTarget
-from lms.plugins.courses.rendering import render_markdown
 from lms.plugins.discussions import access
 from lms.plugins.discussions.models import Board, Meeting, Thread
 
