@@ -100,7 +100,7 @@ def lms_demo_seed(app, log):
 
 @hookimpl(trylast=True)  # progress is derived from the quiz attempts, so they must exist
 def lms_demo_scale(app, scale, log):
-    from lms.plugins.learning import scale as scale_data
+    from lms.plugins.learning import bench_data as scale_data
 
     scale_data.seed(scale, log)
 

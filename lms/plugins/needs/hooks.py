@@ -143,7 +143,7 @@ def lms_discussion_links(user):
 
 @hookimpl
 def lms_demo_scale(app, scale, log):
-    from lms.plugins.needs import scale as scale_data
+    from lms.plugins.needs import bench_data as scale_data
 
     from lms.extensions import db
     from lms.plugins.needs import evidence
