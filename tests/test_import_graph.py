@@ -120,3 +120,35 @@ def test_the_checker_sees_every_form_of_import(tmp_path):
     assert seen == [(1, "needs", False), (2, "learning", False), (3, "records", False),
                     (4, "reports", False), (5, "discussions", False), (6, "quizzes", False),
                     (8, "notifications", True)]
+
+
+# General helpers and their one home in the core (docs/architecture.md, "Shared helpers").
+HOMES = {
+    **dict.fromkeys(["utcnow", "aware", "local_zone", "local_date", "local_today", "year_bounds"], "lms.clock"),
+    "localized": "lms.i18n",
+    **dict.fromkeys(["load_yaml", "ID_RE"], "lms.yamlfiles"),
+    **dict.fromkeys(["render_markdown", "render_inline", "sanitise"], "lms.markdown_html"),
+}
+
+
+def test_shared_helpers_are_defined_once_and_imported_from_their_home():
+    """One definition each, and nobody imports them through another module (a re-export
+    would quietly bring back the plugin-to-plugin import the move removed)."""
+    root = LMS.parent
+    found = []
+    for folder in ("lms", "tests", "bench", "scripts"):
+        for path in sorted((root / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            module = ".".join(_module_name(path, LMS)) if folder == "lms" else None
+            for node in ast.walk(tree):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in HOMES \
+                        and module != HOMES[node.name] and node.col_offset == 0 and folder == "lms":
+                    found.append(f"{path.relative_to(root)}:{node.lineno}: {node.name} defined again "
+                                 f"(it lives in {HOMES[node.name]})")
+                if isinstance(node, ast.ImportFrom):
+                    source = _imported_modules(node, path, root / "lms")[0] if folder == "lms" else node.module
+                    for alias in node.names:
+                        if alias.name in HOMES and source != HOMES[alias.name]:
+                            found.append(f"{path.relative_to(root)}:{node.lineno}: {alias.name} imported from "
+                                         f"{source}, not from {HOMES[alias.name]}")
+    assert not found, "\n".join(found)
