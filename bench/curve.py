@@ -36,7 +36,7 @@ def data_size(database_url: str, workdir: Path) -> dict:
     from sqlalchemy import func, select
 
     from lms.auth.models import Unit, User
-    from lms.core.scale import BIG_CODE
+    from lms.core.bench_data import BIG_CODE
     from lms.extensions import db
     from lms.plugins.quizzes.models import QuizAttempt
 

@@ -54,8 +54,8 @@ from bench.infra import (ROOT, BenchError, Site, find_wrk, log, quiz_body, scale
                          sign_in_all, site)
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "pembina.lua"
-SUPERVISOR = "kepala-layanan"  # lms.core.scale.BIG_HEAD: the 200-librarian unit (at N = 5,000)
-DEFAULT_ATTEMPTS = 200  # lms.core.scale.ATTEMPTS_PER_LIBRARIAN, literal so importing this stays light
+SUPERVISOR = "kepala-layanan"  # lms.core.bench_data.BIG_HEAD: the 200-librarian unit (at N = 5,000)
+DEFAULT_ATTEMPTS = 200  # lms.core.bench_data.ATTEMPTS_PER_LIBRARIAN, literal so importing this stays light
 
 
 # --- settings and scenarios ------------------------------------------------------------------
@@ -206,7 +206,7 @@ def make_plan(database_url: str, workdir: Path, settings: Settings) -> Plan:
     from sqlalchemy import select
 
     from lms.auth.models import User
-    from lms.core import scale
+    from lms.core import bench_data as scale
     from lms.extensions import db
     from lms.plugins.courses.models import Course, Module
 

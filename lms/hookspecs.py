@@ -113,7 +113,7 @@ def lms_demo_seed(app: "Flask", log: Any) -> None:
 def lms_demo_scale(app: "Flask", scale: int, log: Any, attempts_per_librarian: int) -> None:
     """Add this plugin's share of the synthetic benchmark data when ``lms demo --scale N``
     runs: rows proportional to ``scale`` (the number of librarians, already created by the
-    core - see :func:`lms.core.scale.people`) and to the activity asked for
+    core - see :func:`lms.core.bench_data.people`) and to the activity asked for
     (``attempts_per_librarian``, 200 by default: a shorter history gives fewer attempts,
     and what follows from them, for the same people), written in bulk through
     :func:`lms.core.bulk.bulk_writer`, from fixed seeds. Not idempotent: the core refuses a
@@ -122,15 +122,15 @@ def lms_demo_scale(app: "Flask", scale: int, log: Any, attempts_per_librarian: i
     Plugins run in one order: content first (``tryfirst``: courses), then activity (quiz
     attempts, needs responses), then what is derived from activity (``trylast``: lesson
     views and completions, which follow the quiz attempts). ``log`` prints a line; time
-    each step with :func:`lms.core.scale.timed` so its rows and seconds are reported.
+    each step with :func:`lms.core.bench_data.timed` so its rows and seconds are reported.
 
     Example::
 
         @hookimpl
         def lms_demo_scale(app, scale, log):
-            from lms.plugins.badges import scale as badges_scale
+            from lms.plugins.badges import bench_data
 
-            badges_scale.seed(scale, log)   # with timed(log, "badges") as step: ...
+            bench_data.seed(scale, log)   # with timed(log, "badges") as step: ...
     """
 
 

@@ -54,6 +54,18 @@ def template_translations():
     return cached[1]
 
 
+def localized(obj, name: str, locale: str | None = None) -> str:
+    """``obj.<name>_en`` for English readers, else ``obj.<name>_id`` (Indonesian first), for
+    content stored in both languages (course and module titles, topic and competency names);
+    an empty English text falls back to the Indonesian. ``locale`` defaults to the reader's.
+    Templates call it as ``localized(course, 'title')``."""
+    if locale is None:
+        locale = str(get_locale() or "id")
+    if locale == "en":
+        return getattr(obj, f"{name}_en", None) or getattr(obj, f"{name}_id")
+    return getattr(obj, f"{name}_id")
+
+
 # -- figures and dates in the reader's language (docs/i18n.md) -------------------------------
 # One format for dates and one for date-times across the UI: "7 Des 2026" / "Dec 7, 2026" and
 # "7 Des 2026 14.05" / "Dec 7, 2026, 2:05 PM". Exports (lms/exports.py) keep machine formats.
@@ -147,6 +159,7 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: template_translations().unpgettext(c, s, p, n),
     )
     app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.globals["localized"] = localized
 
     @app.context_processor
     def _language_context():

@@ -1,7 +1,7 @@
 """Safe HTML made from Markdown, at the moment it is shown.
 
 The HTML itself is rendered and sanitised at import or when a post is saved
-(``lms.plugins.courses.rendering``). Here it only gets what depends on the page: each
+(``lms.markdown_html``). Here it only gets what depends on the page: each
 table is put in a labelled, keyboard-focusable scroll region (WCAG 2.1.1; axe's
 "scrollable-region-focusable"), so a wide table in a lesson can be scrolled without a mouse
 on a phone. Done at display time so lessons stored before this rule get it too.

@@ -339,3 +339,28 @@ def test_request_locale_is_indonesian_without_a_choice(app):
     with app.test_request_context("/login", headers={"Accept-Language": "en"}):
         assert str(get_locale()) == "id"
         assert gettext("Sign out") == "Keluar"
+
+
+def test_localized_text_is_a_core_helper_for_code_and_templates(tmp_path):
+    """``localized`` lives in the core (lms.i18n), so templates and plugins have it whatever
+    plugins are on (it was the courses plugin's template global before)."""
+    from types import SimpleNamespace
+
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    from lms.i18n import localized
+    from tests.conftest import make_test_app
+
+    both = SimpleNamespace(title_id="Katalogisasi", title_en="Cataloguing")
+    only_id = SimpleNamespace(title_id="Katalogisasi", title_en="")
+    app = make_test_app(tmp_path, PLUGINS="")  # the core alone
+    with app.test_request_context("/"):
+        assert localized(both, "title", "en") == "Cataloguing"
+        assert localized(both, "title", "id") == "Katalogisasi"
+        assert localized(only_id, "title", "en") == "Katalogisasi"  # empty English: the Indonesian
+        with force_locale("en"):
+            assert localized(both, "title") == "Cataloguing"  # the reader's locale by default
+            assert render_template_string("{{ localized(o, 'title') }}", o=only_id) == "Katalogisasi"
+        with force_locale("id"):
+            assert render_template_string("{{ localized(o, 'title') }}", o=both) == "Katalogisasi"

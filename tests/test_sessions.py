@@ -230,7 +230,8 @@ def test_last_seen_is_written_only_when_minutes_old(app, client, make_user):
 
     from sqlalchemy import update
 
-    from lms.auth.models import UserSession, aware
+    from lms.auth.models import UserSession
+    from lms.clock import aware
 
     make_user("ani")
     login(client, "ani")

@@ -1,7 +1,7 @@
 """Users, roles and organisational units."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from lms.clock import utcnow
 from lms.extensions import db
 
 ROLES: tuple[str, ...] = ("librarian", "trainer", "supervisor", "admin")
@@ -22,17 +23,6 @@ def hash_password(password: str) -> str:
     of CPU on purpose, so bulk callers compute it before opening a write transaction)."""
     method = current_app.config.get("PASSWORD_METHOD", PASSWORD_METHOD) if has_app_context() else PASSWORD_METHOD
     return generate_password_hash(password, method=method)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """``moment`` as a UTC-aware datetime: SQLite gives naive (UTC) datetimes back."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment
 
 
 class Unit(db.Model):

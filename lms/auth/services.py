@@ -13,7 +13,8 @@ from sqlalchemy import func, select, update
 
 from lms.audit.services import record
 from lms.auth import passwords, reset, sessions, throttle
-from lms.auth.models import LOCALES, UNIT_KINDS, Unit, User, hash_password, utcnow
+from lms.auth.models import LOCALES, UNIT_KINDS, Unit, User, hash_password
+from lms.clock import utcnow
 from lms.extensions import db, login_manager
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")

@@ -23,7 +23,8 @@ from flask_login import decode_cookie, encode_cookie
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from lms.auth.models import Unit, User, UserSession, aware, utcnow
+from lms.auth.models import Unit, User, UserSession
+from lms.clock import aware, utcnow
 from lms.extensions import db
 
 # last_seen_at is written at most this often per session (not a write per request).

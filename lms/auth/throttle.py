@@ -28,7 +28,8 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import case, delete, literal, select, update
 
-from lms.auth.models import LoginThrottle, aware, utcnow
+from lms.auth.models import LoginThrottle
+from lms.clock import aware, utcnow
 from lms.extensions import db
 from lms.sql import dialect_insert
 

@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from lms.auth.labels import role_label
 from lms.core import backup as backups
 from lms.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
-from lms.core.scale import ATTEMPTS_PER_LIBRARIAN, ScaleError, seed_scale
+from lms.core.bench_data import ATTEMPTS_PER_LIBRARIAN, ScaleError, seed_scale
 from lms.extensions import db
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, text, update
 
 from lms import http
 from lms.audit.services import record
-from lms.auth.models import aware, utcnow
+from lms.clock import aware, utcnow
 from lms.extensions import db
 from lms.mail import smtp
 from lms.mail.models import OutboxMessage

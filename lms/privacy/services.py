@@ -22,7 +22,8 @@ from sqlalchemy import delete, func, or_, select
 
 from lms.audit.models import AuditEntry, AuditPersonal
 from lms.audit.services import record
-from lms.auth.models import LoginThrottle, User, UserSession, utcnow
+from lms.auth.models import LoginThrottle, User, UserSession
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.privacy import PersonalData, cell, plain
 from lms.privacy.models import Erasure

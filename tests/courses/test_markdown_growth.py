@@ -12,10 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lms.plugins.courses.framework import Framework
-from lms.plugins.courses.parsing import CourseSource, check_references, parse_module_text
-from lms.plugins.courses.quizparse import parse_quiz_block
-from lms.plugins.courses.rendering import (
+from lms.markdown_html import (
     BLOCK_LIMIT,
     NESTING_LIMIT,
     deep_lines,
@@ -23,6 +20,9 @@ from lms.plugins.courses.rendering import (
     long_blocks,
     render_markdown,
 )
+from lms.plugins.courses.framework import Framework
+from lms.plugins.courses.parsing import CourseSource, check_references, parse_module_text
+from lms.plugins.courses.quizparse import parse_quiz_block
 from lms.plugins.discussions.rendering import render_post
 
 SMALL, LARGE = 5_000, 10_000

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from lms.extensions import db
+from lms.markdown_html import ALLOWED_TAGS, render_inline, render_markdown
 from lms.plugins.courses.models import Lesson, Question
-from lms.plugins.courses.rendering import ALLOWED_TAGS, render_inline, render_markdown
 from lms.plugins.courses.services import import_courses
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "courses"

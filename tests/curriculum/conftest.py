@@ -22,9 +22,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from lms.clock import local_today
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Module
-from lms.plugins.learning.services import local_today
 from lms.plugins.needs.models import SELF, SUPERVISOR, NeedsRound, StaffAnswer, StaffResponse, Survey
 
 SELF_ANSWERS = {

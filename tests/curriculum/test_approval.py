@@ -10,12 +10,12 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from lms.audit.models import AuditEntry
+from lms.clock import local_today
 from lms.extensions import db
 from lms.plugins.curriculum import proposals, services
 from lms.plugins.curriculum.models import ACTIVE, ALL, DRAFT, SUPERSEDED, CurriculumItem, CurriculumVersion
 from lms.plugins.curriculum.services import CurriculumError
 from lms.plugins.learning.models import Assignment
-from lms.plugins.learning.services import local_today
 from tests.conftest import csrf_token, login, post_form
 from tests.curriculum.conftest import module
 

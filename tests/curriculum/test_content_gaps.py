@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from lms.auth.models import utcnow
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.hookspecs import hookimpl
 from lms.plugins.needs.models import ModuleFeedback

@@ -9,12 +9,12 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from lms.audit.models import AuditEntry
+from lms.clock import local_today
 from lms.extensions import db
 from lms.plugins.curriculum import proposals, services
 from lms.plugins.curriculum.models import (ACTIVE, ALL, DISCARDED, DRAFT, POSITION, UNIT, CurriculumItem,
                                            CurriculumVersion)
 from lms.plugins.curriculum.services import CurriculumError
-from lms.plugins.learning.services import local_today
 from tests.curriculum.conftest import module
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from lms.auth.models import utcnow
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.plugins.discussions import services
 from lms.plugins.discussions.models import Board, BoardUnit, Post, Thread

@@ -29,7 +29,7 @@ def make_board(name: str, units=(), archived: bool = False) -> Board:
     board = Board(slug=name.lower().replace(" ", "-"), name=name,
                   units=[BoardUnit(unit_id=unit.id) for unit in units])
     if archived:
-        from lms.auth.models import utcnow
+        from lms.clock import utcnow
 
         board.archived_at = utcnow()
     db.session.add(board)
@@ -128,7 +128,7 @@ def test_set_follow_services_refuse_what_the_user_cannot_see(app, people, org, b
 def test_an_archived_board_cannot_be_followed_but_can_be_unfollowed(app, people, org):
     board = make_board("Arsip", units=[org["branch_a"]])
     follow(people["ani"], board=board)
-    from lms.auth.models import utcnow
+    from lms.clock import utcnow
 
     board.archived_at = utcnow()
     db.session.commit()
@@ -305,7 +305,7 @@ def test_unfollowed_asker_hears_nothing(app, people, marc):
 
 
 def test_hidden_or_deleted_reply_notifies_nobody(app, people, marc):
-    from lms.auth.models import utcnow
+    from lms.clock import utcnow
 
     thread = make_thread(people["ani"], module=marc)
     follow(people["ani"], thread=thread)

@@ -11,11 +11,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from lms.auth.models import aware, utcnow
+from lms.clock import aware, local_today, utcnow
 from lms.extensions import db
 from lms.plugins.discussions import boards, meetings, services
 from lms.plugins.discussions.models import Meeting, Post, Thread
-from lms.plugins.learning.services import local_today
 from lms.plugins.needs.models import NeedsRound
 from tests.conftest import from_host, post_form
 

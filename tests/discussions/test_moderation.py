@@ -14,9 +14,9 @@ from flask_babel import force_locale
 from sqlalchemy import event, func, select
 
 from lms.audit.models import AuditEntry
-from lms.auth.models import utcnow
+from lms.clock import utcnow
 from lms.extensions import db
-from lms.plugins.courses.rendering import render_markdown
+from lms.markdown_html import render_markdown
 from lms.plugins.discussions import moderation, services
 from lms.plugins.discussions.models import Board, BoardUnit, Post, PostReport, Thread
 from lms.plugins.discussions.search import index_text

@@ -9,7 +9,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from lms.audit.models import AuditEntry
-from lms.auth.models import utcnow
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.plugins.discussions import notify, services
 from lms.plugins.discussions.models import Follow, Post, Thread

@@ -7,7 +7,7 @@ import pytest
 from markupsafe import Markup
 from sqlalchemy import event, update
 
-from lms.auth.models import utcnow
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.plugins.discussions import search as search_service
 from lms.plugins.discussions import services

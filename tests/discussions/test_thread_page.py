@@ -8,7 +8,7 @@ import pytest
 from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import func, select
 
-from lms.auth.models import utcnow
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.plugins.discussions import services
 from lms.plugins.discussions.models import Post, Thread

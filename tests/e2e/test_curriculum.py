@@ -11,9 +11,9 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select, update
 
 from lms.auth.models import Unit, User
+from lms.clock import local_today
 from lms.extensions import db
 from lms.plugins.courses.services import import_courses
-from lms.plugins.learning.services import local_today
 from lms.plugins.needs.models import SELF, NeedsRound, StaffAnswer, StaffResponse, Survey
 from tests.e2e.test_journeys import reveal, sign_in, sign_out
 

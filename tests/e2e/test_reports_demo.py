@@ -15,10 +15,10 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select, update
 
 from lms.auth.models import User
+from lms.clock import local_today
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Module
 from lms.plugins.courses.services import import_courses
-from lms.plugins.learning.services import local_today
 from tests.e2e.test_journeys import reveal, sign_in
 
 pytestmark = pytest.mark.e2e

@@ -105,7 +105,7 @@ def test_statements_say_where_an_activity_sits(app, runner, learner):
 
 
 def test_backfill_adds_only_facts_without_events_at_their_own_times(app, runner, learner):
-    from lms.auth.models import utcnow
+    from lms.clock import utcnow
     from lms.plugins.quizzes import services as quiz_services
 
     marc = module("marc")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from lms.auth.models import utcnow
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.plugins.learning.models import Certificate, CourseCompletion, ModuleCompletion
 from lms.plugins.quizzes import services as quiz_services

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.audit.models import AuditEntry
+from lms.clock import local_today
 from lms.extensions import db
 from lms.plugins.learning import services as learning
 from lms.plugins.learning.models import Assignment, ModuleCompletion
@@ -28,7 +29,7 @@ def sari(imported, staff, signed_in):
 
 
 def today():
-    return learning.local_today()
+    return local_today()
 
 
 def form(subject, target, due=None):

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import delete, select
 
 from lms.audit.models import AuditEntry
+from lms.clock import local_today
 from lms.extensions import db
 from lms.hookspecs import hookimpl
 from lms.nav import Recommendation
 from lms.plugins.courses.models import Course
-from lms.plugins.learning import services
 from lms.plugins.learning.models import Assignment, Certificate, CourseCompletion, ModuleCompletion
 from tests.conftest import login
 from tests.learning.conftest import (complete_course, graded_attempt, lesson_slugs, lesson_url, module,
@@ -72,7 +72,7 @@ def assignments(learner, make_user, org):
     user = learner.user
     user.position = "Pustakawan Ahli Pertama"
     other = make_user("lain", unit=org["branch_b"], position="Asisten Perpustakaan Mahir")
-    today = services.local_today()
+    today = local_today()
     course = db.session.scalar(select(Course).where(Course.slug == "contoh"))
     marc, ddc = module("marc"), module("ddc")
     db.session.add_all([

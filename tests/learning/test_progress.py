@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
+from lms.clock import local_date, local_today
 from lms.extensions import db
 from lms.plugins.courses.models import Course
 from lms.plugins.learning import overview, services
@@ -134,7 +135,7 @@ def test_completing_every_module_completes_the_course_with_one_certificate(app, 
     assert CODE_RE.match(certificate.code), certificate.code
     assert certificate.full_name == learner.user.full_name
     assert (certificate.course_title_id, certificate.course_title_en) == ("Kursus Contoh", "Sample Course")
-    assert certificate.completed_on == services.local_date(completion.completed_at)
+    assert certificate.completed_on == local_date(completion.completed_at)
     assert certificate.jp == 2.0
 
 
@@ -200,7 +201,7 @@ def second_course(imported):
 
 def test_jp_this_year_counts_only_this_years_completions(app, learner, second_course):
     complete_course(app, learner)  # contoh, 2 JP, today
-    this_year = services.local_today().year
+    this_year = local_today().year
     last_year = datetime(this_year - 1, 6, 15, 3, 0, tzinfo=timezone.utc)
     db.session.add(CourseCompletion(user_id=learner.user.id, course_id=second_course.id, completed_at=last_year,
                                     jp=5.0))
@@ -220,4 +221,4 @@ def test_the_year_follows_the_library_clock(app, learner, second_course):
     db.session.commit()
     assert overview.jp_in_year(learner.user.id, 2026) == 5.0
     assert overview.jp_in_year(learner.user.id, 2025) == 0.0
-    assert services.local_date(new_year_eve).isoformat() == "2026-01-01"
+    assert local_date(new_year_eve).isoformat() == "2026-01-01"

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import event, select
 
 from lms.auth.models import User
+from lms.clock import local_today
 from lms.extensions import db
 from lms.plugins.courses.models import Course
 from lms.plugins.courses.services import import_courses
-from lms.plugins.learning import assigning, services
+from lms.plugins.learning import assigning
 from lms.plugins.learning.models import Assignment
 from lms.plugins.reports import dashboard
 from tests.conftest import login
@@ -40,7 +41,7 @@ def statuses(learner, org):
     """One assignment of each status for the learner, a duplicate subject, and one to the
     library (the root unit) that an admin and a trainer there must not be reached by."""
     user = learner.user
-    today = services.local_today()
+    today = local_today()
     course = db.session.scalar(select(Course).where(Course.slug == "contoh"))
     db.session.add_all([
         Assignment(user_id=user.id, module_id=module("marc").id, due_on=today - timedelta(days=2)),  # overdue
@@ -53,7 +54,7 @@ def statuses(learner, org):
 
 
 def test_each_assignment_has_one_status_per_subject(statuses):
-    found = assigning.statuses_of(statuses.id, services.local_today())
+    found = assigning.statuses_of(statuses.id, local_today())
     assert [(s.module_id, s.course_id, s.status) for s in found] == [
         (module("marc").id, None, assigning.OVERDUE),  # the earlier of the two MARC assignments
         (module("ddc").id, None, assigning.DUE_SOON),
@@ -65,7 +66,7 @@ def test_each_assignment_has_one_status_per_subject(statuses):
 def test_a_finished_module_is_done_everywhere(statuses, learner):
     read(learner, "marc")
     submit_marc(learner)
-    counts = assigning.status_counts(select(User.id), services.local_today())
+    counts = assigning.status_counts(select(User.id), local_today())
     assert counts == {"overdue": 0, "due_soon": 1, "open": 1, "done": 1}
 
 
@@ -73,7 +74,7 @@ def test_assignments_reach_only_the_librarians_they_target(statuses, make_user, 
     """A library-wide assignment does not land on the admin's or the trainer's My learning."""
     admin = make_user("kepala-admin", roles=("admin",), unit=org["library"])
     trainer = make_user("pelatih", roles=("trainer",), unit=org["library"])
-    today = services.local_today()
+    today = local_today()
     assert assigning.statuses_of(admin.id, today) == [] and assigning.statuses_of(trainer.id, today) == []
     for username in ("kepala-admin", "pelatih"):
         client = app.test_client()
@@ -83,7 +84,7 @@ def test_assignments_reach_only_the_librarians_they_target(statuses, make_user, 
 
 
 def test_status_is_one_statement_however_many_people(statuses, make_user, org):
-    today = services.local_today()
+    today = local_today()
     seen: list[str] = []
 
     def note(_conn, _cursor, statement, *_args):
@@ -126,12 +127,12 @@ def test_anis_home_leads_to_her_oldest_overdue_module(demo, app):
     html = client.get("/").get_data(as_text=True)
     panel = html.split('id="panel-next-step"', 1)[1].split("</article>", 1)[0]
     ani = db.session.scalar(select(User).where(User.username == "ani"))
-    overdue = [s for s in assigning.statuses_of(ani.id, services.local_today()) if s.overdue]
+    overdue = [s for s in assigning.statuses_of(ani.id, local_today()) if s.overdue]
     assert overdue, "the demo gives ani overdue modules"
     oldest = min(overdue, key=lambda s: (s.due_on, s.assignment_id))
     title = assigning.subject_titles_for([oldest], "id")[(oldest.course_id, oldest.module_id)]
     assert "Lewat tenggat" in panel and title in panel
-    days = (services.local_today() - oldest.due_on).days
+    days = (local_today() - oldest.due_on).days
     assert f"({days} hari yang lalu) - ditugaskan ke unit kerja Anda." in panel  # the reason
     assert 'class="button primary" href="/courses/' in panel
 
@@ -143,7 +144,7 @@ def test_a_librarians_counts_agree_on_home_and_my_learning(demo, app, username):
     mine = _counts(client.get("/learning/").get_data(as_text=True), "learning-assignment-counts")
     user = db.session.scalar(select(User).where(User.username == username))
     assert home == mine == assigning.status_counts(select(User.id).where(User.id == user.id),
-                                                   services.local_today())
+                                                   local_today())
     if username == "ani":
         assert home["overdue"] >= 2
 
@@ -215,7 +216,7 @@ def test_librarian_home_statement_count_is_pinned(demo, app):
     count()  # the test shares the requests' session: warm it, then measure
     before = count()
     ani = db.session.scalar(select(User).where(User.username == "ani"))
-    today = services.local_today()
+    today = local_today()
     for course in db.session.scalars(select(Course)):
         db.session.add(Assignment(user_id=ani.id, course_id=course.id, due_on=today + timedelta(days=40)))
     db.session.commit()

@@ -9,7 +9,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 from sqlalchemy import select, update
 
-from lms.auth.models import aware, utcnow
+from lms.clock import aware, utcnow
 from lms.extensions import db
 from lms.mail import services
 from lms.mail.models import OutboxMessage

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from lms.clock import local_today
 from lms.extensions import db
-from lms.plugins.learning.services import local_today
 from lms.plugins.needs.models import NeedsRound, Survey
 
 SURVEY_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "surveys"

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.auth.models import Unit, User
+from lms.clock import local_today
 from lms.extensions import db
 from lms.plugins.courses.services import import_courses
 from lms.plugins.curriculum import proposals
 from lms.plugins.curriculum.models import ACTIVE, CurriculumVersion
-from lms.plugins.learning.services import local_today
 from lms.plugins.needs import analysis
 from lms.plugins.needs.models import (PATRON, SELF, SUPERVISOR, NeedsRound, PatronResponse, StaffResponse,
                                       Survey)

@@ -9,7 +9,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import event, func, select, update
 
-from lms.auth.models import User, utcnow
+from lms.auth.models import User
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.plugins.courses.services import import_courses
 from lms.plugins.needs import analysis, evidence

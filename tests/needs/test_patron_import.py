@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.audit.models import AuditEntry
-from lms.auth.models import UnitSupervisor, aware
+from lms.auth.models import UnitSupervisor
+from lms.clock import aware, local_today
 from lms.extensions import db
-from lms.plugins.learning.services import local_today
 from lms.plugins.needs.models import NeedsRound, PatronAnswer, PatronImport, PatronResponse, SurveyItem
 from lms.plugins.needs.patron import PatronImportError, import_patron_csv
 from lms.plugins.needs.patron_files import read_dates

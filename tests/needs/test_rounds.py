@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from lms.audit.models import AuditEntry
 from lms.auth.models import UnitSupervisor
+from lms.clock import local_today
 from lms.extensions import db
 from lms.plugins.courses.models import Competency
-from lms.plugins.learning.services import local_today
 from lms.plugins.needs import analysis, rounds
 from lms.plugins.needs.models import NeedsRound, StaffAnswer, StaffResponse, Survey, SurveyItem
 from tests.conftest import post_form

@@ -17,9 +17,8 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.audit.models import AuditEntry
-from lms.auth.models import aware
+from lms.clock import aware, local_today
 from lms.extensions import db
-from lms.plugins.learning.services import local_today
 from lms.plugins.needs.models import NeedsRound, PatronAnswer, PatronImport, PatronResponse, Survey, SurveyItem
 from lms.plugins.needs.patron import PatronImportError, import_patron_csv
 from lms.plugins.needs.surveys import check_surveys, import_surveys

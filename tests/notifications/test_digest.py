@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from flask_babel import force_locale, ngettext
 from sqlalchemy import select
 
-from lms.auth.models import utcnow
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.plugins.notifications import services
 from lms.plugins.notifications.models import Notification

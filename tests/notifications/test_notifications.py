@@ -9,6 +9,7 @@ import pytest
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
+from lms.clock import local_today
 from lms.extensions import db
 from lms.mail.models import OutboxMessage
 from lms.plugins.learning import services as learning
@@ -168,7 +169,7 @@ def due_assignments(imported, staff):
     dodi overdue by 1 day, the course to eka due in 10 days (outside a 3-day window)."""
     from tests.quizzes.conftest import module
 
-    today = learning.local_today()
+    today = local_today()
     marc, ddc = module("marc"), module("ddc")
     soon = learning.assign(module_id=marc.id, unit_id=staff["ani"].unit_id, due_on=today + timedelta(days=2))
     late = learning.assign(module_id=ddc.id, user_id=staff["dodi"].id, due_on=today - timedelta(days=1))

@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import event, func, select
 
-from lms.auth.models import utcnow
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.plugins.notifications import preferences, services
 from lms.plugins.notifications.models import Notification, NotificationPreference

@@ -5,7 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from lms.auth.models import LoginThrottle, UserSession, utcnow
+from lms.auth.models import LoginThrottle, UserSession
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.plugins.learning.models import ModuleCompletion
 from lms.plugins.notifications.models import Notification

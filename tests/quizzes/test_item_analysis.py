@@ -29,7 +29,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from lms.auth.models import UnitSupervisor, utcnow
+from lms.auth.models import UnitSupervisor
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.plugins.quizzes.item_analysis import flags_for, item_analysis, pearson
 from lms.plugins.quizzes.models import IN_PROGRESS, SUBMITTED, QuizAnswer, QuizAttempt

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from lms.auth.models import utcnow
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.plugins.learning.overview import jp_in_year
 from lms.plugins.records import services
@@ -38,7 +38,7 @@ def test_verified_jp_sums_verified_records_of_the_year(app, people):
 
 
 def test_my_learning_counts_a_verified_record_only(app, people, imported):
-    from lms.plugins.learning.services import local_today
+    from lms.clock import local_today
     from tests.conftest import post_form
     from tests.records.conftest import add_record
 
@@ -66,7 +66,7 @@ def test_jp_adds_to_course_jp(app, people, imported):
     user = people["lib_a"].user
     course = db.session.scalars(select(Course)).first()
     db.session.add(CourseCompletion(user_id=user.id, course_id=course.id, completed_at=utcnow(), jp=3.0))
-    from lms.plugins.learning.services import local_today
+    from lms.clock import local_today
 
     _add(user, VERIFIED, 4.5, local_today(), 1)
     db.session.commit()

@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from lms.auth.models import UnitSupervisor
+from lms.clock import local_today, year_bounds
 from lms.extensions import db
 from lms.plugins.courses.models import Course
 from lms.plugins.learning.models import CourseCompletion, ModuleCompletion
-from lms.plugins.learning.services import local_today, year_bounds
 from lms.plugins.needs.models import SELF, NeedsRound, NeedsRoundUnit, StaffAnswer, StaffResponse, Survey
 from lms.plugins.records.models import REJECTED, SUBMITTED, VERIFIED, ExternalTraining
 from lms.plugins.reports import annual

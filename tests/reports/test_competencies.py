@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from lms.auth.models import UnitSupervisor, utcnow
+from lms.auth.models import UnitSupervisor
+from lms.clock import local_today, utcnow
 from lms.extensions import db
-from lms.plugins.learning.services import local_today
 from lms.plugins.reports import competencies
 from lms.plugins.reports.dashboard import Filters
 from tests.conftest import login

@@ -12,10 +12,10 @@ import pytest
 from babel.dates import format_date
 from openpyxl import load_workbook
 
-from lms.auth.models import UnitSupervisor, utcnow
+from lms.auth.models import UnitSupervisor
+from lms.clock import local_today, utcnow
 from lms.extensions import db
 from lms.plugins.learning.models import Assignment, CourseCompletion, LessonView, ModuleCompletion
-from lms.plugins.learning.services import local_today
 from lms.plugins.quizzes.models import IN_PROGRESS, SUBMITTED, QuizAttempt
 from lms.plugins.quizzes import services as quiz_services
 from tests.conftest import login

@@ -13,11 +13,11 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from lms.auth.models import UnitSupervisor, utcnow
+from lms.auth.models import UnitSupervisor
+from lms.clock import local_today, utcnow
 from lms.extensions import db
 from lms.exports import percent_cell
 from lms.plugins.learning.models import CourseCompletion, LessonView, ModuleCompletion
-from lms.plugins.learning.services import local_today
 from lms.plugins.quizzes import services as quiz_services
 from lms.plugins.quizzes.models import IN_PROGRESS, SUBMITTED, QuizAttempt
 from lms.plugins.reports import dashboard

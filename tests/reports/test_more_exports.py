@@ -15,8 +15,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from lms.auth.models import Unit, User
+from lms.clock import local_today
 from lms.extensions import db
-from lms.plugins.learning.services import local_today
 from tests.reports import test_annual, test_competencies
 from tests.reports.test_dashboard import Tables
 

@@ -8,10 +8,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from lms.auth.models import UnitSupervisor, utcnow
+from lms.auth.models import UnitSupervisor
+from lms.clock import local_today, utcnow
 from lms.extensions import db
 from lms.plugins.learning.models import Certificate, CourseCompletion, ModuleCompletion
-from lms.plugins.learning.services import local_today
 from lms.plugins.records.models import REJECTED, SUBMITTED, VERIFIED, ExternalTraining
 from lms.plugins.reports import profile
 from tests.conftest import login

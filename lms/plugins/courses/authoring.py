@@ -19,10 +19,10 @@ from sqlalchemy import select
 
 from lms.audit.services import record
 from lms.extensions import db
+from lms.markdown_html import render_markdown
 from lms.plugins.courses.framework import Framework
 from lms.plugins.courses.models import Competency, Course, CourseAsset, Module, ModuleDraft, ModuleVersion, Topic
 from lms.plugins.courses.parsing import CourseSource, ModuleSource, check_references, parse_module_text
-from lms.plugins.courses.rendering import render_markdown
 from lms.plugins.courses.services import _asset_resolver, _new_version, export_course, write_framework
 
 LINE_RE = re.compile(r"^[^:]*:(\d+): (.*)$")

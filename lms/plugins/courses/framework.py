@@ -5,10 +5,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from flask_babel import gettext as _
 
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+from lms.yamlfiles import ID_RE, load_yaml
 
 
 @dataclass
@@ -32,22 +31,6 @@ def _bilingual(value, where: str, problems: list[str]) -> dict[str, str]:
         problems.append(f"{where}: " + _("needs a name in Indonesian (`id:`), optionally English (`en:`)"))
         return {"id": "", "en": ""}
     return {"id": value["id"], "en": str(value.get("en") or value["id"])}
-
-
-def load_yaml(path: Path, problems: list[str]):
-    """Read a YAML file, reporting syntax errors as ``path:line: message``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        problems.append(f"{path}:1: " + _("the file is not UTF-8"))
-        return None, ""
-    try:
-        return yaml.safe_load(text), text
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        problems.append(f"{path}:{line}: " + _("invalid YAML: %(error)s", error=getattr(error, "problem", error)))
-        return None, text
 
 
 def load_framework(root: Path, problems: list[str]) -> Framework:

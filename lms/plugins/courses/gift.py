@@ -359,7 +359,7 @@ class _Text:
 
     def markdown(self, text: str, fmt: str, one_line: bool = False) -> str:
         """Protected GIFT text in ``fmt`` as Markdown for a stem, choice or feedback."""
-        from lms.plugins.courses.rendering import sanitise
+        from lms.markdown_html import sanitise
 
         plain = _restore(text)
         if fmt == "markdown":

@@ -51,6 +51,6 @@ def lms_home_panels(user, role):
 
 @hookimpl(tryfirst=True)  # content first: the activity of the other plugins needs the modules
 def lms_demo_scale(app, scale, log):
-    from lms.plugins.courses import scale as scale_data
+    from lms.plugins.courses import bench_data as scale_data
 
     scale_data.seed(scale, log)

@@ -10,9 +10,7 @@ from pathlib import Path
 import yaml
 from flask_babel import gettext as _
 
-from lms.plugins.courses.framework import Framework
-from lms.plugins.courses.quizparse import ParsedQuestion, parse_quiz_block
-from lms.plugins.courses.rendering import (
+from lms.markdown_html import (
     ATTACHMENT_TYPES,
     BLOCK_LIMIT,
     IMAGE_TYPES,
@@ -22,6 +20,8 @@ from lms.plugins.courses.rendering import (
     long_blocks,
     normalise_asset_path,
 )
+from lms.plugins.courses.framework import Framework
+from lms.plugins.courses.quizparse import ParsedQuestion, parse_quiz_block
 
 MODULE_FILE_RE = re.compile(r"^(\d{2})-([a-z0-9][a-z0-9-]*)\.md$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")

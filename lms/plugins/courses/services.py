@@ -20,12 +20,12 @@ from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import defer
 
 from lms.extensions import db
+from lms.markdown_html import normalise_asset_path, render_inline, render_markdown, table_of_contents
 from lms.sql import LIKE_ESCAPE, contains_pattern
 from lms.plugins.courses.framework import Framework, load_framework
 from lms.plugins.courses.models import (Competency, Course, CourseAsset, CourseCompetency, Lesson, Module,
                                         ModuleVersion, Question, Topic)
 from lms.plugins.courses.parsing import CourseSource, ModuleSource, parse_course
-from lms.plugins.courses.rendering import normalise_asset_path, render_inline, render_markdown, table_of_contents
 
 WORD_RE = re.compile(r"\w+", re.UNICODE)
 
@@ -323,13 +323,6 @@ def write_framework(target: Path) -> None:
     if not (target / "competencies.yml").exists():
         (target / "competencies.yml").write_text(
             yaml.safe_dump({"areas": list(areas.values())}, allow_unicode=True, sort_keys=False), encoding="utf-8")
-
-
-def localized(obj, name: str, locale: str) -> str:
-    """``obj.<name>_en`` for English readers, else ``obj.<name>_id`` (Indonesian first)."""
-    if locale == "en":
-        return getattr(obj, f"{name}_en", None) or getattr(obj, f"{name}_id")
-    return getattr(obj, f"{name}_id")
 
 
 def catalogue(topic: str = "", competency: str = "", q: str = "") -> list[dict]:

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
-from flask_babel import get_locale
 from flask_login import current_user
 
 from lms.auth.access import authenticated
+from lms.markdown_html import ATTACHMENT_TYPES
 from lms.plugins.courses import services
-from lms.plugins.courses.rendering import ATTACHMENT_TYPES
 
 bp = Blueprint("courses", __name__, url_prefix="/courses")
 
@@ -90,8 +89,3 @@ def asset(slug: str, path: str):
     if found.content_type in ("text/csv", "text/plain"):
         response.headers["Content-Disposition"] = f'attachment; filename="{path.rsplit("/", 1)[-1]}"'
     return response.make_conditional(request)
-
-
-@bp.app_template_global("localized")
-def localized(obj, name: str) -> str:
-    return services.localized(obj, name, str(get_locale() or "id"))

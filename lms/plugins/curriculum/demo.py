@@ -13,11 +13,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.auth.models import Unit, User
+from lms.clock import local_today, local_zone
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Module
 from lms.plugins.curriculum.models import ACTIVE, ALL, CurriculumItem, CurriculumVersion
 from lms.plugins.learning.models import Assignment
-from lms.plugins.learning.services import local_today, local_zone
 
 NOTE = "Rencana pembinaan awal (disusun manual sebelum analisis kebutuhan)."
 # (course slug, module slug), in the order of version 1

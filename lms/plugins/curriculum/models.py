@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.auth.models import utcnow
+from lms.clock import utcnow
 from lms.extensions import db
 
 DRAFT = "draft"

@@ -173,7 +173,7 @@ def propose(needs_round: NeedsRound | None = None, actor_id: int | None = None,
     """A new draft from ``needs_round`` (default: the latest closed round); refused with a
     clear ``CurriculumError`` (nothing changed) when there is no closed round, it has no
     responses, or no chosen competency has a module."""
-    from lms.plugins.learning.services import local_today
+    from lms.clock import local_today
     from lms.plugins.needs.analysis import analyze, latest_closed_round, round_status
 
     today = today or local_today()

@@ -24,9 +24,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from lms.audit import services as audit
-from lms.auth.models import Unit, UnitSupervisor, User, utcnow
+from lms.auth.models import Unit, UnitSupervisor, User
 from lms.auth.scoping import supervised_unit_ids
+from lms.clock import utcnow
 from lms.extensions import db
+from lms.i18n import localized
 from lms.plugins.courses.models import Course, Module, ModuleVersion, Question
 from lms.plugins.curriculum.models import (ACTIVE, ALL, DISCARDED, DRAFT, POSITION, SUPERSEDED, UNIT,
                                            CurriculumItem, CurriculumVersion)
@@ -100,11 +102,11 @@ def module_title(module: Module, locale: str) -> str:
     version = module.current_version
     if version is None:
         return module.slug
-    return (version.title_en or version.title_id) if locale == "en" else version.title_id
+    return localized(version, "title", locale)
 
 
 def course_title(course: Course, locale: str) -> str:
-    return (course.title_en or course.title_id) if locale == "en" else course.title_id
+    return localized(course, "title", locale)
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -118,7 +118,7 @@ def can_resolve(user: User, thread: Thread) -> bool:
 def edit_window_open(post: Post, now) -> bool:
     from datetime import timedelta
 
-    from lms.auth.models import aware
+    from lms.clock import aware
 
     minutes = int(current_app.config.get("DISCUSSIONS_EDIT_MINUTES", 30))
     return aware(now) - aware(post.created_at) <= timedelta(minutes=minutes)

@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 
 from lms.auth.access import authenticated, roles_required
 from lms.auth.models import ROLES
+from lms.clock import local_zone
 from lms.extensions import db
 from lms.http import absolute_url, base_host, int_arg
 from lms.nav import HomePanel
@@ -155,7 +156,7 @@ def new_meeting(slug: str):
             return redirect(url_for("discussions.thread", thread_id=thread.id))
     status = error_status(refused) if refused is not None else 400 if request.method == "POST" else 200
     html = render_template("discussions/meeting_form.html", board=board, form=form, thread=None,
-                           zone=str(meetings.local_zone()))
+                           zone=str(local_zone()))
     return with_retry_after(make_response(html, status), refused)
 
 
@@ -194,7 +195,7 @@ def edit_meeting(thread_id: int):
             return redirect(url_for("discussions.thread", thread_id=thread_id))
     status = error_status(refused) if refused is not None else 400 if request.method == "POST" else 200
     html = render_template("discussions/meeting_form.html", board=board, form=form, thread=meeting.thread,
-                           meeting=meeting, zone=str(meetings.local_zone()))
+                           meeting=meeting, zone=str(local_zone()))
     return with_retry_after(make_response(html, status), refused)
 
 

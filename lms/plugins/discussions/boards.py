@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from lms.audit.services import record as audit_record
-from lms.auth.models import ROLES, Unit, User, utcnow
+from lms.auth.models import ROLES, Unit, User
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.plugins.discussions import access
 from lms.plugins.discussions.models import Board, BoardRole, BoardUnit, Thread

@@ -19,13 +19,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from lms.audit.services import record
-from lms.auth.models import User, aware, utcnow
+from lms.auth.models import User
+from lms.clock import aware, local_zone, utcnow
 from lms.extensions import db
+from lms.markdown_html import render_markdown
 from lms.nav import LinkTarget
-from lms.plugins.courses.rendering import render_markdown
 from lms.plugins.discussions import access
 from lms.plugins.discussions.models import Board, Meeting, Thread
-from lms.plugins.learning.services import local_zone
 
 PLACE_MAX = 200
 RECORD_MAX_KEY = "DISCUSSIONS_MAX_CHARS"  # minutes and decisions share the post size limit

@@ -21,7 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from lms.audit import services as audit
-from lms.auth.models import User, utcnow
+from lms.auth.models import User
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.plugins.courses.models import Module, ModuleVersion
 from lms.plugins.discussions import access, services

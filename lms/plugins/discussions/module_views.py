@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms.auth.access import authenticated, roles_required
-from lms.auth.models import aware, utcnow
+from lms.clock import aware, utcnow
 from lms.extensions import db
 from lms.http import int_arg
 from lms.nav import HomePanel, task_panel

@@ -1,7 +1,7 @@
 """Post Markdown -> sanitised HTML, once on save, with ``#competency-id`` mentions linked.
 
 Posts go through the same pipeline as course content
-(:func:`lms.plugins.courses.rendering.render_markdown`: python-markdown, then the nh3
+(:func:`lms.markdown_html.render_markdown`: python-markdown, then the nh3
 allowlist), so a post can never carry a script, an event handler or a ``javascript:`` link.
 
 A mention such as ``#cat-marc`` of a competency in the framework becomes a link to a module
@@ -21,10 +21,10 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from lms.extensions import db
+from lms.markdown_html import render_markdown
 from lms.plugins.courses.models import Competency, Course, Module, ModuleVersion, Question
-from lms.plugins.courses.rendering import render_markdown
 
-# the competency id rule of competencies.yml (lms.plugins.courses.framework.ID_RE), after a '#'
+# the competency id rule of competencies.yml (lms.yamlfiles.ID_RE), after a '#'
 # that does not continue a word, an entity (&#39;), a URL fragment or another mention
 MENTION_RE = re.compile(r"(?<![\w&#/-])#([a-z0-9][a-z0-9-]{0,63})(?![\w-])")
 # "#word" at the start of a line would otherwise be read as a heading (which the sanitiser

@@ -20,7 +20,8 @@ from sqlalchemy import delete, func, select, union_all
 
 from lms.audit.models import AuditEntry, AuditPersonal
 from lms.audit.services import record
-from lms.auth.models import User, aware, utcnow
+from lms.auth.models import User
+from lms.clock import aware, utcnow
 from lms.extensions import db
 from lms.plugins.courses.models import Module
 from lms.plugins.discussions import access, follows, notify

@@ -24,7 +24,7 @@ DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 def _bound(value: datetime, *, end: bool) -> datetime:
     """A date is a local calendar day (``--until`` includes the whole day); a date and time
     is local time. Returned in UTC."""
-    from lms.plugins.learning.services import local_zone
+    from lms.clock import local_zone
 
     zone = local_zone()
     local = value.replace(tzinfo=zone)

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import DDL, JSON, DateTime, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from lms.auth.models import utcnow
+from lms.clock import utcnow
 from lms.extensions import db
 
 # ``viewed`` is the stored name of a lesson view; it is sent as ADL's ``experienced`` (xapi.py).

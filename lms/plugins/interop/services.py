@@ -29,7 +29,7 @@ from functools import cache
 from sqlalchemy import bindparam, select
 
 from lms import http
-from lms.auth.models import utcnow
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.plugins.interop.models import LearningEvent, XapiDelivery
 from lms.sql import dialect_insert
@@ -88,7 +88,7 @@ def course_completion_source(user_id: int, course_id: int) -> str:
 
 
 def _local_day(moment: datetime) -> date:
-    from lms.plugins.learning.services import local_date
+    from lms.clock import local_date
 
     return local_date(moment)
 

@@ -18,9 +18,10 @@ from lms.audit import services as audit
 from lms.auth.access import roles_required
 from lms.auth.models import Unit, User, UserRole
 from lms.auth.scoping import scoped_users, supervised_unit_ids
+from lms.clock import local_today
 from lms.extensions import db
+from lms.i18n import localized
 from lms.plugins.courses.models import Course, Module
-from lms.plugins.courses.services import localized
 from lms.plugins.learning import assigning, services
 from lms.plugins.learning.forms import AssignmentForm, DeleteForm
 from lms.plugins.learning.models import Assignment
@@ -76,7 +77,7 @@ def target_choices(viewer: User) -> dict[str, list[tuple[str, str]]]:
 
 
 def _form(viewer: User) -> AssignmentForm:
-    form = AssignmentForm(today=services.local_today())
+    form = AssignmentForm(today=local_today())
     form.subject.choices = subject_choices(_locale())
     form.target.choices = target_choices(viewer)
     return form
@@ -85,7 +86,7 @@ def _form(viewer: User) -> AssignmentForm:
 @bp.route("/")
 @roles_required(*ROLES)
 def index():
-    viewer, today = _user(), services.local_today()
+    viewer, today = _user(), local_today()
     rows = assigning.rows_for(viewer, _locale(), today)
     counts = assigning.status_counts(assigning.librarians_in_view(viewer), today)
     return render_template("learning/assign/index.html", rows=rows, counts=counts, delete_form=DeleteForm())

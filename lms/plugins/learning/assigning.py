@@ -266,7 +266,7 @@ def subject_titles_for(subjects, locale: str) -> dict[tuple[int | None, int | No
     assignment, a :class:`Status`), two statements however many there are."""
     from sqlalchemy.orm import selectinload
 
-    from lms.plugins.courses.services import localized
+    from lms.i18n import localized
 
     module_ids = {s.module_id for s in subjects if s.module_id is not None}
     course_ids = {s.course_id for s in subjects if s.course_id is not None}

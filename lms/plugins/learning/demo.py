@@ -15,11 +15,12 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from lms.auth.models import User, utcnow
+from lms.auth.models import User
+from lms.clock import local_zone, utcnow
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Module
 from lms.plugins.learning.models import CourseCompletion, LessonView, ModuleCompletion
-from lms.plugins.learning.services import issue_certificate, local_zone
+from lms.plugins.learning.services import issue_certificate
 from lms.plugins.quizzes.models import SUBMITTED, QuizAnswer, QuizAttempt
 from lms.plugins.quizzes.services import attempt_questions, grade_attempt, rebuild_scores, registry, settings
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from lms.clock import local_today
 import lms.plugins.learning.models  # noqa: F401 - tables on the metadata for migrations
 from lms.hookspecs import hookimpl
 from lms.nav import HomePanel, NavItem
@@ -34,9 +35,9 @@ def lms_home_panels(user, role):
         from flask import url_for
 
         from lms.nav import task_panel
-        from lms.plugins.learning import assigning, services
+        from lms.plugins.learning import assigning
 
-        counts = assigning.status_counts(assigning.librarians_in_view(user), services.local_today())
+        counts = assigning.status_counts(assigning.librarians_in_view(user), local_today())
         return [task_panel("assignments-overdue", _l("Overdue assignments of your staff"), counts[assigning.OVERDUE],
                            url_for("assign.index"), order=1),
                 task_panel("assignments-due-soon", _l("Assignments of your staff due soon"),
@@ -99,7 +100,7 @@ def lms_demo_seed(app, log):
 
 @hookimpl(trylast=True)  # progress is derived from the quiz attempts, so they must exist
 def lms_demo_scale(app, scale, log):
-    from lms.plugins.learning import scale as scale_data
+    from lms.plugins.learning import bench_data as scale_data
 
     scale_data.seed(scale, log)
 

@@ -14,13 +14,14 @@ from flask import current_app
 from sqlalchemy import func, select, union_all
 
 from lms.auth.models import User
+from lms.clock import aware, local_date, local_today, year_bounds
 from lms.extensions import db
+from lms.i18n import localized
 from lms.plugins.courses.models import Course, Module
-from lms.plugins.courses.services import localized
 from lms.plugins.learning import assigning
 from lms.plugins.learning.assigning import Status
 from lms.plugins.learning.models import Certificate, CourseCompletion, LessonView, ModuleCompletion
-from lms.plugins.learning.services import aware, has_questions, local_date, local_today, year_bounds
+from lms.plugins.learning.services import has_questions
 from lms.plugins.quizzes import services as quizzes
 
 

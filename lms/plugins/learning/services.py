@@ -21,17 +21,17 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import Insert, Select, Update, bindparam, exists, func, select, union_all, update
 
 from lms import organisations
 from lms.audit import services as audit
-from lms.auth.models import Unit, User, aware, utcnow
+from lms.auth.models import Unit, User
+from lms.clock import aware, local_date, utcnow
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Lesson, Module, ModuleVersion, Question
 from lms.plugins.learning.models import Assignment, Certificate, CourseCompletion, LessonView, ModuleCompletion
@@ -42,29 +42,6 @@ MAX_GAP = timedelta(minutes=10)  # longest gap between two lesson views counted 
 # No 0/O, 1/I/L: codes are read aloud and typed from paper.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 10  # 31**10 ~ 8e14 codes: guessing a valid one is hopeless
-
-
-# --- small helpers -------------------------------------------------------------------------
-
-def local_zone() -> ZoneInfo:
-    """The library's time zone: calendar years and certificate dates follow it, not UTC."""
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
-
-
-def local_date(moment: datetime) -> date:
-    return aware(moment).astimezone(local_zone()).date()
-
-
-def local_today() -> date:
-    return datetime.now(local_zone()).date()
-
-
-def year_bounds(year: int) -> tuple[datetime, datetime]:
-    """[1 January, next 1 January) of ``year`` in the library's time zone, as UTC."""
-    zone = local_zone()
-    start = datetime(year, 1, 1, tzinfo=zone).astimezone(timezone.utc)
-    end = datetime(year + 1, 1, 1, tzinfo=zone).astimezone(timezone.utc)
-    return start, end
 
 
 # --- lesson views ----------------------------------------------------------------------------

@@ -29,9 +29,9 @@ from sqlalchemy import func, select
 
 from lms.auth.models import Unit, User
 from lms.auth.scoping import units_below
+from lms.clock import local_today
 from lms.extensions import db
 from lms.plugins.courses.models import Competency
-from lms.plugins.learning.services import local_today
 from lms.plugins.needs.evidence import quiz_rows, round_end, round_quiz_rows
 from lms.plugins.needs.models import SELF, SUPERVISOR, NeedsRound, NeedsRoundUnit, PatronAnswer
 from lms.plugins.needs.models import StaffAnswer, StaffResponse

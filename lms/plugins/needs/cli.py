@@ -111,7 +111,7 @@ def evidence_rebuild_command(round_id: int | None) -> None:
     from sqlalchemy import select
 
     from lms.extensions import db
-    from lms.plugins.learning.services import local_today
+    from lms.clock import local_today
     from lms.plugins.needs import evidence
     from lms.plugins.needs.models import NeedsRound
 

@@ -18,9 +18,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from lms.auth.models import Unit, User
+from lms.clock import local_today, local_zone
 from lms.extensions import db
 from lms.plugins.courses.models import Competency
-from lms.plugins.learning.services import local_today, local_zone
 from lms.plugins.needs.models import PATRON, SELF, SUPERVISOR, NeedsRound, StaffAnswer, StaffResponse, Survey
 
 ROUND_TITLE = "Analisis Kebutuhan Pelatihan 2026"

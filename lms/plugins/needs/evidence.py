@@ -49,10 +49,10 @@ from flask import current_app
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from lms.auth.models import User, aware, utcnow
+from lms.auth.models import User
+from lms.clock import aware, local_zone, utcnow
 from lms.extensions import db
 from lms.plugins.courses.models import Question
-from lms.plugins.learning.services import local_zone
 from lms.plugins.needs.models import NeedsRound, QuizEvidence, QuizEvidenceScope, QuizEvidenceVersion
 from lms.plugins.quizzes.models import SUBMITTED, QuizAnswer, QuizAttempt
 

@@ -9,8 +9,10 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from lms.auth.models import User, utcnow
+from lms.auth.models import User
+from lms.clock import utcnow
 from lms.extensions import db
+from lms.i18n import localized
 from lms.plugins.courses.models import Course, Module, ModuleVersion
 from lms.plugins.learning.models import ModuleCompletion
 from lms.plugins.needs.models import ModuleFeedback
@@ -98,7 +100,7 @@ class SummaryRow:
 
 
 def _title(obj, locale: str) -> str:
-    return (obj.title_en if locale == "en" else obj.title_id) or obj.title_id
+    return localized(obj, "title", locale)
 
 
 def summary_rows(locale: str, sort: str = "lowest") -> list[SummaryRow]:

@@ -111,7 +111,7 @@ def lms_discussion_links(user):
     from lms.auth.scoping import supervised_unit_ids
     from lms.extensions import db
     from lms.nav import LinkTarget
-    from lms.plugins.learning.services import local_today
+    from lms.clock import local_today
     from lms.plugins.needs.analysis import round_status
     from lms.plugins.needs.models import NeedsRound
 
@@ -143,7 +143,7 @@ def lms_discussion_links(user):
 
 @hookimpl
 def lms_demo_scale(app, scale, log):
-    from lms.plugins.needs import scale as scale_data
+    from lms.plugins.needs import bench_data as scale_data
 
     from lms.extensions import db
     from lms.plugins.needs import evidence

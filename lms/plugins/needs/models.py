@@ -16,7 +16,8 @@ from sqlalchemy import CheckConstraint, Date, DateTime, Float, ForeignKey, Forei
 from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.auth.models import Unit, User, utcnow
+from lms.auth.models import Unit, User
+from lms.clock import utcnow
 from lms.extensions import db
 
 SELF = "self"  # the Borich self-assessment: importance and ability per competency

@@ -27,9 +27,9 @@ from sqlalchemy import Select, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.audit.services import record as audit_record
-from lms.auth.models import Unit, User, aware
+from lms.auth.models import Unit, User
+from lms.clock import aware, local_today, local_zone
 from lms.extensions import db
-from lms.plugins.learning.services import local_today, local_zone
 from lms.plugins.needs.answer_scales import DEFAULT_SCALE, READY, AnswerScale
 from lms.plugins.needs.models import (PATRON, NeedsRound, PatronAnswer, PatronImport, PatronResponse, Survey,
                                       SurveyItem)

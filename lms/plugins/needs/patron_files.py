@@ -29,7 +29,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask_babel import gettext as _
 
-from lms.plugins.learning.services import local_zone
+from lms.clock import local_zone
 
 SNIFF_CHARS = 16_384
 DELIMITERS = ",;\t"

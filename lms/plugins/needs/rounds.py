@@ -15,8 +15,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
 from lms.audit.services import record as audit_record
-from lms.auth.models import Unit, User, UserRole, utcnow
+from lms.auth.models import Unit, User, UserRole
 from lms.auth.scoping import supervised_unit_ids, units_below
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.http import parse_int
 from lms.plugins.courses.models import Competency

@@ -19,13 +19,13 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from lms.audit.services import record as audit_record
-from lms.auth.models import utcnow
+from lms.clock import utcnow
 from lms.extensions import db
-from lms.plugins.courses.framework import ID_RE, load_yaml
 from lms.plugins.courses.models import Competency
 from lms.plugins.needs.answer_scales import DEFAULT_SCALE, READY, AnswerScale, parse_scale
 from lms.plugins.needs.models import (PATRON, SELF, SUPERVISOR, SURVEY_KINDS, NeedsRound, PatronAnswer,
                                       StaffAnswer, StaffResponse, Survey, SurveyItem)
+from lms.yamlfiles import ID_RE, load_yaml
 
 KEYS = {"kind", "title", "intro", "competencies", "items", "ignore_columns", "unit_column", "scales", "scale"}
 ITEM_KEYS = {"id", "text", "competency", "scale"}

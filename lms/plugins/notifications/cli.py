@@ -15,7 +15,7 @@ notifications = AppGroup("notifications", help="In-app notifications and e-mail 
 def remind(days: int) -> None:
     """Notify (and e-mail, when MAIL_SERVER is set) librarians with unfinished assignments
     due within DAYS days or overdue; once per assignment a day, so it is safe to rerun."""
-    from lms.plugins.learning.services import local_today
+    from lms.clock import local_today
     from lms.plugins.notifications import services
 
     created = services.remind(days, local_today())
@@ -28,7 +28,7 @@ def digest() -> None:
     """Queue for each user one e-mail listing their unread notifications not yet e-mailed
     (run it once a day, e.g. from cron; ``lms mail send`` delivers it); safe to rerun:
     nothing is queued twice."""
-    from lms.auth.models import utcnow
+    from lms.clock import utcnow
     from lms.mail import services as mail
     from lms.plugins.notifications import services
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lms.auth.models import utcnow
+from lms.clock import utcnow
 from lms.extensions import db
 
 

@@ -21,7 +21,8 @@ from flask_login import current_user
 from sqlalchemy import bindparam, func, insert, select, update
 
 from lms import http, organisations
-from lms.auth.models import User, aware, utcnow
+from lms.auth.models import User
+from lms.clock import aware, utcnow
 from lms.extensions import db
 from lms.mail import services as mail
 from lms.plugins.notifications import preferences

@@ -30,7 +30,7 @@ def lms_cli_commands():
 
 @hookimpl
 def lms_demo_scale(app, scale, log, attempts_per_librarian):
-    from lms.plugins.quizzes import scale as scale_data
+    from lms.plugins.quizzes import bench_data as scale_data
 
     scale_data.seed(scale, log, attempts_per_librarian)
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.auth.models import utcnow
+from lms.clock import utcnow
 from lms.extensions import db
 
 IN_PROGRESS = "in_progress"

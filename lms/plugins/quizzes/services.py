@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lms.auth.models import aware, utcnow
+from lms.clock import aware, utcnow
 from lms.extensions import db
 from lms.http import parse_int
 from lms.plugins.courses.models import Module, ModuleVersion, Question

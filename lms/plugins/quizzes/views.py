@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from lms.auth.access import authenticated, roles_required
+from lms.clock import aware
 from lms.core.views import render_error
 from lms.extensions import db
 from lms.forms import BaseForm
@@ -105,7 +106,7 @@ def _render_attempt(attempt: QuizAttempt, errors: dict[int, str], status: int = 
     blank = [(number, item["question"].id) for number, item in enumerate(items, start=1) if item["unanswered"]]
     return render_template("quizzes/attempt.html", course=course, module=module, version=version,
                            attempt=attempt, items=items, form=BaseForm(), unanswered=blank, notice=notice,
-                           deadline=services.aware(attempt.deadline)), status
+                           deadline=aware(attempt.deadline)), status
 
 
 @bp.errorhandler(CSRFError)

@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.auth.models import User
+from lms.clock import local_today
 from lms.extensions import db
 from lms.plugins.courses.models import Competency
 from lms.plugins.learning.pdf import CertificateText, certificate_pdf
-from lms.plugins.learning.services import local_today
 from lms.plugins.records import services
 from lms.plugins.records.models import ExternalTraining
 

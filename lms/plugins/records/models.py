@@ -12,7 +12,8 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.auth.models import User, utcnow
+from lms.auth.models import User
+from lms.clock import utcnow
 from lms.extensions import db
 
 KINDS = ("seminar", "workshop", "exchange", "conference", "association", "course", "other")

@@ -16,8 +16,9 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from lms.audit import services as audit
-from lms.auth.models import User, utcnow
+from lms.auth.models import User
 from lms.auth.scoping import can_see_user, supervised_unit_ids
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.plugins.records import storage
 from lms.plugins.records.models import KINDS, MAX_JP, REJECTED, SUBMITTED, VERIFIED, ExternalTraining

@@ -3,7 +3,7 @@ Pegawai"): JP per librarian against the target, completions per course, and the 
 round that closed that year.
 
 The year is the library's calendar year: completions count between local midnights of
-1 January and the next 1 January (:func:`lms.plugins.learning.services.year_bounds`);
+1 January and the next 1 January (:func:`lms.clock.year_bounds`);
 external training counts by its local end date (the records plugin's own rule). Every
 figure is aggregated in SQL over the active librarians of the unit and the units below
 it; Python only adds up the per-person rows (one per librarian).
@@ -21,12 +21,12 @@ from sqlalchemy import Select, exists, func, or_, select
 
 from lms.auth.models import Unit, UnitSupervisor, User, UserRole
 from lms.auth.scoping import can_see_unit, units_below
+from lms.clock import local_today, year_bounds
 from lms.exports import Column, Row, Table, decimal_cell, int_cell, text_cell
 from lms.extensions import db
 from lms.http import INT32_MAX, parse_int
 from lms.plugins.courses.models import Course
 from lms.plugins.learning.models import CourseCompletion, ModuleCompletion
-from lms.plugins.learning.services import local_today, year_bounds
 from lms.plugins.needs import analysis
 from lms.plugins.needs.models import NeedsRound, NeedsRoundUnit
 from lms.plugins.reports.dashboard import BadFilter, half_up, jp_target

@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from lms import exports
 from lms.auth.access import roles_required
-from lms.plugins.learning.services import local_today
+from lms.clock import local_today
 from lms.plugins.reports import annual, dashboard
 
 bp = Blueprint("reports_annual", __name__, url_prefix="/reports/annual")

@@ -21,6 +21,7 @@ from lms.auth.models import Unit, User
 from lms.auth.scoping import units_below
 from lms.exports import Cell, Column, Row, Table, text_cell
 from lms.extensions import db
+from lms.i18n import localized
 from lms.plugins.courses.models import Competency, Question
 from lms.plugins.needs import analysis
 from lms.plugins.needs.models import SELF, NeedsRound, StaffResponse
@@ -84,7 +85,7 @@ def framework_by_area(locale: str) -> list[tuple[str, list[Competency]]]:
 
 
 def competency_name(competency: Competency, locale: str) -> str:
-    return (competency.name_en if locale == "en" else competency.name_id) or competency.name_id
+    return localized(competency, "name", locale)
 
 
 # --- the heatmap -----------------------------------------------------------------------------

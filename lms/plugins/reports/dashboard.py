@@ -27,8 +27,9 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, union_all
 
-from lms.auth.models import Unit, User, UserRole, aware
+from lms.auth.models import Unit, User, UserRole
 from lms.auth.scoping import supervised_unit_ids, units_below
+from lms.clock import aware, local_date, local_today, local_zone, year_bounds
 from lms.exports import (  # noqa: F401 - re-exported: the reports plugin's modules use them from here
     MISSING, Cell, Column, Row, Table, decimal_cell, half_up, int_cell, percent_cell, rows_for_export, text_cell)
 from lms.extensions import db
@@ -36,7 +37,6 @@ from lms.http import parse_int
 from lms.plugins.courses.models import Course, Module, ModuleVersion
 from lms.plugins.learning.assigning import DONE, OVERDUE, status_select
 from lms.plugins.learning.models import CourseCompletion, LessonView, ModuleCompletion
-from lms.plugins.learning.services import local_date, local_today, local_zone, year_bounds
 from lms.plugins.quizzes.models import QuizScore
 
 SORTS = ("name", "unit", "jp", "overdue", "last_activity", "best")

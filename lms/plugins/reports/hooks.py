@@ -42,7 +42,7 @@ def lms_discussion_links(user):
     from flask_babel import gettext as _
 
     from lms.nav import LinkTarget
-    from lms.plugins.learning.services import local_today
+    from lms.clock import local_today
 
     if not user.has_role("supervisor", "admin"):
         return []

@@ -20,11 +20,11 @@ from sqlalchemy import func, select
 
 from lms.auth.models import Unit, User
 from lms.auth.scoping import can_see_user
+from lms.clock import local_date, local_today
 from lms.extensions import db
 from lms.plugins.courses.models import Competency, Course, Module, ModuleVersion
 from lms.plugins.learning import overview
 from lms.plugins.learning.models import ModuleCompletion
-from lms.plugins.learning.services import local_date, local_today
 from lms.plugins.needs import analysis
 from lms.plugins.needs.models import SELF, SUPERVISOR, NeedsRound, StaffAnswer, StaffResponse
 from lms.plugins.reports.dashboard import percent_cell

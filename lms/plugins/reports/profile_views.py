@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from lms import exports
 from lms.auth.access import authenticated, roles_required
-from lms.plugins.learning.services import local_today
+from lms.clock import local_today
 from lms.plugins.reports import competencies, dashboard, profile
 
 bp = Blueprint("reports_people", __name__, url_prefix="/reports")

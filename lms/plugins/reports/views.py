@@ -14,8 +14,8 @@ from markupsafe import Markup, escape
 
 from lms import exports
 from lms.auth.access import roles_required
+from lms.clock import local_today
 from lms.i18n import cell_text
-from lms.plugins.learning.services import local_today
 from lms.plugins.reports import charts, dashboard
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")

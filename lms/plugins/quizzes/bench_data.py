@@ -10,7 +10,7 @@ or with an attempt limit, get one attempt (or the limit), so "passed" always agr
 the module grade the app computes.
 
 An answer is right with a probability that follows the person's ability in the question's
-competency (:class:`lms.core.scale.Abilities`), the question's difficulty and the attempt
+competency (:class:`lms.core.bench_data.Abilities`), the question's difficulty and the attempt
 number; otherwise it is one of a few plausible wrong responses (some earn partial credit)
 or, rarely, blank. Responses are in each question type's stored format and every distinct
 response is graded once by the real question type, so credits, scores, percents and
@@ -27,7 +27,7 @@ from functools import cached_property
 from sqlalchemy import select
 
 from lms.core.bulk import Values, bulk_writer, in_parallel
-from lms.core.scale import ATTEMPTS_PER_LIBRARIAN, DAYS, Abilities, Clock, Person, people, stable_fraction, timed
+from lms.core.bench_data import ATTEMPTS_PER_LIBRARIAN, DAYS, Abilities, Clock, Person, people, stable_fraction, timed
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Module, ModuleVersion, Question
 from lms.plugins.quizzes.models import SUBMITTED, QuizAnswer, QuizAttempt

@@ -30,7 +30,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from sqlalchemy import func, select, text
@@ -38,6 +37,7 @@ from werkzeug.security import generate_password_hash
 
 from lms.auth.models import PASSWORD_METHOD, Organisation, Unit, UnitSupervisor, User, UserRole
 from lms.auth.scoping import units_below
+from lms.clock import local_zone
 from lms.core.bulk import bulk_writer
 from lms.core.demo import DEMO_PASSWORD
 from lms.extensions import db
@@ -168,7 +168,7 @@ class Clock:
     """The year of activity: moments in working hours (08:00-16:00 local) as UTC epoch seconds."""
 
     def __init__(self) -> None:
-        zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
+        zone = local_zone()
         local_now = datetime.now(zone)
         self.now = local_now.timestamp()
         midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -4,7 +4,7 @@ One closed round over the whole synthetic organisation (it closed 45 days ago, s
 needs analysis picks it by default): every librarian's self-assessment and their unit
 head's rating of them - two staff responses per librarian, 10,000 at N = 5,000, with one
 answer per competency each - and N / 10 patron responses imported through the real CSV
-importer. Answers follow the shared latent abilities (:class:`lms.core.scale.Abilities`),
+importer. Answers follow the shared latent abilities (:class:`lms.core.bench_data.Abilities`),
 so the same people and competencies come out weak here and in the quiz results.
 """
 from __future__ import annotations
@@ -15,10 +15,10 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 from lms.auth.models import Unit
+from lms.clock import local_today, local_zone
 from lms.core.bulk import bulk_writer
-from lms.core.scale import BIG_CODE, Abilities, people, scale_root, timed, unit_heads
+from lms.core.bench_data import BIG_CODE, Abilities, people, scale_root, timed, unit_heads
 from lms.extensions import db
-from lms.plugins.learning.services import local_today, local_zone
 from lms.plugins.needs import patron
 from lms.plugins.needs.demo import LIKERT_ID, _ensure_surveys, _level
 from lms.plugins.needs.models import PATRON, SELF, SUPERVISOR, NeedsRound, StaffAnswer, StaffResponse, Survey

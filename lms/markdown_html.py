@@ -1,9 +1,12 @@
-"""Markdown -> sanitised HTML, once, at import or publish time (never per page view).
+"""Markdown -> sanitised HTML, once, at import, publish or save time (never per page view).
 
 python-markdown with pymdown-extensions renders; nh3 then keeps only an allowlist of tags,
 attributes, classes and URL schemes, because trainer content is untrusted: no scripts,
 event handlers, ``javascript:``/``data:`` URLs, inline styles or iframes survive.
-Relative links and images are rewritten to the course's asset URL.
+Relative links and images are rewritten through the caller's ``asset_url`` (a course's
+files), or dropped without one. In the core because every plugin that stores text people
+write (lessons, quiz choices, discussion posts, meeting notes) must clean it the same way;
+:mod:`lms.markup` shows the stored HTML.
 """
 from __future__ import annotations
 

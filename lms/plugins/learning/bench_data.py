@@ -20,12 +20,13 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
+from lms.clock import local_zone
 from lms.core.bulk import bulk_writer
-from lms.core.scale import DAYS, Clock, people, scale_root, timed, unit_heads
+from lms.core.bench_data import DAYS, Clock, people, scale_root, timed, unit_heads
 from lms.extensions import db
 from lms.plugins.courses.models import Course
 from lms.plugins.learning.models import Assignment, Certificate, CourseCompletion, LessonView, ModuleCompletion
-from lms.plugins.learning.services import CODE_ALPHABET, CODE_LENGTH, local_zone
+from lms.plugins.learning.services import CODE_ALPHABET, CODE_LENGTH
 from lms.plugins.quizzes import services as quizzes
 
 SEED = 97

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy import func, select
 
-from lms.core.scale import ScaleError, timed
+from lms.core.bench_data import ScaleError, timed
 from lms.extensions import db
 from lms.plugins.courses import services
 from lms.plugins.courses.cli import DEFAULT_PATH

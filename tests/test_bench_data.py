@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from lms.auth.models import Unit, User
-from lms.core import scale
+from lms.core import bench_data as scale
 from lms.core.demo import DEMO_PASSWORD
 from lms.plugins.learning.models import Certificate, CourseCompletion, LessonView, ModuleCompletion
 from lms.plugins.needs.models import PatronResponse, StaffAnswer, StaffResponse
