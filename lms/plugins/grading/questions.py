@@ -30,7 +30,7 @@ def credit_of(rubric: list[dict], levels: list[float]) -> float:
     """Credit (0..1) of the chosen level points, one per criterion: their sum over the sum
     of each criterion's highest level."""
     best = sum(max(level["points"] for level in criterion["levels"]) for criterion in rubric)
-    return round(sum(levels) / best, 6) if best else 0.0
+    return sum(levels) / best if best else 0.0
 
 
 class Essay(QuestionType):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -112,6 +113,11 @@ class Waiting:
     module_title_id: str
     module_title_en: str
     qid: str
+
+    @property
+    def module(self) -> SimpleNamespace:
+        """The module's titles, for ``localized(w.module, 'title')``."""
+        return SimpleNamespace(title_id=self.module_title_id, title_en=self.module_title_en)
 
 
 def _waiting_query(grader: User):
