@@ -212,7 +212,7 @@ def test_trainer_file_with_an_essay_imports_it_as_an_essay_with_a_note(runner, i
     text = module_file.read_text(encoding="utf-8")
     for qid in ("rda-core", "marc-245-judul", "ddc", "aacr2", "esai-rda"):
         assert f"id: {qid}\n" in text
-    assert ("id: esai-rda\ntype: essay\n\nJelaskan perbedaan RDA dan AACR2.\n\n- Jawaban secara keseluruhan\n"
+    assert ("id: esai-rda\ntype: essay\n\n<p>Jelaskan perbedaan RDA dan AACR2.</p>\n\n- Jawaban secara keseluruhan\n"
             "  - 0: Belum memenuhi tugas.\n  - 1: Memenuhi tugas.\n") in text
     check = runner.invoke(args=["courses", "check", str(imported)])
     assert check.exit_code == 0, check.output

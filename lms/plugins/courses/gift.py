@@ -120,13 +120,15 @@ def question_gift(qid: str, qtype: str, stem: str, data: dict, feedback: str = "
         # both decimal marks (Moodle compares text; segmentation marks are not carried)
         credits = data.get("credits") or [1.0] * len(data["accepted"])
         notes = data.get("feedback") or [""] * len(data["accepted"])
+        detailed = "credits" in data or "feedback" in data
         body, seen = [], set()
         for answer, credit, note in zip(data["accepted"], credits, notes):
             for variant in _decimal_variants(answer):
                 if variant.casefold() in seen:
                     continue
                 seen.add(variant.casefold())
-                body.append(f"\t={_weight_mark('', credit)}{escape(variant)}" + (f"#{escape(note)}" if note else ""))
+                body.append(f"\t={_weight_mark('', credit) if detailed else ''}{escape(variant)}"
+                            + (f"#{escape(note)}" if note else ""))
         warnings.append(f"class-number question {qid} exported as a short answer: Moodle compares the text, so "
                         f"only the decimal point and comma are both accepted")
         return "\n".join([head, *body, *general, "}"])
