@@ -20,7 +20,7 @@ summary:
   id: Kursus dengan tugas praktik.
   en: A course with a practical task.
 level: beginner
-authors: [Tim Uji]
+authors: [Tim Uji, Tono Trainer]
 version: "1.0"
 jp: 3
 competencies: [cat-classification]
@@ -158,7 +158,7 @@ def learner(app, make_user, org, practical):
 
 @pytest.fixture
 def trainer(app, make_user, org, practical):
-    user = make_user("tono", roles=("trainer",), unit=org["branch_a"])
+    user = make_user("tono", roles=("trainer",), unit=org["branch_a"], full_name="Tono Trainer")  # a course author
     client = app.test_client()
     assert login(client, "tono").status_code == 302
     client.user = user

@@ -150,8 +150,18 @@ def test_queue_and_grading_page_refuse_other_roles_and_own_answers(app, learner,
         assert client.get(f"/grading/answer/{answer.id}").status_code == 403
         assert client.post(f"/grading/answer/{answer.id}", data={"criterion-0": "2"}).status_code in (400, 403)
     assert learner.get("/grading/").status_code == 403
-    # a trainer who is also the learner: their own answer is not theirs to grade
-    make_user("guru", roles=("trainer", "librarian"), unit=org["branch_a"])
+    # a trainer who does not teach the course (not among its authors, published no version of it)
+    make_user("rudi", roles=("trainer",), unit=org["branch_a"])
+    outsider = app.test_client()
+    login(outsider, "rudi")
+    assert outsider.get("/grading/").status_code == 200
+    assert f"/grading/answer/{answer.id}" not in outsider.get("/grading/").get_data(as_text=True)
+    assert outsider.get(f"/grading/answer/{answer.id}").status_code == 404
+    response = outsider.post(f"/grading/answer/{answer.id}", data={
+        "csrf_token": csrf_token(outsider, "/grading/"), "criterion-0": "2", "criterion-1": "1", "criterion-2": "3"})
+    assert response.status_code == 404 and essay_answer(attempt_id).credit is None
+    # a trainer who is also a learner and a course author: their own answer is not theirs to grade
+    make_user("guru", roles=("trainer", "librarian"), unit=org["branch_a"], full_name="Tono Trainer")
     both = app.test_client()
     login(both, "guru")
     own = start(both)

@@ -105,7 +105,7 @@ def test_the_file_is_served_to_its_learner_graders_and_admins_only(app, learner,
     upload(learner, attempt_id, PDF, "deskripsi.pdf")
     row = db.session.scalar(select(EssayUpload))
     for username, roles, status in (("budi", ("librarian",), 404), ("sari", ("supervisor",), 404),
-                                    ("adi", ("admin",), 200)):
+                                    ("rudi", ("trainer",), 404), ("adi", ("admin",), 200)):
         make_user(username, roles=roles, unit=org["branch_a"])
         client = app.test_client()
         login(client, username)

@@ -1,8 +1,10 @@
 """Grading practical tasks: the learner's file, the trainers' queue, a grade and its
 consequences. The only module of the plugin that commits.
 
-Who grades: trainers and admins, on every course - as module authoring is today (Pembina
-has no per-course trainer assignment yet) - but never their own answers. A grade writes
+Who grades: admins, every answer; trainers, the answers in the modules they teach - the
+course's ``authors`` name them (username or full name) or they published a version of the
+module (``courses.services.taught_module_ids``, the authorship the discussions plugin
+reads too); nobody their own answers. Everything else answers 404. A grade writes
 the answer's credit and then regrades the attempt through the quizzes plugin's
 ``grade_attempt``, so the score, the per-learner summary, the module's completion, the
 course certificate and JP follow by the same code as an automatically graded quiz
@@ -24,6 +26,7 @@ from lms.audit import services as audit
 from lms.auth.models import User, utcnow
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Module, ModuleVersion, Question
+from lms.plugins.courses.services import taught_module_ids
 from lms.plugins.grading.models import EssayGrade, EssayUpload
 from lms.plugins.grading.questions import Essay, credit_of, word_count
 from lms.plugins.quizzes import services as quizzes
@@ -47,6 +50,25 @@ class GradingError(ValueError):
 
 def is_grader(user: User) -> bool:
     return user.has_role(*GRADER_ROLES)
+
+
+def scope(grader: User) -> set[int] | None:
+    """The module ids ``grader`` may grade in; None = every module (admins)."""
+    if grader.has_role("admin"):
+        return None
+    if not grader.has_role("trainer"):
+        return set()
+    return taught_module_ids(grader)
+
+
+def _in_scope(grader: User, module_id: int) -> bool:
+    allowed = scope(grader)
+    return allowed is None or module_id in allowed
+
+
+def _scoped(query, grader: User):
+    allowed = scope(grader)
+    return query if allowed is None else query.where(QuizAttempt.module_id.in_(sorted(allowed) or [-1]))
 
 
 # --- the learner's file -----------------------------------------------------------------------
@@ -97,8 +119,11 @@ def attach_file(attempt: QuizAttempt, question_id: int, data: bytes, filename: s
 
 
 def may_see_upload(user: User, upload: EssayUpload) -> bool:
-    """The learner, graders and admins; nobody else (they get a 404)."""
-    return upload.user_id == user.id or is_grader(user)
+    """The learner, admins and the trainers who may grade it; nobody else (a 404)."""
+    if upload.user_id == user.id:
+        return True
+    attempt = db.session.get(QuizAttempt, upload.attempt_id)
+    return attempt is not None and is_grader(user) and _in_scope(user, attempt.module_id)
 
 
 # --- the queue ----------------------------------------------------------------------------------
@@ -121,7 +146,7 @@ class Waiting:
 
 
 def _waiting_query(grader: User):
-    return (select(QuizAnswer.id, QuizAttempt.id, QuizAttempt.submitted_at, User.full_name, Course,
+    return _scoped(select(QuizAnswer.id, QuizAttempt.id, QuizAttempt.submitted_at, User.full_name, Course,
                    ModuleVersion.title_id, ModuleVersion.title_en, Question.qid)
             .join(QuizAttempt, QuizAttempt.id == QuizAnswer.attempt_id)
             .join(Question, Question.id == QuizAnswer.question_id)
@@ -130,7 +155,7 @@ def _waiting_query(grader: User):
             .join(Course, Course.id == Module.course_id)
             .join(User, User.id == QuizAttempt.user_id)
             .where(Question.type == Essay.name, QuizAnswer.credit.is_(None), QuizAttempt.status == SUBMITTED,
-                   QuizAttempt.user_id != grader.id))
+                   QuizAttempt.user_id != grader.id), grader)
 
 
 def queue(grader: User, limit: int = 200) -> list[Waiting]:
@@ -145,12 +170,12 @@ def waiting_count(grader: User) -> int:
 
 
 def recently_graded(grader: User, limit: int = 20) -> list[tuple[EssayGrade, QuizAnswer, QuizAttempt, User]]:
-    return list(db.session.execute(
+    return list(db.session.execute(_scoped(
         select(EssayGrade, QuizAnswer, QuizAttempt, User)
         .join(QuizAnswer, QuizAnswer.id == EssayGrade.answer_id)
         .join(QuizAttempt, QuizAttempt.id == QuizAnswer.attempt_id)
         .join(User, User.id == QuizAttempt.user_id)
-        .where(QuizAttempt.user_id != grader.id)
+        .where(QuizAttempt.user_id != grader.id), grader)
         .order_by(EssayGrade.graded_at.desc(), EssayGrade.id.desc()).limit(limit)).all())
 
 
@@ -180,7 +205,7 @@ def gradable(grader: User, answer_id: int) -> Gradable | None:
     attempt = db.session.get(QuizAttempt, answer.attempt_id)
     question = db.session.get(Question, answer.question_id)
     if (attempt is None or attempt.status != SUBMITTED or question is None or question.type != Essay.name
-            or attempt.user_id == grader.id or answer.response is None):
+            or attempt.user_id == grader.id or answer.response is None or not _in_scope(grader, attempt.module_id)):
         return None
     return Gradable(answer=answer, attempt=attempt, question=question,
                     learner=db.session.get(User, attempt.user_id), module=db.session.get(Module, attempt.module_id),
