@@ -270,9 +270,14 @@ def test_every_quiz_under_courses_survives_the_round_trip(app):
     for course in found:
         for module in course.modules:
             for question in module.questions:
-                if question.type == "ordering":
+                if question.type in ("ordering", "essay"):  # no GIFT form / no rubric in GIFT
                     continue
                 back, text = _round_trip(question)
+                if question.type == "classnumber":  # back as a short answer with both decimal marks
+                    assert back.type == "short" and set(question.data["accepted"]) <= set(back.data["accepted"])
+                    assert any("," in answer for answer in back.data["accepted"]), text
+                    count += 1
+                    continue
                 assert (back.id, back.type, back.text, back.data, back.feedback) == \
                     (question.id, question.type, question.text, question.data, question.feedback), text
                 count += 1
