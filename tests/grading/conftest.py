@@ -2,6 +2,7 @@
 an essay with a rubric (6 points: 2 + 1 + 3), imported into the test database."""
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -89,8 +90,18 @@ Buat deskripsi RDA untuk buku *Sejarah Kalimantan Tengah*.
 """
 
 ESSAY_TEXT = "Judul: Sejarah Kalimantan Tengah. Penerbit: Dinas Perpustakaan, 2020."
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-       b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7V\xbd\xfa\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def _png() -> bytes:
+    """A small real PNG (the evidence storage decodes and rewrites images)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 120, 40)).save(out, format="PNG")
+    return out.getvalue()
+
+
+PNG = _png()
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 

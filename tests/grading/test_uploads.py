@@ -53,6 +53,7 @@ def test_a_pdf_is_kept_with_the_answer_and_shown_to_the_grader(app, learner, tra
 def test_an_upload_only_answer_goes_to_the_queue(app, learner, trainer):
     attempt_id = start(learner)
     upload(learner, attempt_id, PNG, "foto.png")
+    assert db.session.scalar(select(EssayUpload)).content_type == "image/png"
     essay = question("praktik-deskripsi-rda")
     form = answers_form(learner, attempt_id, essay="")
     form[f"q-{essay.id}-file"] = "1"  # what the page holds once a file is uploaded
