@@ -14,7 +14,7 @@ from lms.plugins.notifications.models import Notification
 from lms.plugins.quizzes.models import QuizAnswer, QuizAttempt, QuizScore
 from lms.plugins.quizzes import services as quizzes
 from tests.conftest import csrf_token
-from tests.grading.conftest import ESSAY_TEXT, module, question, read_lessons, start, submit
+from tests.grading.conftest import module, question, read_lessons, start, submit
 
 
 def attempt(attempt_id: int) -> QuizAttempt:

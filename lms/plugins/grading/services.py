@@ -213,13 +213,18 @@ def gradable(grader: User, answer_id: int) -> Gradable | None:
                     grade=db.session.scalar(select(EssayGrade).where(EssayGrade.answer_id == answer.id)))
 
 
+def level_value(points: float) -> str:
+    """A level's form value: its points as plain text (2, 1.5)."""
+    return f"{points:g}"
+
+
 def read_levels(rubric: list[dict], form) -> list[float]:
     """The level chosen for each criterion (form fields ``criterion-0``...), checked
     against the rubric; every criterion must have one."""
     levels = []
     for index, criterion in enumerate(rubric):
         value = form.get(f"criterion-{index}", "")
-        allowed = {f"{level['points']:g}": level["points"] for level in criterion["levels"]}
+        allowed = {level_value(level["points"]): level["points"] for level in criterion["levels"]}
         if value not in allowed:
             raise GradingError(_("Choose a level for every criterion (missing: %(text)s).", text=criterion["text"]))
         levels.append(allowed[value])

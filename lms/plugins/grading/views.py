@@ -12,6 +12,7 @@ from lms.forms import BaseForm
 from lms.plugins.courses.models import ModuleVersion
 from lms.plugins.grading import services
 from lms.plugins.grading.models import EssayUpload
+from lms.plugins.grading.questions import Essay
 from lms.plugins.quizzes import services as quizzes
 from lms.plugins.quizzes.models import QuizAttempt
 from lms.plugins.records import storage
@@ -47,13 +48,17 @@ def grade(answer_id: int):
             return redirect(url_for("grading.queue"))
     chosen = {f"criterion-{i}": request.form.get(f"criterion-{i}") for i in range(len(item.question.data["rubric"]))} \
         if request.method == "POST" else (
-        {f"criterion-{i}": f"{points:g}" for i, points in enumerate(item.grade.levels)} if item.grade else {})
+        {f"criterion-{i}": services.level_value(points) for i, points in enumerate(item.grade.levels)}
+        if item.grade else {})
     feedback = request.form.get("feedback", "") if request.method == "POST" else (item.grade.feedback if item.grade else "")
     version = db.session.get(ModuleVersion, item.attempt.module_version_id)
+    criteria = [{"html": criterion["html"],
+                 "levels": [{**level, "value": services.level_value(level["points"])} for level in criterion["levels"]]}
+                for criterion in item.question.data["rubric"]]
     return render_template("grading/grade.html", item=item, version=version, form=form, error=error,
-                           chosen=chosen, feedback=feedback,
-                           answer_html=item.question.data and services.Essay.response_html(
-                               item.question.data, item.answer.response)), 400 if error else 200
+                           chosen=chosen, feedback=feedback, criteria=criteria,
+                           answer_html=Essay.response_html(item.question.data, item.answer.response)), \
+        400 if error else 200
 
 
 @bp.route("/attempt/<int:attempt_id>/upload/<int:question_id>", methods=["POST"])
