@@ -203,3 +203,24 @@ def test_item_analysis_counts_an_essay_only_once_graded(learner, trainer):
     assert analysis.attempts == 1
     essay = next(item for item in analysis.items if item.qid == "praktik-deskripsi-rda")
     assert essay.n == 1 and essay.facility == 5 / 6
+
+
+def test_changing_a_published_short_answer_to_a_class_number_makes_a_new_version(app, course_root, practical):
+    """How the DDC questions under courses/ were converted: same id, new type, new version;
+    the old version keeps its short answer for the attempts made on it."""
+    from lms.plugins.courses.models import ModuleVersion, Question
+    from lms.plugins.courses.services import import_courses
+
+    path = course_root / "praktik" / "01-praktik.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("type: classnumber\n", "type: short\n").replace("= 959.83\n", "= 959.83\n= 959,83\n"),
+                    encoding="utf-8")
+    assert import_courses([course_root]).ok
+    path.write_text(text, encoding="utf-8")
+    report = import_courses([course_root])
+    assert report.ok, report.problems
+    rows = db.session.execute(select(ModuleVersion.number, Question.type, Question.data)
+                              .join(Question, Question.module_version_id == ModuleVersion.id)
+                              .where(Question.qid == "ddc-sejarah-kalteng").order_by(ModuleVersion.number)).all()
+    assert [(number, qtype) for number, qtype, _data in rows] == [(1, "classnumber"), (2, "short"), (3, "classnumber")]
+    assert rows[2][2] == {"accepted": ["959.83"]}
