@@ -13,7 +13,7 @@ def test_moodle_essay_imports_as_an_essay_with_a_holistic_criterion_and_a_note(a
     questions, problems, warnings = gift.parse_gift("::esai::Jelaskan perbedaan RDA dan AACR2. {}\n", "t.gift")
     assert problems == []
     assert warnings == ["t.gift:1: esai: diimpor dengan satu kriteria holistik (0 atau 1 poin); tambahkan rubrik "
-                        "(`- kriteria` dengan baris `  - N: level`) sebelum diterbitkan"]
+                        "(`- criterion` dengan baris `  - N: level`) sebelum diterbitkan"]
     (essay,) = questions
     assert (essay.id, essay.type, essay.text) == ("esai", "essay", "Jelaskan perbedaan RDA dan AACR2.")
     assert essay.data == {"upload": "none", "rubric": [{"text": "Jawaban secara keseluruhan", "levels": [
