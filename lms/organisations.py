@@ -71,14 +71,14 @@ def assign_organisations() -> int:
     one read of the whole tree is cheaper than a recursive query per unit."""
     rows = db.session.execute(select(Unit.id, Unit.parent_id, Unit.organisation_id)).all()
     marked = set(db.session.scalars(select(Organisation.unit_id)))
-    parents = {unit_id: parent_id for unit_id, parent_id, _ in rows}
-    for unit_id, parent_id, _ in rows:
+    parents = {unit_id: parent_id for unit_id, parent_id, _current in rows}
+    for unit_id, parent_id, _current in rows:
         if parent_id is None and unit_id not in marked:
             unit = db.session.get(Unit, unit_id)
             db.session.add(Organisation(unit_id=unit_id, **defaults_for(unit)))
             marked.add(unit_id)
     changed = 0
-    for unit_id, _, current in rows:
+    for unit_id, _parent, current in rows:
         nearest, seen = unit_id, set()
         while nearest is not None and nearest not in marked and nearest not in seen:
             seen.add(nearest)

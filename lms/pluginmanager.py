@@ -39,6 +39,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "interop": "lms.plugins.interop.hooks",
     "discussions": "lms.plugins.discussions.hooks",
     "marc": "lms.plugins.marc.hooks",
+    "grading": "lms.plugins.grading.hooks",
 }
 
 

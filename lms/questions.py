@@ -41,6 +41,11 @@ class QuestionType:
     name: ClassVar[str] = ""
     label: ClassVar[Any] = ""
     widget: ClassVar[str] = ""  # Jinja template of the form control
+    # Graded by a person (essays): ``grade`` returns None for an answer awaiting its grader,
+    # and ``grade_attempt`` keeps the credit the grader wrote. An attempt with such an
+    # answer has no percent (it is "awaiting grading") until the last one is graded.
+    manual: ClassVar[bool] = False
+    review_template: ClassVar[str] = ""  # extra Jinja template on the result page, if any
 
     # -- authoring -------------------------------------------------------------------
     kind: ClassVar[str] = ""  # the answer lines it reads: choices, answers, pairs or order
@@ -102,6 +107,12 @@ class QuestionType:
         if not response or not isinstance(response.get("text"), str):
             return ""
         return str(escape(response["text"]))
+
+    @classmethod
+    def review_extra(cls, answer) -> dict:
+        """More for the result page's ``review_template`` about one stored answer (a
+        ``QuizAnswer`` or None): a grader's levels and feedback. Default: nothing."""
+        return {}
 
 
 def option_credit(option: dict) -> float:
@@ -434,6 +445,44 @@ class ShortAnswer(QuestionType):
                           if credit == 1.0 and a.strip() != "*")
 
 
+CLASS_SIGNS = ":+=()\"[]<>"  # UDC signs: kept as written, spaces around them ignored
+CLASS_SEGMENT_MARKS = "'/\u2032\u2019"  # DDC segmentation marks: prime (', ′, ’) and slash
+_CLASS_DECIMAL_RE = re.compile(r"(?<=\d),(?=\d)")
+_CLASS_AROUND_RE = re.compile(r"\s*([" + re.escape(CLASS_SIGNS + ".") + r"])\s*")
+
+
+def normalise_class_number(text: str) -> str:
+    """A class number as text (DDC, UDC): "959,8" = "959.8" = " 959'8 " = "959/8", but
+    "959.80" != "959.8" and "020" != "20" - digits are never read as a number.
+
+    Normalised: surrounding and repeated spaces; a comma between digits read as the decimal
+    point; the segmentation marks ``'`` (and the primes ′ ’) and ``/`` removed; spaces
+    around the point and the UDC signs ``: + = ( ) " [ ] < >`` removed (the signs kept);
+    letters compared without case. Nothing else: every digit, zero and sign counts."""
+    value = _CLASS_DECIMAL_RE.sub(".", " ".join(text.split()))
+    value = "".join(ch for ch in value if ch not in CLASS_SEGMENT_MARKS)
+    value = _CLASS_AROUND_RE.sub(r"\1", value)
+    return " ".join(value.split()).casefold()
+
+
+class ClassNumber(ShortAnswer):
+    """A class number (DDC, UDC): accepted answers like a short answer's (credits,
+    feedback, `*`), compared as class numbers (:func:`normalise_class_number`)."""
+
+    name, label, widget = "classnumber", _l("Class number"), "quizzes/widgets/short.html"
+    requirement = _l("`= 959.8` lines (class numbers)")
+
+    @classmethod
+    def _match(cls, data, response):
+        if not response:
+            return None
+        given = normalise_class_number(response["text"])
+        for index, accepted in enumerate(data["accepted"]):
+            if accepted.strip() == "*" or normalise_class_number(accepted) == given:
+                return index
+        return None
+
+
 def plain_number(value: float) -> str:
     """A number as a learner would type it back: no grouping (``parse_number`` would read
     "1.000" as one), the locale's decimal sign (3,5 in Indonesian), never an exponent."""
@@ -711,7 +760,7 @@ class Ordering(QuestionType):
 
 
 BUILTIN_TYPES: tuple[type[QuestionType], ...] = (SingleChoice, MultipleAnswers, TrueFalse, ShortAnswer, Numeric,
-                                                 Matching, Ordering)
+                                                 Matching, Ordering, ClassNumber)
 
 
 def builtin_registry() -> dict[str, type[QuestionType]]:

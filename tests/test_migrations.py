@@ -99,7 +99,7 @@ DEFAULTED_TABLES = {"notification_preferences"}
 # The oldest revision a downgrade may go to and lose nothing: every downgrade above it drops
 # only indexes and derived tables. Below it each downgrade drops the tables of the feature its
 # revision added (discussions, learning events, ...) and says so in its docstring.
-LOSSLESS_FLOOR = "0011_discussions"
+LOSSLESS_FLOOR = "0021_essay_grading"  # 0021 drops the practical tasks' grades
 
 
 def _scripts():

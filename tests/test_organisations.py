@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from lms import organisations
 from lms.audit.models import AuditEntry
 from lms.auth import services as auth
-from lms.auth.models import Organisation, Unit, User
+from lms.auth.models import Organisation, Unit
 from lms.extensions import db
-from tests.conftest import login, post_form
+from tests.conftest import post_form
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -44,7 +44,7 @@ CASES: dict[str, list[tuple[str, int, str]]] = {
     "duplicate-id-modules": [("02-lanjut.md", 14, "question id 'dasar-1' is used twice (also in 01-dasar.md)")],
     "quiz-no-id": [("01-dasar.md", 14, "the question has no id")],
     "quiz-unknown-setting": [("01-dasar.md", 15, "unknown quiz setting 'difficulty'")],
-    "quiz-unknown-type": [("01-dasar.md", 15, "unknown question type 'essay'")],
+    "quiz-unknown-type": [("01-dasar.md", 15, "unknown question type 'puisi'")],
     "quiz-mixed-answers": [("01-dasar.md", 20, "a question mixes choices and answers")],
     "quiz-numeric-not-a-number": [("01-dasar.md", 19, "not a number: 'dua ratus empat puluh lima'")],
     "quiz-truefalse-word": [("01-dasar.md", 19, "a truefalse question needs exactly one `= benar` or `= salah`")],
@@ -68,7 +68,7 @@ CASES: dict[str, list[tuple[str, int, str]]] = {
         ("01-dasar.md", 18, "no correct answer"),
         ("02-lanjut.md", 6, "`minutes` must be a whole number"),
         ("02-lanjut.md", 9, "missing file 'gambar/hilang.gif'"),
-        ("02-lanjut.md", 15, "unknown question type 'essay'"),
+        ("02-lanjut.md", 15, "unknown question type 'puisi'"),
     ],
 }
 COUNT_RE = re.compile(r"(\d+) problem\(s\)")

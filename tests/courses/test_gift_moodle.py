@@ -199,18 +199,21 @@ def test_choice_grading_of_single_with_credit_and_of_old_data():
 
 # --- the trainer's file, skipped questions, --strict ------------------------------------------------------
 
-def test_trainer_file_with_an_essay_imports_the_rest(runner, imported):
+def test_trainer_file_with_an_essay_imports_it_as_an_essay_with_a_note(runner, imported):
+    """A Moodle essay (`{}`) comes in as `type: essay` with one holistic criterion (0 or 1
+    point), and the report says per question that a rubric should be added."""
     module_file = imported / "contoh" / "01-marc.md"
     source = FIXTURES / "cataloguing-trainer.gift"
     result = runner.invoke(args=["courses", "import-gift", str(source), "--into", str(module_file)])
     assert result.exit_code == 0, result.output
-    assert f"{source}:18: skipped: essay questions need manual grading, which Pembina does not have yet" \
-        in result.stderr
-    assert result.stderr.count("skipped") == 1
+    assert (f"{source}:18: an essay: imported with one holistic criterion (0 or 1 point); add a rubric "
+            "(`- criterion` with `  - N: level` lines) before publishing (warning)") in result.stderr
+    assert "skipped" not in result.stderr
     text = module_file.read_text(encoding="utf-8")
-    for qid in ("rda-core", "marc-245-judul", "ddc", "aacr2"):
+    for qid in ("rda-core", "marc-245-judul", "ddc", "aacr2", "esai-rda"):
         assert f"id: {qid}\n" in text
-    assert "esai-rda" not in text
+    assert ("id: esai-rda\ntype: essay\n\n<p>Jelaskan perbedaan RDA dan AACR2.</p>\n\n- Jawaban secara keseluruhan\n"
+            "  - 0: Belum memenuhi tugas.\n  - 1: Memenuhi tugas.\n") in text
     check = runner.invoke(args=["courses", "check", str(imported)])
     assert check.exit_code == 0, check.output
 
@@ -267,9 +270,14 @@ def test_every_quiz_under_courses_survives_the_round_trip(app):
     for course in found:
         for module in course.modules:
             for question in module.questions:
-                if question.type == "ordering":
+                if question.type in ("ordering", "essay"):  # no GIFT form / no rubric in GIFT
                     continue
                 back, text = _round_trip(question)
+                if question.type == "classnumber":  # back as a short answer with both decimal marks
+                    assert back.type == "short" and set(question.data["accepted"]) <= set(back.data["accepted"])
+                    assert any("," in answer for answer in back.data["accepted"]), text
+                    count += 1
+                    continue
                 assert (back.id, back.type, back.text, back.data, back.feedback) == \
                     (question.id, question.type, question.text, question.data, question.feedback), text
                 count += 1

@@ -95,7 +95,8 @@ def test_ordering():
 
 
 def test_every_type_is_covered():
-    assert set(QUESTION_TYPES) == {"single", "multiple", "truefalse", "short", "numeric", "matching", "ordering"}
+    assert set(QUESTION_TYPES) == {"single", "multiple", "truefalse", "short", "numeric", "matching", "ordering",
+                                   "classnumber"}
 
 
 # --- feedback and settings ---

@@ -182,7 +182,7 @@ def test_supervisor_and_trainer_homes_show_what_needs_them(demo, app):
 def test_a_plugin_that_is_off_offers_no_card(tmp_path):
     from tests.conftest import make_test_app, reset_database
 
-    app = make_test_app(tmp_path, PLUGINS="-records,-needs,-curriculum,-reports")
+    app = make_test_app(tmp_path, PLUGINS="-records,-needs,-curriculum,-reports,-grading")
     reset_database(app)
     with app.test_request_context("/"):
         from lms.nav import home_panels

@@ -36,6 +36,8 @@ from flask_babel import gettext as _
 from lms.plugins.courses.parsing import question_types, split_body, split_front_matter
 from lms.plugins.courses.quizparse import HEADER_RE, parse_quiz_block
 
+# A Moodle essay comes in with one criterion whose levels are 0..points (1 point).
+HOLISTIC_RUBRIC = ("- Jawaban secara keseluruhan", "  - 0: Belum memenuhi tugas.", "  - 1: Memenuhi tugas.")
 SPECIAL = "\\~=#{}:"
 # Escapes are swapped for private-use characters while parsing, like Moodle does.
 PLACEHOLDERS = {ch: chr(0xE000 + index) for index, ch in enumerate(SPECIAL)}
@@ -113,6 +115,26 @@ def question_gift(qid: str, qtype: str, stem: str, data: dict, feedback: str = "
         body = [f"\t={_weight_mark('', credit) if detailed else ''}{escape(answer)}"
                 + (f"#{escape(note)}" if note else "") for answer, credit, note in zip(data["accepted"], credits, notes)]
         return "\n".join([head, *body, *general, "}"])
+    if qtype == "classnumber":
+        # GIFT knows no class numbers: a short answer with each accepted number written with
+        # both decimal marks (Moodle compares text; segmentation marks are not carried)
+        credits = data.get("credits") or [1.0] * len(data["accepted"])
+        notes = data.get("feedback") or [""] * len(data["accepted"])
+        detailed = "credits" in data or "feedback" in data
+        body, seen = [], set()
+        for answer, credit, note in zip(data["accepted"], credits, notes):
+            for variant in _decimal_variants(answer):
+                if variant.casefold() in seen:
+                    continue
+                seen.add(variant.casefold())
+                body.append(f"\t={_weight_mark('', credit) if detailed else ''}{escape(variant)}"
+                            + (f"#{escape(note)}" if note else ""))
+        warnings.append(f"class-number question {qid} exported as a short answer: Moodle compares the text, so "
+                        f"only the decimal point and comma are both accepted")
+        return "\n".join([head, *body, *general, "}"])
+    if qtype == "essay":
+        warnings.append(f"essay question {qid} exported as a Moodle essay: its rubric is not carried (GIFT has none)")
+        return "\n".join([head, *general, "}"])
     if qtype == "numeric":
         if "answers" not in data:
             return "\n".join([f"{head}#{_number(data['value'])}:{_number(data.get('tolerance') or 0)}", *general, "}"])
@@ -133,6 +155,12 @@ def question_gift(qid: str, qtype: str, stem: str, data: dict, feedback: str = "
         return "\n".join([head, *body, *general, "}"])
     warnings.append(f"{qtype} question {qid} skipped: GIFT has no {qtype} questions")
     return f"// {qtype} question {qid} skipped"
+
+
+def _decimal_variants(answer: str) -> list[str]:
+    """A class number as written and with the other decimal mark (959.8 and 959,8)."""
+    other = re.sub(r"(?<=\d)[.,](?=\d)", lambda m: "," if m.group(0) == "." else ".", answer)
+    return [answer] if other == answer else [answer, other]
 
 
 def _source_questions(version) -> dict[str, Any]:
@@ -583,7 +611,12 @@ def _read_question(protected: str, texts: _Text) -> tuple[str, str, str, list[st
     fmt, stem = _Text.split_format(stem, "moodle")
     general_fmt, general = _Text.split_format(general.strip(), fmt)
     if answertext == "":
-        raise Skip(_("essay questions need manual grading, which Pembina does not have yet"))
+        if "essay" not in (question_types() or {}):
+            raise Skip(_("essay questions need manual grading, which is off here (the grading plugin)"))
+        texts.warnings.append(_("an essay: imported with one holistic criterion (0 or 1 point); add a rubric "
+                                "(`- criterion` with `  - N: level` lines) before publishing"))
+        return name, "essay", texts.markdown(stem, fmt), list(HOLISTIC_RUBRIC), texts.markdown(
+            general, general_fmt) if _restore(general) else ""
     if answertext.startswith("#"):
         qtype, lines = "numeric", _read_numeric(answertext, fmt, texts)
     elif "~" in answertext:

@@ -17,7 +17,9 @@ from flask_babel import pgettext
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 HEADER_RE = re.compile(r"^([A-Za-z_]+)\s*:\s*(.*)$")
-HEADER_KEYS = ("id", "type", "competency", "points", "shuffle", "tolerance")
+HEADER_KEYS = ("id", "type", "competency", "points", "shuffle", "tolerance", "upload", "words")
+# settings only some kinds of question read: (key, the answer kind that reads it)
+KIND_KEYS = {"upload": "rubric", "words": "rubric"}
 # A choice box is `[ ]`, `[x]` or a credit `[50%]` (partial credit, negative in multiple answers).
 OPTION_RE = re.compile(r"^[-*+]\s+\[( |x|X|-?\d{1,3}(?:[.,]\d+)?\s*%)\]\s*(.*)$")
 # An answer line may start with a credit: `= [50%] Katalog`.
@@ -26,6 +28,10 @@ PAIR_START_RE = re.compile(r"^[-*+]\s+")
 ARROW_RE = re.compile(r"->|=>|→")
 ORDER_RE = re.compile(r"^(\d{1,3})[.)]\s+(.*)$")
 FEEDBACK_RE = re.compile(r"^\s{2,}>\s?(.*)$|^\t>\s?(.*)$")
+# A rubric (essay questions): top-level `- criterion` items, each with nested `  - N: level`.
+RUBRIC_ITEM_RE = re.compile(r"^[-*+]\s+(.*)$")
+RUBRIC_LEVEL_RE = re.compile(r"^\s+[-*+]\s+(.*)$")
+LEVEL_RE = re.compile(r"^([^:\s]*)\s*:\s*(.*)$")
 
 
 @dataclass
@@ -46,6 +52,8 @@ class QuizBlock:
     line: int  # where problems about the answers as a whole are reported
     # per `=` line, in the same order as ``answers``: {"credit": float | None, "feedback": str}
     answer_notes: list[dict[str, Any]] = field(default_factory=list)
+    # an essay's rubric: [{"text", "line", "levels": [{"points", "text", "line"}]}]
+    rubric: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -99,7 +107,16 @@ def parse_quiz_block(text: str, first_line: int, types: dict | None = None
     while start < len(lines) - 1 and not lines[start].strip():
         start += 1
     question_line = first_line + min(start, len(lines) - 1)
-    body = _read_body(lines[index:], first_line + index, problems)
+    declared = types.get(header.get("type", ("", 0))[0].lower())
+    body_lines = lines[index:]
+    rubric: list[dict[str, Any]] = []
+    rubric_feedback: list[str] = []
+    if declared is not None and declared.kind == "rubric":
+        body_lines, rubric, rubric_feedback = _split_rubric(body_lines, first_line + index, problems)
+    body = _read_body(body_lines, first_line + index, problems)
+    body.rubric = rubric
+    if rubric:
+        body.feedback = rubric_feedback
     if not body.stem:
         problems.append(Problem(question_line, _("the question has no text")))
     _check_one_kind(body, problems)
@@ -111,6 +128,10 @@ def parse_quiz_block(text: str, first_line: int, types: dict | None = None
     points, shuffle = _settings(header, problems)
     block = body.block(header, question_line)
     qclass = types[qtype]
+    for key, kind in KIND_KEYS.items():
+        if key in header and qclass.kind != kind:
+            problems.append(Problem(header[key][1], _("the setting %(key)r is for essay questions (`type: essay`)",
+                                                      key=key)))
     data: dict[str, Any] = {}
     if not getattr(block, {"choices": "options"}.get(qclass.kind, qclass.kind), None):
         problems.append(Problem(block.line, _("a %(type)s question needs %(requirement)s", type=qtype,
@@ -168,13 +189,15 @@ class _Body:
     pairs: list[tuple[str, str, int]] = field(default_factory=list)
     order: list[tuple[str, int]] = field(default_factory=list)
     feedback: list[str] = field(default_factory=list)
+    rubric: list[dict[str, Any]] = field(default_factory=list)
 
     def block(self, header: dict[str, tuple[str, int]], question_line: int) -> QuizBlock:
         answer_lines = ([o["line"] for o in self.options] + [n for _text, n in self.answers]
-                        + [n for *_texts, n in self.pairs] + [n for _text, n in self.order])
+                        + [n for *_texts, n in self.pairs] + [n for _text, n in self.order]
+                        + [c["line"] for c in self.rubric])
         return QuizBlock(header=header, options=self.options, answers=self.answers, pairs=self.pairs,
                          order=self.order, line=min(answer_lines, default=question_line),
-                         answer_notes=self.answer_notes)
+                         answer_notes=self.answer_notes, rubric=self.rubric)
 
 
 def _read_body(body: list[str], body_start: int, problems: list[Problem]) -> _Body:
@@ -230,6 +253,59 @@ def _read_body(body: list[str], body_start: int, problems: list[Problem]) -> _Bo
             stem.append(raw)
     result.stem = "\n".join(stem).strip()
     return result
+
+
+def _split_rubric(body: list[str], body_start: int, problems: list[Problem]
+                  ) -> tuple[list[str], list[dict[str, Any]], list[str]]:
+    """An essay's rubric is the list that ends the question: from the first top-level
+    `- criterion` line after which only list lines (`- criterion`, indented `- N: level`),
+    blank lines and the `>` general feedback follow. Returns the body without the rubric and
+    the feedback (blank lines in their place, so line numbers hold), the criteria and the
+    general feedback's lines."""
+    start = None
+    offset = len(body) - 1
+    while offset >= 0 and (not body[offset].strip() or body[offset].strip().startswith(">")
+                           and not body[offset].startswith((" ", "\t"))):
+        offset -= 1
+    end = offset + 1  # the rubric ends here; the general feedback follows
+    while offset >= 0:
+        raw = body[offset]
+        if not raw.strip() or RUBRIC_LEVEL_RE.match(raw):
+            offset -= 1
+            continue
+        if RUBRIC_ITEM_RE.match(raw):
+            start = offset
+            offset -= 1
+            continue
+        break
+    if start is None:
+        return body, [], []
+    criteria: list[dict[str, Any]] = []
+    for offset in range(start, end):
+        raw, number = body[offset], body_start + offset
+        if not raw.strip():
+            continue
+        level = RUBRIC_LEVEL_RE.match(raw)
+        if level is None:
+            criteria.append({"text": RUBRIC_ITEM_RE.match(raw).group(1).strip(), "line": number, "levels": []})
+            continue
+        criterion = criteria[-1]
+        found = LEVEL_RE.match(level.group(1).strip())
+        value = _as_number(found.group(1)) if found else None
+        if found is None or value is None or value < 0 or value > 100:
+            problems.append(Problem(number, _("a rubric level is written `- N: description`, N the points of the "
+                                              "level (a number from 0 to 100)")))
+            continue
+        if any(abs(known["points"] - value) < 1e-9 for known in criterion["levels"]):
+            problems.append(Problem(number, _("the criterion %(text)r has two levels worth %(points)s points",
+                                              text=criterion["text"], points=found.group(1))))
+            continue
+        if not found.group(2).strip():
+            problems.append(Problem(number, _("a rubric level has no description")))
+            continue
+        criterion["levels"].append({"points": value, "text": found.group(2).strip(), "line": number})
+    feedback = [raw.strip()[1:].strip() for raw in body[end:] if raw.strip()]
+    return body[:start] + [""] * (len(body) - start), criteria, feedback
 
 
 def _attach_feedback(body: _Body, note: str, number: int, problems: list[Problem]) -> None:

@@ -476,3 +476,19 @@ def authoring_summary() -> dict[str, int]:
         "modules": db.session.scalar(select(func.count(Module.id)).where(Module.active.is_(True))) or 0,
         "drafts": db.session.scalar(select(func.count(ModuleDraft.id))) or 0,
     }
+
+
+def taught_module_ids(user) -> set[int]:
+    """Modules ``user`` teaches: those of courses whose ``authors`` list names them (username
+    or full name, any case) and those they published a version of - the trainer's scope
+    (grading; the discussions plugin reads authorship the same way)."""
+    from sqlalchemy import or_
+
+    names = {name.strip().casefold() for name in (user.username, user.full_name) if name and name.strip()}
+    course_ids = [course_id for course_id, authors in db.session.execute(select(Course.id, Course.authors))
+                  if any(str(author).strip().casefold() in names for author in (authors or []))]
+    published = select(ModuleVersion.module_id).where(ModuleVersion.created_by_id == user.id)
+    conditions = [Module.id.in_(published)]
+    if course_ids:
+        conditions.append(Module.course_id.in_(course_ids))
+    return set(db.session.scalars(select(Module.id).where(or_(*conditions))))

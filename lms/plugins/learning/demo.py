@@ -45,7 +45,7 @@ def _wrong(rng: random.Random, qtype: str, data: dict) -> dict | None:
         return {"choices": sorted(right ^ {flipped}) or [flipped]}
     if qtype == "truefalse":
         return {"value": not data["answer"]}
-    if qtype == "short":
+    if qtype in ("short", "classnumber"):
         return {"text": "tidak tahu"}
     if qtype == "numeric":
         return {"value": data["value"] + 10 * (data.get("tolerance") or 0) + 7}
@@ -72,7 +72,7 @@ def _right(qtype: str, data: dict) -> dict | None:
         return {"choices": [i for i, option in enumerate(data["options"]) if option["correct"]]}
     if qtype == "truefalse":
         return {"value": bool(data["answer"])}
-    if qtype == "short":
+    if qtype in ("short", "classnumber"):
         return {"text": data["accepted"][0]}
     if qtype == "numeric":
         return {"value": data["value"]}

@@ -58,7 +58,7 @@ def _responses(rng: random.Random, qtype: str, data: dict) -> tuple[dict | None,
                 [{"choices": sorted(right ^ {i}) or [i]} for i in range(len(data["options"]))])
     if qtype == "truefalse":
         return {"value": bool(data["answer"])}, [{"value": not data["answer"]}]
-    if qtype == "short":
+    if qtype in ("short", "classnumber"):
         return {"text": data["accepted"][0]}, [{"text": "tidak tahu"}, {"text": "belum pernah dengar"}]
     if qtype == "numeric":
         step = 10 * (data.get("tolerance") or 0) + 1

@@ -275,6 +275,11 @@ def grade_attempt(attempt: QuizAttempt, key_overrides: dict[int, dict] | None = 
                   questions: list[Question] | None = None) -> None:
     """Credit every question of the attempt (unanswered ones get 0) and total the score.
 
+    A question graded by a person (``QuestionType.manual``) keeps the credit its grader
+    wrote; while one is ungraded (credit None) the attempt is *awaiting grading*: its score
+    holds the points so far, its ``percent`` and ``passed`` stay None, and so the module
+    grade, completion, certificate and JP ignore it until the grader is done.
+
     ``key_overrides`` maps question ids to a corrected answer key (regrading).
     ``responses`` (question id -> response) are answers to store with their credit, as the
     submit form brings them; the other questions are graded on what was saved before.
@@ -289,21 +294,30 @@ def grade_attempt(attempt: QuizAttempt, key_overrides: dict[int, dict] | None = 
     responses = responses or {}
     if questions is None:
         questions = attempt_questions(attempt)
-    saved = dict(db.session.execute(select(QuizAnswer.question_id, QuizAnswer.response)
-                                    .where(QuizAnswer.attempt_id == attempt.id)).all())
+    rows = db.session.execute(select(QuizAnswer.question_id, QuizAnswer.response, QuizAnswer.credit)
+                              .where(QuizAnswer.attempt_id == attempt.id)).all()
+    saved = {row[0]: row[1] for row in rows}
+    saved_credit = {row[0]: row[2] for row in rows}
     now = utcnow()
     stored, credited = [], []
     score = maximum = 0.0
+    awaiting = False
     for question in questions:
         given = question.id in responses
         response = responses[question.id] if given else saved.get(question.id)
-        credit = types[question.type].grade(overrides.get(question.id, question.data), response)
+        qtype = types[question.type]
+        credit = qtype.grade(overrides.get(question.id, question.data), response)
+        if credit is None and qtype.manual and not given:
+            credit = saved_credit.get(question.id)  # what the grader wrote; None = not graded yet
         if given or question.id not in saved:
             stored.append({"attempt_id": attempt.id, "question_id": question.id, "response": response,
                            "saved_at": now, "credit": credit})
         else:
             credited.append({"b_question_id": question.id, "b_credit": credit})
-        score += credit * question.points
+        if credit is None:
+            awaiting = True
+        else:
+            score += credit * question.points
         maximum += question.points
     if stored:
         upsert = dialect_insert(QuizAnswer)
@@ -322,8 +336,11 @@ def grade_attempt(attempt: QuizAttempt, key_overrides: dict[int, dict] | None = 
         db.session.expire(attempt, ["answers"])
     version = db.session.get(ModuleVersion, attempt.module_version_id)
     attempt.score, attempt.max_score = round(score, 4), maximum
-    attempt.percent = round(100.0 * score / maximum, 2) if maximum else 0.0
-    attempt.passed = attempt.percent >= version.pass_mark
+    if awaiting:  # a person grades the rest: no percent, no pass, so nothing counts it yet
+        attempt.percent = attempt.passed = None
+    else:
+        attempt.percent = round(100.0 * score / maximum, 2) if maximum else 0.0
+        attempt.passed = attempt.percent >= version.pass_mark
     current_app.extensions["lms.plugins"].hook.lms_quiz_graded(attempt=attempt)
 
 
@@ -346,6 +363,11 @@ def module_grade(user_id: int, module: Module) -> tuple[float | None, bool]:
     percent = {"highest": max(values), "average": sum(values) / len(values), "first": values[0],
                "last": values[-1]}[method]
     return round(percent, 2), percent >= module.current_version.pass_mark
+
+
+def awaiting_grading(attempt: QuizAttempt) -> bool:
+    """A submitted attempt whose essays a grader has not graded yet."""
+    return attempt.status == SUBMITTED and attempt.percent is None
 
 
 def show_feedback(attempt: QuizAttempt, module: Module) -> bool:

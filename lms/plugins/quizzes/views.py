@@ -177,13 +177,16 @@ def review(attempt_id: int):
         answer = answers.get(question.id)
         qtype = types[question.type]
         response = answer.response if answer else None
-        items.append({"question": question, "credit": answer.credit if answer else 0.0,
+        credit = answer.credit if answer else 0.0
+        items.append({"question": question, "credit": credit, "pending": credit is None,
+                      "extra": qtype.review_extra(answer) if qtype.review_template else {},
                       "type": qtype, "given_html": qtype.response_html(question.data, response),
                       "feedback": qtype.feedback(question.data, response) if show else [],
                       "answer_html": qtype.answer_html(question.data) if show else ""})
     percent, passed = services.module_grade(current_user.id, module)
     return render_template("quizzes/review.html", course=course, module=module, version=version, attempt=attempt,
                            items=items, show=show, grade=percent, module_passed=passed,
+                           awaiting=services.awaiting_grading(attempt),
                            retry=services.can_retry(current_user.id, module), form=BaseForm())
 
 

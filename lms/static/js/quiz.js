@@ -11,6 +11,10 @@
 
   function save() {
     var data = new FormData(form);
+    /* files go up only through their own "Upload file" button, never with an autosave */
+    Array.prototype.forEach.call(form.querySelectorAll("input[type=file]"), function (input) {
+      data.delete(input.name);
+    });
     status.textContent = status.getAttribute("data-saving") || "…";
     fetch(url, { method: "POST", body: data, credentials: "same-origin",
                  headers: { "Accept": "application/json" } })
@@ -30,7 +34,7 @@
     pending = setTimeout(save, 300);
   });
   form.addEventListener("input", function (event) {
-    if (event.target.tagName === "INPUT" && event.target.type === "text") {
+    if ((event.target.tagName === "INPUT" && event.target.type === "text") || event.target.tagName === "TEXTAREA") {
       clearTimeout(pending);
       pending = setTimeout(save, 1200);
     }
