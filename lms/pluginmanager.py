@@ -38,6 +38,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "notifications": "lms.plugins.notifications.hooks",
     "interop": "lms.plugins.interop.hooks",
     "discussions": "lms.plugins.discussions.hooks",
+    "evaluations": "lms.plugins.evaluations.hooks",
 }
 
 

@@ -99,7 +99,9 @@ DEFAULTED_TABLES = {"notification_preferences"}
 # The oldest revision a downgrade may go to and lose nothing: every downgrade above it drops
 # only indexes and derived tables. Below it each downgrade drops the tables of the feature its
 # revision added (discussions, learning events, ...) and says so in its docstring.
-LOSSLESS_FLOOR = "0011_discussions"
+# 0022_evaluations drops what people answered in post-training evaluations (no earlier revision
+# can hold it), so the floor stands on it.
+LOSSLESS_FLOOR = "0022_evaluations"
 
 
 def _scripts():
