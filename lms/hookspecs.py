@@ -12,8 +12,12 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover
+    from datetime import datetime  # noqa: F401
+
     import click
     from flask import Blueprint, Flask
+
+    from lms.plugins.needs.analysis import NeedsSource  # noqa: F401
 
     from lms.nav import HomePanel, LinkTarget, NavItem, Recommendation  # noqa: F401
 

@@ -249,6 +249,15 @@ def open_group(actor: User, unit_ids: list[int], competency_id: str, opens_on: d
 
 # --- notifications ---------------------------------------------------------------------------
 
+def answer_path(window: EvaluationWindow) -> str:
+    """The self-report's path (a notification links a path, built without a request)."""
+    return f"/evaluations/{window.id}/answer"
+
+
+def observe_path(window: EvaluationWindow) -> str:
+    return f"/evaluations/{window.id}/observe"
+
+
 def _notifications_on() -> bool:
     return current_app.extensions["lms.plugins"].has_plugin("notifications")
 
@@ -269,8 +278,6 @@ def _announce(windows: list[EvaluationWindow]) -> None:
     waits (in the caller's transaction)."""
     if not windows or not _notifications_on():
         return
-    from flask import url_for
-
     from lms.plugins.notifications import services as notifications
 
     names = _competency_names()
@@ -278,11 +285,11 @@ def _announce(windows: list[EvaluationWindow]) -> None:
     for window in windows:
         params = _params(window, names)
         notifications.notify([window.user_id], KIND, "evaluation.open", params,
-                             url=url_for("evaluations.answer", window_id=window.id),
+                             url=answer_path(window),
                              dedup_key=f"evaluation-open-{window.id}", commit=False)
         if bosses.get(window.user_id):
             notifications.notify(bosses[window.user_id], KIND, "evaluation.observe", params,
-                                 url=url_for("evaluations.observe", window_id=window.id),
+                                 url=observe_path(window),
                                  dedup_key=f"evaluation-observe-{window.id}", commit=False)
 
 
@@ -292,8 +299,6 @@ def remind(on: date | None = None) -> int:
     on = on or today()
     if not _notifications_on():
         return 0
-    from flask import url_for
-
     from lms.plugins.notifications import services as notifications
 
     windows = list(db.session.scalars(
@@ -308,11 +313,11 @@ def remind(on: date | None = None) -> int:
         params = _params(window, names)
         if window.response(SELF) is None:
             sent += len(notifications.notify([window.user_id], KIND, "evaluation.remind", params,
-                                              url=url_for("evaluations.answer", window_id=window.id),
+                                              url=answer_path(window),
                                               dedup_key=f"evaluation-remind-{window.id}", commit=False))
         if window.response(SUPERVISOR) is None and bosses.get(window.user_id):
             sent += len(notifications.notify(bosses[window.user_id], KIND, "evaluation.remind_observe", params,
-                                              url=url_for("evaluations.observe", window_id=window.id),
+                                              url=observe_path(window),
                                               dedup_key=f"evaluation-remind-observe-{window.id}", commit=False))
     db.session.commit()
     return sent
