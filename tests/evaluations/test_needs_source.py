@@ -118,3 +118,28 @@ def test_ani_sees_the_observation_in_her_own_evidence(app, needs_world):
     # own: self (5 - 2) * 5 = 15 -> 0.75; application 8/9 -> (0.4 * 0.75 + 0.2 * 0.889) / 0.6 = 0.7963
     assert mine["cat-marc"].personal_priority == pytest.approx((0.4 * 0.75 + 0.2 * 8 / 9) / 0.6)
     assert "application" not in mine["cat-classification"].needs
+
+
+def test_the_impact_page_shows_the_four_levels_side_by_side(app, world, make_round, answer):  # noqa: F811
+    from lms.plugins.needs import impact
+    from lms.plugins.needs.models import ModuleFeedback
+
+    first = make_round("Putaran 2025", closed_days_ago=40)
+    second = make_round("Putaran 2026", closed_days_ago=2)
+    for needs_round in (first, second):
+        answer(needs_round, world["ani"], SELF_ANSWERS["ani"])
+    between = datetime.combine(first.closes_on + timedelta(days=10), time(10), tzinfo=local_zone())
+    db.session.add(ModuleFeedback(user_id=world["ani"].id, module_id=module("marc").id, useful=5, clear=4,
+                                  applicable=3, created_at=between))
+    db.session.commit()
+    _observe(world, (1, 2, 1), between)
+    result = impact.compare(first, second)
+    row = next(r for r in result.rows if r.competency_id == "cat-marc")
+    assert row.reaction == (None, 4.0)  # (5 + 4 + 3) / 3, given between the rounds
+    assert row.behaviour[0] is None and row.behaviour[1] == pytest.approx(4 / 3)
+    app.config["NEEDS_MIN_GROUP"] = 1
+    page = client_of(app, "tari").get(f"/needs/analysis/impact?from={first.id}&to={second.id}").get_data(as_text=True)
+    levels = page.split('id="levels"', 1)[1].split("</table>", 1)[0]
+    marc = levels.split('data-competency="cat-marc"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-level="3"><span class="muted">—</span> → 1,33' in marc
+    assert 'data-level="1"><span class="muted">—</span> → 4,00' in marc

@@ -82,6 +82,13 @@ def lms_needs_sources(end, unit_ids, position, user_id):
 
 
 @hookimpl
+def lms_recommendations(user):
+    from lms.plugins.evaluations import loop
+
+    return loop.practice_recommendations(user)
+
+
+@hookimpl
 def lms_content_signals(module_ids):
     from lms.plugins.evaluations import loop
 

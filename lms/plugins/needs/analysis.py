@@ -49,6 +49,7 @@ class SourceFigure:
     need: float
     detail: str
     steps: list[str] = field(default_factory=list)
+    value: float | None = None  # the source's own measure (e.g. a mean rating), for the impact page
 
 
 @dataclass
