@@ -120,3 +120,23 @@ def test_the_download_holds_the_evaluations_and_erasure_replaces_the_text(app, w
     saved = db.session.scalar(select(EvaluationResponse).where(EvaluationResponse.window_id == windows[world["ani"].id].id,
                                                                 EvaluationResponse.kind == "self"))
     assert saved.example == "[dihapus]" and len(saved.ratings) == 3
+
+
+def test_the_gap_is_hidden_when_few_passed_even_if_many_were_observed(app, world, make_user, move_to):
+    """Three observed (one through a group window, never trained) but two who passed: with
+    NEEDS_MIN_GROUP 3 the rate shows, the gap - about the two - does not."""
+    _evaluated(world, move_to)
+    cici = make_user("cici", unit=world["org"]["section_a1"], full_name="Cici Amelia")
+    admin = make_user("adi", roles=("admin",), unit=world["org"]["library"])
+    today = services.today()
+    services.open_group(admin, [world["org"]["section_a1"].id], "cat-marc", today, today)
+    window = db.session.scalar(select(EvaluationWindow).where(EvaluationWindow.user_id == cici.id))
+    services.submit_observation(world["citra"], window, good_ratings((4, 4, 4)))
+    app.config["NEEDS_MIN_GROUP"] = 3
+    [row] = results.by_competency(None)
+    assert (row.observed, row.applied, row.hidden, row.completed_observed) == (3, 2, False, 2)
+    assert row.gap_hidden and row.gap is None
+    trainer = client_of(app, "tari")
+    exported = trainer.get("/evaluations/results.csv?table=transfer-gap")
+    cells = list(csv.reader(io.StringIO(exported.data.decode("utf-8-sig"))))[1]
+    assert cells[2] != "1" and cells[3] not in ("50", "100")

@@ -73,7 +73,7 @@ def report_command(as_json: bool) -> None:
     data = [{"competency": row.competency_id, "observed": row.observed, "hidden": row.hidden,
              "applied": None if row.hidden else row.applied, "rate": row.rate,
              "passed_observed": row.completed_observed,
-             "passed_not_applied": None if row.hidden else row.completed_not_applied, "gap": row.gap,
+             "passed_not_applied": None if row.gap_hidden else row.completed_not_applied, "gap": row.gap,
              "barriers": dict(row.top_barriers(10))} for row in rows]
     if as_json:
         click.echo(json.dumps({"competencies": data, "min_group": results.min_group()}, indent=2, ensure_ascii=False))

@@ -16,7 +16,7 @@ TEXT_MAX = 2000
 
 class SelfReportForm(BaseForm):
     example = TextAreaField(_l("An example: when and how did you apply it?"), validators=[Length(max=TEXT_MAX)])
-    barrier_note = TextAreaField(_l("What got in the way? (optional)"), validators=[Length(max=TEXT_MAX)])
+    barrier_note = TextAreaField(_l("Anything more about what got in the way? (optional)"), validators=[Length(max=TEXT_MAX)])
 
 
 class ObservationForm(BaseForm):

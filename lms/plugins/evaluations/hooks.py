@@ -95,7 +95,7 @@ def lms_content_signals(module_ids):
     return loop.content_signals(module_ids)
 
 
-@hookimpl
+@hookimpl(trylast=True)  # after the courses, the learning activity and the needs round
 def lms_demo_seed(app, log):
     from lms.plugins.evaluations import demo
 

@@ -42,7 +42,7 @@ class Application:
     observed: int = 0
     applied: int = 0
     hidden: bool = False
-    completed_observed: int = 0  # of the observed, those evaluated after a completion (passed)
+    completed_observed: int = 0  # of the observed, those who completed a mapped module (passed its quiz)
     completed_not_applied: int = 0
     barriers: Counter = field(default_factory=Counter)
     self_reports: int = 0
@@ -54,10 +54,12 @@ class Application:
     def rate(self) -> float | None:
         return self.applied / self.observed if self.observed and not self.hidden else None
 
+    gap_hidden: bool = False  # fewer who passed and were observed than NEEDS_MIN_GROUP
+
     @property
     def gap(self) -> float | None:
         """Share of people who passed but are not observed applying it."""
-        if self.hidden or not self.completed_observed:
+        if self.gap_hidden or not self.completed_observed:
             return None
         return self.completed_not_applied / self.completed_observed
 
@@ -84,6 +86,21 @@ def _per_person(viewer: User | None, kind: str = SUPERVISOR, user_id: int | None
     query = _scope(query, viewer).group_by(EvaluationWindow.competency_id, EvaluationWindow.unit_id,
                                            EvaluationWindow.user_id)
     return db.session.execute(query).all()
+
+
+def _passed() -> set[tuple[int, str]]:
+    """(person, competency) for every completion of a module mapped to the competency (a
+    completion needs the module's quiz passed): whoever opened the window."""
+    from lms.plugins.evaluations.services import module_competencies
+    from lms.plugins.learning.models import ModuleCompletion
+
+    observed = select(EvaluationWindow.user_id).join(
+        EvaluationResponse, EvaluationResponse.window_id == EvaluationWindow.id).where(
+        EvaluationResponse.kind == SUPERVISOR)
+    mapping = module_competencies()
+    return {(user_id, cid) for user_id, module_id in db.session.execute(
+        select(ModuleCompletion.user_id, ModuleCompletion.module_id).where(ModuleCompletion.user_id.in_(observed)))
+        for cid in mapping.get(module_id, ())}
 
 
 def _competencies() -> dict[str, Competency]:
@@ -120,7 +137,9 @@ def by_competency(viewer: User | None, *, by_unit: bool = False) -> list[Applica
     observed people than NEEDS_MIN_GROUP is ``hidden``: only its size is shown."""
     competencies = _competencies()
     groups: dict[tuple[str, int | None], Application] = {}
-    for cid, unit_id, _user, completed, n, total in _per_person(viewer):
+    passed = _passed()
+    for cid, unit_id, person, completed, n, total in _per_person(viewer):
+        completed = completed or (person, cid) in passed
         if cid not in competencies or not n:
             continue
         key = (cid, unit_id if by_unit else None)
@@ -137,6 +156,7 @@ def by_competency(viewer: User | None, *, by_unit: bool = False) -> list[Applica
     units = dict(db.session.execute(select(Unit.id, Unit.name)).all()) if by_unit else {}
     for key, group in groups.items():
         group.hidden = group.observed < threshold
+        group.gap_hidden = group.completed_observed < threshold
         group.unit_name = units.get(key[1], "") if by_unit else ""
         group.barriers = barriers.get(key, Counter())
         group.self_reports = reports.get(key, 0)

@@ -155,18 +155,33 @@ def evidence(window_id: int):
 
 # --- results ---------------------------------------------------------------------------------
 
-def _tables(viewer: User, locale: str) -> list[exports.Table]:
-    """The results page's two tables, exactly as exported."""
-    by_unit = exports.Table("application", _("Application at work per competency and unit"), [
+def _tables(viewer: User, locale: str) -> tuple[list[exports.Table], int]:
+    """The results page's tables, exactly as exported, and how many unit groups were left
+    out for having fewer than NEEDS_MIN_GROUP people observed."""
+    hidden_text = _("fewer than %(n)d", n=results.min_group())
+    overall = exports.Table("application", _("Application at work per competency"), [
+        exports.Column("competency", _("Competency")),
+        exports.Column("observed", _("People observed"), numeric=True),
+        exports.Column("applied", _("Applying it"), numeric=True),
+        exports.Column("rate", _("Application rate (%)"), numeric=True)])
+    for row in results.by_competency(viewer):
+        overall.rows.append(exports.Row([
+            exports.text_cell(row.name(locale)), exports.int_cell(row.observed),
+            exports.text_cell(hidden_text) if row.hidden else exports.int_cell(row.applied),
+            exports.percent_cell(None if row.rate is None else row.rate * 100)]))
+    by_unit = exports.Table("units", _("Application at work per competency and unit"), [
         exports.Column("competency", _("Competency")), exports.Column("unit", _("Unit")),
         exports.Column("observed", _("People observed"), numeric=True),
         exports.Column("applied", _("Applying it"), numeric=True),
         exports.Column("rate", _("Application rate (%)"), numeric=True)])
+    left_out = 0
     for row in results.by_competency(viewer, by_unit=True):
+        if row.hidden:
+            left_out += 1
+            continue
         by_unit.rows.append(exports.Row([
             exports.text_cell(row.name(locale)), exports.text_cell(row.unit_name or _("(no unit)")),
-            exports.int_cell(row.observed),
-            exports.text_cell(_("fewer than %(n)d", n=results.min_group())) if row.hidden else exports.int_cell(row.applied),
+            exports.int_cell(row.observed), exports.int_cell(row.applied),
             exports.percent_cell(None if row.rate is None else row.rate * 100)]))
     gap = exports.Table("transfer-gap", _("Transfer gap: passed but not observed applying"), [
         exports.Column("competency", _("Competency")),
@@ -179,30 +194,33 @@ def _tables(viewer: User, locale: str) -> list[exports.Table]:
                           if code in services.BARRIERS)
         gap.rows.append(exports.Row([
             exports.text_cell(row.name(locale)), exports.int_cell(row.completed_observed),
-            exports.text_cell(_("fewer than %(n)d", n=results.min_group())) if row.hidden
-            else exports.int_cell(row.completed_not_applied),
+            exports.text_cell(hidden_text) if row.gap_hidden else exports.int_cell(row.completed_not_applied),
             exports.percent_cell(None if row.gap is None else row.gap * 100), exports.text_cell(named)]))
-    return [by_unit, gap]
+    return [gap, overall, by_unit], left_out
 
 
 @bp.route("/results")
 @roles_required(*RESULT_ROLES)
 def results_page():
-    tables = _tables(_user(), _locale())
-    return render_template("evaluations/results.html", tables=tables, min_group=results.min_group())
+    tables, left_out = _tables(_user(), _locale())
+    return render_template("evaluations/results.html", tables=tables, left_out=left_out,
+                           min_group=results.min_group())
 
 
 @bp.route("/results.csv")
 @roles_required(*RESULT_ROLES)
 def results_csv():
-    table = _tables(_user(), _locale())[1 if request.args.get("table") == "transfer-gap" else 0]
+    tables = {table.key: table for table in _tables(_user(), _locale())[0]}
+    table = tables.get(request.args.get("table", "transfer-gap"))
+    if table is None:
+        abort(404)
     return exports.csv_response(table, f"evaluations-{table.key}.csv")
 
 
 @bp.route("/results.xlsx")
 @roles_required(*RESULT_ROLES)
 def results_xlsx():
-    return exports.xlsx_response(_tables(_user(), _locale()), "evaluations.xlsx")
+    return exports.xlsx_response(_tables(_user(), _locale())[0], "evaluations.xlsx")
 
 
 # --- opening for a group ---------------------------------------------------------------------
