@@ -133,11 +133,15 @@ def test_the_impact_page_shows_the_four_levels_side_by_side(app, world, make_rou
                                   applicable=3, created_at=between))
     db.session.commit()
     _observe(world, (1, 2, 1), between)
+    # one person observed: level 3 is not shown under the minimum group
+    app.config["NEEDS_MIN_GROUP"] = 2
+    row = next(r for r in impact.compare(first, second).rows if r.competency_id == "cat-marc")
+    assert row.behaviour == (None, None)
+    app.config["NEEDS_MIN_GROUP"] = 1
     result = impact.compare(first, second)
     row = next(r for r in result.rows if r.competency_id == "cat-marc")
     assert row.reaction == (None, 4.0)  # (5 + 4 + 3) / 3, given between the rounds
     assert row.behaviour[0] is None and row.behaviour[1] == pytest.approx(4 / 3)
-    app.config["NEEDS_MIN_GROUP"] = 1
     page = client_of(app, "tari").get(f"/needs/analysis/impact?from={first.id}&to={second.id}").get_data(as_text=True)
     levels = page.split('id="levels"', 1)[1].split("</table>", 1)[0]
     marc = levels.split('data-competency="cat-marc"', 1)[1].split("</tr>", 1)[0]

@@ -28,7 +28,7 @@ def needs_source(end, unit_ids, position, user_id) -> NeedsSource:
     """Observed application as a needs source: mean rating m over the supervisors' ratings
     (1-4) submitted before ``end``; A = (m − 1) / 3; need = 1 − A = (4 − m) / 3."""
     figures = {}
-    for cid, n, total in ((cid, n, total) for cid, (n, total) in needs_rows(end, unit_ids, position, user_id).items()):
+    for cid, (n, total, people) in needs_rows(end, unit_ids, position, user_id).items():
         mean = total / n
         need = (4 - mean) / 3
         figures[cid] = SourceFigure(
@@ -36,7 +36,7 @@ def needs_source(end, unit_ids, position, user_id) -> NeedsSource:
             detail=str(_l("%(n)d observed ratings (1 never … 4 always), sum %(sum)d, mean %(mean)s",
                           n=n, sum=total, mean=_num(mean, 2))),
             steps=[f"mean = Σ rating / n = {total} / {n} = {_num(mean)}",
-                   f"need = (4 − {_num(mean)}) / 3 = {_num(need)}"], value=mean)
+                   f"need = (4 − {_num(mean)}) / 3 = {_num(need)}"], value=mean, people=people)
     return NeedsSource(NAME, _l("Observed application at work"), DEFAULT_WEIGHT, figures)
 
 

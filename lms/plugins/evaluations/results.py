@@ -174,12 +174,12 @@ def transfer_gap(viewer: User | None) -> list[Application]:
 # --- the needs analysis source ---------------------------------------------------------------
 
 def needs_rows(end: datetime, unit_ids: Collection[int] | None, position: str | None,
-               user_id: int | None) -> dict[str, tuple[int, int]]:
-    """Competency -> (ratings, sum of frequencies) of supervisors' observations submitted
+               user_id: int | None) -> dict[str, tuple[int, int, int]]:
+    """Competency -> (ratings, sum of frequencies, people) of supervisors' observations submitted
     before ``end``, of people in ``unit_ids`` (their current unit, as the quiz evidence
     counts) holding ``position``, or of ``user_id`` alone."""
     query = (select(EvaluationWindow.competency_id, func.count(EvaluationRating.id),
-                    func.sum(EvaluationRating.frequency))
+                    func.sum(EvaluationRating.frequency), func.count(func.distinct(EvaluationWindow.user_id)))
              .join(EvaluationResponse, EvaluationResponse.window_id == EvaluationWindow.id)
              .join(EvaluationRating, EvaluationRating.response_id == EvaluationResponse.id)
              .join(User, User.id == EvaluationWindow.user_id)
@@ -190,5 +190,5 @@ def needs_rows(end: datetime, unit_ids: Collection[int] | None, position: str | 
         query = query.where(User.position == position)
     if user_id is not None:
         query = query.where(EvaluationWindow.user_id == user_id)
-    return {cid: (int(n), int(total or 0)) for cid, n, total in
+    return {cid: (int(n), int(total or 0), int(people)) for cid, n, total, people in
             db.session.execute(query.group_by(EvaluationWindow.competency_id)).all() if n}

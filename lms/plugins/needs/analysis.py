@@ -50,6 +50,7 @@ class SourceFigure:
     detail: str
     steps: list[str] = field(default_factory=list)
     value: float | None = None  # the source's own measure (e.g. a mean rating), for the impact page
+    people: int | None = None  # how many people it is about (the impact page hides fewer than NEEDS_MIN_GROUP)
 
 
 @dataclass

@@ -172,10 +172,14 @@ def compare(before_round: NeedsRound, after_round: NeedsRound, *, unit_ids: Coll
 
 
 def _behaviour(score) -> float | None:
-    """The first plugin source of ``score`` that gives a measure of its own (level 3)."""
+    """The first plugin source of ``score`` that gives a measure of its own (level 3),
+    unless it is about fewer people than NEEDS_MIN_GROUP (then None: not shown)."""
     if score is None:
         return None
-    return next((figure.value for figure in score.extra.values() if figure.value is not None), None)
+    from lms.plugins.needs.analysis import min_group
+
+    return next((figure.value for figure in score.extra.values() if figure.value is not None
+                 and (figure.people is None or figure.people >= min_group())), None)
 
 
 def _reaction(end, units: list[int] | None) -> dict[str, float]:
