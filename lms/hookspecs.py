@@ -12,8 +12,12 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover
+    from datetime import datetime  # noqa: F401
+
     import click
     from flask import Blueprint, Flask
+
+    from lms.plugins.needs.analysis import NeedsSource  # noqa: F401
 
     from lms.nav import HomePanel, LinkTarget, NavItem, Recommendation  # noqa: F401
 
@@ -256,6 +260,25 @@ def lms_content_signals(module_ids: list[int]) -> "dict[int, dict[str, Any]]":
     """Return per-module signals for the trainers' content-gap report, keyed by module id:
     ``{module_id: {"label": lazy string, "value": number, "concern": bool}}`` - for
     example open questions in a module's discussion. Plugins answer with what they know.
+    """
+
+
+@hookspec
+def lms_needs_sources(end: "datetime", unit_ids: "list[int] | None", position: "str | None",
+                      user_id: "int | None") -> "NeedsSource | None":
+    """Return one more source of the needs analysis (``lms.plugins.needs.analysis.NeedsSource``:
+    a name, a label, a default weight, and per competency the figures and the need 0..1 with
+    the arithmetic written out), or None. ``end`` is the round's end (count evidence before
+    it); ``unit_ids`` the units whose people count (None: everyone), ``position`` a position
+    they hold, ``user_id`` one person (a librarian's own evidence). The analysis weighs it with
+    ``NEEDS_WEIGHTS[name]`` (else its default) and renormalises over the sources with data,
+    like its own four (the evaluations plugin: observed application at work).
+
+    Example::
+
+        @hookimpl
+        def lms_needs_sources(end, unit_ids, position, user_id):
+            return NeedsSource("application", _l("Observed application"), 0.2, figures)
     """
 
 

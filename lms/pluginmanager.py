@@ -40,6 +40,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "discussions": "lms.plugins.discussions.hooks",
     "marc": "lms.plugins.marc.hooks",
     "grading": "lms.plugins.grading.hooks",
+    "evaluations": "lms.plugins.evaluations.hooks",
 }
 
 

@@ -96,6 +96,9 @@ def export_urls(world) -> list[str]:
         f"/reports/annual/export.xlsx{annual}",
         "/reports/competencies/export.csv", "/reports/competencies/export.xlsx",
         f"/quiz/items/{version}/export.csv", f"/quiz/items/{version}/export.xlsx",
+        "/evaluations/results.csv?table=application", "/evaluations/results.csv?table=units",
+        "/evaluations/results.csv?table=transfer-gap",
+        "/evaluations/results.xlsx",
     ]
 
 

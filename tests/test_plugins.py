@@ -177,7 +177,7 @@ def test_turning_off_the_courses_plugin_leaves_the_rest_working(tmp_path):
     """Courses off, with every plugin that requires it (alone, it is refused: see
     tests/test_plugin_settings.py)."""
     app = _app(tmp_path, PLUGINS="-courses,-quizzes,-learning,-needs,-curriculum,-records,-reports,-interop,"
-                                 "-discussions,-marc,-grading")
+                                 "-discussions,-marc,-grading,-evaluations")
     assert not [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith(("courses.", "authoring."))]
     assert "courses" not in app.cli.commands
     client = _librarian_client(app, _make_ani)

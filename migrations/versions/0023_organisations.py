@@ -10,7 +10,7 @@ install has one: its library) and fills ``organisation_id`` for units that have 
 certificates get their holder's organisation as issuer.
 
 Revision ID: 0023_organisations
-Revises: 0021_essay_grading
+Revises: 0022_evaluations
 Create Date: 2026-12-07 18:00:00
 
 """
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0023_organisations'
-down_revision = '0021_essay_grading'
+down_revision = '0022_evaluations'
 branch_labels = None
 depends_on = None
 

@@ -328,7 +328,7 @@ def test_to_json_has_every_figure(imported, make_user):
     data = analysis.to_json(analysis.analyze(needs_round))
     assert data["round"] == {"id": needs_round.id, "title": "Putaran 2026", "opens_on": "2026-01-05",
                              "closes_on": "2026-01-31"}
-    assert data["weights"] == WEIGHTS and data["respondents"] == 3
+    assert data["weights"] == {**WEIGHTS, "application": 0.2} and data["respondents"] == 3  # + evaluations
     top = data["competencies"][0]
     assert top["id"] == "cat-marc" and top["rank"] == 1
     assert top["self"]["mwds"] == pytest.approx(112 / 9)

@@ -169,8 +169,9 @@ def test_the_page_is_reached_from_my_account_and_needs_a_sign_in(app, client, st
 def test_the_page_is_one_accessible_radio_group_per_kind_in_both_languages(app, staff, signed_in):
     preferences.save(staff["budi"].id, {"reminder": "never"})
     page = signed_in(staff["budi"]).get(PAGE).get_data(as_text=True)  # budi reads English
-    assert page.count("<fieldset") == 4 and page.count("<legend>") == 4  # grading too
-    for kind in ("assignment", "reminder", "discussion", "grading"):
+    # one per kind: assignments, reminders, discussions, grading, post-training evaluations
+    assert page.count("<fieldset") == 5 and page.count("<legend>") == 5
+    for kind in ("assignment", "reminder", "discussion", "grading", "evaluation"):
         assert len(re.findall(rf'<input[^>]*name="email_{kind}"[^>]*type="radio"|'
                               rf'<input[^>]*type="radio"[^>]*name="email_{kind}"', page)) == 3
         assert f'aria-describedby="email_{kind}-hint"' in page and f'id="email_{kind}-hint"' in page

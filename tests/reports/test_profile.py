@@ -134,9 +134,10 @@ def test_competency_profile_figures(app, world):
     html = page(app, "boss", world["ani"]).get_data(as_text=True)
     rows = competency_rows(html)
     # name, mastery %, graded answers, supervisor rating, target
-    assert rows["MARC 21 format"] == ["MARC 21 format", "71", "5", "3.5", "4"]
-    assert rows["Reference interview"] == ["Reference interview", "—", "0", "2", "3"]
-    assert rows["DDC classification"] == ["DDC classification", "—", "0", "—", "4"]
+    # the last column: observed application (evaluations plugin), none here
+    assert rows["MARC 21 format"] == ["MARC 21 format", "71", "5", "3.5", "4", "—"]
+    assert rows["Reference interview"] == ["Reference interview", "—", "0", "2", "3", "—"]
+    assert rows["DDC classification"] == ["DDC classification", "—", "0", "—", "4", "—"]
     assert 'class="num heat m-3" data-col="mastery">71<' in html
     assert 'class="num heat m-none" data-col="mastery">—<' in html
     lines = {line.competency.id: line for _area, items in profile.build(world["boss"], world["ani"], "en").areas
@@ -148,7 +149,7 @@ def test_competency_profile_figures(app, world):
 
 def test_self_assessment_only_for_the_person(app, world):
     own = page(app, "ani", world["ani"]).get_data(as_text=True)
-    assert competency_rows(own)["MARC 21 format"] == ["MARC 21 format", "71", "5", "3.5", "4", "5", "2"]
+    assert competency_rows(own)["MARC 21 format"] == ["MARC 21 format", "71", "5", "3.5", "4", "—", "—", "5", "2"]
     assert "My importance" in own
     for viewer in ("boss", "admin"):
         html = page(app, viewer, world["ani"]).get_data(as_text=True)

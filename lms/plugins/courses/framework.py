@@ -5,16 +5,21 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from flask_babel import gettext as _
 
 from lms.yamlfiles import ID_RE, load_yaml
+
+# Behaviour indicators per competency (the post-training evaluation asks about each): none,
+# or between these many - fewer says too little to observe, more tires the supervisor.
+MIN_INDICATORS, MAX_INDICATORS = 3, 5
 
 
 @dataclass
 class Framework:
     topics: dict[str, dict[str, str]] = field(default_factory=dict)  # id -> {"id": name, "en": name}
     areas: list[dict] = field(default_factory=list)
-    competencies: dict[str, dict] = field(default_factory=dict)  # id -> {area, name, description, targets}
+    competencies: dict[str, dict] = field(default_factory=dict)  # id -> {area, name, description, targets, indicators}
 
 
 def _line_of_key(text: str, key: str) -> int:
@@ -31,6 +36,72 @@ def _bilingual(value, where: str, problems: list[str]) -> dict[str, str]:
         problems.append(f"{where}: " + _("needs a name in Indonesian (`id:`), optionally English (`en:`)"))
         return {"id": "", "en": ""}
     return {"id": value["id"], "en": str(value.get("en") or value["id"])}
+
+
+def _indicator_lines(text: str) -> dict[tuple[str, int], int]:
+    """(competency id, indicator index) -> the line its ``- `` starts on, from the YAML
+    node tree (the text cannot be searched: two competencies may share an indicator's words)."""
+    lines: dict[tuple[str, int], int] = {}
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return lines
+
+    def child(node, key):
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value in node.value:
+                if getattr(key_node, "value", None) == key:
+                    return value
+        return None
+
+    for area in getattr(child(root, "areas"), "value", None) or []:
+        for competency in getattr(child(area, "competencies"), "value", None) or []:
+            comp_id = getattr(child(competency, "id"), "value", None)
+            items = child(competency, "indicators")
+            if comp_id and isinstance(items, yaml.SequenceNode):
+                for index, item in enumerate(items.value):
+                    lines[(str(comp_id), index)] = item.start_mark.line + 1
+    return lines
+
+
+def _indicators(value, comp_path: Path, comp_id: str, where: str, lines: dict, problems: list[str]) -> list[dict]:
+    """The competency's behaviour indicators as ``[{"id": ..., "en": ...}]``; every problem
+    is reported at its own line (none at all is allowed: the competency is not evaluated)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append(f"{where}: " + _("`indicators` must be a list of behaviours, each with `id:` and `en:`"))
+        return []
+    found: list[dict] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(value):
+        at = f"{comp_path}:{lines.get((comp_id, index), where.rsplit(':', 1)[-1])}"
+        if not isinstance(item, dict):
+            problems.append(f"{at}: " + _("an indicator needs `id:` (Indonesian) and `en:` (English)"))
+            continue
+        texts = {}
+        for language in ("id", "en"):
+            text = item.get(language)
+            if not isinstance(text, str) or not text.strip():
+                name = _("Indonesian") if language == "id" else _("English")
+                problems.append(f"{at}: " + _("the indicator has no %(language)s text (`%(key)s:`)",
+                                              language=name, key=language))
+            else:
+                texts[language] = " ".join(text.split())
+        if len(texts) < 2:
+            continue
+        duplicate = next((texts[lang] for lang in ("id", "en") if texts[lang].casefold() in seen), None)
+        if duplicate is not None:
+            problems.append(f"{at}: " + _("indicator %(text)r repeats line %(line)s",
+                                          text=duplicate, line=seen[duplicate.casefold()]))
+            continue
+        for lang in ("id", "en"):
+            seen[texts[lang].casefold()] = int(at.rsplit(":", 1)[-1])
+        found.append(texts)
+    if not MIN_INDICATORS <= len(value) <= MAX_INDICATORS:
+        problems.append(f"{where}: " + _("competency %(id)r has %(n)s indicators: give between %(min)s and %(max)s",
+                                         id=comp_id, n=len(value), min=MIN_INDICATORS, max=MAX_INDICATORS))
+    return found
 
 
 def load_framework(root: Path, problems: list[str]) -> Framework:
@@ -57,6 +128,7 @@ def load_framework(root: Path, problems: list[str]) -> Framework:
     data, text = load_yaml(comp_path, problems)
     if data is None:
         return framework
+    indicator_lines = _indicator_lines(text)
     areas = data.get("areas") if isinstance(data, dict) else None
     if not isinstance(areas, list):
         problems.append(f"{comp_path}:1: " + _("expected a list under `areas:`"))
@@ -88,5 +160,7 @@ def load_framework(root: Path, problems: list[str]) -> Framework:
                 "name": _bilingual(competency.get("name"), where, problems),
                 "description": _bilingual(competency.get("description") or "", where, []),
                 "targets": targets,
+                "indicators": _indicators(competency.get("indicators"), comp_path, comp_id, where,
+                                          indicator_lines, problems),
             }
     return framework

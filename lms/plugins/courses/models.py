@@ -38,6 +38,8 @@ class Competency(db.Model):
     description_id: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
     targets: Mapped[dict] = mapped_column(JSON, default=dict)
+    # observable behaviours [{"id": ..., "en": ...}] the post-training evaluation asks about
+    indicators: Mapped[list] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(default=0)
 
 

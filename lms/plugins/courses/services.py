@@ -131,6 +131,7 @@ def _save_framework(framework: Framework) -> None:
         competency.description_id = info["description"]["id"]
         competency.description_en = info["description"]["en"]
         competency.targets = info["targets"]
+        competency.indicators = info.get("indicators") or []
         competency.position = position
         db.session.add(competency)
     db.session.flush()

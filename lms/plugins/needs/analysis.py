@@ -14,7 +14,8 @@ combines the small per-group tables. Needs per source are on one scale, 0 (no ne
 - patron:          need = clamp((5 - mean value) / 4) over patron answers mapped to c
 
 priority_c = sum_k w_k * need_kc / sum_k w_k over the sources k that have data for c
-(weights NEEDS_WEIGHTS); a competency with no data from any source has priority None and
+(weights NEEDS_WEIGHTS; other plugins add sources through ``lms_needs_sources``, e.g. the
+evaluations plugin's observed application, need = (4 - mean rating) / 3); a competency with no data from any source has priority None and
 ranks last. Per librarian the same formulas with n = 1 (own I and A, the supervisor
 ratings of that person, own quiz answers, the patron mean of the person's unit).
 """
@@ -37,6 +38,29 @@ from lms.plugins.needs.models import SELF, SUPERVISOR, NeedsRound, NeedsRoundUni
 from lms.plugins.needs.models import StaffAnswer, StaffResponse
 
 SOURCES: tuple[str, ...] = ("self", "supervisor", "quiz", "patron")
+
+
+@dataclass
+class SourceFigure:
+    """One competency's figures from a plugin's source: how much data (``n``), the need
+    0..1, a sentence describing the data and the arithmetic, one step per line."""
+
+    n: int
+    need: float
+    detail: str
+    steps: list[str] = field(default_factory=list)
+    value: float | None = None  # the source's own measure (e.g. a mean rating), for the impact page
+    people: int | None = None  # how many people it is about (the impact page hides fewer than NEEDS_MIN_GROUP)
+
+
+@dataclass
+class NeedsSource:
+    """A source another plugin adds to the analysis (hook ``lms_needs_sources``)."""
+
+    name: str
+    label: object  # a (lazy) translated string
+    default_weight: float
+    figures: dict[str, SourceFigure] = field(default_factory=dict)
 
 
 @dataclass
@@ -75,6 +99,8 @@ class CompetencyScore:
     quiz_earned: float = 0.0  # sum(credit * points)
     quiz_points: float = 0.0  # sum(points)
     patron_sum: float = 0.0  # answers on the common 1-5 range: fractions from scales other than 5 points
+    extra: dict[str, SourceFigure] = field(default_factory=dict)  # plugins' sources with data
+    extra_labels: dict[str, object] = field(default_factory=dict)
 
     @property
     def patron_sum_text(self) -> str:
@@ -120,6 +146,7 @@ class PersonalEvidence:
     quiz_mastery: float | None = None
     patron_mean: float | None = None  # the person's unit
     needs: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, SourceFigure] = field(default_factory=dict)  # plugins' sources with data
     personal_priority: float | None = None
     org_priority: float | None = None
     org_rank: int | None = None
@@ -176,9 +203,30 @@ def _clamp(value: float) -> float:
     return max(0.0, min(1.0, value))
 
 
-def _weights() -> dict[str, float]:
+def _weights(extra: list[NeedsSource] | None = None) -> dict[str, float]:
     configured = current_app.config.get("NEEDS_WEIGHTS") or {}
-    return {source: float(configured.get(source, 0.0)) for source in SOURCES}
+    weights = {source: float(configured.get(source, 0.0)) for source in SOURCES}
+    for source in extra or []:
+        weights[source.name] = float(configured.get(source.name, source.default_weight))
+    return weights
+
+
+def extra_sources(end, units: list[int] | None, position: str | None = None,
+                  user_id: int | None = None) -> list[NeedsSource]:
+    """The sources other plugins add (``lms_needs_sources``), in plugin order."""
+    answers = current_app.extensions["lms.plugins"].hook.lms_needs_sources(
+        end=end, unit_ids=units, position=position, user_id=user_id)
+    return [answer for answer in answers if answer is not None and answer.name not in SOURCES]
+
+
+def _add_extra(score, sources: list[NeedsSource]) -> None:
+    for source in sources:
+        figure = source.figures.get(score.competency_id)
+        if figure is not None and figure.n:
+            score.extra[source.name] = figure
+            score.needs[source.name] = _clamp(figure.need)
+            if hasattr(score, "extra_labels"):
+                score.extra_labels[source.name] = source.label
 
 
 def _default_target() -> float:
@@ -326,8 +374,10 @@ def analyze(needs_round: NeedsRound, *, unit_ids: Collection[int] | None = None,
     answers by the person's current unit and position (and the round's own units, if it
     has any); patron answers by the unit they were imported for (``position`` leaves them
     as they are: patrons rate a unit's service, not a position)."""
-    weights = _weights()
     units = unit_subtree(unit_ids)
+    people = _round_people_units(needs_round, units)
+    sources = extra_sources(round_end(needs_round), people, position)
+    weights = _weights(sources)
     competencies = framework_competencies()
     order = {competency.id: index for index, competency in enumerate(competencies)}
     targets = {competency.id: competency.targets or {} for competency in competencies}
@@ -339,7 +389,6 @@ def analyze(needs_round: NeedsRound, *, unit_ids: Collection[int] | None = None,
     for cid, pos, n, total in _supervisor_rows(needs_round.id, units, position):
         if cid in scores:
             _add_supervisor(scores[cid], targets[cid], pos, n, total)
-    people = _round_people_units(needs_round, units)
     for cid, answers, earned, points in round_quiz_rows(needs_round, people, position):
         if cid in scores:
             _fill_quiz(scores[cid], answers, earned, points)
@@ -353,6 +402,7 @@ def analyze(needs_round: NeedsRound, *, unit_ids: Collection[int] | None = None,
 
     for score in scores.values():
         _finish_supervisor(score)
+        _add_extra(score, sources)
         score.priority = _priority(score.needs, weights)
     ranked = sorted(scores.values(), key=lambda s: (s.priority is None, -(s.priority or 0.0), order[s.competency_id]))
     for index, score in enumerate(ranked, start=1):
@@ -427,6 +477,7 @@ def to_json(analysis: RoundAnalysis) -> dict:
             "supervisor": {"n": c.n_supervisor, "mean": c.supervisor_mean, "target": c.supervisor_target},
             "quiz": {"answers": c.quiz_answers, "mastery": c.quiz_mastery},
             "patron": {"n": c.n_patron, "mean": c.patron_mean},
+            "extra": {name: {"n": f.n, "need": f.need, "steps": list(f.steps)} for name, f in c.extra.items()},
             "sums": {"importance": c.sum_importance, "ability": c.sum_ability, "discrepancy": c.sum_discrepancy,
                      "supervisor_ratings": c.supervisor_sum, "supervisor_gap": c.supervisor_gap_sum,
                      "quiz_earned": c.quiz_earned, "quiz_points": c.quiz_points, "patron_values": c.patron_sum},
@@ -464,7 +515,10 @@ def evidence(needs_round: NeedsRound, competency_id: str, *, unit_ids: Collectio
     if score.n_patron:
         steps.append(("patron", f"mean = {_num(score.patron_sum)} / {score.n_patron} = {_num(score.patron_mean)}"))
         steps.append(("patron", f"need = clamp((5 − {_num(score.patron_mean)}) / 4) = {_num(score.needs['patron'])}"))
-    weights = {source: analysis.weights.get(source, 0.0) for source in SOURCES if source in score.needs}
+    for name, figure in score.extra.items():
+        steps.extend((name, step) for step in figure.steps)
+    order = list(SOURCES) + list(score.extra)
+    weights = {source: analysis.weights.get(source, 0.0) for source in order if source in score.needs}
     if score.priority is not None:
         top = " + ".join(f"{_num(weights[s])} × {_num(score.needs[s])}" for s in weights)
         bottom = " + ".join(_num(w) for w in weights.values())
@@ -484,7 +538,8 @@ def librarian_evidence(user: User, needs_round: NeedsRound | None = None) -> dic
     needs_round = needs_round or latest_closed_round()
     if needs_round is None:
         return {}
-    weights = _weights()
+    sources = extra_sources(round_end(needs_round), None, None, user.id)
+    weights = _weights(sources)
     competencies = framework_competencies()
     org = analyze(needs_round)
     result = {c.id: PersonalEvidence(c.id) for c in competencies}
@@ -539,5 +594,6 @@ def librarian_evidence(user: User, needs_round: NeedsRound | None = None) -> dic
                 item.needs["patron"] = _clamp((5 - item.patron_mean) / 4)
 
     for item in result.values():
+        _add_extra(item, sources)
         item.personal_priority = _priority(item.needs, weights)
     return result

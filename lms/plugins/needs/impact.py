@@ -1,4 +1,4 @@
-"""Did training move the needle? Two needs rounds compared (Kirkpatrick levels 2-3).
+"""Did training move the needle? Two needs rounds compared (Kirkpatrick levels 1-4).
 
 Per competency: the organisation's MWDS in the earlier and the later round and the change.
 Then, for the librarians who completed a module mapped to that competency between the two
@@ -7,6 +7,12 @@ competencies of that version's questions): their mean self-assessed ability, the
 supervisor rating and their quiz mastery before and after. "Before" quiz evidence is
 everything submitted up to the end of the earlier round's last day; "after" is what was
 submitted after that, up to the end of the later round's last day.
+
+Side by side per competency, as of each round's end (whole scope, not only completers):
+level 1 reaction - the mean of module feedback (useful, clear, applicable; 1-5) on modules
+mapped to it; level 2 learning - the round's quiz mastery; level 3 behaviour - another
+plugin's source with a ``value`` (the evaluations plugin: observed application, mean 1-4);
+level 4 results - the round's patron survey mean (1-5).
 """
 from __future__ import annotations
 
@@ -21,7 +27,7 @@ from lms.extensions import db
 from lms.plugins.courses.models import Module, ModuleVersion, Question
 from lms.plugins.learning.models import ModuleCompletion
 from lms.plugins.needs.analysis import analyze, framework_competencies, quiz_rows, round_end, unit_subtree
-from lms.plugins.needs.models import SELF, SUPERVISOR, NeedsRound, StaffAnswer, StaffResponse
+from lms.plugins.needs.models import SELF, SUPERVISOR, ModuleFeedback, NeedsRound, StaffAnswer, StaffResponse
 
 
 @dataclass
@@ -41,6 +47,16 @@ class ImpactRow:
     supervisor_after: float | None = None
     mastery_before: float | None = None
     mastery_after: float | None = None
+    # Kirkpatrick levels as of each round's end: (before, after)
+    reaction: tuple[float | None, float | None] = (None, None)
+    learning: tuple[float | None, float | None] = (None, None)
+    behaviour: tuple[float | None, float | None] = (None, None)
+    results: tuple[float | None, float | None] = (None, None)
+
+    @property
+    def has_levels(self) -> bool:
+        return any(value is not None for pair in (self.reaction, self.learning, self.behaviour, self.results)
+                   for value in pair)
 
     @property
     def change(self) -> float | None:
@@ -57,6 +73,7 @@ class Impact:
     before: NeedsRound
     after: NeedsRound
     rows: list[ImpactRow]
+    behaviour_label: object = None  # the level-3 source's label, when a plugin gives one
 
     @property
     def completers(self) -> list[ImpactRow]:
@@ -130,6 +147,7 @@ def compare(before_round: NeedsRound, after_round: NeedsRound, *, unit_ids: Coll
     quiz = (_quiz(everyone, None, round_end(before_round)),
             _quiz(everyone, round_end(before_round), round_end(after_round)))
     order = {competency.id: index for index, competency in enumerate(framework_competencies())}
+    reaction = (_reaction(round_end(before_round), units), _reaction(round_end(after_round), units))
     rows = []
     for score in sorted(first.competencies, key=lambda c: order.get(c.competency_id, len(order))):
         later = second.by_id(score.competency_id)
@@ -143,8 +161,42 @@ def compare(before_round: NeedsRound, after_round: NeedsRound, *, unit_ids: Coll
             row.supervisor_after = _mean(rated[1], score.competency_id, group)
             row.mastery_before = _mastery(quiz[0], score.competency_id, group)
             row.mastery_after = _mastery(quiz[1], score.competency_id, group)
+        row.reaction = (reaction[0].get(score.competency_id), reaction[1].get(score.competency_id))
+        row.learning = (score.quiz_mastery, later.quiz_mastery if later else None)
+        row.results = (score.patron_mean, later.patron_mean if later else None)
+        row.behaviour = (_behaviour(score), _behaviour(later))
         rows.append(row)
-    return Impact(before_round, after_round, rows)
+    label = next((c.extra_labels[name] for c in first.competencies + second.competencies
+                  for name in c.extra if c.extra[name].value is not None), None)
+    return Impact(before_round, after_round, rows, label)
+
+
+def _behaviour(score) -> float | None:
+    """The first plugin source of ``score`` that gives a measure of its own (level 3),
+    unless it is about fewer people than NEEDS_MIN_GROUP (then None: not shown)."""
+    if score is None:
+        return None
+    from lms.plugins.needs.analysis import min_group
+
+    return next((figure.value for figure in score.extra.values() if figure.value is not None
+                 and (figure.people is None or figure.people >= min_group())), None)
+
+
+def _reaction(end, units: list[int] | None) -> dict[str, float]:
+    """Competency -> the mean of (useful + clear + applicable) / 3 over feedback given before
+    ``end`` on modules mapped to it (by people of ``units``)."""
+    query = (select(ModuleFeedback.module_id, func.count(),
+                    func.sum(ModuleFeedback.useful + ModuleFeedback.clear + ModuleFeedback.applicable))
+             .where(ModuleFeedback.created_at < end))
+    if units is not None:
+        query = query.join(User, User.id == ModuleFeedback.user_id).where(User.unit_id.in_(units))
+    mapping = module_competencies()
+    sums: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    for module_id, n, total in db.session.execute(query.group_by(ModuleFeedback.module_id)).all():
+        for competency_id in mapping.get(module_id, ()):
+            sums[competency_id][0] += n
+            sums[competency_id][1] += float(total or 0) / 3
+    return {cid: total / n for cid, (n, total) in sums.items() if n}
 
 
 def _quiz(user_ids: set[int], start, end) -> dict[tuple[str, int], tuple[float, float]]:

@@ -2,4 +2,4 @@
 
 # Other plugins this one cannot work without / works with when they are on (lms.pluginmanager).
 REQUIRES: tuple[str, ...] = ("courses", "quizzes", "learning", "needs")
-USES: tuple[str, ...] = ("records",)
+USES: tuple[str, ...] = ("records", "evaluations")

@@ -54,6 +54,8 @@ class CompetencyLine:
     target: float
     importance: int | None = None  # self-assessment: filled only for the person themself
     ability: int | None = None
+    applied: float | None = None  # observed application at work, mean 1-4 (evaluations plugin)
+    self_applied: float | None = None  # the person's own self-report, filled only for themself
 
     @property
     def percent(self) -> float | None:
@@ -161,6 +163,16 @@ def external_jp(user_id: int, year: int) -> float:
     return records.verified_jp(user_id, year)
 
 
+def application(person: User, own: bool) -> tuple[dict[str, float], dict[str, float]]:
+    """Observed application per competency (the supervisors' mean rating, 1-4) and, for the
+    person themself only, their own self-reported one - when the evaluations plugin is on."""
+    if not current_app.extensions["lms.plugins"].has_plugin("evaluations"):
+        return {}, {}
+    from lms.plugins.evaluations import results
+
+    return results.person_application(person.id), (results.person_application(person.id, "self") if own else {})
+
+
 def build(viewer: User, person: User, locale: str, today: date | None = None) -> Profile:
     """Everything the profile page shows about ``person`` to ``viewer`` (already allowed)."""
     year = (today or local_today()).year
@@ -171,6 +183,7 @@ def build(viewer: User, person: User, locale: str, today: date | None = None) ->
     answers = own_self_assessment(person, needs_round) if own else {}
     position = (person.position or "").strip()
     default = _default_target()
+    applied, self_applied = application(person, own)
     areas = []
     for area, competencies in framework_by_area(locale):
         lines = []
@@ -180,7 +193,8 @@ def build(viewer: User, person: User, locale: str, today: date | None = None) ->
             importance, ability = answers.get(competency.id, (None, None))
             lines.append(CompetencyLine(competency, competency_name(competency, locale), mastery.get(competency.id),
                                         rating, n, float(target) if target is not None else default,
-                                        importance, ability))
+                                        importance, ability, applied.get(competency.id),
+                                        self_applied.get(competency.id)))
         areas.append((area, lines))
     unit = db.session.get(Unit, person.unit_id).name if person.unit_id else ""
     return Profile(person=person, unit=unit, own=own, areas=areas, needs_round=needs_round,
