@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -141,6 +142,21 @@ def make_user(db):
         return user
 
     return make
+
+
+@pytest.fixture
+def installed_hello_plugin(tmp_path, monkeypatch):
+    """Install tests/plugins/hello as a distribution with an ``lms.plugins`` entry point, as
+    ``pip install`` would: it is on unless ``LMS_PLUGINS`` turns it off. Yields the folder to
+    put on ``PYTHONPATH`` for a separate ``lms`` process."""
+    site = tmp_path / "site"
+    dist = site / "pembina_hello-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: pembina-hello\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[lms.plugins]\nhello = tests.plugins.hello.hooks\n")
+    monkeypatch.syspath_prepend(str(site))
+    yield site
+    sys.modules.pop("tests.plugins.hello.hooks", None)
 
 
 def from_host(client, host: str):
