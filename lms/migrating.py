@@ -10,6 +10,7 @@ stays one command.
 """
 from __future__ import annotations
 
+import inspect
 import os
 
 import click
@@ -52,7 +53,7 @@ def app_tables(app: Flask) -> set[str]:
     the process; a plugin that is off has not migrated them, so comparing models with the
     database (autogenerate, ``tests/test_migrations.py``) must leave them out.
     """
-    owners = ["lms"] + [_package(getattr(plugin, "__name__", ""))
+    owners = ["lms"] + [_package(plugin.__name__ if inspect.ismodule(plugin) else getattr(plugin, "__module__", ""))
                         for plugin in app.extensions["lms.plugins"].get_plugins()]
     owners = [owner for owner in owners if owner]
     foreign = set()

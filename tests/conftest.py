@@ -150,7 +150,8 @@ class DemoDatabase:
 
             base = make_url(TEST_DATABASE_URL)
             self.admin_url = base.set(database="postgres")
-            self.template = f"{base.database}_demo"
+            worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # one template per worker
+            self.template = f"{base.database}_demo{worker}"
             self.url = base.set(database=self.template).render_as_string(hide_password=False)
             self._create(self.template)
         else:
