@@ -125,11 +125,22 @@ def configure_extensions(app: Flask) -> None:
         install_sqlite_pragmas(db.engine)
         install_connect_retry(db.engine)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
+    configure_migrations(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     access.init_app(app)
+
+
+def configure_migrations(app: Flask) -> None:
+    """Alembic reads the version folder of every enabled part (the product's and each outside
+    plugin's branch), and ``lms db upgrade`` upgrades every head (lms/migrating.py)."""
+    from lms import migrating
+
+    if migrating.configure_alembic not in migrate.configure_callbacks:  # one Migrate per process
+        migrate.configure(migrating.configure_alembic)
+    app.cli.add_command(migrating.db_command_group(), name="db")
 
 
 def configure_plugins(app: Flask) -> None:

@@ -434,3 +434,19 @@ def lms_scrub_personal_text(replacements: "dict[str, str]") -> "int | None":
         def lms_scrub_personal_text(replacements):
             return scrub_notification_params(replacements)
     """
+
+
+@hookspec
+def lms_migration_locations() -> "list[str]":
+    """Return the folders holding this plugin's Alembic revisions. The core returns the
+    product's ``migrations/versions/`` (one linear history for the core and the built-in
+    plugins); an outside plugin returns its own folder, whose revisions form a branch of
+    their own (``branch_labels = ("<plugin>",)``, ``down_revision = None`` for the first,
+    ``depends_on`` the product revision it needs). ``lms db upgrade`` upgrades every head.
+
+    Example::
+
+        @hookimpl
+        def lms_migration_locations():
+            return [str(Path(__file__).parent / "migrations")]
+    """

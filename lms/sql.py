@@ -16,8 +16,20 @@ def contains_pattern(text: str) -> str:
 def migration_include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic ``include_object``: leave SQLite's full-text tables (``*_fts`` and its
     ``*_fts_data``... shadow tables) to the migrations that create them by hand - they have
-    no model on the metadata, so autogenerate would otherwise drop them."""
-    return not (type_ == "table" and reflected and compare_to is None and "_fts" in (name or ""))
+    no model on the metadata, so autogenerate would otherwise drop them - and leave out the
+    tables of an outside plugin that is off (its models may be imported, its branch is not
+    migrated: lms/migrating.py)."""
+    if type_ != "table":
+        return True
+    if reflected and compare_to is None and "_fts" in (name or ""):
+        return False
+    if not reflected:
+        from flask import current_app
+
+        from lms.migrating import app_tables
+
+        return name in app_tables(current_app)
+    return True
 
 
 def dialect_insert(model, dialect: str | None = None):

@@ -18,10 +18,8 @@ from werkzeug.serving import make_server
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lms.core.demo import DEMO_PASSWORD, seed_demo  # noqa: E402
-from lms.extensions import db  # noqa: E402
-from lms.plugins.courses.services import import_courses  # noqa: E402
-from tests.conftest import make_test_app, reset_database  # noqa: E402
+from lms.core.demo import DEMO_PASSWORD  # noqa: E402
+from tests.conftest import make_test_app, reset_database, seed_full_demo  # noqa: E402
 
 IMAGES = ROOT / "docs" / "img"
 LESSON = "/courses/katalogisasi/marc21/"
@@ -30,12 +28,7 @@ LESSON = "/courses/katalogisasi/marc21/"
 def serve(folder: Path):
     app = make_test_app(folder)
     reset_database(app)
-    with app.app_context():
-        seed_demo(lambda _line: None)
-        app.config["NEEDS_SURVEYS_DIR"] = str(ROOT / "courses" / "surveys")
-        assert import_courses([ROOT / "courses"]).ok
-        app.extensions["lms.plugins"].hook.lms_demo_seed(app=app, log=lambda _line: None)
-        db.session.remove()
+    seed_full_demo(app)  # the tests' recipe (tests/conftest.py), so the pictures show what they test
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

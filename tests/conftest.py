@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,10 +80,12 @@ def reset_database(app) -> None:
             _db.create_all()
 
 
-def serve_app(tmp_path, **overrides):
-    """Yield a test app with a fresh database inside an app context; clean up after."""
+def serve_app(tmp_path, fresh: bool = True, **overrides):
+    """Yield a test app inside an app context - on a fresh database, or (``fresh=False``) on
+    the database ``DATABASE_URL`` names as it is; clean up after."""
     app = make_test_app(tmp_path, **overrides)
-    reset_database(app)
+    if fresh:
+        reset_database(app)
     with app.app_context():
         yield app
         _db.session.remove()
@@ -91,8 +94,139 @@ def serve_app(tmp_path, **overrides):
 
 
 @pytest.fixture
-def app(tmp_path):
-    yield from serve_app(tmp_path)
+def app(request, tmp_path):
+    """The test app on a fresh database; when the test asks for ``full_demo``, on its own copy
+    of the session's demo database instead (see ``DemoDatabase``)."""
+    if "full_demo" in request.fixturenames:
+        demo_database = request.getfixturevalue("demo_database")
+        url = demo_database.copy(tmp_path)
+        try:
+            yield from serve_app(tmp_path, fresh=False, DATABASE_URL=url, NEEDS_SURVEYS_DIR=str(SURVEYS))
+        finally:
+            demo_database.drop(url)
+    else:
+        yield from serve_app(tmp_path)
+
+
+# --- the demo, built once per session --------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+SURVEYS = ROOT / "courses" / "surveys"
+
+
+def seed_full_demo(app) -> None:
+    """What ``make run`` seeds, in its order, into ``app``'s (empty) schema: the real courses,
+    then ``lms demo`` - the demo organisation, the survey instruments and every plugin's demo
+    data."""
+    from lms.core.demo import seed_demo
+    from lms.plugins.courses.services import import_courses
+
+    with app.app_context():
+        app.config["NEEDS_SURVEYS_DIR"] = str(SURVEYS)
+        report = import_courses([ROOT / "courses"])
+        assert report.ok, report.problems
+        seed_demo(lambda _line: None)
+        app.extensions["lms.plugins"].hook.lms_demo_seed(app=app, log=lambda _line: None)
+        _db.session.commit()
+        _db.session.remove()
+
+
+class DemoDatabase:
+    """The full demo (``seed_full_demo``) built once, kept as a template no test touches;
+    every test that wants the demo gets a copy of its own, so no test sees another's writes.
+
+    The files the demo writes (training-record evidence under the instance folder) are
+    copied with it. SQLite: the template is a file and a copy is made with SQLite's online backup API (a
+    consistent page-by-page copy, ~10 ms). PostgreSQL: the template is a database of its own
+    and a copy is ``CREATE DATABASE ... TEMPLATE`` (a file-level copy on the server), dropped
+    after the test. Building the demo takes tens of seconds; a copy, well under one.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.copies = 0
+        if is_postgresql():
+            from sqlalchemy.engine import make_url
+
+            base = make_url(TEST_DATABASE_URL)
+            self.admin_url = base.set(database="postgres")
+            worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # one template per worker
+            self.template = f"{base.database}_demo{worker}"
+            self.url = base.set(database=self.template).render_as_string(hide_password=False)
+            self._create(self.template)
+        else:
+            self.url = f"sqlite:///{folder / 'demo.db'}"
+        app = make_test_app(folder, DATABASE_URL=self.url)
+        with app.app_context():
+            _db.create_all()
+        seed_full_demo(app)
+        with app.app_context():
+            _db.engine.dispose()  # a PostgreSQL template must have no connection left
+
+    def _admin(self, *statements: str) -> None:
+        from sqlalchemy import create_engine
+
+        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                for statement in statements:
+                    conn.execute(text(statement))
+        finally:
+            engine.dispose()
+
+    def _create(self, name: str, template: str | None = None) -> None:
+        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+                    f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+
+    def copy(self, folder: Path) -> str:
+        """The URL of a fresh copy of the demo database (``folder`` holds a SQLite copy)."""
+        if is_postgresql():
+            from sqlalchemy.engine import make_url
+
+            self.copies += 1
+            name = f"{self.template}_{self.copies}"
+            self._create(name, template=self.template)
+            shutil.copytree(self.folder / "instance", folder / "instance", dirs_exist_ok=True)
+            return make_url(self.url).set(database=name).render_as_string(hide_password=False)
+        import sqlite3
+
+        target = folder / "demo-copy.db"
+        shutil.copytree(self.folder / "instance", folder / "instance", dirs_exist_ok=True)
+        source, copy = sqlite3.connect(self.folder / "demo.db"), sqlite3.connect(target)
+        try:
+            source.backup(copy)
+        finally:
+            source.close()
+            copy.close()
+        return f"sqlite:///{target}"
+
+    def drop(self, url: str) -> None:
+        """Remove a copy once its app's engine is disposed (PostgreSQL; a SQLite copy goes
+        with the test's temporary folder)."""
+        if is_postgresql():
+            from sqlalchemy.engine import make_url
+
+            self._admin(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+    def close(self) -> None:
+        if is_postgresql():
+            self._admin(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory):
+    """The full demo, built once per session (per worker); ask for ``full_demo`` (tests on
+    the ``app`` fixture) or copy it yourself with ``demo_database.copy(folder)``."""
+    demo = DemoDatabase(tmp_path_factory.mktemp("demo-template"))
+    yield demo
+    demo.close()
+
+
+@pytest.fixture
+def full_demo(app):
+    """The test's ``app`` (and ``client``, ``runner``) on its own copy of the full demo: what
+    ``make run`` seeds. The test may write; the next test gets a fresh copy."""
+    return app
 
 
 @pytest.fixture
@@ -141,6 +275,21 @@ def make_user(db):
         return user
 
     return make
+
+
+@pytest.fixture
+def installed_hello_plugin(tmp_path, monkeypatch):
+    """Install tests/plugins/hello as a distribution with an ``lms.plugins`` entry point, as
+    ``pip install`` would: it is on unless ``LMS_PLUGINS`` turns it off. Yields the folder to
+    put on ``PYTHONPATH`` for a separate ``lms`` process."""
+    site = tmp_path / "site"
+    dist = site / "pembina_hello-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: pembina-hello\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[lms.plugins]\nhello = tests.plugins.hello.hooks\n")
+    monkeypatch.syspath_prepend(str(site))
+    yield site
+    sys.modules.pop("tests.plugins.hello.hooks", None)
 
 
 def from_host(client, host: str):

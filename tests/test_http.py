@@ -21,7 +21,6 @@ from lms.auth.models import Unit, User
 from lms.config import ConfigError
 from lms.core.demo import DEMO_PASSWORD
 from lms.extensions import db
-from lms.plugins.courses.services import import_courses
 from lms.http import INT32_MAX, BoundedIntConverter, parse_int
 from tests.conftest import PASSWORD, csrf_token, login, make_test_app
 
@@ -171,13 +170,9 @@ def _query_sweep(app, client, crawled) -> int:
 
 
 @pytest.fixture
-def demo(app):
-    """Everything ``lms demo`` makes on the real courses: the organisation and every plugin's
-    demo data."""
-    assert import_courses([ROOT / "courses"]).ok
-    result = app.test_cli_runner().invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
-    return app
+def demo(full_demo):
+    """Everything ``lms demo`` makes on the real courses (a copy of the session's demo)."""
+    return full_demo
 
 
 def test_bad_integers_never_500_on_any_route(demo, app):

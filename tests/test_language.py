@@ -18,9 +18,7 @@ from urllib.parse import urldefrag, urlparse
 
 import pytest
 
-from lms.core.demo import DEMO_PASSWORD, seed_demo
-from lms.extensions import db
-from lms.plugins.courses.services import import_courses
+from lms.core.demo import DEMO_PASSWORD
 from tests.conftest import login
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,14 +89,10 @@ def _context(text: str, needle: str) -> str:
 
 
 @pytest.fixture
-def demo(app):
-    """What ``make run`` seeds: the real courses, the instruments, every plugin's demo."""
-    app.config["NEEDS_SURVEYS_DIR"] = str(ROOT / "courses" / "surveys")
-    assert import_courses([ROOT / "courses"]).ok
-    seed_demo(lambda _line: None)
-    app.extensions["lms.plugins"].hook.lms_demo_seed(app=app, log=lambda _line: None)
-    db.session.commit()
-    return app
+def demo(full_demo):
+    """What ``make run`` seeds: the real courses, the instruments, every plugin's demo (a copy
+    of the session's demo)."""
+    return full_demo
 
 
 def _followable(href: str) -> str | None:

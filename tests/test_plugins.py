@@ -2,26 +2,11 @@
 through the ``lms.plugins`` entry-point group - the same way a pip-installed one is."""
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 from lms.config import ConfigError
 from lms.pluginmanager import BUILTIN_PLUGINS, parse_plugin_setting
 from tests.conftest import login, make_test_app, reset_database
-
-
-@pytest.fixture
-def installed_hello_plugin(tmp_path, monkeypatch):
-    """Install tests/plugins/hello as a distribution with an ``lms.plugins`` entry point."""
-    site = tmp_path / "site"
-    dist = site / "pembina_hello-1.0.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: pembina-hello\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[lms.plugins]\nhello = tests.plugins.hello.hooks\n")
-    monkeypatch.syspath_prepend(str(site))
-    yield "hello"
-    sys.modules.pop("tests.plugins.hello.hooks", None)
 
 
 def _app(tmp_path, **config):

@@ -69,3 +69,10 @@ def lms_cli_commands():
     from lms.core.cli import backup, demo, restore
 
     return [demo, backup, restore]
+
+
+@hookimpl
+def lms_migration_locations():
+    from lms import resource_dir
+
+    return [str(resource_dir("migrations") / "versions")]

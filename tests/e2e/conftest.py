@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 
 from lms.core.demo import DEMO_PASSWORD, seed_demo
 from lms.extensions import db as _db
-from tests.conftest import make_test_app, reset_database
+from tests.conftest import SURVEYS, make_test_app, reset_database
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -77,6 +77,31 @@ def live_app(tmp_path):
     with app.app_context():
         _db.session.remove()
         _db.engine.dispose()
+
+
+def demo_copy_app(folder, demo_database, **overrides):
+    """An app on a fresh copy of the session's full demo (tests/conftest.py ``DemoDatabase``:
+    what ``make run`` seeds, built once), for a journey that writes."""
+    return make_test_app(folder, DATABASE_URL=demo_database.copy(folder), NEEDS_SURVEYS_DIR=str(SURVEYS),
+                         **overrides)
+
+
+def dispose(app, demo_database=None) -> None:
+    """Close ``app``'s connections; drop its demo copy (PostgreSQL) if it had one."""
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+    if demo_database is not None:
+        demo_database.drop(app.config["DATABASE_URL"])
+
+
+@pytest.fixture
+def demo_live_app(tmp_path, demo_database):
+    """``live_app`` with the full demo instead of the organisation alone: a module that needs
+    it overrides ``live_app`` with this fixture."""
+    app = demo_copy_app(tmp_path, demo_database)
+    yield app
+    dispose(app, demo_database)
 
 
 @pytest.fixture

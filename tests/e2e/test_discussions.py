@@ -11,7 +11,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from lms.extensions import db
-from lms.plugins.courses.services import import_courses
 from lms.plugins.needs.analysis import latest_closed_round
 from tests.e2e.test_journeys import reveal, sign_in, sign_out
 
@@ -21,12 +20,15 @@ QUESTION = "Subruas 264 untuk penerbit lokal"
 
 
 @pytest.fixture
+def live_app(demo_live_app):
+    """What ``make run`` seeds (a copy of the session's demo): this journey writes."""
+    return demo_live_app
+
+
+@pytest.fixture
 def demo_data(live_app):
     """What ``make run`` seeds: the real courses, the instruments, every plugin's demo."""
     with live_app.app_context():
-        live_app.config["NEEDS_SURVEYS_DIR"] = str(ROOT / "courses" / "surveys")
-        assert import_courses([ROOT / "courses"]).ok
-        live_app.extensions["lms.plugins"].hook.lms_demo_seed(app=live_app, log=lambda _line: None)
         found = {"round_id": latest_closed_round().id}
         db.session.remove()
     return found

@@ -22,10 +22,9 @@ from sqlalchemy import update
 from werkzeug.serving import make_server
 
 from lms.auth.models import User
-from lms.core.demo import DEMO_PASSWORD, seed_demo
+from lms.core.demo import DEMO_PASSWORD
 from lms.extensions import db
-from lms.plugins.courses.services import import_courses
-from tests.conftest import make_test_app, reset_database
+from tests.e2e.conftest import demo_copy_app, dispose
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,16 +49,11 @@ def page_type(path: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """What ``make run`` seeds, served once for every role and width of this module."""
-    tmp_path = tmp_path_factory.mktemp("every-page")
-    app = make_test_app(tmp_path)
-    reset_database(app)
+def site(tmp_path_factory, demo_database):
+    """What ``make run`` seeds (a copy of the session's demo: pages record views as they are
+    crawled), served once for every role and width of this module."""
+    app = demo_copy_app(tmp_path_factory.mktemp("every-page"), demo_database)
     with app.app_context():
-        seed_demo(lambda _message: None)
-        app.config["NEEDS_SURVEYS_DIR"] = str(ROOT / "courses" / "surveys")
-        assert import_courses([ROOT / "courses"]).ok
-        app.extensions["lms.plugins"].hook.lms_demo_seed(app=app, log=lambda _line: None)
         db.session.execute(update(User).where(User.username == "erlina").values(locale="en"))
         db.session.commit()
         db.session.remove()
@@ -73,9 +67,7 @@ def site(tmp_path_factory):
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        dispose(app, demo_database)
 
 
 def crawl(page, base: str) -> list[str]:

@@ -18,7 +18,6 @@ from lms.auth.models import User
 from lms.clock import local_today
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Module
-from lms.plugins.courses.services import import_courses
 from tests.e2e.test_journeys import reveal, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -27,12 +26,15 @@ BRANCH = {"Ani Rahmawati", "Bella Natalia", "Dewi Kartika Sari", "Eko Prasetyo",
 
 
 @pytest.fixture
+def live_app(demo_live_app):
+    """What ``make run`` seeds (a copy of the session's demo): this journey writes."""
+    return demo_live_app
+
+
+@pytest.fixture
 def demo_data(live_app):
     """What ``make run`` seeds: the real courses, the instruments, every plugin's demo."""
     with live_app.app_context():
-        live_app.config["NEEDS_SURVEYS_DIR"] = str(ROOT / "courses" / "surveys")
-        assert import_courses([ROOT / "courses"]).ok
-        live_app.extensions["lms.plugins"].hook.lms_demo_seed(app=live_app, log=lambda _line: None)
         db.session.execute(update(User).where(User.username == "citra").values(locale="en"))
         db.session.commit()
         module = db.session.scalar(select(Module).join(Course).where(

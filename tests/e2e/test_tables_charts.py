@@ -20,7 +20,6 @@ from sqlalchemy import select
 
 from lms.auth.models import User
 from lms.extensions import db
-from lms.plugins.courses.services import import_courses
 from tests.e2e.test_journeys import sign_in, sign_out
 
 pytestmark = pytest.mark.e2e
@@ -66,13 +65,16 @@ MEASURE = """() => {
 
 
 @pytest.fixture
+def live_app(demo_live_app):
+    """What ``make run`` seeds (a copy of the session's demo): this journey writes."""
+    return demo_live_app
+
+
+@pytest.fixture
 def demo_ids(live_app):
     """What ``make run`` seeds (the real courses, instruments, every plugin's demo), plus the ids
     the page list needs."""
     with live_app.app_context():
-        live_app.config["NEEDS_SURVEYS_DIR"] = str(ROOT / "courses" / "surveys")
-        assert import_courses([ROOT / "courses"]).ok
-        live_app.extensions["lms.plugins"].hook.lms_demo_seed(app=live_app, log=lambda _line: None)
         dewi = db.session.scalar(select(User).where(User.username == "dewi"))
         found = {"dewi": dewi.id}
         db.session.remove()

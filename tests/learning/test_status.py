@@ -14,7 +14,6 @@ from lms.auth.models import User
 from lms.clock import local_today
 from lms.extensions import db
 from lms.plugins.courses.models import Course
-from lms.plugins.courses.services import import_courses
 from lms.plugins.learning import assigning
 from lms.plugins.learning.models import Assignment
 from lms.plugins.reports import dashboard
@@ -107,12 +106,10 @@ def test_status_is_one_statement_however_many_people(statuses, make_user, org):
 # --- the demo: ani's next step and the counts that agree ----------------------------------------
 
 @pytest.fixture
-def demo(app, runner):
-    """The real courses imported and ``lms demo`` run, as ``make run`` does."""
-    app.config["NEEDS_SURVEYS_DIR"] = str(ROOT / "courses" / "surveys")
-    assert import_courses([ROOT / "courses"]).ok
-    result = runner.invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
+def demo(full_demo):
+    """The real courses imported and ``lms demo`` run, as ``make run`` does (a copy of the
+    session's demo)."""
+    return full_demo
 
 
 def _signed_in(app, username: str):

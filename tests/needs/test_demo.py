@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from lms.auth.models import Unit, User
 from lms.clock import local_today
 from lms.extensions import db
-from lms.plugins.courses.services import import_courses
 from lms.plugins.curriculum import proposals
 from lms.plugins.curriculum.models import ACTIVE, CurriculumVersion
 from lms.plugins.needs import analysis
@@ -25,13 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def demo(app, runner):
-    """The real courses imported and ``lms demo`` run (which loads courses/surveys)."""
-    app.config["NEEDS_SURVEYS_DIR"] = str(ROOT / "courses" / "surveys")
-    assert import_courses([ROOT / "courses"]).ok
-    result = runner.invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
-    return result.output
+def demo(full_demo):
+    """The real courses imported and ``lms demo`` run: the session's demo, copied for this test."""
+    return full_demo
 
 
 def test_demo_round_has_staff_supervisor_and_patron_answers(demo, runner):

@@ -1,23 +1,22 @@
-"""Hook implementations of the ``hello`` test plugin (what docs/plugins.md walks through)."""
+"""Hook implementations of the ``hello`` test plugin (what docs/plugins.md walks through).
+
+The plugin is one folder: hooks, models, forms, services, views, its templates
+(``templates/hello/``) and its own Alembic branch (``migrations/``).
+"""
 from __future__ import annotations
 
-import click
-from flask import Blueprint
+from pathlib import Path
 
-from lms.auth.access import roles_required
+import click
+
 from lms.hookspecs import hookimpl
 from lms.nav import HomePanel, NavItem
 from lms.questions import QuestionType, ResponseError
 
-# The plugin is one folder: its templates travel with it (templates/hello/...), found by
-# Flask through the blueprint, never copied into the product's templates/.
-bp = Blueprint("hello", __name__, url_prefix="/hello", template_folder="templates")
+from . import models  # noqa: F401 - the plugin's table on the metadata whenever it is on
+from .views import bp
 
-
-@bp.route("/")
-@roles_required("librarian")
-def index():
-    return "Hello from a plugin"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 @click.command("hello")
@@ -82,3 +81,8 @@ def lms_cli_commands():
 @hookimpl
 def lms_question_types():
     return [KeywordsQuestion]
+
+
+@hookimpl
+def lms_migration_locations():
+    return [str(MIGRATIONS)]
