@@ -21,9 +21,11 @@ from sqlalchemy import select
 from lms.audit.services import record
 from lms.auth.models import User, aware, utcnow
 from lms.extensions import db
+from lms.transactions import refusals_roll_back
 from lms.nav import LinkTarget
 from lms.plugins.courses.rendering import render_markdown
 from lms.plugins.discussions import access
+from lms.plugins.discussions.services import PostingError
 from lms.plugins.discussions.models import Board, Meeting, Thread
 from lms.plugins.learning.services import local_zone
 
@@ -152,6 +154,7 @@ def _check_text(text: str | None, field: str) -> str:
 
 # --- creating and recording -------------------------------------------------------------------
 
+@refusals_roll_back(MeetingError, PostingError)
 def create_meeting(user: User, board: Board, *, title: str, meeting_at: datetime, place: str = "",
                    agenda: str, link: str | None = None) -> Thread:
     """Schedule a review meeting on ``board``: a "meeting" thread whose first post is the
@@ -177,6 +180,7 @@ def create_meeting(user: User, board: Board, *, title: str, meeting_at: datetime
     return thread
 
 
+@refusals_roll_back(MeetingError, PostingError)
 def update_record(user: User, meeting: Meeting, minutes: str, decisions: str, link: str | None, *,
                   meeting_at: datetime | None = None, place: str | None = None) -> Meeting:
     """Write the minutes and decisions (Markdown, rendered once here), change the link, and
