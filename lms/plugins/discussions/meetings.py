@@ -18,6 +18,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from lms.pluginmanager import hook
 from lms.audit.services import record
 from lms.auth.models import User, aware, utcnow
 from lms.extensions import db
@@ -97,9 +98,8 @@ def _local_path(url: str) -> bool:
 def link_choices(user: User) -> list[LinkTarget]:
     """What ``user`` may link a meeting to, from every plugin's ``lms_discussion_links``
     (only entries with a path on this site; the first of a repeated kind+ref wins)."""
-    hook = current_app.extensions["lms.plugins"].hook
     seen: dict[str, LinkTarget] = {}
-    for result in hook.lms_discussion_links(user=user):
+    for result in hook().lms_discussion_links(user=user):
         for target in result or []:
             key = link_key(target.kind, target.ref)
             if key and key not in seen and _local_path(str(target.url)):

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from flask import current_app
 from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, union_all
 
+from lms.pluginmanager import hook
 from lms.audit import services as audit
 from lms.auth.models import Unit, User, UserRole
 from lms.auth.scoping import scoped_users, supervised_unit_ids
@@ -61,11 +62,8 @@ def announce(assignments) -> None:
     transaction, which the caller commits after this - an assignment and its notifications
     are kept or lost together. For every place that creates assignments: the assignment
     form, the curriculum's approval, ``lms learning assign``."""
-    from flask import current_app
-
-    hook = current_app.extensions["lms.plugins"].hook
     for assignment in assignments:
-        hook.lms_assignment_created(assignment=assignment, user_ids=targeted_user_ids(assignment.id))
+        hook().lms_assignment_created(assignment=assignment, user_ids=targeted_user_ids(assignment.id))
 
 
 def librarians_of(viewer: User) -> Select:

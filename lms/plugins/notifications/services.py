@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import bindparam, func, insert, select, update
 
+from lms.pluginmanager import hook
 from lms import http
 from lms.auth.models import User, aware, utcnow
 from lms.extensions import db
@@ -52,7 +53,7 @@ def messages() -> dict:
     found = current_app.extensions.get("lms.notification_messages")
     if found is None:
         found = dict(MESSAGES)
-        for answer in current_app.extensions["lms.plugins"].hook.lms_notification_messages():
+        for answer in hook().lms_notification_messages():
             found.update(answer or {})
         current_app.extensions["lms.notification_messages"] = found
     return found
