@@ -144,7 +144,7 @@ def hook() -> pluggy.HookRelay:
 def plugin_enabled(name: str) -> bool:
     """True when the plugin ``name`` is on in the running app (a core part - ``core``,
     ``auth``, ``mail``, ``privacy`` - always is). The one way to ask before using an optional
-    plugin (its ``USES``); templates have it as the global ``plugin_enabled('records')``."""
+    plugin (its ``USES``). Templates guard links with ``has_endpoint`` instead."""
     from flask import current_app
 
     return current_app.extensions["lms.plugins"].has_plugin(name)
