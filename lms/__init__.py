@@ -141,6 +141,18 @@ def configure_migrations(app: Flask) -> None:
     if migrating.configure_alembic not in migrate.configure_callbacks:  # one Migrate per process
         migrate.configure(migrating.configure_alembic)
     app.cli.add_command(migrating.db_command_group(), name="db")
+def configure_default_settings(app: Flask, answers: list[dict]) -> None:
+    """Every enabled plugin's default settings (``lms_default_settings``), each kept only
+    where the operator set none: the config file, ``LMS_*`` variables and a test's dict win.
+    A setting two plugins claim is a configuration error, not a silent winner."""
+    claimed: set[str] = set()
+    for defaults in answers:
+        for key, value in (defaults or {}).items():
+            if key in claimed:
+                raise cfg.ConfigError(f"Two plugins declare a default for the setting {key}; "
+                                      "each plugin must prefix its settings with its own name.")
+            claimed.add(key)
+            app.config.setdefault(key, value)
 
 
 def configure_plugins(app: Flask) -> None:
@@ -151,6 +163,7 @@ def configure_plugins(app: Flask) -> None:
     app.extensions["lms.plugins"] = manager
     app.config["ENABLED_PLUGINS"] = enabled
     hook = manager.hook
+    configure_default_settings(app, hook.lms_default_settings(app=app))
     hook.lms_init_app(app=app)
     for blueprints in hook.lms_blueprints():
         for blueprint in blueprints or []:

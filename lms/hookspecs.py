@@ -450,3 +450,22 @@ def lms_migration_locations() -> "list[str]":
         def lms_migration_locations():
             return [str(Path(__file__).parent / "migrations")]
     """
+
+
+@hookspec
+def lms_default_settings(app: "Flask") -> "dict[str, Any]":
+    """Return the plugin's settings with their default values (``LMS_<NAME>`` in the
+    environment overrides each; document them in the plugin's page under docs/).
+
+    The factory collects every enabled plugin's answer once, before ``lms_init_app``, and
+    keeps a value only where the operator set none (``instance/config.py``, ``LMS_*``
+    variables and a test's config dict win). Two plugins naming the same setting stop the
+    app with a ConfigError: prefix yours with the plugin's name. ``app`` is there for
+    defaults that depend on it (a folder under ``app.instance_path``); read nothing else.
+
+    Example::
+
+        @hookimpl
+        def lms_default_settings(app):
+            return {"HELLO_GREETING": "Halo", "HELLO_DIR": os.path.join(app.instance_path, "hello")}
+    """

@@ -9,6 +9,8 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from lms.pluginmanager import hook
+
 # The navigation's menus, by what people do, in this order. An entry with no group (Home)
 # stands on its own; "account" is the account menu the layout ends with.
 NAV_GROUPS: tuple[tuple[str, Any], ...] = (
@@ -206,8 +208,7 @@ def _label(label: Any) -> Any:
 
 def home_panels(user, role: str) -> list[HomePanel]:
     """Collect the panels every enabled plugin offers for ``role``'s home page."""
-    hook = current_app.extensions["lms.plugins"].hook
-    panels = [panel for result in hook.lms_home_panels(user=user, role=role) for panel in (result or [])]
+    panels = [panel for result in hook().lms_home_panels(user=user, role=role) for panel in (result or [])]
     real_keys = {panel.key for panel in panels if panel.key and not panel.placeholder}
     panels = [panel for panel in panels if not (panel.placeholder and panel.key in real_keys)]
     return sorted(panels, key=lambda panel: panel.order)

@@ -130,6 +130,41 @@ def build_plugin_manager(setting: object) -> tuple[pluggy.PluginManager, list[st
     return manager, enabled
 
 
+def hook() -> pluggy.HookRelay:
+    """The running app's hook relay: ``hook().lms_quiz_graded(attempt=attempt)``.
+
+    The one way code outside the factory calls a hook (keyword arguments, as pluggy wants;
+    it answers a list, one entry per implementation that returned something). A relay
+    rather than a ``call_hook(name, ...)`` that flattens: hooks answer lists, dicts, numbers
+    or a first answer, and each caller knows which; and ``hook().lms_x(`` keeps every call
+    findable by the hook's name (tests/test_hook_catalogue.py relies on it). Needs an app
+    context."""
+    from flask import current_app
+
+    return current_app.extensions["lms.plugins"].hook
+
+
+def plugin_enabled(name: str) -> bool:
+    """True when the plugin ``name`` is on in the running app (a core part - ``core``,
+    ``auth``, ``mail``, ``privacy`` - always is). The one way to ask before using an optional
+    plugin (its ``USES``). Templates guard links with ``has_endpoint`` instead."""
+    from flask import current_app
+
+    return current_app.extensions["lms.plugins"].has_plugin(name)
+
+
+def has_endpoint(endpoint: str) -> bool:
+    """True when the running app has a page for ``endpoint`` (``"quizzes.overview"``).
+
+    Not a way to ask whether a plugin is on (that is :func:`plugin_enabled`): this is for
+    code about to build a link with ``url_for(endpoint)``, which raises for a page that does
+    not exist, so the guard and the link name the same thing. Templates have it as the
+    global ``has_endpoint('quizzes.overview')`` before such a link."""
+    from flask import current_app
+
+    return endpoint in current_app.view_functions
+
+
 def layer_diagram() -> str:
     """The built-in plugins and their declared edges as a Mermaid graph, for
     docs/architecture.md (``python -m lms.pluginmanager`` prints it; a test keeps the doc equal)."""

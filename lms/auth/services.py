@@ -16,6 +16,7 @@ from lms.auth import passwords, reset, sessions, throttle
 from lms.auth.models import LOCALES, UNIT_KINDS, Unit, User, hash_password
 from lms.clock import utcnow
 from lms.extensions import db, login_manager
+from lms.transactions import refusals_roll_back
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -372,6 +373,7 @@ def would_create_cycle(unit: Unit, new_parent: Unit | None) -> bool:
     return False
 
 
+@refusals_roll_back(ServiceError)
 def save_unit(unit: Unit | None, *, code: str, name: str, kind: str, parent: Unit | None,
               active: bool = True) -> Unit:
     """Create or update a unit; refuses duplicate codes and cycles."""

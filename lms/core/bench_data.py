@@ -35,6 +35,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
+from lms.pluginmanager import hook
 from lms.auth.models import PASSWORD_METHOD, Organisation, Unit, UnitSupervisor, User, UserRole
 from lms.auth.scoping import units_below
 from lms.clock import local_zone
@@ -371,8 +372,7 @@ def seed_scale(app: Flask, scale: int, echo: Callable[[str], None],
     log(f"Scale {scale}: generating (bulk inserts on {db.engine.dialect.name}), "
         f"~{attempts_per_librarian} quiz attempts per librarian")
     create_organisation(scale, log)
-    app.extensions["lms.plugins"].hook.lms_demo_scale(app=app, scale=scale, log=log,
-                                                      attempts_per_librarian=attempts_per_librarian)
+    hook().lms_demo_scale(app=app, scale=scale, log=log, attempts_per_librarian=attempts_per_librarian)
     with timed(log, "planner statistics"):
         analyze_tables()
     db.session.commit()

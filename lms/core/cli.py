@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask import current_app
 from flask.cli import with_appcontext
 
+from lms.pluginmanager import hook
 from lms.auth.labels import role_label
 from lms.core import backup as backups
 from lms.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
@@ -36,7 +37,7 @@ def demo(scale: int | None, attempts_per_librarian: int) -> None:
             raise click.ClickException(str(error)) from error
         return
     seed_demo(click.echo)
-    current_app.extensions["lms.plugins"].hook.lms_demo_seed(app=current_app, log=click.echo)
+    hook().lms_demo_seed(app=current_app, log=click.echo)
     # A plugin that only looked (and skipped) leaves a read transaction open; end it, so
     # nothing holds locks after the command (PostgreSQL would block a later DROP/ALTER).
     db.session.commit()

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from lms.auth.models import ROLES
 from lms.hookspecs import hookimpl
 from lms.nav import HomePanel, NavItem
+from lms.pluginmanager import has_endpoint
 
 
 @hookimpl
@@ -21,10 +22,7 @@ def lms_init_app(app) -> None:
 
     app.jinja_env.filters["prose"] = prose
 
-    @app.template_global("has_endpoint")
-    def has_endpoint(name: str) -> bool:
-        """Lets a template link to another plugin's page only when that plugin is on."""
-        return name in app.view_functions
+    app.add_template_global(has_endpoint)  # a link to a page only when the page exists
 
     @app.context_processor
     def _navigation():

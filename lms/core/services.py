@@ -19,6 +19,18 @@ def database_ok() -> bool:
         return False
 
 
+def discard_failed_transaction() -> None:
+    """Roll back whatever a failed request left in the session, for the 500 page: an error
+    raised by the database leaves the session unusable (``PendingRollbackError``) and the
+    layout reads through it. A connection that is gone cannot roll back; it is discarded."""
+    from flask import current_app
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the error page must not fail
+        current_app.logger.warning("Rolling back after an error failed", exc_info=True)
+
+
 def supervised_units_summary(user: User) -> list[dict]:
     """Units ``user`` supervises (and those below), each with its active member count."""
     visible = supervised_unit_ids(user).subquery()

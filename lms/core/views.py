@@ -89,23 +89,14 @@ def render_server_error(error):
     current_app.logger.exception("Unhandled error: %s", error)
     original = getattr(error, "original_exception", None) or error
     locale = _locale_without_database()  # before the rollback expires the user
-    _rollback_quietly()
+    services.discard_failed_transaction()
     if not isinstance(original, (OperationalError, InterfaceError, DisconnectionError)):
         try:
             return render_error(InternalServerError())
         except Exception:  # noqa: BLE001 - the error page must not fail
             current_app.logger.exception("The error page failed; answering with the plain one")
-            _rollback_quietly()
+            services.discard_failed_transaction()
     return render_plain_error(500, locale)
-
-
-def _rollback_quietly() -> None:
-    from lms.extensions import db
-
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 - a connection that is gone cannot roll back; it is discarded
-        current_app.logger.warning("Rolling back after an error failed", exc_info=True)
 
 
 def _locale_without_database() -> str:

@@ -7,17 +7,19 @@ from lms.hookspecs import hookimpl
 
 
 @hookimpl
-def lms_init_app(app) -> None:
-    from lms.privacy.services import RETENTION_DEFAULTS, erased_at
+def lms_default_settings(app):
+    from lms.privacy.services import RETENTION_DEFAULTS
 
-    app.jinja_env.globals["erased_at"] = erased_at
-
-    for name, days in RETENTION_DEFAULTS.items():
-        app.config.setdefault(name, days)
     # Who answers requests for access, correction and erasure (an e-mail or an office), and
     # the data controller's name, both shown on the privacy page (LMS_PRIVACY_*).
-    app.config.setdefault("PRIVACY_CONTACT", "")
-    app.config.setdefault("PRIVACY_CONTROLLER", "")
+    return {**RETENTION_DEFAULTS, "PRIVACY_CONTACT": "", "PRIVACY_CONTROLLER": ""}
+
+
+@hookimpl
+def lms_init_app(app) -> None:
+    from lms.privacy.services import erased_at
+
+    app.jinja_env.globals["erased_at"] = erased_at
 
 
 @hookimpl

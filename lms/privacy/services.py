@@ -20,6 +20,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select
 
+from lms.pluginmanager import hook
 from lms.audit.models import AuditEntry, AuditPersonal
 from lms.audit.services import record
 from lms.auth.models import LoginThrottle, User, UserSession
@@ -48,16 +49,12 @@ class PrivacyError(Exception):
     """A refused privacy operation; the message is shown to the user as it is."""
 
 
-def plugin_hook():
-    return current_app.extensions["lms.plugins"].hook
-
-
 # --- the download ------------------------------------------------------------------------------
 
 def personal_data(user: User) -> list[PersonalData]:
     """Every kind of record held about ``user``, core first, then each plugin's."""
     found: list[PersonalData] = []
-    for items in plugin_hook().lms_personal_data(user=user):
+    for items in hook().lms_personal_data(user=user):
         found.extend(items or [])
     return found
 
@@ -177,14 +174,14 @@ def erase(user: User, actor: User | None) -> Erased:
     files: list[str] = []
     new_name = PSEUDONYM_NAME.format(token=token)
     replacements = {value: new_name for value in old.values() if value}
-    for result in plugin_hook().lms_erase_personal_data(user=user, old=old, tombstone=TOMBSTONE):
+    for result in hook().lms_erase_personal_data(user=user, old=old, tombstone=TOMBSTONE):
         if not result:
             continue
         for kind, count in (result.get("counts") or {}).items():
             counts[kind] = counts.get(kind, 0) + int(count)
         files.extend(result.get("files") or [])
         replacements.update({text: ERASED_TEXT for text in result.get("texts") or [] if text})
-    counts["copies_elsewhere"] = sum(n or 0 for n in plugin_hook().lms_scrub_personal_text(replacements=replacements))
+    counts["copies_elsewhere"] = sum(n or 0 for n in hook().lms_scrub_personal_text(replacements=replacements))
     counts["audit_personal"] = db.session.execute(
         delete(AuditPersonal).where(AuditPersonal.user_id == user.id)).rowcount or 0
     counts["sessions"] = db.session.execute(delete(UserSession).where(UserSession.user_id == user.id)).rowcount or 0
@@ -256,7 +253,7 @@ def purge(now: datetime | None = None, dry_run: bool = False) -> dict[str, int]:
     before = cutoff("PRIVACY_RETENTION_LOGIN_ATTEMPTS_DAYS", now)
     if before is not None:
         counts["login_attempts"] = _delete(LoginThrottle, LoginThrottle.window_start < before, dry_run)
-    for result in plugin_hook().lms_retention_purge(now=now, dry_run=dry_run):
+    for result in hook().lms_retention_purge(now=now, dry_run=dry_run):
         for kind, count in (result or {}).items():
             counts[kind] = counts.get(kind, 0) + int(count)
     before = cutoff("PRIVACY_RETENTION_INACTIVE_ACCOUNTS_DAYS", now)

@@ -38,3 +38,19 @@ def unit_by_id(unit_id: int | None) -> Unit | None:
     from lms.extensions import db
 
     return db.session.get(Unit, unit_id) if unit_id else None
+
+
+def create_account(*, username: str, full_name: str, password: str, email: str | None, nip: str | None,
+                   position: str | None, roles: list[str], unit_id: int | None, locale: str,
+                   supervised_ids: list[int]) -> User:
+    """An account made by an admin (validated by the form): it must change ``password`` at
+    its first sign-in; the account, its supervised units and the audit entry in one commit."""
+    from lms.auth import services as auth
+    from lms.extensions import db
+
+    user = auth.create_user(username=username, full_name=full_name, email=email, nip=nip, position=position,
+                            roles=roles, unit=unit_by_id(unit_id), locale=locale, password=password,
+                            must_change_password=True, commit=False)
+    user.supervised_units = [db.session.get(Unit, uid) for uid in supervised_ids]
+    db.session.commit()
+    return user

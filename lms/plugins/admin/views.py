@@ -83,13 +83,11 @@ def user_new():
                 form.password.errors.append(problem)
             else:
                 password = form.password.data or auth.generate_password()
-                user = auth.create_user(
+                user = services.create_account(
                     username=username, full_name=form.full_name.data, email=form.email.data,
                     nip=form.nip.data, position=form.position.data, roles=form.roles.data,
-                    unit=services.unit_by_id(form.unit_id.data), locale=form.locale.data,
-                    password=password, must_change_password=True, commit=False)
-                user.supervised_units = [db.session.get(Unit, uid) for uid in form.supervised.data]
-                db.session.commit()
+                    unit_id=form.unit_id.data, locale=form.locale.data, password=password,
+                    supervised_ids=form.supervised.data)
                 if not form.password.data:
                     return _show_temporary_password(user, password, created=True)
                 flash(_("Account %(name)s created.", name=user.username), "success")
@@ -195,7 +193,6 @@ def _unit_form(unit: Unit | None):
             auth.save_unit(unit, code=form.code.data, name=form.name.data, kind=form.kind.data,
                            parent=services.unit_by_id(form.parent_id.data), active=form.active.data)
         except auth.ServiceError as error:
-            db.session.rollback()
             getattr(form, error.field or "code").errors.append(str(error))
             status = 400
         else:

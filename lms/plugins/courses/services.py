@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import defer
 
+from lms.pluginmanager import hook
 from lms.extensions import db
 from lms.markdown_html import normalise_asset_path, render_inline, render_markdown, table_of_contents
 from lms.sql import LIKE_ESCAPE, contains_pattern
@@ -421,9 +422,8 @@ def record_lesson_view(user, page: LessonPage) -> None:
     the interop plugin its ``viewed`` event. None of them commits: they are one fact and
     its consequences, kept or lost together (a worker killed in between leaves neither).
     """
-    from flask import current_app
 
-    current_app.extensions["lms.plugins"].hook.lms_lesson_viewed(user=user, module=page.module, lesson=page.lesson)
+    hook().lms_lesson_viewed(user=user, module=page.module, lesson=page.lesson)
     db.session.commit()
 
 

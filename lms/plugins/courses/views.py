@@ -1,9 +1,10 @@
 """Learner pages: catalogue, course, module overview, lesson, and course files."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 
+from lms.pluginmanager import hook
 from lms.auth.access import authenticated
 from lms.markdown_html import ATTACHMENT_TYPES
 from lms.plugins.courses import services
@@ -39,8 +40,7 @@ def catalogue():
 def course(slug: str):
     course = _course_or_404(slug)
     modules = [m for m in course.modules if m.active and m.current_version is not None]
-    progress = current_app.extensions["lms.plugins"].hook.lms_course_progress(
-        user=current_user._get_current_object(), course=course)
+    progress = hook().lms_course_progress(user=current_user._get_current_object(), course=course)
     return render_template("courses/course.html", course=course, modules=modules, progress=progress,
                            competencies=services.competencies_by_id(course.competency_ids))
 
@@ -51,8 +51,7 @@ def module(slug: str, module_slug: str):
     course = _course_or_404(slug)
     module = _module_or_404(course, module_slug)
     version = module.current_version
-    results = current_app.extensions["lms.plugins"].hook.lms_module_panels(
-        user=current_user._get_current_object(), module=module)
+    results = hook().lms_module_panels(user=current_user._get_current_object(), module=module)
     panels = sorted((panel for result in results for panel in (result or [])), key=lambda panel: panel.order)
     return render_template("courses/module.html", course=course, module=module, version=version,
                            competencies=services.competencies_by_id(version.competencies), panels=panels)

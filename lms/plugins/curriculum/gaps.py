@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Integer, case, func, select
 
+from lms.pluginmanager import hook
 from lms.extensions import db
 from lms.plugins.courses.models import Module
 from lms.plugins.curriculum import services
@@ -88,9 +88,8 @@ def feedback(module_ids: list[int]) -> dict:
 
 
 def content_signals(module_ids: list[int]) -> dict[int, list[dict]]:
-    hook = current_app.extensions["lms.plugins"].hook
     merged: dict[int, list[dict]] = {}
-    for answer in hook.lms_content_signals(module_ids=module_ids):
+    for answer in hook().lms_content_signals(module_ids=module_ids):
         for module_id, signal in (answer or {}).items():
             merged.setdefault(module_id, []).append(signal)
     return merged

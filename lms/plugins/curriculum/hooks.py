@@ -18,9 +18,8 @@ DEFAULT_SETTINGS = {
 
 
 @hookimpl
-def lms_init_app(app):
-    for key, value in DEFAULT_SETTINGS.items():
-        app.config.setdefault(key, value)
+def lms_default_settings(app):
+    return DEFAULT_SETTINGS
 
 
 @hookimpl

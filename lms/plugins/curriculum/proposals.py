@@ -37,6 +37,7 @@ from lms.audit import services as audit
 from lms.auth.models import Unit
 from lms.i18n import number
 from lms.extensions import db
+from lms.transactions import refusals_roll_back
 from lms.plugins.courses.models import Competency, Module
 from lms.plugins.curriculum import services
 from lms.plugins.curriculum.models import ALL, DISCARDED, DRAFT, POSITION, UNIT, CurriculumItem, CurriculumVersion
@@ -168,6 +169,7 @@ def _position_priorities(needs_round: NeedsRound, chosen: list, threshold: float
     return result
 
 
+@refusals_roll_back(CurriculumError)
 def propose(needs_round: NeedsRound | None = None, actor_id: int | None = None,
             today: date | None = None) -> CurriculumVersion:
     """A new draft from ``needs_round`` (default: the latest closed round); refused with a

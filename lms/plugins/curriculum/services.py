@@ -29,6 +29,7 @@ from lms.auth.scoping import supervised_unit_ids
 from lms.clock import utcnow
 from lms.extensions import db
 from lms.i18n import localized
+from lms.transactions import refusals_roll_back
 from lms.plugins.courses.models import Course, Module, ModuleVersion, Question
 from lms.plugins.curriculum.models import (ACTIVE, ALL, DISCARDED, DRAFT, POSITION, SUPERSEDED, UNIT,
                                            CurriculumItem, CurriculumVersion)
@@ -204,6 +205,7 @@ def _renumber(version: CurriculumVersion, ordered: list[CurriculumItem]) -> None
         item.position = number
 
 
+@refusals_roll_back(CurriculumError)
 def remove_item(version: CurriculumVersion, item_id: int, actor: User) -> None:
     _editable(version)
     item = _item_of(version, item_id)
@@ -215,6 +217,7 @@ def remove_item(version: CurriculumVersion, item_id: int, actor: User) -> None:
     db.session.commit()
 
 
+@refusals_roll_back(CurriculumError)
 def move_item(version: CurriculumVersion, item_id: int, direction: str, actor: User) -> None:
     """Move an item one place ``up`` or ``down``."""
     _editable(version)
@@ -232,6 +235,7 @@ def move_item(version: CurriculumVersion, item_id: int, direction: str, actor: U
         db.session.commit()
 
 
+@refusals_roll_back(CurriculumError)
 def set_due(version: CurriculumVersion, item_id: int, due_on: date | None, actor: User) -> None:
     _editable(version)
     item = _item_of(version, item_id)
@@ -241,6 +245,7 @@ def set_due(version: CurriculumVersion, item_id: int, due_on: date | None, actor
     db.session.commit()
 
 
+@refusals_roll_back(CurriculumError)
 def add_module(version: CurriculumVersion, module_id, due_on: date | None, actor: User) -> CurriculumItem:
     """Add an active module for everyone in scope at the end of the draft (by hand)."""
     _editable(version)
@@ -258,6 +263,7 @@ def add_module(version: CurriculumVersion, module_id, due_on: date | None, actor
     return item
 
 
+@refusals_roll_back(CurriculumError)
 def discard(version: CurriculumVersion, actor: User | None) -> None:
     _editable(version)
     version.status = DISCARDED
@@ -295,6 +301,7 @@ def _exists(module_id: int, due_on: date | None, target: dict) -> bool:
     return bool(db.session.scalar(query))
 
 
+@refusals_roll_back(CurriculumError)
 def approve(version: CurriculumVersion, actor: User) -> Approval:
     """Make ``version`` the active curriculum and create its assignments, in one transaction.
 

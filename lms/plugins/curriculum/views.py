@@ -110,7 +110,6 @@ def propose():
     try:
         version = proposals.propose(latest, actor_id=user.id)
     except CurriculumError as error:
-        db.session.rollback()
         flash(str(error.message), "error")
         return redirect(url_for("curriculum.index"))
     flash(_("Draft %(number)s was proposed from %(round)s.", number=version.number, round=latest.title), "success")
@@ -140,7 +139,6 @@ def edit(version_id: int):
         else:
             services.set_due(version, form.item_id.data, form.due_on.data, user)
     except CurriculumError as error:
-        db.session.rollback()
         return _render_version(version, status=400, error=str(error.message))
     flash(_("The draft was changed."), "success")
     return redirect(url_for("curriculum.version_detail", version_id=version.id))
@@ -158,7 +156,6 @@ def add(version_id: int):
     try:
         services.add_module(version, form.module_id.data, form.due_on.data, _user())
     except CurriculumError as error:
-        db.session.rollback()
         return _render_version(version, status=400, add_form=form, error=str(error.message))
     flash(_("The module was added to the draft."), "success")
     return redirect(url_for("curriculum.version_detail", version_id=version.id))
@@ -173,7 +170,6 @@ def approve(version_id: int):
     try:
         result = services.approve(version, _user())
     except CurriculumError as error:
-        db.session.rollback()
         return _render_version(version, status=409, error=str(error.message))
     flash(_("Curriculum %(number)s is now active: %(count)s assignment(s) created.", number=version.number,
             count=result.assignments), "success")
@@ -189,7 +185,6 @@ def discard(version_id: int):
     try:
         services.discard(version, _user())
     except CurriculumError as error:
-        db.session.rollback()
         return _render_version(version, status=409, error=str(error.message))
     flash(_("The draft was discarded."), "success")
     return redirect(url_for("curriculum.index"))

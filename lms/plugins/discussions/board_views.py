@@ -105,7 +105,6 @@ def new_thread(slug: str):
             thread = services.create_thread(_user(), title=form.title.data, body=form.body.data, board=board,
                                             kind="discussion")
         except _posting_error() as error:
-            db.session.rollback()
             _show_error(form, error)
             status = 400
         else:
@@ -148,7 +147,6 @@ def new_meeting(slug: str):
             thread = meetings.create_meeting(user, board, title=form.title.data, meeting_at=form.meeting_at.data,
                                              place=form.place.data, agenda=form.agenda.data, link=form.link.data)
         except (meetings.MeetingError, _posting_error()) as error:
-            db.session.rollback()
             _show_error(form, error)
             refused = error
         else:
@@ -187,7 +185,6 @@ def edit_meeting(thread_id: int):
             meetings.update_record(user, meeting, form.minutes.data, form.decisions.data, form.link.data,
                                    meeting_at=form.meeting_at.data, place=form.place.data)
         except (meetings.MeetingError, _posting_error()) as error:
-            db.session.rollback()
             _show_error(form, error)
             refused = error
         else:
@@ -250,7 +247,6 @@ def _save_board(form: BoardForm, board: Board | None):
             else:
                 saved = boards.update_board(_user(), board, **fields)
         except boards.BoardError as error:
-            db.session.rollback()
             _show_error(form, error)
             status = 400
         else:

@@ -22,6 +22,7 @@ from lms.audit.services import record as audit_record
 from lms.auth.models import ROLES, Unit, User
 from lms.clock import utcnow
 from lms.extensions import db
+from lms.transactions import refusals_roll_back
 from lms.plugins.discussions import access
 from lms.plugins.discussions.models import Board, BoardRole, BoardUnit, Thread
 
@@ -114,6 +115,7 @@ def _apply(board: Board, name: str, description: str, unit_ids: list[int], roles
     board.roles = [BoardRole(role=role) for role in roles]
 
 
+@refusals_roll_back(BoardError)
 def create_board(admin: User, *, name: str, description: str = "", unit_ids: Iterable[int] = (),
                  roles: Iterable[str] = ()) -> Board:
     """Create a board for ``unit_ids`` (none: the whole library) and ``roles`` (none: every
@@ -132,6 +134,7 @@ def create_board(admin: User, *, name: str, description: str = "", unit_ids: Ite
     return board
 
 
+@refusals_roll_back(BoardError)
 def update_board(admin: User, board: Board, *, name: str, description: str = "", unit_ids: Iterable[int] = (),
                  roles: Iterable[str] = ()) -> Board:
     """Change a board's name, description, units and roles (the slug stays); audited with

@@ -3,8 +3,9 @@ changed) and ``lms discussions digest`` (the same as ``lms notifications digest`
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+
+from lms.pluginmanager import plugin_enabled
 
 discussions = AppGroup("discussions", help="Discussions: digests and the search index.")
 
@@ -25,7 +26,7 @@ def reindex() -> None:
 def digest(ctx: click.Context) -> None:
     """The daily e-mail digest of unread notifications (an alias of
     ``lms notifications digest``; discussion notifications wait for it)."""
-    if not current_app.extensions["lms.plugins"].has_plugin("notifications"):
+    if not plugin_enabled("notifications"):
         click.echo("The notifications plugin is off: no digest sent.")
         return
     from lms.plugins.notifications.cli import digest as notifications_digest

@@ -18,13 +18,16 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from lms.pluginmanager import hook
 from lms.audit.services import record
 from lms.auth.models import User
 from lms.clock import aware, local_zone, utcnow
 from lms.extensions import db
 from lms.markdown_html import render_markdown
+from lms.transactions import refusals_roll_back
 from lms.nav import LinkTarget
 from lms.plugins.discussions import access
+from lms.plugins.discussions.services import PostingError
 from lms.plugins.discussions.models import Board, Meeting, Thread
 
 PLACE_MAX = 200
@@ -95,9 +98,8 @@ def _local_path(url: str) -> bool:
 def link_choices(user: User) -> list[LinkTarget]:
     """What ``user`` may link a meeting to, from every plugin's ``lms_discussion_links``
     (only entries with a path on this site; the first of a repeated kind+ref wins)."""
-    hook = current_app.extensions["lms.plugins"].hook
     seen: dict[str, LinkTarget] = {}
-    for result in hook.lms_discussion_links(user=user):
+    for result in hook().lms_discussion_links(user=user):
         for target in result or []:
             key = link_key(target.kind, target.ref)
             if key and key not in seen and _local_path(str(target.url)):
@@ -152,6 +154,7 @@ def _check_text(text: str | None, field: str) -> str:
 
 # --- creating and recording -------------------------------------------------------------------
 
+@refusals_roll_back(MeetingError, PostingError)
 def create_meeting(user: User, board: Board, *, title: str, meeting_at: datetime, place: str = "",
                    agenda: str, link: str | None = None) -> Thread:
     """Schedule a review meeting on ``board``: a "meeting" thread whose first post is the
@@ -177,6 +180,7 @@ def create_meeting(user: User, board: Board, *, title: str, meeting_at: datetime
     return thread
 
 
+@refusals_roll_back(MeetingError, PostingError)
 def update_record(user: User, meeting: Meeting, minutes: str, decisions: str, link: str | None, *,
                   meeting_at: datetime | None = None, place: str | None = None) -> Meeting:
     """Write the minutes and decisions (Markdown, rendered once here), change the link, and

@@ -24,6 +24,7 @@ from lms.audit import services as audit
 from lms.auth.models import User
 from lms.clock import utcnow
 from lms.extensions import db
+from lms.transactions import refusals_roll_back
 from lms.plugins.courses.models import Module, ModuleVersion
 from lms.plugins.discussions import access, services
 from lms.plugins.discussions.models import Board, Post, PostReport, Thread
@@ -80,6 +81,7 @@ def _hide(moderator: User, post: Post, reason: str) -> int:
 
 # --- hiding -----------------------------------------------------------------------------------
 
+@refusals_roll_back(services.PostingError)
 def hide_post(moderator: User, post: Post, reason: str) -> Post:
     """Hide ``post`` with a reason readers see in its place; open reports on it are handled
     by the same act. The thread's counts (replies, answered) are recomputed without it."""
@@ -94,6 +96,7 @@ def hide_post(moderator: User, post: Post, reason: str) -> Post:
     return post
 
 
+@refusals_roll_back(services.PostingError)
 def unhide_post(moderator: User, post: Post) -> Post:
     """Show a hidden post again. The reason it was hidden stays in the audit log."""
     _check_moderator(moderator, post.thread)
@@ -112,6 +115,7 @@ def unhide_post(moderator: User, post: Post) -> Post:
 
 # --- reports ----------------------------------------------------------------------------------
 
+@refusals_roll_back(services.PostingError)
 def report_post(user: User, post: Post, reason: str) -> PostReport:
     """A reader tells the moderators about a post: once per reader and post."""
     if not access.can_see_thread(user, post.thread):
@@ -135,6 +139,7 @@ def report_post(user: User, post: Post, reason: str) -> PostReport:
     return report
 
 
+@refusals_roll_back(services.PostingError)
 def resolve_report(moderator: User, report: PostReport, hide: bool, reason: str = "") -> int:
     """Handle ``report`` and every other open report on the same post (the queue shows them
     as one): hide the post with ``reason`` or dismiss them. Returns how many were handled.
@@ -157,6 +162,7 @@ def resolve_report(moderator: User, report: PostReport, hide: bool, reason: str 
 
 # --- locking ----------------------------------------------------------------------------------
 
+@refusals_roll_back(services.PostingError)
 def lock_thread(moderator: User, thread: Thread, locked: bool) -> Thread:
     """Lock a thread (no replies, no edits: :func:`access.can_reply`, :func:`access.can_edit`)
     or open it again."""

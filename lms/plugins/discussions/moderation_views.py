@@ -80,7 +80,6 @@ def hide_post(post_id: int):
     try:
         moderation.hide_post(_user(), post, form.reason.data)
     except services.PostingError as error:
-        db.session.rollback()
         return _reason_page("hide", post, form, error.message)
     flash(_("The post is hidden. Its text stays on record and can be shown again."), "success")
     return redirect(_post_url(post))
@@ -97,7 +96,6 @@ def unhide_post(post_id: int):
     try:
         moderation.unhide_post(_user(), post)
     except services.PostingError as error:
-        db.session.rollback()
         flash(error.message, "error")
     else:
         flash(_("The post is shown again."), "success")
@@ -114,7 +112,6 @@ def report_post(post_id: int):
     try:
         moderation.report_post(_user(), post, form.reason.data)
     except services.PostingError as error:
-        db.session.rollback()
         return _reason_page("report", post, form, error.message)
     flash(_("Thank you. The moderators will look at this post."), "success")
     return redirect(_post_url(post))
@@ -131,7 +128,6 @@ def lock_thread(thread_id: int):
     try:
         moderation.lock_thread(_user(), thread, locked)
     except services.PostingError as error:
-        db.session.rollback()
         flash(error.message, "error")
     else:
         flash(_("The thread is locked: nobody can reply or edit.") if locked
@@ -167,7 +163,6 @@ def resolve_report(report_id: int):
     try:
         count = moderation.resolve_report(_user(), report, hide, form.reason.data or "")
     except services.PostingError as error:
-        db.session.rollback()
         return _queue_page((report.id, error.message), form, 400)
     if hide:
         flash(_("The post is hidden and its reports are closed."), "success")

@@ -71,7 +71,6 @@ def module(module_id: int):
                 thread = services.create_thread(user, title=form.title.data, body=form.body.data, module=module,
                                                 kind=form.kind.data or "question")
             except services.PostingError as refused:
-                db.session.rollback()
                 error = refused
                 target = getattr(form, refused.field, None) if refused.field else None
                 if target is not None:
@@ -154,7 +153,6 @@ def reply(thread_id: int):
     try:
         post = services.reply(_user(), thread, form.body.data)
     except services.PostingError as refused:
-        db.session.rollback()
         form.body.errors = [*form.body.errors, str(refused.message)]
         return render_thread(db.session.get(Thread, thread_id), form, error_status(refused), refused)
     flash(_("Your reply was posted."), "success")
@@ -179,7 +177,6 @@ def edit_post(post_id: int):
         try:
             services.edit_post(user, post, form.body.data, form.title.data if is_first else None)
         except services.PostingError as refused:
-            db.session.rollback()
             target = getattr(form, refused.field, None) if refused.field else None
             (target.errors if target is not None else form.form_errors).append(str(refused.message))
             error = refused
@@ -202,7 +199,6 @@ def _post_action(post_id: int, action, done: str):
     try:
         action(_user(), post)
     except services.PostingError as refused:
-        db.session.rollback()
         flash(str(refused.message), "error")
         return redirect(_thread_url(thread, post.id), 303)
     flash(done, "success")
@@ -233,7 +229,6 @@ def resolve(thread_id: int):
     try:
         services.set_resolved(_user(), thread, value == "1")
     except services.PostingError as refused:
-        db.session.rollback()
         flash(str(refused.message), "error")
         return redirect(_thread_url(thread), 303)
     flash(_("The question is marked resolved.") if value == "1" else _("The question is open again."), "success")

@@ -17,13 +17,14 @@ for the place).
 """
 from __future__ import annotations
 
-from flask import current_app, has_request_context
+from flask import has_request_context
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from lms.auth.models import User
 from lms.extensions import db
+from lms.pluginmanager import plugin_enabled
 from lms.plugins.discussions import access, follows
 from lms.plugins.discussions.models import Post, Thread
 
@@ -92,7 +93,7 @@ def recipients(thread: Thread, user_ids, exclude=()) -> list[int]:
 
 
 def _send(user_ids, key: str, values: dict, url: str, dedup_key: str) -> list[int]:
-    if not user_ids or not current_app.extensions["lms.plugins"].has_plugin("notifications"):
+    if not user_ids or not plugin_enabled("notifications"):
         return []
     from lms.plugins.notifications import services as notifications
 

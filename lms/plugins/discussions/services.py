@@ -23,6 +23,7 @@ from lms.audit.services import record
 from lms.auth.models import User
 from lms.clock import aware, utcnow
 from lms.extensions import db
+from lms.transactions import refusals_roll_back
 from lms.plugins.courses.models import Module
 from lms.plugins.discussions import access, follows, notify
 from lms.plugins.discussions.models import THREAD_KINDS, Board, Post, Thread
@@ -164,6 +165,7 @@ def _notify_within(action, *args, **kwargs) -> None:
 
 # --- writing ------------------------------------------------------------------------------
 
+@refusals_roll_back(PostingError)
 def create_thread(author: User, *, title: str, body: str, module: Module | None = None,
                   board: Board | None = None, kind: str = "question") -> Thread:
     """Start a thread under ``module`` or on ``board`` with its first post; the author follows
@@ -196,6 +198,7 @@ def create_thread(author: User, *, title: str, body: str, module: Module | None 
     return thread
 
 
+@refusals_roll_back(PostingError)
 def reply(author: User, thread: Thread, body: str) -> Post:
     """Add a reply. The thread counts it, and it is *answered* from the first reply by someone
     other than the asker; the replier follows the thread. Refused in a locked thread, on an
@@ -236,6 +239,7 @@ def refusal_to_edit(user: User, post: Post) -> str:
                     "Posts can be changed only during the first %(num)d minutes after posting.", minutes)
 
 
+@refusals_roll_back(PostingError)
 def edit_post(user: User, post: Post, body: str, title: str | None = None) -> Post:
     """Change one's own post within the edit window (the title too, for a thread's first
     post). The previous text goes to the audit log, so an edit never erases what was read."""
@@ -276,6 +280,7 @@ def forget_post_text(post: Post, tombstone: str) -> None:
     db.session.execute(delete(AuditPersonal).where(AuditPersonal.entry_id.in_(edits)))
 
 
+@refusals_roll_back(PostingError)
 def delete_post(user: User, post: Post) -> None:
     """Withdraw one's own post within the edit window: the row stays (marked deleted, counted
     out of the thread) but its text goes - from the row, the search index and the texts of
@@ -291,6 +296,7 @@ def delete_post(user: User, post: Post) -> None:
     db.session.commit()
 
 
+@refusals_roll_back(PostingError)
 def accept_answer(user: User, post: Post) -> Thread:
     """Mark ``post`` as the accepted answer to its question, which resolves the question.
     The asker, trainers and admins may; the answer's author is notified."""
@@ -314,6 +320,7 @@ def accept_answer(user: User, post: Post) -> Thread:
     return thread
 
 
+@refusals_roll_back(PostingError)
 def set_resolved(user: User, thread: Thread, resolved: bool) -> Thread:
     """Mark a question resolved, or open it again (which also withdraws the accepted answer:
     an open question has none). The asker and moderators may."""

@@ -14,15 +14,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from lms.audit import services as audit
 from lms.auth.access import roles_required
-from lms.auth.models import Unit, User, UserRole
-from lms.auth.scoping import scoped_users, supervised_unit_ids
+from lms.auth.models import Unit, User
+from lms.auth.scoping import supervised_unit_ids
 from lms.clock import local_today
 from lms.extensions import db
 from lms.i18n import localized
 from lms.plugins.courses.models import Course, Module
-from lms.plugins.learning import assigning, services
+from lms.plugins.learning import assigning
 from lms.plugins.learning.forms import AssignmentForm, DeleteForm
 from lms.plugins.learning.models import Assignment
 
@@ -37,13 +36,6 @@ def _locale() -> str:
 
 def _user() -> User:
     return current_user._get_current_object()
-
-
-def _librarians(viewer: User):
-    scoped = scoped_users(viewer).subquery()
-    return (select(User).join(scoped, scoped.c.id == User.id)
-            .where(User.active.is_(True),
-                   User.id.in_(select(UserRole.user_id).where(UserRole.role == "librarian"))))
 
 
 def subject_choices(locale: str) -> dict[str, list[tuple[str, str]]]:
@@ -64,10 +56,10 @@ def subject_choices(locale: str) -> dict[str, list[tuple[str, str]]]:
 
 
 def target_choices(viewer: User) -> dict[str, list[tuple[str, str]]]:
-    people = db.session.scalars(_librarians(viewer).order_by(User.full_name)).all()
+    people = db.session.scalars(assigning.librarians_of(viewer).order_by(User.full_name)).all()
     units = db.session.scalars(select(Unit).where(Unit.id.in_(supervised_unit_ids(viewer)), Unit.active.is_(True))
                                .order_by(Unit.name)).all()
-    positions = db.session.scalars(select(User.position).where(User.id.in_(_librarians(viewer).with_only_columns(
+    positions = db.session.scalars(select(User.position).where(User.id.in_(assigning.librarians_of(viewer).with_only_columns(
         User.id)), User.position.is_not(None), User.position != "").distinct().order_by(User.position)).all()
     return {
         str(_("People")): [(f"user:{u.id}", f"{u.full_name} ({u.username})") for u in people],
@@ -99,22 +91,7 @@ def new():
     form = _form(viewer)
     if not form.validate_on_submit():
         return render_template("learning/assign/new.html", form=form), 400 if form.is_submitted() else 200
-    subject_kind, _sep, subject_id = form.subject.data.partition(":")
-    subject = {"module_id": int(subject_id)} if subject_kind == "module" else {"course_id": int(subject_id)}
-    kind, _sep, value = form.target.data.partition(":")
-    common = {"due_on": form.due_on.data, "assigned_by_id": viewer.id, **subject}
-    if kind == "user":
-        created = [services.assign(user_id=int(value), **common)]
-    elif kind == "unit":
-        created = [services.assign(unit_id=int(value), **common)]
-    elif viewer.has_role("admin"):
-        created = [services.assign(position=value, **common)]
-    else:  # a supervisor's position: its holders among their librarians, one by one
-        ids = db.session.scalars(_librarians(viewer).with_only_columns(User.id).where(User.position == value)
-                                 .order_by(User.id)).all()
-        created = [services.assign(user_id=uid, via_position=value, **common) for uid in ids]
-    assigning.announce(created)  # the notifications go with the assignments, in one commit
-    db.session.commit()
+    assigning.create_from_choice(viewer, form.subject.data, form.target.data, form.due_on.data)
     flash(_("Assignment saved."), "success")
     return redirect(url_for("assign.index"))
 
@@ -130,11 +107,6 @@ def delete(assignment_id: int):
     form = DeleteForm()
     if not form.validate_on_submit():
         abort(400)
-    audit.record("learning.assignment_deleted", "assignment", found.id, actor_id=viewer.id,
-                 module_id=found.module_id, course_id=found.course_id, user_id=found.user_id,
-                 unit_id=found.unit_id, position=found.position,
-                 due=found.due_on.isoformat() if found.due_on else None)
-    db.session.delete(found)
-    db.session.commit()
+    assigning.delete(viewer, found)
     flash(_("Assignment deleted."), "success")
     return redirect(url_for("assign.index"))

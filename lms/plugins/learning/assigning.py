@@ -15,8 +15,10 @@ from datetime import date, timedelta
 from flask import current_app
 from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, union_all
 
+from lms.pluginmanager import hook
+from lms.audit import services as audit
 from lms.auth.models import Unit, User, UserRole
-from lms.auth.scoping import supervised_unit_ids
+from lms.auth.scoping import scoped_users, supervised_unit_ids
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Module
 from lms.plugins.learning.models import Assignment, CourseCompletion, ModuleCompletion
@@ -60,11 +62,55 @@ def announce(assignments) -> None:
     transaction, which the caller commits after this - an assignment and its notifications
     are kept or lost together. For every place that creates assignments: the assignment
     form, the curriculum's approval, ``lms learning assign``."""
-    from flask import current_app
-
-    hook = current_app.extensions["lms.plugins"].hook
     for assignment in assignments:
-        hook.lms_assignment_created(assignment=assignment, user_ids=targeted_user_ids(assignment.id))
+        hook().lms_assignment_created(assignment=assignment, user_ids=targeted_user_ids(assignment.id))
+
+
+def librarians_of(viewer: User) -> Select:
+    """The active librarians ``viewer`` may assign to (everyone for an admin, their units'
+    staff for a supervisor), as a select of users."""
+    scoped = scoped_users(viewer).subquery()
+    return (select(User).join(scoped, scoped.c.id == User.id)
+            .where(User.active.is_(True),
+                   User.id.in_(select(UserRole.user_id).where(UserRole.role == "librarian"))))
+
+
+def create_from_choice(viewer: User, subject: str, target: str, due_on: date | None) -> list[Assignment]:
+    """The assignment form's choice - ``subject`` ``course:<id>``/``module:<id>``, ``target``
+    ``user:<id>``/``unit:<id>``/``position:<name>`` (validated against the viewer's choices
+    by the form) - made, announced and committed together. A supervisor's position becomes
+    one assignment per librarian of that position in their units (``Assignment`` applies a
+    position to everyone holding it); an admin's is a true position assignment."""
+    from lms.plugins.learning import services
+
+    subject_kind, _sep, subject_id = subject.partition(":")
+    chosen = {"module_id": int(subject_id)} if subject_kind == "module" else {"course_id": int(subject_id)}
+    kind, _sep, value = target.partition(":")
+    common = {"due_on": due_on, "assigned_by_id": viewer.id, **chosen}
+    if kind == "user":
+        created = [services.assign(user_id=int(value), **common)]
+    elif kind == "unit":
+        created = [services.assign(unit_id=int(value), **common)]
+    elif viewer.has_role("admin"):
+        created = [services.assign(position=value, **common)]
+    else:  # a supervisor's position: its holders among their librarians, one by one
+        ids = db.session.scalars(librarians_of(viewer).with_only_columns(User.id).where(User.position == value)
+                                 .order_by(User.id)).all()
+        created = [services.assign(user_id=uid, via_position=value, **common) for uid in ids]
+    announce(created)  # the notifications go with the assignments, in one commit
+    db.session.commit()
+    return created
+
+
+def delete(viewer: User, assignment: Assignment) -> None:
+    """Delete an assignment ``viewer`` may manage (:func:`visible_assignments`; the caller
+    checks), with an audit entry naming what it was."""
+    audit.record("learning.assignment_deleted", "assignment", assignment.id, actor_id=viewer.id,
+                 module_id=assignment.module_id, course_id=assignment.course_id, user_id=assignment.user_id,
+                 unit_id=assignment.unit_id, position=assignment.position,
+                 due=assignment.due_on.isoformat() if assignment.due_on else None)
+    db.session.delete(assignment)
+    db.session.commit()
 
 
 def _with_done(assignment_ids: Select):

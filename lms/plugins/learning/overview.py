@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select, union_all
 
+from lms.pluginmanager import has_endpoint, hook
 from lms.auth.models import User
 from lms.clock import aware, local_date, local_today, year_bounds
 from lms.extensions import db
@@ -35,7 +36,7 @@ def jp_in_year(user_id: int, year: int | None = None) -> float:
     total = db.session.scalar(select(func.coalesce(func.sum(CourseCompletion.jp), 0.0)).where(
         CourseCompletion.user_id == user_id, CourseCompletion.completed_at >= start,
         CourseCompletion.completed_at < end))
-    external = current_app.extensions["lms.plugins"].hook.lms_external_jp(user_id=user_id, year=year)
+    external = hook().lms_external_jp(user_id=user_id, year=year)
     return float(total or 0.0) + sum(float(value or 0.0) for value in external)
 
 
@@ -201,8 +202,7 @@ def is_local_url(url: Any) -> bool:
 
 def recommendations(user: User) -> list[Any]:
     """What every enabled plugin recommends to ``user`` (``lms_recommendations``), in order."""
-    hook = current_app.extensions["lms.plugins"].hook
-    found = [item for result in hook.lms_recommendations(user=user) for item in (result or [])]
+    found = [item for result in hook().lms_recommendations(user=user) for item in (result or [])]
     return sorted(found, key=lambda item: getattr(item, "order", 50))
 
 
@@ -327,10 +327,10 @@ def next_step(result: Overview, today: date | None = None) -> NextStep:
 
 
 def _url(endpoint: str, **values) -> str | None:
-    """A link to another plugin's page only when that plugin is on."""
+    """A link to another plugin's page only when that page exists (its plugin is on)."""
     from flask import url_for
 
-    return url_for(endpoint, **values) if endpoint in current_app.view_functions else None
+    return url_for(endpoint, **values) if has_endpoint(endpoint) else None
 
 
 def resume_url(item: InProgress) -> str | None:

@@ -25,10 +25,10 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import NamedTuple
 
-from flask import current_app
 from sqlalchemy import Insert, Select, Update, bindparam, exists, func, select, union_all, update
 
 from lms import organisations
+from lms.pluginmanager import hook
 from lms.audit import services as audit
 from lms.auth.models import Unit, User
 from lms.clock import aware, local_date, utcnow
@@ -168,7 +168,7 @@ def complete_module(user_id: int, module: Module) -> bool:
                                   .values(user_id=user_id, module_id=module.id, completed_at=utcnow())
                                   .on_conflict_do_nothing(index_elements=["user_id", "module_id"])).rowcount
     if inserted:
-        current_app.extensions["lms.plugins"].hook.lms_module_completed(user_id=user_id, module=module)
+        hook().lms_module_completed(user_id=user_id, module=module)
     return True
 
 
@@ -200,7 +200,7 @@ def complete_course(user_id: int, course: Course) -> CourseCompletion | None:
                                       .on_conflict_do_nothing(index_elements=["user_id", "course_id"])).rowcount
         completion = completion_of(user_id, course.id)
         if inserted:
-            current_app.extensions["lms.plugins"].hook.lms_course_completed(user_id=user_id, course=course,
+            hook().lms_course_completed(user_id=user_id, course=course,
                                                                             completion=completion)
     issue_certificate(completion)
     return completion

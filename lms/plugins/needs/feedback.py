@@ -13,6 +13,7 @@ from lms.auth.models import User
 from lms.clock import utcnow
 from lms.extensions import db
 from lms.i18n import localized
+from lms.transactions import refusals_roll_back
 from lms.plugins.courses.models import Course, Module, ModuleVersion
 from lms.plugins.learning.models import ModuleCompletion
 from lms.plugins.needs.models import ModuleFeedback
@@ -49,6 +50,7 @@ def own_feedback(user_id: int, module_id: int) -> ModuleFeedback | None:
                                                           ModuleFeedback.module_id == module_id))
 
 
+@refusals_roll_back(FeedbackError)
 def save_feedback(user: User, module: Module, *, useful: int, clear: int, applicable: int,
                   comment: str = "") -> ModuleFeedback:
     """Store or update ``user``'s feedback on ``module``; refused unless they finished it."""

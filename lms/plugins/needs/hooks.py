@@ -20,9 +20,8 @@ DEFAULT_SETTINGS = {
 
 
 @hookimpl
-def lms_init_app(app):
-    for key, value in DEFAULT_SETTINGS.items():
-        app.config.setdefault(key, value)
+def lms_default_settings(app):
+    return DEFAULT_SETTINGS
 
 
 @hookimpl
@@ -82,12 +81,9 @@ def lms_cli_commands():
 
 @hookimpl
 def lms_demo_seed(app, log):
-    from lms.plugins.needs import demo, evidence
-    from lms.extensions import db
+    from lms.plugins.needs import services
 
-    demo.seed(log)
-    evidence.invalidate()  # the demo writes back-dated quiz attempts around grade_attempt
-    db.session.commit()
+    services.seed_demo(log)
 
 
 @hookimpl
@@ -99,58 +95,16 @@ def lms_quiz_graded(attempt):
 
 @hookimpl
 def lms_discussion_links(user):
-    """Needs rounds a review meeting may link to: open and closed ones (not upcoming) that
-    ``user`` may open - all for trainers and admins, for supervisors the rounds whose scope
-    touches their units (a whole-organisation round touches everyone's). A closed round
-    links to its analysis, an open one to its response rates."""
-    from flask import url_for
-    from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
+    from lms.plugins.needs import services
 
-    from lms.auth.models import Unit
-    from lms.auth.scoping import supervised_unit_ids
-    from lms.extensions import db
-    from lms.nav import LinkTarget
-    from lms.clock import local_today
-    from lms.plugins.needs.analysis import round_status
-    from lms.plugins.needs.models import NeedsRound
-
-    if not user.has_role("admin", "trainer", "supervisor"):
-        return []
-    found = list(db.session.scalars(select(NeedsRound).options(selectinload(NeedsRound.units))
-                                    .where(NeedsRound.opens_on <= local_today())
-                                    .order_by(NeedsRound.closes_on.desc(), NeedsRound.id.desc())))
-    if not user.has_role("admin", "trainer"):
-        # a round's scope (its units and all below) meets the supervised tree exactly when
-        # one of its units is a supervised unit or an ancestor of one
-        reach = set(db.session.scalars(supervised_unit_ids(user)))
-        parents = dict(db.session.execute(select(Unit.id, Unit.parent_id)).all())
-        for unit_id in list(reach):
-            parent = parents.get(unit_id)
-            while parent is not None and parent not in reach:
-                reach.add(parent)
-                parent = parents.get(parent)
-        found = [r for r in found if not r.units or any(unit.id in reach for unit in r.units)] if reach else []
-    links = []
-    for needs_round in found:
-        if round_status(needs_round) == "closed":
-            url = url_for("needs_analysis.index", round=needs_round.id)
-        else:
-            url = url_for("needs.round_detail", round_id=needs_round.id)
-        links.append(LinkTarget("needs_round", str(needs_round.id), needs_round.title, url, group=_l("Needs rounds")))
-    return links
+    return services.discussion_links(user)
 
 
 @hookimpl
 def lms_demo_scale(app, scale, log):
-    from lms.plugins.needs import bench_data as scale_data
+    from lms.plugins.needs import services
 
-    from lms.extensions import db
-    from lms.plugins.needs import evidence
-
-    scale_data.seed(scale, log)
-    evidence.invalidate()  # the quiz attempts are written in bulk, around grade_attempt
-    db.session.commit()
+    services.seed_scale(scale, log)
 
 
 @hookimpl

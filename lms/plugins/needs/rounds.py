@@ -19,6 +19,7 @@ from lms.auth.models import Unit, User, UserRole
 from lms.auth.scoping import supervised_unit_ids, units_below
 from lms.clock import utcnow
 from lms.extensions import db
+from lms.transactions import refusals_roll_back
 from lms.http import parse_int
 from lms.plugins.courses.models import Competency
 from lms.plugins.needs.analysis import round_status
@@ -129,6 +130,7 @@ def _check(user: User, data: RoundData, needs_round: NeedsRound | None) -> list[
     return [allowed[unit_id] for unit_id in unit_ids]
 
 
+@refusals_roll_back(RoundError)
 def save_round(user: User, data: RoundData, needs_round: NeedsRound | None = None) -> NeedsRound:
     """Create a round (``needs_round`` None) or edit one; audited. Raises :class:`RoundError`
     (nothing changed) for bad dates, no or wrong surveys, units outside the user's reach,
@@ -366,6 +368,7 @@ def can_self_assess(needs_round: NeedsRound, user: User) -> bool:
             and round_status(needs_round) == "open" and in_scope(needs_round, user))
 
 
+@refusals_roll_back(AnswerError)
 def submit_self(needs_round: NeedsRound, user: User, form) -> StaffResponse:
     """Store (or update) ``user``'s self-assessment from the posted ``form``; the unit and
     position are copied now. Raises :class:`AnswerError` with nothing saved."""
@@ -395,6 +398,7 @@ def rating_subject(needs_round: NeedsRound, supervisor: User, user_id: int) -> U
     return db.session.scalar(rating_subjects_select(needs_round, supervisor).where(User.id == user_id))
 
 
+@refusals_roll_back(AnswerError)
 def submit_rating(needs_round: NeedsRound, supervisor: User, subject: User, form) -> StaffResponse:
     """Store (or update) the supervisor's ability ratings of ``subject``."""
     if (needs_round.supervisor_survey is None or round_status(needs_round) != "open"

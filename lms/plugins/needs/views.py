@@ -70,7 +70,6 @@ def _save_round(form: RoundForm, needs_round=None):
         try:
             saved = rounds.save_round(user, data, needs_round)
         except rounds.RoundError as error:
-            db.session.rollback()
             target = getattr(form, error.field, None) if error.field else None
             if target is not None:
                 target.errors = [*target.errors, error.message]
@@ -136,7 +135,6 @@ def self_assessment(round_id: int):
         try:
             rounds.submit_self(needs_round, user, request.form)
         except rounds.AnswerError as error:
-            db.session.rollback()
             code, item_errors = 400, error.item_errors
             answers = _posted(request.form, ("importance", "ability"))
             flash(error.message, "error")
@@ -199,7 +197,6 @@ def rating(round_id: int, user_id: int):
         try:
             rounds.submit_rating(needs_round, supervisor, subject, request.form)
         except rounds.AnswerError as error:
-            db.session.rollback()
             code, item_errors = 400, error.item_errors
             answers = _posted(request.form, ("ability",))
             flash(error.message, "error")
@@ -232,7 +229,6 @@ def feedback_post(module_id: int):
             feedback.save_feedback(user, module, useful=form.useful.data, clear=form.clear.data,
                                    applicable=form.applicable.data, comment=form.comment.data or "")
         except feedback.FeedbackError as error:
-            db.session.rollback()
             form.form_errors.append(str(error))
         else:
             flash(_("Thank you for your feedback."), "success")

@@ -24,6 +24,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, func, insert, select
 
+from lms.pluginmanager import hook
 from lms.extensions import db
 from lms.plugins.notifications.models import EMAIL_CHOICES, NotificationPreference
 
@@ -67,7 +68,7 @@ def kinds() -> dict[str, Kind]:
     found = current_app.extensions.get("lms.notification_kinds")
     if found is None:
         declared = dict(KINDS)
-        for answer in current_app.extensions["lms.plugins"].hook.lms_notification_kinds():
+        for answer in hook().lms_notification_kinds():
             for key in sorted(answer or {}):
                 declared.setdefault(key, answer[key])
         found = {}

@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from lms import http, organisations
 from lms.auth.models import User
 from lms.clock import aware, utcnow
+from lms.pluginmanager import hook
 from lms.extensions import db
 from lms.mail import services as mail
 from lms.plugins.notifications import preferences
@@ -53,7 +54,7 @@ def messages() -> dict:
     found = current_app.extensions.get("lms.notification_messages")
     if found is None:
         found = dict(MESSAGES)
-        for answer in current_app.extensions["lms.plugins"].hook.lms_notification_messages():
+        for answer in hook().lms_notification_messages():
             found.update(answer or {})
         current_app.extensions["lms.notification_messages"] = found
     return found

@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.clock import aware, utcnow
+from lms.pluginmanager import hook
 from lms.extensions import db
 from lms.http import parse_int
 from lms.plugins.courses.models import Module, ModuleVersion, Question
@@ -265,7 +266,7 @@ def submit_attempt(attempt: QuizAttempt, form, confirmed: bool = True) -> tuple[
     # What follows from the grade - the learning event, the module and course completion,
     # the certificate - is written by the hooks in this same transaction and committed with
     # the grade: a worker killed in between leaves all of it or none of it.
-    current_app.extensions["lms.plugins"].hook.lms_quiz_submitted(attempt=attempt)
+    hook().lms_quiz_submitted(attempt=attempt)
     commit_as_written()  # the redirect reads what was just written: no reloads
     return attempt, result
 
@@ -341,7 +342,7 @@ def grade_attempt(attempt: QuizAttempt, key_overrides: dict[int, dict] | None = 
     else:
         attempt.percent = round(100.0 * score / maximum, 2) if maximum else 0.0
         attempt.passed = attempt.percent >= version.pass_mark
-    current_app.extensions["lms.plugins"].hook.lms_quiz_graded(attempt=attempt)
+    hook().lms_quiz_graded(attempt=attempt)
 
 
 def close_if_late(attempt: QuizAttempt) -> QuizAttempt:

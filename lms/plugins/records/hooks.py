@@ -19,12 +19,11 @@ DEFAULT_IMAGE_MAX_PIXELS = 50_000_000
 
 
 @hookimpl
-def lms_init_app(app):
-    app.config.setdefault("RECORDS_MAX_BYTES", DEFAULT_MAX_BYTES)
-    app.config.setdefault("RECORDS_IMAGE_MAX_SIDE", DEFAULT_IMAGE_MAX_SIDE)
-    app.config.setdefault("RECORDS_IMAGE_MAX_PIXELS", DEFAULT_IMAGE_MAX_PIXELS)
-    # Outside the web root: never under static/, never served but through the evidence view.
-    app.config.setdefault("RECORDS_EVIDENCE_DIR", os.path.join(app.instance_path, "evidence"))
+def lms_default_settings(app):
+    return {"RECORDS_MAX_BYTES": DEFAULT_MAX_BYTES, "RECORDS_IMAGE_MAX_SIDE": DEFAULT_IMAGE_MAX_SIDE,
+            "RECORDS_IMAGE_MAX_PIXELS": DEFAULT_IMAGE_MAX_PIXELS,
+            # Outside the web root: never under static/, never served but through the evidence view.
+            "RECORDS_EVIDENCE_DIR": os.path.join(app.instance_path, "evidence")}
 
 
 @hookimpl

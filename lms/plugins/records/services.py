@@ -20,6 +20,7 @@ from lms.auth.models import User
 from lms.auth.scoping import can_see_user, supervised_unit_ids
 from lms.clock import utcnow
 from lms.extensions import db
+from lms.transactions import refusals_roll_back
 from lms.plugins.records import storage
 from lms.plugins.records.models import KINDS, MAX_JP, REJECTED, SUBMITTED, VERIFIED, ExternalTraining
 
@@ -184,6 +185,7 @@ def create(actor: User, target: User, data: RecordData, file_bytes: bytes, filen
     return record
 
 
+@refusals_roll_back(RecordError)
 def update(actor: User, record: ExternalTraining, data: RecordData, file_bytes: bytes | None = None,
            filename: str | None = None) -> ExternalTraining:
     """Change a record still waiting for verification; a new file replaces the old one."""

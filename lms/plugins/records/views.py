@@ -128,7 +128,6 @@ def edit(record_id: int):
         try:
             services.update(user, record, _data(form), data, filename)
         except services.RecordError as error:
-            db.session.rollback()
             problem, status = str(error), 400
         else:
             flash(_("The record was updated."), "success")

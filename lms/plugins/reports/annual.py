@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, or_, select
@@ -25,6 +24,7 @@ from lms.clock import local_today, year_bounds
 from lms.exports import Column, Row, Table, decimal_cell, int_cell, text_cell
 from lms.extensions import db
 from lms.http import INT32_MAX, parse_int
+from lms.pluginmanager import plugin_enabled
 from lms.plugins.courses.models import Course
 from lms.plugins.learning.models import CourseCompletion, ModuleCompletion
 from lms.plugins.needs import analysis
@@ -164,7 +164,7 @@ def librarians_of(unit_id: int) -> Select:
 
 
 def _records_enabled() -> bool:
-    return current_app.extensions["lms.plugins"].has_plugin("records")
+    return plugin_enabled("records")
 
 
 def people_year(unit_id: int, year: int) -> list[PersonYear]:

@@ -27,6 +27,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, union_all
 
+from lms.pluginmanager import hook
 from lms.auth.models import Unit, User, UserRole
 from lms.auth.scoping import supervised_unit_ids, units_below
 from lms.clock import aware, local_date, local_today, local_zone, year_bounds
@@ -197,7 +198,7 @@ def people_figures(viewer: User, filters: Filters, today: date | None = None) ->
     earned = [select(CourseCompletion.user_id.label("user_id"), CourseCompletion.jp.label("jp"))
               .where(CourseCompletion.user_id.in_(ids), CourseCompletion.completed_at >= start,
                      CourseCompletion.completed_at < end)]
-    for extra in current_app.extensions["lms.plugins"].hook.lms_external_jp_select(year=today.year):
+    for extra in hook().lms_external_jp_select(year=today.year):
         if extra is not None:
             rows = extra.subquery()
             earned.append(select(rows.c.user_id, rows.c.jp).where(rows.c.user_id.in_(ids)))

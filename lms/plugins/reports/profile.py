@@ -22,6 +22,7 @@ from lms.auth.models import Unit, User
 from lms.auth.scoping import can_see_user
 from lms.clock import local_date, local_today
 from lms.extensions import db
+from lms.pluginmanager import plugin_enabled
 from lms.plugins.courses.models import Competency, Course, Module, ModuleVersion
 from lms.plugins.learning import overview
 from lms.plugins.learning.models import ModuleCompletion
@@ -148,7 +149,7 @@ def completed_modules(user_id: int, locale: str) -> list[CompletedModule]:
 
 def external_records(user_id: int) -> list[Any]:
     """The person's external training records (every status), when the records plugin is on."""
-    if "records.show" not in current_app.view_functions:
+    if not plugin_enabled("records"):
         return []
     from lms.plugins.records import services as records
 
@@ -156,7 +157,7 @@ def external_records(user_id: int) -> list[Any]:
 
 
 def external_jp(user_id: int, year: int) -> float:
-    if "records.show" not in current_app.view_functions:
+    if not plugin_enabled("records"):
         return 0.0
     from lms.plugins.records import services as records
 

@@ -6,13 +6,14 @@ and admins, with the dashboard's filters (a ``?unit=`` outside the viewer's reac
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
 from lms import exports
 from lms.auth.access import authenticated, roles_required
 from lms.clock import local_today
+from lms.pluginmanager import plugin_enabled
 from lms.plugins.reports import competencies, dashboard, profile
 
 bp = Blueprint("reports_people", __name__, url_prefix="/reports")
@@ -34,7 +35,7 @@ def person(user_id: int):
 
 def _record_kinds() -> dict:
     """The records plugin's labels for training types (empty when it is off)."""
-    if "records.show" not in current_app.view_functions:
+    if not plugin_enabled("records"):
         return {}
     from lms.plugins.records.forms import KIND_LABELS
 

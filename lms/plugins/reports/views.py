@@ -7,7 +7,7 @@ the exports alike.
 from __future__ import annotations
 
 from babel.numbers import get_decimal_symbol
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 from lms import exports
 from lms.auth.access import roles_required
 from lms.clock import local_today
+from lms.pluginmanager import has_endpoint
 from lms.i18n import cell_text
 from lms.plugins.reports import charts, dashboard
 
@@ -33,7 +34,7 @@ def report_rows(table: exports.Table) -> list[tuple[exports.Row, Markup]]:
     openers = [Markup('<td class="num" data-col="{}">' if column.numeric else '<td data-col="{}">').format(column.key)
                for column in table.columns]
     link = None
-    if "reports_people.person" in current_app.view_functions and any(row.user_id for row in table.rows):
+    if has_endpoint("reports_people.person") and any(row.user_id for row in table.rows):
         sample = url_for("reports_people.person", user_id=0)
         if sample.endswith("/0"):  # /reports/people/<int:user_id>: one url_for, not one a row
             prefix = sample[:-1]
