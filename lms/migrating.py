@@ -18,12 +18,13 @@ from flask import Flask, current_app
 from flask_migrate.cli import db as flask_migrate_db
 
 from lms.extensions import db
+from lms.pluginmanager import hook, manager
 
 
 def version_locations(app: Flask) -> list[str]:
     """Every enabled part's Alembic version folder, the product's first, each once."""
     found: list[str] = []
-    for locations in app.extensions["lms.plugins"].hook.lms_migration_locations():
+    for locations in hook(app).lms_migration_locations():
         for location in locations or []:
             path = os.path.abspath(os.fspath(location))
             if path not in found:
@@ -54,7 +55,7 @@ def app_tables(app: Flask) -> set[str]:
     database (autogenerate, ``tests/test_migrations.py``) must leave them out.
     """
     owners = ["lms"] + [_package(plugin.__name__ if inspect.ismodule(plugin) else getattr(plugin, "__module__", ""))
-                        for plugin in app.extensions["lms.plugins"].get_plugins()]
+                        for plugin in manager(app).get_plugins()]
     owners = [owner for owner in owners if owner]
     foreign = set()
     for mapper in db.Model.registry.mappers:

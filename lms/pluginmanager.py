@@ -130,7 +130,7 @@ def build_plugin_manager(setting: object) -> tuple[pluggy.PluginManager, list[st
     return manager, enabled
 
 
-def hook() -> pluggy.HookRelay:
+def hook(app=None) -> pluggy.HookRelay:
     """The running app's hook relay: ``hook().lms_quiz_graded(attempt=attempt)``.
 
     The one way code outside the factory calls a hook (keyword arguments, as pluggy wants;
@@ -138,10 +138,18 @@ def hook() -> pluggy.HookRelay:
     rather than a ``call_hook(name, ...)`` that flattens: hooks answer lists, dicts, numbers
     or a first answer, and each caller knows which; and ``hook().lms_x(`` keeps every call
     findable by the hook's name (tests/test_hook_catalogue.py relies on it). Needs an app
-    context."""
-    from flask import current_app
+    context, or the ``app`` given (the Alembic configuration callback runs with one)."""
+    return manager(app).hook
 
-    return current_app.extensions["lms.plugins"].hook
+
+def manager(app=None) -> pluggy.PluginManager:
+    """The running app's (or ``app``'s) plugin manager, for the few callers that list the
+    plugins themselves (lms/migrating.py); everyone else uses :func:`hook`."""
+    if app is None:
+        from flask import current_app
+
+        app = current_app
+    return app.extensions["lms.plugins"]
 
 
 def plugin_enabled(name: str) -> bool:

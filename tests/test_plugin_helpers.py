@@ -61,7 +61,7 @@ def test_the_helpers_answer_for_the_running_app(app):
 
 
 def test_a_plugin_that_is_off_is_off(tmp_path):
-    app = make_test_app(tmp_path, PLUGINS="-records,-reports")
+    app = make_test_app(tmp_path, PLUGINS="-records,-reports,-grading")
     with app.app_context():
         assert not plugin_enabled("records") and not has_endpoint("records.show")
         assert plugin_enabled("needs")

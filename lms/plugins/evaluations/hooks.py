@@ -11,11 +11,10 @@ from lms.nav import NavItem
 
 
 @hookimpl
-def lms_init_app(app):
+def lms_default_settings(app):
     from lms.plugins.evaluations.services import DEFAULT_SETTINGS
 
-    for key, value in DEFAULT_SETTINGS.items():
-        app.config.setdefault(key, value)
+    return dict(DEFAULT_SETTINGS)
 
 
 @hookimpl

@@ -23,13 +23,13 @@ from sqlalchemy.orm import selectinload
 
 from lms.audit import services as audit
 from lms.auth.models import Unit, UnitSupervisor, User, UserRole
-from lms.clock import utcnow
+from lms.clock import local_date, local_today, local_zone, utcnow
 from lms.auth.scoping import can_see_user, supervised_unit_ids, units_below
 from lms.extensions import db
+from lms.pluginmanager import plugin_enabled
 from lms.plugins.courses.models import Competency, Module, ModuleVersion, Question
 from lms.plugins.evaluations.models import COMPLETION, FREQUENCIES, GROUP, SELF, SUPERVISOR
 from lms.plugins.evaluations.models import EvaluationRating, EvaluationResponse, EvaluationWindow
-from lms.plugins.learning import services as learning
 from lms.plugins.learning.models import ModuleCompletion
 
 DEFAULT_SETTINGS = {
@@ -88,7 +88,7 @@ class OpenReport:
 
 def today() -> date:
     """The library's local date (a test moves time by replacing this function)."""
-    return learning.local_today()
+    return local_today()
 
 
 def setting(name: str) -> int:
@@ -96,7 +96,7 @@ def setting(name: str) -> int:
 
 
 def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=learning.local_zone())
+    return datetime.combine(day, time(0), tzinfo=local_zone())
 
 
 def is_open(window: EvaluationWindow, on: date | None = None) -> bool:
@@ -185,7 +185,7 @@ def open_windows(on: date | None = None) -> OpenReport:
         .where(EvaluationWindow.user_id.in_({row[0] for row in rows}))).all())
     new: list[EvaluationWindow] = []
     for user_id, module_id, completed_at, unit_id in rows:
-        completed_on = learning.local_date(completed_at)
+        completed_on = local_date(completed_at)
         opens_on = completed_on + timedelta(days=delay)
         closes_on = opens_on + timedelta(days=length - 1)
         if not opens_on <= on:
@@ -260,7 +260,7 @@ def observe_path(window: EvaluationWindow) -> str:
 
 
 def _notifications_on() -> bool:
-    return current_app.extensions["lms.plugins"].has_plugin("notifications")
+    return plugin_enabled("notifications")
 
 
 def _params(window: EvaluationWindow, names: Mapping[str, tuple[str, str]]) -> dict:
@@ -477,7 +477,7 @@ def submit_observation(observer: User, window: EvaluationWindow, values: Mapping
     stored = None
     evidence_fields: dict = {}
     if file_bytes:
-        if not current_app.extensions["lms.plugins"].has_plugin("records"):
+        if not plugin_enabled("records"):
             raise EvaluationError(_("Evidence files cannot be uploaded here."))
         from lms.plugins.records import storage
 

@@ -14,6 +14,7 @@ from lms.auth.access import roles_required
 from lms.auth.models import Unit, User
 from lms.auth.scoping import supervised_unit_ids
 from lms.extensions import db
+from lms.pluginmanager import plugin_enabled
 from lms.plugins.courses.models import Competency
 from lms.plugins.evaluations import results, services
 from lms.plugins.evaluations.forms import GroupWindowForm, ObservationForm, SelfReportForm
@@ -126,7 +127,7 @@ def observe(window_id: int):
                 flash(_("The observation was saved."), "success")
                 return redirect(url_for("evaluations.queue"))
     return render_template("evaluations/observe.html", form=form, problem=problem,
-                           uploads=current_app.extensions["lms.plugins"].has_plugin("records"),
+                           uploads=plugin_enabled("records"),
                            **_form_context(window, SUPERVISOR)), status
 
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -26,6 +25,7 @@ from lms.audit import services as audit
 from lms.auth.models import User
 from lms.clock import utcnow
 from lms.extensions import db
+from lms.pluginmanager import hook, plugin_enabled
 from lms.plugins.courses.models import Course, Module, ModuleVersion, Question
 from lms.plugins.courses.services import taught_module_ids
 from lms.plugins.grading.models import EssayGrade, EssayUpload
@@ -262,7 +262,7 @@ def grade(grader: User, item: Gradable, levels: list[float], feedback: str) -> E
     quizzes.grade_attempt(attempt)
     quizzes.refresh_scores([(attempt.user_id, attempt.module_id)])
     if attempt.percent is not None:  # nothing left to grade: progress, certificate, JP, learning event
-        current_app.extensions["lms.plugins"].hook.lms_quiz_submitted(attempt=attempt)
+        hook().lms_quiz_submitted(attempt=attempt)
     audit.record("quiz.essay_regraded" if regrade else "quiz.essay_graded", "quiz_answer", item.answer.id,
                  attempt=attempt.id, learner=attempt.user_id, question=item.question.qid, levels=levels,
                  credit_before=before, credit=credit, attempt_percent=attempt.percent, actor_id=grader.id)
@@ -273,7 +273,7 @@ def grade(grader: User, item: Gradable, levels: list[float], feedback: str) -> E
 
 def _notify(item: Gradable, regrade: bool) -> None:
     """Tell the learner (in-app; e-mail as they chose for "grading"), when notifications are on."""
-    if not current_app.extensions["lms.plugins"].has_plugin("notifications"):
+    if not plugin_enabled("notifications"):
         return
     from lms.plugins.notifications import services as notifications
 

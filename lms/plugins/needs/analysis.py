@@ -32,6 +32,7 @@ from lms.auth.models import Unit, User
 from lms.auth.scoping import units_below
 from lms.clock import local_today
 from lms.extensions import db
+from lms.pluginmanager import hook
 from lms.plugins.courses.models import Competency
 from lms.plugins.needs.evidence import quiz_rows, round_end, round_quiz_rows
 from lms.plugins.needs.models import SELF, SUPERVISOR, NeedsRound, NeedsRoundUnit, PatronAnswer
@@ -214,7 +215,7 @@ def _weights(extra: list[NeedsSource] | None = None) -> dict[str, float]:
 def extra_sources(end, units: list[int] | None, position: str | None = None,
                   user_id: int | None = None) -> list[NeedsSource]:
     """The sources other plugins add (``lms_needs_sources``), in plugin order."""
-    answers = current_app.extensions["lms.plugins"].hook.lms_needs_sources(
+    answers = hook().lms_needs_sources(
         end=end, unit_ids=units, position=position, user_id=user_id)
     return [answer for answer in answers if answer is not None and answer.name not in SOURCES]
 

@@ -167,7 +167,7 @@ def external_jp(user_id: int, year: int) -> float:
 def application(person: User, own: bool) -> tuple[dict[str, float], dict[str, float]]:
     """Observed application per competency (the supervisors' mean rating, 1-4) and, for the
     person themself only, their own self-reported one - when the evaluations plugin is on."""
-    if not current_app.extensions["lms.plugins"].has_plugin("evaluations"):
+    if not plugin_enabled("evaluations"):
         return {}, {}
     from lms.plugins.evaluations import results
 
