@@ -17,8 +17,6 @@ if TYPE_CHECKING:  # pragma: no cover
     import click
     from flask import Blueprint, Flask
 
-    from lms.plugins.needs.analysis import NeedsSource  # noqa: F401
-
     from lms.nav import HomePanel, LinkTarget, NavItem, Recommendation  # noqa: F401
 
 PROJECT = "lms"
@@ -265,7 +263,7 @@ def lms_content_signals(module_ids: list[int]) -> "dict[int, dict[str, Any]]":
 
 @hookspec
 def lms_needs_sources(end: "datetime", unit_ids: "list[int] | None", position: "str | None",
-                      user_id: "int | None") -> "NeedsSource | None":
+                      user_id: "int | None") -> "object | None":
     """Return one more source of the needs analysis (``lms.plugins.needs.analysis.NeedsSource``:
     a name, a label, a default weight, and per competency the figures and the need 0..1 with
     the arithmetic written out), or None. ``end`` is the round's end (count evidence before

@@ -23,13 +23,12 @@ from sqlalchemy.orm import selectinload
 
 from lms.audit import services as audit
 from lms.auth.models import Unit, UnitSupervisor, User, UserRole
-from lms.clock import utcnow
+from lms.clock import local_date, local_today, local_zone, utcnow
 from lms.auth.scoping import can_see_user, supervised_unit_ids, units_below
 from lms.extensions import db
 from lms.plugins.courses.models import Competency, Module, ModuleVersion, Question
 from lms.plugins.evaluations.models import COMPLETION, FREQUENCIES, GROUP, SELF, SUPERVISOR
 from lms.plugins.evaluations.models import EvaluationRating, EvaluationResponse, EvaluationWindow
-from lms.plugins.learning import services as learning
 from lms.plugins.learning.models import ModuleCompletion
 
 DEFAULT_SETTINGS = {
@@ -88,7 +87,7 @@ class OpenReport:
 
 def today() -> date:
     """The library's local date (a test moves time by replacing this function)."""
-    return learning.local_today()
+    return local_today()
 
 
 def setting(name: str) -> int:
@@ -96,7 +95,7 @@ def setting(name: str) -> int:
 
 
 def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=learning.local_zone())
+    return datetime.combine(day, time(0), tzinfo=local_zone())
 
 
 def is_open(window: EvaluationWindow, on: date | None = None) -> bool:
@@ -185,7 +184,7 @@ def open_windows(on: date | None = None) -> OpenReport:
         .where(EvaluationWindow.user_id.in_({row[0] for row in rows}))).all())
     new: list[EvaluationWindow] = []
     for user_id, module_id, completed_at, unit_id in rows:
-        completed_on = learning.local_date(completed_at)
+        completed_on = local_date(completed_at)
         opens_on = completed_on + timedelta(days=delay)
         closes_on = opens_on + timedelta(days=length - 1)
         if not opens_on <= on:
@@ -441,6 +440,9 @@ def _save(window: EvaluationWindow, kind: str, responder: User, ratings, **field
     response.submitted_at = utcnow()
     for name, value in fields.items():
         setattr(response, name, value)
+    if response.ratings:  # a replaced answer: its old ratings go first (the unit of work inserts before it deletes)
+        response.ratings = []
+        db.session.flush()
     response.ratings = [EvaluationRating(indicator=index, text_id=indicator["id"], text_en=indicator["en"],
                                          frequency=frequency) for index, indicator, frequency in ratings]
     return response
@@ -459,6 +461,9 @@ def submit_self(user: User, window: EvaluationWindow, values: Mapping[str, str],
     response = _save(window, SELF, user, ratings, example=_text(values.get("example"), _("The example")),
                      barriers=sorted(set(barriers), key=list(BARRIERS).index),
                      barrier_note=_text(values.get("barrier_note"), _("What got in the way")))
+    from lms.plugins.evaluations import xapi
+
+    xapi.record(window, response)  # its xAPI statement, when the interop plugin is on
     db.session.commit()
     return response
 
