@@ -264,7 +264,7 @@ def lms_content_signals(module_ids: list[int]) -> "dict[int, dict[str, Any]]":
 
 @hookspec
 def lms_needs_sources(end: "datetime", unit_ids: "list[int] | None", position: "str | None",
-                      user_id: "int | None") -> "Any":
+                      user_id: "int | None") -> "object | None":
     """Return one more source of the needs analysis (``lms.plugins.needs.analysis.NeedsSource``:
     a name, a label, a default weight, and per competency the figures and the need 0..1 with
     the arithmetic written out), or None. ``end`` is the round's end (count evidence before

@@ -147,3 +147,24 @@ def test_the_impact_page_shows_the_four_levels_side_by_side(app, world, make_rou
     marc = levels.split('data-competency="cat-marc"', 1)[1].split("</tr>", 1)[0]
     assert 'data-level="3"><span class="muted">—</span> → 1,33' in marc
     assert 'data-level="1"><span class="muted">—</span> → 4,00' in marc
+
+
+def test_ani_sees_her_observed_application_as_a_column_on_her_evidence_page(app, needs_world):
+    needs_round = needs_world["round"]
+    _observe(needs_world, (1, 2, 1), datetime.combine(needs_round.closes_on, time(10), tzinfo=local_zone()))
+    page = client_of(app, "ani").get("/needs/analysis/mine").get_data(as_text=True)
+    table = page.split('id="mine"', 1)[1].split("</table>", 1)[0]
+    assert '<th scope="col" class="num" data-source="application">Penerapan di tempat kerja (pengamatan atasan)</th>' \
+        in table or 'data-source="application">Observed application at work</th>' in table
+    marc = table.split('id="c-cat-marc"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-source="application"' in marc and ">1,33</td>" in marc  # mean (1 + 2 + 1) / 3
+    classification = table.split('id="c-cat-classification"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-source="application"><span class="muted">—</span></td>' in classification
+
+
+def test_the_analysis_page_lists_the_weight_of_observed_application(app, needs_world):
+    needs_round = needs_world["round"]
+    app.config["NEEDS_MIN_GROUP"] = 1
+    page = client_of(app, "tari").get(f"/needs/analysis/?round={needs_round.id}").get_data(as_text=True)
+    hint = page.split('id="plugin-weights">', 1)[1].split("</span>", 1)[0]
+    assert "0,2" in hint and ("Penerapan di tempat kerja" in hint or "Observed application" in hint)

@@ -200,3 +200,25 @@ def test_an_admin_opens_an_evaluation_for_a_group(app, world, make_user, move_to
     data["competency_id"] = "cs-reference-interview"  # no indicators: not offered
     assert client.post(url, data=data).status_code == 400
     assert admin.id
+
+
+def test_the_group_page_lists_past_openings_with_who_units_dates_and_windows(app, world, make_user, move_to):
+    make_user("adi", roles=("admin",), unit=world["org"]["library"], full_name="Adi Admin")
+    client = client_of(app, "adi")
+    url = "/evaluations/open"
+    empty = client.get(url).get_data(as_text=True)
+    assert 'id="past-openings"' in empty and 'id="openings"' not in empty
+    today = services.today()
+    data = {"csrf_token": csrf_token(client, url),
+            "units": [str(world["org"]["branch_a"].id), str(world["org"]["branch_b"].id)],
+            "competency_id": "cat-classification", "opens_on": today.isoformat(),
+            "closes_on": (today + timedelta(days=14)).isoformat()}
+    assert client.post(url, data=data).status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    table = page.split('id="openings"', 1)[1].split("</table>", 1)[0]
+    (row,) = table.split("<tbody>", 1)[1].split("</tr>")[:-1]
+    assert "Adi Admin" in row
+    assert f"{world['org']['section_a1'].name}, {world['org']['branch_b'].name}" in row or \
+        f"{world['org']['branch_b'].name}, {world['org']['section_a1'].name}" in row  # ani's and bob's units
+    assert '<td class="num">2</td>' in row  # ani and bob
+    assert today.strftime("%Y") in row

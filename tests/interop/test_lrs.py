@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 
 from lms.extensions import db
+from lms.plugins.evaluations.models import EvaluationResponse
 from lms.plugins.interop import services
 from lms.plugins.interop.models import LearningEvent
 from lms.plugins.learning.models import CourseCompletion, LessonView, ModuleCompletion
@@ -45,8 +46,9 @@ def delivered() -> int:
 def test_the_demos_history_reaches_ralph_and_a_second_push_sends_nothing(demo, runner, lrs, proxy):  # noqa: F811
     # the demo's year of history has an event per fact, at the fact's own time
     graded = count(QuizAttempt, QuizAttempt.status == SUBMITTED, QuizAttempt.percent.is_not(None))
-    facts = count(LessonView) + graded + count(ModuleCompletion) + count(CourseCompletion)
-    assert graded > 100 and count(LearningEvent) == facts
+    self_reports = count(EvaluationResponse, EvaluationResponse.kind == "self")
+    facts = count(LessonView) + graded + count(ModuleCompletion) + count(CourseCompletion) + self_reports
+    assert graded > 100 and self_reports > 10 and count(LearningEvent) == facts
     exported = export(runner)
     assert len(exported) == facts
     attempt = db.session.scalars(select(QuizAttempt).where(QuizAttempt.status == SUBMITTED)
@@ -63,6 +65,11 @@ def test_the_demos_history_reaches_ralph_and_a_second_push_sends_nothing(demo, r
     assert lesson["context"]["contextActivities"]["parent"][0]["definition"]["type"] == MODULE_TYPE
     assert lesson["context"]["contextActivities"]["grouping"][0]["definition"]["type"] == COURSE_TYPE
     assert lesson["context"]["platform"] == "Pembina" and lesson["context"]["language"] == "id-ID"
+    # the post-training evaluation's self-reports are accepted too (docs/interop.md)
+    answers = [s for s in held if s["verb"]["id"] == "http://adlnet.gov/expapi/verbs/responded"]
+    assert len(answers) == self_reports
+    assert all(s["object"]["id"].endswith("/evaluation") and 0 <= s["result"]["score"]["scaled"] <= 1
+               for s in answers)
 
     sent = len(proxy.posted)
     again = push(runner, proxy.url)

@@ -4,4 +4,4 @@ transfer gap, fed back into the needs analysis through a hook."""
 
 # Other plugins this one cannot work without / works with when they are on (lms.pluginmanager).
 REQUIRES: tuple[str, ...] = ("courses", "quizzes", "learning", "needs")
-USES: tuple[str, ...] = ("notifications", "records")
+USES: tuple[str, ...] = ("notifications", "records", "interop")

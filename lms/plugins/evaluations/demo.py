@@ -99,6 +99,9 @@ def seed(log) -> None:
                 db.session.add(response)
     windows += _complaints_round(rng, today, indicators, bosses)
     db.session.commit()
+    from lms.plugins.evaluations import xapi
+
+    xapi.record_all()  # the self-reports' statements (whichever demo step runs last)
     log(_("Demo evaluations: %(n)d windows with self-reports and observations.", n=windows))
 
 

@@ -248,6 +248,50 @@ def open_group(actor: User, unit_ids: list[int], competency_id: str, opens_on: d
     return len(new)
 
 
+@dataclass
+class GroupOpening:
+    """Group windows opened together: one competency, one opening day (the windows' key),
+    one admin."""
+
+    competency_id: str
+    opens_on: date
+    closes_on: date
+    opened_by: str | None  # full name; None when the account is gone
+    units: list[str]  # the people's units when the windows opened
+    windows: int
+    first_created: datetime
+
+
+def group_openings(limit: int = 50) -> list[GroupOpening]:
+    """The latest group openings for the admins' page, newest first: built from the
+    windows themselves (so the demo's and those opened before the audit log count too)."""
+    rows = db.session.execute(
+        select(EvaluationWindow.competency_id, EvaluationWindow.key, EvaluationWindow.created_by_id,
+               func.min(EvaluationWindow.opens_on), func.max(EvaluationWindow.closes_on),
+               func.count(EvaluationWindow.id), func.min(EvaluationWindow.created_at))
+        .where(EvaluationWindow.origin == GROUP)
+        .group_by(EvaluationWindow.competency_id, EvaluationWindow.key, EvaluationWindow.created_by_id)
+        .order_by(func.min(EvaluationWindow.opens_on).desc(), func.min(EvaluationWindow.created_at).desc())
+        .limit(limit)).all()
+    if not rows:
+        return []
+    units: dict[tuple, set[int]] = defaultdict(set)
+    for competency_id, key, created_by, unit_id in db.session.execute(
+            select(EvaluationWindow.competency_id, EvaluationWindow.key, EvaluationWindow.created_by_id,
+                   EvaluationWindow.unit_id).distinct()
+            .where(EvaluationWindow.origin == GROUP, EvaluationWindow.unit_id.is_not(None),
+                   EvaluationWindow.key.in_({row[1] for row in rows}))):
+        units[(competency_id, key, created_by)].add(unit_id)
+    unit_names = dict(db.session.execute(select(Unit.id, Unit.name).where(
+        Unit.id.in_({unit_id for found in units.values() for unit_id in found}))).all())
+    people = dict(db.session.execute(select(User.id, User.full_name).where(
+        User.id.in_({row[2] for row in rows if row[2] is not None}))).all())
+    return [GroupOpening(competency_id, opens_on, closes_on, people.get(created_by), sorted(
+                unit_names[unit_id] for unit_id in units[(competency_id, key, created_by)] if unit_id in unit_names),
+                count, first_created)
+            for competency_id, key, created_by, opens_on, closes_on, count, first_created in rows]
+
+
 # --- notifications ---------------------------------------------------------------------------
 
 def answer_path(window: EvaluationWindow) -> str:
@@ -441,6 +485,9 @@ def _save(window: EvaluationWindow, kind: str, responder: User, ratings, **field
     response.submitted_at = utcnow()
     for name, value in fields.items():
         setattr(response, name, value)
+    if response.ratings:  # a replaced answer: its old ratings go first (the unit of work inserts before it deletes)
+        response.ratings = []
+        db.session.flush()
     response.ratings = [EvaluationRating(indicator=index, text_id=indicator["id"], text_en=indicator["en"],
                                          frequency=frequency) for index, indicator, frequency in ratings]
     return response
@@ -459,6 +506,9 @@ def submit_self(user: User, window: EvaluationWindow, values: Mapping[str, str],
     response = _save(window, SELF, user, ratings, example=_text(values.get("example"), _("The example")),
                      barriers=sorted(set(barriers), key=list(BARRIERS).index),
                      barrier_note=_text(values.get("barrier_note"), _("What got in the way")))
+    from lms.plugins.evaluations import xapi
+
+    xapi.record(window, response)  # its xAPI statement, when the interop plugin is on
     db.session.commit()
     return response
 

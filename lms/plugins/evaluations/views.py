@@ -249,4 +249,8 @@ def open_group():
         if form.csrf_token.errors:
             abort(400)
         status = 400
-    return render_template("evaluations/open.html", form=form, problem=problem), status
+    names = dict(form.competency_id.choices)
+    for competency in db.session.scalars(select(Competency)):
+        names.setdefault(competency.id, competency.name_en if locale == "en" else competency.name_id)
+    return render_template("evaluations/open.html", form=form, problem=problem, openings=services.group_openings(),
+                           competency_names=names), status

@@ -2,4 +2,4 @@
 
 # Other plugins this one cannot work without / works with when they are on (lms.pluginmanager).
 REQUIRES: tuple[str, ...] = ("courses",)
-USES: tuple[str, ...] = ("learning", "quizzes")
+USES: tuple[str, ...] = ("learning", "quizzes", "evaluations")

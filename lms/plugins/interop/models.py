@@ -17,8 +17,9 @@ from lms.clock import utcnow
 from lms.extensions import db
 
 # ``viewed`` is the stored name of a lesson view; it is sent as ADL's ``experienced`` (xapi.py).
-VERBS = ("viewed", "attempted", "completed", "passed", "failed")
-OBJECT_TYPES = ("lesson", "assessment", "module", "course")
+VERBS = ("viewed", "attempted", "completed", "passed", "failed", "responded")
+# ``evaluation``: a self-report of the post-training evaluation (evaluations plugin; object_id = window id)
+OBJECT_TYPES = ("lesson", "assessment", "module", "course", "evaluation")
 
 
 class LearningEvent(db.Model):

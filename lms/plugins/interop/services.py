@@ -59,6 +59,11 @@ def assessment_iri(module) -> str:
     return f"{module_iri(module)}/quiz"
 
 
+def evaluation_iri(competency_id: str) -> str:
+    """The activity "post-training evaluation of competency X" (a self-report answers it)."""
+    return f"{base_url()}/competencies/{competency_id}/evaluation"
+
+
 def names(title_id: str, title_en: str | None = None) -> dict[str, str]:
     """An xAPI language map that says which language it holds: the Indonesian title under
     ``id-ID``, and ``en-US`` only when an English title exists (the importer copies the
@@ -110,6 +115,13 @@ def _add(user_id: int, verb: str, object_type: str, object_id: int, iri: str, na
         "occurred_at": now or utcnow(), "user_id": user_id, "verb": verb, "object_type": object_type,
         "object_id": object_id, "object_iri": iri, "object_name": name, "result": result,
         "source": source}).scalar_one_or_none()
+
+
+def add_event(user_id: int, verb: str, object_type: str, object_id: int, iri: str, name: dict, source: str,
+              result: dict | None = None, now: datetime | None = None) -> int | None:
+    """Record an event for another plugin's fact (the evaluations plugin's self-reports), in
+    the caller's transaction: its id, or None when the fact already has one."""
+    return _add(user_id, verb, object_type, object_id, iri, name, source, result, now)
 
 
 def lesson_viewed(user_id: int, module, lesson, now: datetime | None = None) -> int | None:
@@ -178,7 +190,8 @@ class BackfillReport:
     """What :func:`backfill` added per kind of fact, and facts it could not turn into an event."""
 
     added: dict[str, int] = field(default_factory=lambda: {"lesson-view": 0, "quiz-attempt": 0,
-                                                             "module-completion": 0, "course-completion": 0})
+                                                             "module-completion": 0, "course-completion": 0,
+                                                             "evaluation-self": 0})
     skipped: list[str] = field(default_factory=list)
 
     @property
@@ -300,6 +313,19 @@ def backfill() -> BackfillReport:
         row(done.user_id, "completed", "course", course.id, course_iri(course), names(course.title_id, course.title_en),
             source, done.completed_at, {"completion": True})
         report.added["course-completion"] += 1
+
+    # self-reports of the post-training evaluation (evaluations plugin, when on)
+    from flask import current_app
+
+    if current_app.extensions["lms.plugins"].has_plugin("evaluations"):
+        from lms.plugins.evaluations import xapi as evaluation_events
+
+        known = _known_sources(evaluation_events.SOURCE_PREFIX)
+        for item in evaluation_events.rows():
+            if item["source"] not in known:
+                row(item["user_id"], item["verb"], item["object_type"], item["object_id"], item["iri"],
+                    item["name"], item["source"], item["now"], item["result"])
+                report.added["evaluation-self"] += 1
 
     rows.sort(key=lambda item: _aware(item["occurred_at"]))  # ids follow time, like live events
     statement = dialect_insert(LearningEvent.__table__).on_conflict_do_nothing(index_elements=["source"])

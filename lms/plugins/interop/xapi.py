@@ -43,13 +43,16 @@ VERBS = {
     "completed": ("http://adlnet.gov/expapi/verbs/completed", "completed", "menyelesaikan"),
     "passed": ("http://adlnet.gov/expapi/verbs/passed", "passed", "lulus"),
     "failed": ("http://adlnet.gov/expapi/verbs/failed", "failed", "tidak lulus"),
+    "responded": ("http://adlnet.gov/expapi/verbs/responded", "responded", "menjawab"),
 }
 ACTIVITY_TYPES = {
     "lesson": "http://adlnet.gov/expapi/activities/lesson",
     "assessment": "http://adlnet.gov/expapi/activities/assessment",
     "module": "http://adlnet.gov/expapi/activities/module",
     "course": "http://adlnet.gov/expapi/activities/course",
+    "evaluation": "http://adlnet.gov/expapi/activities/assessment",  # a self-report questionnaire
 }
+EVALUATION_NAME = ("Evaluasi pasca pelatihan: %s", "Post-training evaluation: %s")
 BATCH = 500  # rows fetched at a time: the export streams, whatever the table's size
 
 
@@ -120,6 +123,24 @@ class Activities:
                     {"parent": [parent], "grouping": [self.course(module.course)]})
         return None
 
+    def evaluation(self, event: LearningEvent) -> dict:
+        """The activity a self-report answers: ``<base>/competencies/<id>/evaluation``, built
+        from the competency id in the path it was recorded under (an id, never a title),
+        named after today's competency."""
+        from lms.plugins.courses.models import Competency
+
+        parts = urlsplit(event.object_iri).path.rstrip("/").split("/")
+        competency_id = parts[-2] if len(parts) >= 3 and parts[-1] == "evaluation" else ""
+        key = ("evaluation", competency_id)
+        if key not in self._cache:
+            competency = db.session.get(Competency, competency_id) if competency_id else None
+            self._cache[key] = (_activity(f"{self.base}/competencies/{competency_id}/evaluation", "evaluation",
+                                          names(EVALUATION_NAME[0] % competency.name_id,
+                                                EVALUATION_NAME[1] % competency.name_en)), {}) \
+                if competency is not None else None
+        found = self._cache[key]
+        return found[0] if found else self.fallback(event)
+
     def fallback(self, event: LearningEvent) -> dict:
         """The object of an event whose course content is gone: the path it was recorded
         under, on today's base, with the title it had then."""
@@ -132,7 +153,10 @@ class Activities:
 def statement(event: LearningEvent, username: str, full_name: str, activities: Activities) -> dict:
     """The xAPI statement of one event."""
     verb_iri, english, indonesian = VERBS[event.verb]
-    found = activities.resolve(event.object_type, event.object_id)
+    if event.object_type == "evaluation":
+        found = (activities.evaluation(event), {})
+    else:
+        found = activities.resolve(event.object_type, event.object_id)
     target, context_activities = found if found else (activities.fallback(event), {})
     context: dict = {"platform": PLATFORM, "language": CONTENT_LANGUAGE}
     if context_activities:

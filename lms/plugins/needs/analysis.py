@@ -122,6 +122,7 @@ class RoundAnalysis:
     weights: dict[str, float]
     mean_importance: float | None = None  # grand means: the Locus-for-Focus cross lines
     mean_discrepancy: float | None = None
+    source_labels: dict[str, object] = field(default_factory=dict)  # plugins' sources: name -> label
 
     @property
     def empty(self) -> bool:
@@ -148,6 +149,7 @@ class PersonalEvidence:
     patron_mean: float | None = None  # the person's unit
     needs: dict[str, float] = field(default_factory=dict)
     extra: dict[str, SourceFigure] = field(default_factory=dict)  # plugins' sources with data
+    extra_labels: dict[str, object] = field(default_factory=dict)  # their labels, for the columns
     personal_priority: float | None = None
     org_priority: float | None = None
     org_rank: int | None = None
@@ -409,7 +411,8 @@ def analyze(needs_round: NeedsRound, *, unit_ids: Collection[int] | None = None,
     for index, score in enumerate(ranked, start=1):
         score.rank = index if score.priority is not None else None
 
-    analysis = RoundAnalysis(needs_round, respondents, ranked, weights)
+    analysis = RoundAnalysis(needs_round, respondents, ranked, weights,
+                             source_labels={source.name: source.label for source in sources})
     _assign_quadrants(analysis)
     return analysis
 

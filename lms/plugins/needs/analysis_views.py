@@ -123,7 +123,11 @@ def mine():
     found = analysis.librarian_evidence(current_user, needs_round) if needs_round else {}
     names = {c.id: c for c in analysis.framework_competencies()}
     rows = [(names[cid], item) for cid, item in found.items() if item.has_evidence and cid in names]
-    return render_template("needs/analysis/mine.html", needs_round=needs_round, rows=rows, locale=_locale())
+    extra: dict[str, object] = {}  # plugins' sources with data about the person: a column each
+    for _competency, item in rows:
+        extra.update(item.extra_labels)
+    return render_template("needs/analysis/mine.html", needs_round=needs_round, rows=rows, extra=extra,
+                           locale=_locale())
 
 
 @bp.route("/impact")
