@@ -250,7 +250,7 @@ def test_turning_the_plugin_off_brings_the_placeholder_back(tmp_path):
     from tests.conftest import PASSWORD, make_test_app, reset_database
 
     # learning off with what requires it (needs, curriculum, records, reports, discussions)
-    app = make_test_app(tmp_path, PLUGINS="-learning,-needs,-curriculum,-records,-reports,-discussions,-grading")
+    app = make_test_app(tmp_path, PLUGINS="-learning,-needs,-curriculum,-records,-reports,-discussions,-grading,-evaluations")
     reset_database(app)
     with app.app_context():
         user = User(username="ani", full_name="Ani", locale="en")
