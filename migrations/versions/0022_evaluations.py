@@ -23,13 +23,15 @@ depends_on = None
 
 
 def upgrade():
+    """Adds what is missing: a downgrade keeps ``competencies.indicators`` (see below)."""
     _create_tables()
-    # existing rows get an empty list (filled by the next import)
-    with op.batch_alter_table('competencies', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('indicators', sa.JSON(), nullable=False, server_default='[]'))
-    # the model writes the value itself: no default stays
-    with op.batch_alter_table('competencies', schema=None) as batch_op:
-        batch_op.alter_column('indicators', existing_type=sa.JSON(), server_default=None, existing_nullable=False)
+    columns = {column['name'] for column in sa.inspect(op.get_bind()).get_columns('competencies')}
+    if 'indicators' not in columns:
+        # existing rows get an empty list (filled by the next import). ALTER TABLE ADD COLUMN,
+        # never a rebuild: on SQLite rebuilding competencies would have to drop a table that
+        # modules, questions and evaluations point at.
+        with op.batch_alter_table('competencies', recreate='never') as batch_op:
+            batch_op.add_column(sa.Column('indicators', sa.JSON(), nullable=False, server_default='[]'))
 
 
 def _create_tables():
@@ -101,11 +103,10 @@ def _create_tables():
 
 
 def downgrade():
-    """Drops the evaluation tables and ``competencies.indicators``: the self-reports and
-    observations are data no earlier revision can hold, so this downgrade loses them (back up
-    first). The indicators come back from competencies.yml at the next import."""
+    """Drops the evaluation tables: the self-reports and observations are data no earlier
+    revision can hold, so this downgrade loses them (back up first). Keeps
+    ``competencies.indicators``: code before 0022 ignores it, and dropping a column on
+    SQLite rebuilds a table that others point at."""
     op.drop_table('evaluation_ratings')
     op.drop_table('evaluation_responses')
     op.drop_table('evaluation_windows')
-    with op.batch_alter_table('competencies', schema=None) as batch_op:
-        batch_op.drop_column('indicators')
