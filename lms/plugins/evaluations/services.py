@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.audit import services as audit
 from lms.auth.models import Unit, UnitSupervisor, User, UserRole
-from lms.clock import utcnow
+from lms.clock import local_today, utcnow
 from lms.auth.scoping import can_see_user, supervised_unit_ids, units_below
 from lms.extensions import db
 from lms.plugins.courses.models import Competency, Module, ModuleVersion, Question
@@ -88,7 +88,7 @@ class OpenReport:
 
 def today() -> date:
     """The library's local date (a test moves time by replacing this function)."""
-    return learning.local_today()
+    return local_today()
 
 
 def setting(name: str) -> int:
