@@ -51,9 +51,11 @@ def _abilities() -> dict[int, dict[str, int]]:
 
 
 def _take_module(rng: random.Random, user: User, module: Module, start: datetime,
-                 ability: dict[str, int]) -> datetime | None:
-    """Read every lesson and try the quiz until passed or out of attempts; return the time
-    the module was completed, or None."""
+                 ability: dict[str, int]) -> tuple[datetime, bool] | None:
+    """Read every lesson and try the quiz until passed or out of attempts: (the time the
+    learner is done, whether the module is complete), or None when they gave up. An essay
+    awaiting its trainer leaves the module incomplete (its grade completes it) and the learner
+    goes on to the next one."""
     version = module.current_version
     moment = start
     for lesson in version.lessons:
@@ -63,7 +65,7 @@ def _take_module(rng: random.Random, user: User, module: Module, start: datetime
                                   views=rng.choice((1, 1, 2)), seconds=seconds))
         moment += timedelta(seconds=seconds + rng.randrange(30, 600))
     if not version.questions:
-        return moment
+        return moment, True
     types = registry()
     allowed = settings(version)["attempts"] or MAX_ATTEMPTS
     for number in range(1, min(allowed, MAX_ATTEMPTS) + 1):
@@ -88,9 +90,9 @@ def _take_module(rng: random.Random, user: User, module: Module, start: datetime
         moment += timedelta(minutes=rng.randrange(8, 25))
         attempt.submitted_at = moment
         if attempt.passed:
-            return moment
+            return moment, True
         if attempt.percent is None:  # an essay awaits its trainer: no next attempt before the grade
-            return None
+            return moment, False
         moment += timedelta(days=rng.randrange(1, 6))
     return None
 
@@ -120,11 +122,13 @@ def seed(log) -> None:
             moment = moment.replace(hour=rng.randrange(8, 15), minute=rng.randrange(0, 60))
             finished = []
             for module in modules[:rng.randrange(1, len(modules) + 1)]:
-                done = _take_module(rng, user, module, moment, abilities.get(user.id, {}))
-                if done is None:
+                taken = _take_module(rng, user, module, moment, abilities.get(user.id, {}))
+                if taken is None:
                     break
-                db.session.add(ModuleCompletion(user_id=user.id, module_id=module.id, completed_at=done))
-                finished.append(module)
+                done, complete = taken
+                if complete:
+                    db.session.add(ModuleCompletion(user_id=user.id, module_id=module.id, completed_at=done))
+                    finished.append(module)
                 moment = done + timedelta(days=rng.randrange(3, 20))
                 if moment > now - timedelta(days=2):
                     break
