@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.audit import services as audit
 from lms.auth.models import Unit, UnitSupervisor, User, UserRole
-from lms.clock import local_today, utcnow
+from lms.clock import local_today, local_zone, utcnow
 from lms.auth.scoping import can_see_user, supervised_unit_ids, units_below
 from lms.extensions import db
 from lms.plugins.courses.models import Competency, Module, ModuleVersion, Question
@@ -96,7 +96,7 @@ def setting(name: str) -> int:
 
 
 def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=learning.local_zone())
+    return datetime.combine(day, time(0), tzinfo=local_zone())
 
 
 def is_open(window: EvaluationWindow, on: date | None = None) -> bool:
