@@ -114,6 +114,16 @@ class QuestionType:
         ``QuizAnswer`` or None): a grader's levels and feedback. Default: nothing."""
         return {}
 
+    # -- demo and benchmark data -----------------------------------------------------
+    @classmethod
+    def example_response(cls, data: dict, rng: random.Random, quality: float) -> dict | None:
+        """A plausible response for generated data (``lms demo``, the benchmark), in exactly
+        the shape ``read`` returns. ``quality`` 1 is the right answer (``grade`` gives 1);
+        below 1 a response worth less - partly right where the type gives partial credit
+        and ``quality`` is above 0, else wrong. ``rng`` draws the variant, so a seed
+        repeats it. Optional: the default None leaves the question blank."""
+        return None
+
 
 def option_credit(option: dict) -> float:
     """A choice's credit: written (`[50%]`), else 1 for [x] and 0 for [ ]."""
@@ -275,6 +285,20 @@ class SingleChoice(QuestionType):
     def response_html(cls, data, response):
         return "; ".join(data["options"][i]["html"] for i in cls._chosen(response) if i < len(data["options"]))
 
+    @classmethod
+    def example_response(cls, data, rng, quality):
+        options = data["options"]
+        right = [i for i, option in enumerate(options) if option["correct"]]
+        wrong = [i for i, option in enumerate(options) if not option["correct"]]
+        if cls.name == "single":
+            return {"choice": right[0] if quality >= 1 or not wrong else rng.choice(wrong)}
+        if quality >= 1:
+            return {"choices": right}
+        if quality <= 0 and wrong:
+            return {"choices": wrong}
+        flipped = rng.randrange(len(options))  # one choice more or one less: partly right
+        return {"choices": sorted(set(right) ^ {flipped}) or [flipped]}
+
 
 class MultipleAnswers(SingleChoice):
     """Several right choices; partial credit: right choices add, wrong ones subtract, never below 0."""
@@ -353,6 +377,10 @@ class TrueFalse(QuestionType):
     @classmethod
     def response_html(cls, data, response):
         return "" if not response else (str(_l("True")) if response["value"] else str(_l("False")))
+
+    @classmethod
+    def example_response(cls, data, rng, quality):
+        return {"value": bool(data["answer"]) if quality >= 1 else not data["answer"]}
 
 
 def normalise_text(text: str) -> str:
@@ -444,6 +472,24 @@ class ShortAnswer(QuestionType):
         return " / ".join(str(escape(a)) for a, credit in zip(data["accepted"], credits)
                           if credit == 1.0 and a.strip() != "*")
 
+    WRONG_EXAMPLES: ClassVar[tuple[str, ...]] = ("tidak tahu", "belum pernah dengar")
+
+    @classmethod
+    def example_response(cls, data, rng, quality):
+        accepted = data["accepted"]
+        credits = data.get("credits") or [1.0] * len(accepted)
+        usable = [(text, credit) for text, credit in zip(accepted, credits) if text.strip() != "*"]
+        if quality >= 1:
+            return {"text": next(text for text, credit in usable if credit == 1.0).strip()}
+        partly = [text for text, credit in usable if 0 < credit < 1]
+        if quality > 0 and partly:
+            return {"text": rng.choice(partly).strip()}
+        return {"text": cls._wrong_text(data, rng)}
+
+    @classmethod
+    def _wrong_text(cls, data, rng) -> str:
+        return rng.choice(cls.WRONG_EXAMPLES)
+
 
 CLASS_SIGNS = ":+=()\"[]<>"  # UDC signs: kept as written, spaces around them ignored
 CLASS_SEGMENT_MARKS = "'/\u2032\u2019"  # DDC segmentation marks: prime (', ′, ’) and slash
@@ -481,6 +527,20 @@ class ClassNumber(ShortAnswer):
             if accepted.strip() == "*" or normalise_class_number(accepted) == given:
                 return index
         return None
+
+    @classmethod
+    def _wrong_text(cls, data, rng):
+        """The right number with one digit changed (a near miss, as learners make them)."""
+        text = next(a for a in data["accepted"] if a.strip() != "*").strip()
+        taken = {normalise_class_number(a) for a in data["accepted"]}
+        digits = [i for i, ch in enumerate(text) if ch.isdigit()]
+        rng.shuffle(digits)
+        for index in digits:
+            for step in (1, 2, 3):
+                guess = text[:index] + str((int(text[index]) + step) % 10) + text[index + 1:]
+                if normalise_class_number(guess) not in taken:
+                    return guess
+        return rng.choice(cls.WRONG_EXAMPLES)
 
 
 def plain_number(value: float) -> str:
@@ -594,6 +654,21 @@ class Numeric(QuestionType):
     def response_html(cls, data, response):
         return plain_number(response["value"]) if response else ""
 
+    @classmethod
+    def example_response(cls, data, rng, quality):
+        if quality >= 1:
+            return {"value": data["value"]}
+        partly = [a for a in data.get("answers", []) if a["value"] is not None and 0 < a["credit"] < 1]
+        if quality > 0 and partly:
+            return {"value": rng.choice(partly)["value"]}
+        values = [a["value"] for a in data.get("answers") or [data] if a["value"] is not None]
+        step = 10 * max([a["tolerance"] for a in data.get("answers") or [data]]) + 1
+        for k in (1, -2, 7, 50):
+            guess = round(data["value"] + step * k * rng.choice((1, 3)), 6)  # 6 decimals: as a form reads it back
+            if all(abs(guess - value) > step / 2 for value in values) and cls.grade(data, {"value": guess}) == 0:
+                return {"value": guess}
+        return {"value": round(data["value"] + 10 * step + 1000, 6)}
+
 
 class Matching(QuestionType):
     """Each left item gets one right item; credit is the share matched correctly."""
@@ -680,6 +755,21 @@ class Matching(QuestionType):
                          for index, (left, _right) in enumerate(data["pairs"])
                          if str(index) in response["matches"] and response["matches"][str(index)] < len(rights))
 
+    @classmethod
+    def example_response(cls, data, rng, quality):
+        count = len(data["pairs"])
+        matches = {str(i): i for i in range(count)}
+        if quality >= 1:
+            return {"matches": matches}
+        if quality <= 0:  # every item one place on: none right
+            return {"matches": {str(i): (i + 1) % count for i in range(count)}}
+        a, b = rng.sample(range(count), 2)
+        matches[str(a)], matches[str(b)] = b, a
+        distractors = len(data.get("distractors", []))
+        if distractors and rng.random() < 0.5:
+            matches[str(a)] = count + rng.randrange(distractors)
+        return {"matches": matches}
+
 
 class Ordering(QuestionType):
     """Put items in order; credit is the share of items in their right place."""
@@ -757,6 +847,18 @@ class Ordering(QuestionType):
         if not response:
             return ""
         return " → ".join(data["items"][index] for index in response["order"] if index < len(data["items"]))
+
+    @classmethod
+    def example_response(cls, data, rng, quality):
+        size = len(data["items"])
+        order = list(range(size))
+        if quality >= 1:
+            return {"order": order}
+        if quality <= 0:  # every item one place on: none in its place
+            return {"order": order[1:] + order[:1]}
+        a, b = rng.sample(range(size), 2)
+        order[a], order[b] = order[b], order[a]
+        return {"order": order}
 
 
 BUILTIN_TYPES: tuple[type[QuestionType], ...] = (SingleChoice, MultipleAnswers, TrueFalse, ShortAnswer, Numeric,

@@ -93,6 +93,11 @@ def test_rows_are_what_the_app_would_have_written(app, db, scaled):
         for person in scale.people()[:10]:
             complete = all(learning.is_module_complete(person.id, m.id) for m in modules)
             assert complete == (learning.completion_of(person.id, course.id) is not None)
+    from lms.plugins.courses.models import Question
+
+    full = set(db.session.scalars(select(Question.type).join(QuizAnswer, QuizAnswer.question_id == Question.id)
+                                  .where(QuizAnswer.credit == 1.0).distinct()))
+    assert {"marc", "classnumber", "essay", "single", "ordering"} <= full  # every type is answered right
     # new rows go after the bulk ones (PostgreSQL's sequences were moved on)
     person = scale.people()[0]
     module = db.session.scalar(select(Module).where(Module.active.is_(True)).order_by(Module.id))

@@ -57,6 +57,8 @@ ACTION_LABELS = {
     "discussions.board_created": _l("Board created"),
     "discussions.board_updated": _l("Board changed"),
     "discussions.board_archived": _l("Board archived"),
+    "quiz.essay_graded": _l("Practical task graded"),
+    "quiz.essay_regraded": _l("Practical task graded again"),
 }
 
 TARGET_LABELS = {
@@ -71,6 +73,7 @@ TARGET_LABELS = {
     "discussion_post": _l("Discussion post"),
     "discussion_thread": _l("Discussion thread"),
     "discussion_board": _l("Board"),
+    "quiz_answer": _l("Quiz answer"),
 }
 
 

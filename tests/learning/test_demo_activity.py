@@ -42,3 +42,27 @@ def test_completions_meet_the_requirements_and_courses_have_certificates(demo): 
     ani = db.session.scalar(select(User).where(User.username == "ani"))
     for model in (LessonView, QuizAttempt, ModuleCompletion):
         assert db.session.scalar(select(func.count()).select_from(model).where(model.user_id == ani.id)) == 0
+
+
+def test_the_new_question_types_are_answered_and_some_essays_graded_by_budi(demo, app):  # noqa: F811
+    from lms.plugins.grading import services as grading
+    from lms.plugins.grading.models import EssayGrade
+
+    answered = dict(db.session.execute(
+        select(Question.type, func.max(QuizAnswer.credit))
+        .join(QuizAnswer, QuizAnswer.question_id == Question.id)
+        .where(QuizAnswer.response.is_not(None)).group_by(Question.type)).all())
+    assert answered["marc"] == 1.0 and answered["classnumber"] == 1.0  # the demo writes right records too
+    assert "essay" in answered
+    budi = db.session.scalar(select(User).where(User.username == "budi"))
+    grades = list(db.session.scalars(select(EssayGrade)))
+    assert grades and {g.grader_id for g in grades} == {budi.id}
+    assert grading.waiting_count(budi) > 0  # and the queue still has work
+    for grade in grades:  # graded through the service: the attempt's score follows the grade
+        answer = db.session.get(QuizAnswer, grade.answer_id)
+        attempt = db.session.get(QuizAttempt, answer.attempt_id)
+        assert answer.credit == grade.credit and attempt.percent is not None
+    before = (count(QuizAttempt), count(QuizAnswer), count(EssayGrade), grading.waiting_count(budi))
+    app.extensions["lms.plugins"].hook.lms_demo_seed(app=app, log=lambda _line: None)  # idempotent
+    db.session.commit()
+    assert (count(QuizAttempt), count(QuizAnswer), count(EssayGrade), grading.waiting_count(budi)) == before

@@ -135,6 +135,26 @@ class Essay(QuestionType):
     def answer_html(cls, data):
         return ""
 
+    EXAMPLE_SENTENCES = (
+        "Saya membaca buku itu dari halaman judul dan verso halaman judul.",
+        "Judul, pengarang, penerbit, dan tahun terbit saya catat sesuai sumber informasi utama.",
+        "Nomor klasifikasi saya tentukan dari subjek utama buku dengan bantuan bagan DDC.",
+        "Tajuk subjek saya pilih dari daftar tajuk subjek yang dipakai perpustakaan.",
+        "Hasilnya saya periksa sekali lagi sebelum disimpan di SLiMS.",
+        "Bagian yang masih ragu saya tanyakan kepada pustakawan senior.",
+    )
+
+    @classmethod
+    def example_response(cls, data, rng, quality):
+        """A short written answer - longer the better ``quality`` - within the word limit;
+        its grade stays with a trainer (``grade`` gives None)."""
+        count = 2 + round(max(0.0, min(1.0, quality)) * (len(cls.EXAMPLE_SENTENCES) - 2))
+        text = " ".join(rng.sample(cls.EXAMPLE_SENTENCES, count))
+        words = data.get("words")
+        if words:
+            text = " ".join(text.split()[:words[1]])
+        return {"text": text} if text else None
+
     @classmethod
     def review_extra(cls, answer):
         from lms.plugins.grading import services

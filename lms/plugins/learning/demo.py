@@ -4,8 +4,10 @@ the needs analysis have something to show at first run.
 
 Answers are drawn from a fixed seed; how often a person answers a question right follows
 their ability in the question's competency (as they rated it in the demo needs round, else
-a middling 3). Responses are written in each question type's own format and graded by the
-real grader, so scores, credits and pass/fail are what Pembina would have computed.
+a middling 3). Each question type writes the response itself (``example_response``: right,
+partly right or wrong) and the real grader grades it, so scores, credits and pass/fail are
+what Pembina would have computed. An attempt with an essay waits for its trainer: the
+learner stops there (the grading plugin's demo grades some of them as budi).
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import random
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from lms.auth.models import User
 from lms.clock import local_zone, utcnow
@@ -25,64 +27,14 @@ from lms.plugins.quizzes.models import SUBMITTED, QuizAnswer, QuizAttempt
 from lms.plugins.quizzes.services import attempt_questions, grade_attempt, rebuild_scores, registry, settings
 
 SEED = 45
-# How far each course got: (course slug, share of librarians who started it, modules they take).
-# Cataloguing stops before its modules 6-7 (trainer-graded essays, MARC and class-number answers the
-# demo cannot give), so the demo's completed courses and certificates come from customer service.
-PLAN: list[tuple[str, float, int]] = [
-    ("katalogisasi", 0.8, 5),
+# How far each course got: (course slug, share of librarians who started it, modules they take
+# at most; None = all of them).
+PLAN: list[tuple[str, float, int | None]] = [
+    ("katalogisasi", 0.8, None),
     ("layanan-pelanggan", 0.55, 5),
     ("keterampilan-digital", 0.3, 2),
 ]
 MAX_ATTEMPTS = 3
-
-
-def _wrong(rng: random.Random, qtype: str, data: dict) -> dict | None:
-    """A plausible wrong (or partly wrong) response in the type's stored format."""
-    if qtype == "single":
-        wrong = [i for i, option in enumerate(data["options"]) if not option["correct"]]
-        return {"choice": rng.choice(wrong)} if wrong else None
-    if qtype == "multiple":
-        right = {i for i, option in enumerate(data["options"]) if option["correct"]}
-        flipped = rng.randrange(len(data["options"]))
-        return {"choices": sorted(right ^ {flipped}) or [flipped]}
-    if qtype == "truefalse":
-        return {"value": not data["answer"]}
-    if qtype in ("short", "classnumber"):
-        return {"text": "tidak tahu"}
-    if qtype == "numeric":
-        return {"value": data["value"] + 10 * (data.get("tolerance") or 0) + 7}
-    if qtype == "matching":
-        count = len(data["pairs"])
-        matches = {str(i): i for i in range(count)}
-        if count > 1:
-            a, b = rng.sample(range(count), 2)
-            matches[str(a)], matches[str(b)] = b, a
-        return {"matches": matches}
-    if qtype == "ordering":
-        order = list(range(len(data["items"])))
-        if len(order) > 1:
-            a, b = rng.sample(range(len(order)), 2)
-            order[a], order[b] = order[b], order[a]
-        return {"order": order}
-    return None
-
-
-def _right(qtype: str, data: dict) -> dict | None:
-    if qtype == "single":
-        return {"choice": next(i for i, option in enumerate(data["options"]) if option["correct"])}
-    if qtype == "multiple":
-        return {"choices": [i for i, option in enumerate(data["options"]) if option["correct"]]}
-    if qtype == "truefalse":
-        return {"value": bool(data["answer"])}
-    if qtype in ("short", "classnumber"):
-        return {"text": data["accepted"][0]}
-    if qtype == "numeric":
-        return {"value": data["value"]}
-    if qtype == "matching":
-        return {"matches": {str(i): i for i in range(len(data["pairs"]))}}
-    if qtype == "ordering":
-        return {"order": list(range(len(data["items"])))}
-    return None
 
 
 def _abilities() -> dict[int, dict[str, int]]:
@@ -99,9 +51,11 @@ def _abilities() -> dict[int, dict[str, int]]:
 
 
 def _take_module(rng: random.Random, user: User, module: Module, start: datetime,
-                 ability: dict[str, int]) -> datetime | None:
-    """Read every lesson and try the quiz until passed or out of attempts; return the time
-    the module was completed, or None."""
+                 ability: dict[str, int]) -> tuple[datetime, bool] | None:
+    """Read every lesson and try the quiz until passed or out of attempts: (the time the
+    learner is done, whether the module is complete), or None when they gave up. An essay
+    awaiting its trainer leaves the module incomplete (its grade completes it) and the learner
+    goes on to the next one."""
     version = module.current_version
     moment = start
     for lesson in version.lessons:
@@ -111,7 +65,7 @@ def _take_module(rng: random.Random, user: User, module: Module, start: datetime
                                   views=rng.choice((1, 1, 2)), seconds=seconds))
         moment += timedelta(seconds=seconds + rng.randrange(30, 600))
     if not version.questions:
-        return moment
+        return moment, True
     types = registry()
     allowed = settings(version)["attempts"] or MAX_ATTEMPTS
     for number in range(1, min(allowed, MAX_ATTEMPTS) + 1):
@@ -124,18 +78,21 @@ def _take_module(rng: random.Random, user: User, module: Module, start: datetime
                                                 for q in questions}})
         db.session.add(attempt)
         db.session.flush()
-        for question in attempt_questions(attempt):
+        asked = attempt_questions(attempt)
+        responses = {}
+        for question in asked:
             level = ability.get(question.competency_id or "", 3)
             chance = min(0.97, 0.3 + 0.13 * level + 0.08 * (number - 1))
-            response = _right(question.type, question.data) if rng.random() < chance else \
-                _wrong(rng, question.type, question.data)
-            attempt.answers.append(QuizAnswer(question_id=question.id, response=response, saved_at=moment))
-        db.session.flush()
-        grade_attempt(attempt)
+            quality = 1.0 if rng.random() < chance else rng.choice((0.0, 0.5))
+            responses[question.id] = types[question.type].example_response(question.data, rng, quality)
+        grade_attempt(attempt, responses=responses, questions=asked)  # writes the answers in bulk
+        db.session.execute(update(QuizAnswer).where(QuizAnswer.attempt_id == attempt.id).values(saved_at=moment))
         moment += timedelta(minutes=rng.randrange(8, 25))
         attempt.submitted_at = moment
         if attempt.passed:
-            return moment
+            return moment, True
+        if attempt.percent is None:  # an essay awaits its trainer: no next attempt before the grade
+            return moment, False
         moment += timedelta(days=rng.randrange(1, 6))
     return None
 
@@ -165,11 +122,13 @@ def seed(log) -> None:
             moment = moment.replace(hour=rng.randrange(8, 15), minute=rng.randrange(0, 60))
             finished = []
             for module in modules[:rng.randrange(1, len(modules) + 1)]:
-                done = _take_module(rng, user, module, moment, abilities.get(user.id, {}))
-                if done is None:
+                taken = _take_module(rng, user, module, moment, abilities.get(user.id, {}))
+                if taken is None:
                     break
-                db.session.add(ModuleCompletion(user_id=user.id, module_id=module.id, completed_at=done))
-                finished.append(module)
+                done, complete = taken
+                if complete:
+                    db.session.add(ModuleCompletion(user_id=user.id, module_id=module.id, completed_at=done))
+                    finished.append(module)
                 moment = done + timedelta(days=rng.randrange(3, 20))
                 if moment > now - timedelta(days=2):
                     break

@@ -13,6 +13,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
+from pymarc import Field, Indicators
 
 from lms.plugins.marc import grading, mnemonic
 from lms.plugins.marc.tags import tag_names
@@ -187,6 +188,31 @@ class MarcRecord(QuestionType):
         if not response or not isinstance(response.get("text"), str):
             return ""
         return _record_html(response["text"])
+
+    @classmethod
+    def example_response(cls, data, rng, quality):
+        """The key as mnemonic lines; partly right: one indicator changed or one subfield
+        (or, for a one-subfield field, the whole field) left out; wrong: a note field only."""
+        fields = mnemonic.from_json(data["record"])
+        if quality <= 0:
+            return {"text": "=500  ##$aTidak tahu."}
+        lines = [mnemonic.line_of(found) for found in fields]
+        if quality < 1:
+            data_fields = [i for i, found in enumerate(fields) if not found.control_field]
+            index = rng.choice(data_fields or list(range(len(fields))))
+            found = fields[index]
+            if found.control_field:
+                lines.pop(index)
+            elif len(found.subfields) > 1 and rng.random() < 0.5:
+                dropped = rng.randrange(len(found.subfields))
+                lines[index] = mnemonic.line_of(Field(found.tag, indicators=found.indicators, subfields=[
+                    s for i, s in enumerate(found.subfields) if i != dropped]))
+            else:
+                first, second = found.indicators
+                changed = "0" if first.strip() not in ("0",) else "1"
+                lines[index] = mnemonic.line_of(Field(found.tag, indicators=Indicators(changed, second),
+                                                      subfields=found.subfields))
+        return {"text": "\n".join(lines)}
 
 
 def _record_html(text: str) -> str:

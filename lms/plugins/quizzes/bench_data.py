@@ -12,9 +12,11 @@ the module grade the app computes.
 An answer is right with a probability that follows the person's ability in the question's
 competency (:class:`lms.core.bench_data.Abilities`), the question's difficulty and the attempt
 number; otherwise it is one of a few plausible wrong responses (some earn partial credit)
-or, rarely, blank. Responses are in each question type's stored format and every distinct
-response is graded once by the real question type, so credits, scores, percents and
-pass/fail are what the grader would have written. Attempt layouts are real layouts (four
+or, rarely, blank. Each question type writes its responses (``example_response``) and every
+distinct response is graded once by the real question type, so credits, scores, percents
+and pass/fail are what the grader would have written. A type graded by a person (an essay)
+gets the credit of the response's quality as if its trainer had graded it (no grade rows
+with rubric levels are written, so the grading queue of the benchmark data is empty). Attempt layouts are real layouts (four
 arrangements per module version, drawn by the question types themselves).
 """
 from __future__ import annotations
@@ -46,44 +48,15 @@ ATTEMPT_COLUMNS = ("id", "user_id", "module_id", "module_version_id", "number", 
 ANSWER_COLUMNS = ("attempt_id", "saved_at", "question_id", "response", "credit")
 
 
-def _responses(rng: random.Random, qtype: str, data: dict) -> tuple[dict | None, list[dict | None]]:
-    """(the right response, a few wrong or partly right ones) in the type's stored format."""
-    if qtype == "single":
-        options = data["options"]
-        return ({"choice": next(i for i, o in enumerate(options) if o["correct"])},
-                [{"choice": i} for i, o in enumerate(options) if not o["correct"]])
-    if qtype == "multiple":
-        right = {i for i, o in enumerate(data["options"]) if o["correct"]}
-        return ({"choices": sorted(right)},
-                [{"choices": sorted(right ^ {i}) or [i]} for i in range(len(data["options"]))])
-    if qtype == "truefalse":
-        return {"value": bool(data["answer"])}, [{"value": not data["answer"]}]
-    if qtype in ("short", "classnumber"):
-        return {"text": data["accepted"][0]}, [{"text": "tidak tahu"}, {"text": "belum pernah dengar"}]
-    if qtype == "numeric":
-        step = 10 * (data.get("tolerance") or 0) + 1
-        return {"value": data["value"]}, [{"value": data["value"] + step * k} for k in (-2, 1, 7)]
-    if qtype == "matching":
-        count, rights = len(data["pairs"]), len(data["pairs"]) + len(data.get("distractors", []))
-        wrongs = []
-        for _variant in range(3):
-            matches = {str(i): i for i in range(count)}
-            a, b = rng.sample(range(count), 2)
-            matches[str(a)], matches[str(b)] = b, a
-            if rights > count:
-                matches[str(rng.randrange(count))] = rng.randrange(count, rights)
-            wrongs.append({"matches": matches})
-        return {"matches": {str(i): i for i in range(count)}}, wrongs
-    if qtype == "ordering":
-        size = len(data["items"])
-        wrongs = []
-        for _variant in range(3):
-            order = list(range(size))
-            a, b = rng.sample(range(size), 2)
-            order[a], order[b] = order[b], order[a]
-            wrongs.append({"order": order})
-        return {"order": list(range(size))}, wrongs
-    return None, [None]  # a type from another plugin: left blank
+WRONG_QUALITIES = (0.5, 0.5, 0.0)  # the wrong responses drawn per question: two partly right, one wrong
+
+
+def _responses(rng: random.Random, qtype, data: dict) -> tuple[dict | None, list[dict | None]]:
+    """(the right response, a few partly right or wrong ones), each written by the question
+    type itself (``example_response``); a type that writes none leaves the question blank."""
+    right = qtype.example_response(data, rng, 1.0)
+    wrongs = [qtype.example_response(data, rng, quality) for quality in WRONG_QUALITIES]
+    return right, wrongs
 
 
 @dataclass
@@ -139,15 +112,17 @@ def load_quizzes(rng: random.Random) -> list[Quiz]:
                     config["grading"] == "highest", int(config["time_limit"] or 0))
         for question in questions:
             qtype = types.get(question.type)
-            right, wrongs = _responses(rng, question.type, question.data) if qtype else (None, [None])
+            right, wrongs = _responses(rng, qtype, question.data) if qtype else (None, [None])
 
-            def graded(response, qtype=qtype, question=question):
+            def graded(response, quality, qtype=qtype, question=question):
                 credit = qtype.grade(question.data, response) if qtype else 0.0
+                if credit is None:  # graded by a person (an essay): as a trainer would, by its quality
+                    credit = quality
                 return question.id, (None if response is None else json.dumps(response)), credit
 
             quiz.items.append(Item(question.id, question.points, question.competency_id or "",
-                                   0.25 * (stable_fraction("q", question.qid) - 0.6), graded(right),
-                                   [graded(w) for w in wrongs], graded(None)))
+                                   0.25 * (stable_fraction("q", question.qid) - 0.6), graded(right, 1.0),
+                                   [graded(w, q) for w, q in zip(wrongs, WRONG_QUALITIES)], graded(None, 0.0)))
         for _variant in range(LAYOUTS):
             shuffle = bool(config["shuffle"])
             order = [q.id for q in questions]
