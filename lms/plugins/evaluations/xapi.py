@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms.extensions import db
+from lms.pluginmanager import plugin_enabled
 from lms.plugins.evaluations.models import SELF, EvaluationResponse, EvaluationWindow
 
 VERB, OBJECT_TYPE = "responded", "evaluation"
@@ -27,7 +27,7 @@ SOURCE_PREFIX = "evaluation-self"
 
 
 def interop_on() -> bool:
-    return current_app.extensions["lms.plugins"].has_plugin("interop")
+    return plugin_enabled("interop")
 
 
 def _utc(moment: datetime) -> datetime:

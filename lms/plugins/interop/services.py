@@ -31,6 +31,7 @@ from sqlalchemy import bindparam, select
 from lms import http
 from lms.clock import utcnow
 from lms.extensions import db
+from lms.pluginmanager import plugin_enabled
 from lms.plugins.interop.models import LearningEvent, XapiDelivery
 from lms.sql import dialect_insert
 
@@ -315,9 +316,8 @@ def backfill() -> BackfillReport:
         report.added["course-completion"] += 1
 
     # self-reports of the post-training evaluation (evaluations plugin, when on)
-    from flask import current_app
 
-    if current_app.extensions["lms.plugins"].has_plugin("evaluations"):
+    if plugin_enabled("evaluations"):
         from lms.plugins.evaluations import xapi as evaluation_events
 
         known = _known_sources(evaluation_events.SOURCE_PREFIX)
