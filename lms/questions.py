@@ -1,7 +1,8 @@
 """Question types: each owns its answer-key parsing, its presentation and form widget,
 reading a learner's response, grading (full and partial credit) and feedback.
 
-The seven built-in types are the ones the Markdown format knows (docs/authoring.md).
+The eight built-in types are the ones the Markdown format knows (docs/authoring.md); the marc and
+grading plugins add `marc` and `essay` the same way.
 The quizzes plugin registers them through the ``lms_question_types`` hook; another plugin
 can add its own type the same way. The registry lives on the app
 (``app.extensions["lms.question_types"]``), never in a module global.
