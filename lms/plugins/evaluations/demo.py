@@ -23,6 +23,7 @@ from lms.plugins.evaluations import services
 from lms.plugins.evaluations.models import COMPLETION, SELF, SUPERVISOR
 from lms.plugins.evaluations.models import EvaluationRating, EvaluationResponse, EvaluationWindow
 from lms.plugins.learning.models import ModuleCompletion
+from lms.plugins.needs.impact import module_competencies
 
 SEED = 21
 # Mean observed frequency (1 never .. 4 always) per competency; the rest get DEFAULT_MEAN.
@@ -53,7 +54,7 @@ def seed(log) -> None:
         .join(User, User.id == ModuleCompletion.user_id)
         .where(User.active.is_(True), User.username.not_in(SKIP_USERS))
         .order_by(ModuleCompletion.completed_at, ModuleCompletion.id)).all()
-    mapping = services.module_competencies()
+    mapping = module_competencies()
     indicators = services.indicators()
     if not rows or not indicators:
         log(_("Demo evaluations skipped: no completions or no behaviour indicators yet."))

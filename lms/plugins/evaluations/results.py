@@ -91,7 +91,7 @@ def _per_person(viewer: User | None, kind: str = SUPERVISOR, user_id: int | None
 def _passed() -> set[tuple[int, str]]:
     """(person, competency) for every completion of a module mapped to the competency (a
     completion needs the module's quiz passed): whoever opened the window."""
-    from lms.plugins.evaluations.services import module_competencies
+    from lms.plugins.needs.impact import module_competencies
     from lms.plugins.learning.models import ModuleCompletion
 
     observed = select(EvaluationWindow.user_id).join(

@@ -26,8 +26,9 @@ from lms.auth.models import Unit, UnitSupervisor, User, UserRole
 from lms.clock import local_date, local_today, local_zone, utcnow
 from lms.auth.scoping import can_see_user, supervised_unit_ids, units_below
 from lms.extensions import db
+from lms.plugins.needs.impact import module_competencies
 from lms.pluginmanager import plugin_enabled
-from lms.plugins.courses.models import Competency, Module, ModuleVersion, Question
+from lms.plugins.courses.models import Competency
 from lms.plugins.evaluations.models import COMPLETION, FREQUENCIES, GROUP, SELF, SUPERVISOR
 from lms.plugins.evaluations.models import EvaluationRating, EvaluationResponse, EvaluationWindow
 from lms.plugins.learning.models import ModuleCompletion
@@ -120,21 +121,6 @@ def indicators(competency_ids: Iterable[str] | None = None) -> dict[str, list[di
     if competency_ids is not None:
         query = query.where(Competency.id.in_(list(competency_ids)))
     return {cid: list(found) for cid, found in db.session.execute(query).all() if found}
-
-
-def module_competencies() -> dict[int, set[str]]:
-    """Module id -> competency ids of its current version (front matter and questions),
-    the same mapping the needs plugin's impact uses."""
-    rows = db.session.execute(
-        select(Module.id, ModuleVersion.competencies, Question.competency_id)
-        .join(ModuleVersion, ModuleVersion.id == Module.current_version_id)
-        .outerjoin(Question, Question.module_version_id == ModuleVersion.id)).all()
-    mapping: dict[int, set[str]] = defaultdict(set)
-    for module_id, listed, question_competency in rows:
-        mapping[module_id].update(listed or [])
-        if question_competency:
-            mapping[module_id].add(question_competency)
-    return dict(mapping)
 
 
 def supervisors_of(user_ids: Iterable[int]) -> dict[int, set[int]]:
