@@ -227,15 +227,17 @@ def signature(organisation: Organisation | None) -> str:
     return organisation.email_signature.strip() or f"Pembina, {organisation.full_name}"
 
 
-def signatures_for(user_ids) -> dict[int, str]:
+def signatures_for(user_ids: list[int]) -> dict[int, str]:
     """Each user's e-mail signature, in one query (for mailing many people at once)."""
     rows = db.session.execute(
         select(User.id, Organisation).join(Unit, Unit.id == User.unit_id)
         .join(Organisation, Organisation.unit_id == Unit.organisation_id)
         .where(User.id.in_(list(user_ids)))).all()
     found = {user_id: signature(organisation) for user_id, organisation in rows}
-    fallback = signature(home())
-    return {user_id: found.get(user_id, fallback) for user_id in user_ids}
+    if any(user_id not in found for user_id in user_ids):  # someone without a library: the home one's
+        fallback = signature(home())
+        found = {user_id: found.get(user_id, fallback) for user_id in user_ids}
+    return found
 
 
 def listing() -> list[Organisation]:

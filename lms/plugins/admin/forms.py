@@ -13,6 +13,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from lms.auth.labels import KIND_LABELS, ROLE_LABELS
 from lms.auth.models import ROLES, UNIT_KINDS
 from lms.auth.services import EMAIL_RE, MIN_PASSWORD_LENGTH
+from lms.organisations import NIP_RE
 from lms.http import form_int
 
 
@@ -62,7 +63,7 @@ class OrganisationForm(BaseForm):
     signatory_name = StringField(_l("Certificate signatory: name with titles"), validators=[Length(max=200)])
     signatory_position = StringField(_l("Certificate signatory: position"), validators=[Length(max=200)])
     signatory_nip = StringField(_l("Certificate signatory: NIP"), validators=[
-        Optional(), Regexp(r"^\d{18}$", message=_l("A NIP has 18 digits."))])
+        Optional(), Regexp(NIP_RE, message=_l("A NIP has 18 digits."))])
     email_signature = TextAreaField(_l("E-mail signature"), validators=[Length(max=500)])
 
 
