@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from lms.audit.services import record
 from lms.auth.models import LOCALES, Organisation, Unit, User
@@ -238,6 +238,24 @@ def signatures_for(user_ids: list[int]) -> dict[int, str]:
         fallback = signature(home())
         found = {user_id: found.get(user_id, fallback) for user_id in user_ids}
     return found
+
+
+def ids_below(organisation_ids) -> Select:
+    """Ids of the organisations at or below ``organisation_ids`` (ids or a select of ids): a
+    provincial service and the libraries under it. SQL, so callers filter with it in one query."""
+    from lms.auth.scoping import units_below
+
+    tree = units_below(organisation_ids)
+    return select(Organisation.unit_id).where(Organisation.unit_id.in_(select(tree.c.id)))
+
+
+def supervised_ids(user: User) -> Select:
+    """Ids of the organisations whose units ``user`` supervises, wholly or partly (admins: all):
+    the organisations a report of theirs can have rows for, side by side."""
+    from lms.auth.scoping import supervised_unit_ids
+
+    return (select(Unit.organisation_id).where(Unit.id.in_(supervised_unit_ids(user)),
+                                               Unit.organisation_id.is_not(None)).distinct())
 
 
 def listing() -> list[Organisation]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from lms import create_app, organisations
 from lms.auth.models import Unit, User
@@ -332,13 +332,34 @@ def org(make_unit):
     return {"library": library, "branch_a": branch_a, "section_a1": section_a1, "branch_b": branch_b}
 
 
+# A second library beside ``org``'s, for isolation tests (issue 20). Every name in it carries
+# OTHER_MARKER so a page of the first library can be searched for anything of the second.
+OTHER_MARKER = "Seberang"
+
+
+@pytest.fixture
+def other_org(make_unit, org):
+    """A second top-level library, "Perpustakaan Seberang" (code ``lib-seb``), with a branch
+    ``seb-branch`` and a section ``seb-section``; an organisation of its own beside ``org``."""
+    library = make_unit("lib-seb", f"Perpustakaan {OTHER_MARKER}", "library")
+    branch = make_unit("seb-branch", f"Cabang {OTHER_MARKER}", "branch", library)
+    section = make_unit("seb-section", f"Seksi {OTHER_MARKER}", "section", branch)
+    organisations.assign_organisations()
+    _db.session.commit()
+    return {"library": library, "branch": branch, "section": section}
+
+
 @pytest.fixture
 def client_as(app, make_user, org):
-    """``client_as("supervisor")`` -> a test client signed in as a fresh user with that role."""
+    """``client_as("supervisor")`` -> a test client signed in as a fresh user with that role;
+    ``unit_code=`` puts them in another unit (of ``org`` or, with ``other_org``, of the second
+    library: their username and full name then carry the unit code)."""
     def make(*roles: str, unit_code: str = "branch-a"):
-        unit = {u.code: u for u in org.values()}[unit_code]
-        username = "u-" + "-".join(roles)
-        user = make_user(username, roles=roles, unit=unit)
+        unit = _db.session.scalar(select(Unit).where(Unit.code == unit_code))
+        assert unit is not None, f"no unit {unit_code}"
+        username = "u-" + "-".join(roles) + ("" if unit_code == "branch-a" else f"-{unit_code}")
+        full_name = username.title() + (f" {OTHER_MARKER}" if OTHER_MARKER in unit.name else "")
+        user = make_user(username, roles=roles, unit=unit, full_name=full_name)
         client = app.test_client()
         response = login(client, username)
         assert response.status_code == 302, response.get_data(as_text=True)

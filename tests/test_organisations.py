@@ -165,3 +165,20 @@ def test_user_loader_brings_the_library_in_the_same_statement(app, org, client_a
     assert "Perpustakaan Uji" in page
     reading = [statement for statement in statements if "organisations" in statement]
     assert reading and all("user_sessions" in statement for statement in reading), reading
+
+
+def test_ids_below_and_supervised_ids_follow_the_tree(app, make_unit, make_user, org, other_org):
+    from lms.extensions import db
+
+    province = make_unit("prov", "Dinas Provinsi", "library")
+    org["library"].parent = province
+    other_org["library"].parent = province
+    organisations.assign_organisations()
+    db.session.commit()
+    below = set(db.session.scalars(organisations.ids_below([province.id])))
+    assert below == {province.id, org["library"].id, other_org["library"].id}
+    assert set(db.session.scalars(organisations.ids_below([org["library"].id]))) == {org["library"].id}
+    head = make_user("kepala", roles=("supervisor",), unit=org["branch_a"])
+    head.supervised_units.append(org["branch_b"])
+    db.session.commit()
+    assert set(db.session.scalars(organisations.supervised_ids(head))) == {org["library"].id}
