@@ -182,3 +182,19 @@ def test_ids_below_and_supervised_ids_follow_the_tree(app, make_unit, make_user,
     head.supervised_units.append(org["branch_b"])
     db.session.commit()
     assert set(db.session.scalars(organisations.supervised_ids(head))) == {org["library"].id}
+
+
+def test_an_organisation_role_is_held_there_only(app, make_user, org, other_org):
+    from lms.auth.models import OrganisationRole
+    from lms.extensions import db
+
+    person = make_user("ratna", roles=("librarian",), unit=org["branch_a"])
+    assert not person.holds("admin") and person.organisations_for("admin") == frozenset()
+    person.organisation_roles.append(OrganisationRole(organisation_id=other_org["library"].id, role="trainer"))
+    person.organisation_roles.append(OrganisationRole(organisation_id=org["library"].id, role="admin"))
+    db.session.commit()
+    db.session.expire_all()
+    person = db.session.get(type(person), person.id)
+    assert person.holds("admin") and person.holds("trainer") and not person.has_role("admin")
+    assert person.organisations_for("trainer") == {other_org["library"].id}
+    assert person.organisations_for("admin") == {org["library"].id}

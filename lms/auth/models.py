@@ -92,6 +92,24 @@ class UserRole(db.Model):
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
 
 
+class OrganisationRole(db.Model):
+    """A role held for one organisation (and the organisations below it) only: an organisation
+    admin, or a trainer who teaches there. ``users.roles`` stays the install-wide roles, so
+    ``User.has_role("admin")`` still means "the whole install" everywhere it is asked
+    (docs/organisations.md, section 2)."""
+
+    __tablename__ = "organisation_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.unit_id", ondelete="CASCADE"),
+                                                 primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+# The roles that can be held for one organisation.
+ORGANISATION_ROLES = ("admin", "trainer")
+
+
 class UnitSupervisor(db.Model):
     """A supervisor of a unit; supervision reaches every unit below it."""
 
@@ -131,6 +149,8 @@ class User(UserMixin, db.Model):
 
     unit: Mapped[Unit | None] = relationship(back_populates="members", foreign_keys=[unit_id])
     roles: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    # Loaded with the signed-in user (lms.auth.sessions); elsewhere only when asked for.
+    organisation_roles: Mapped[list[OrganisationRole]] = relationship(cascade="all, delete-orphan")
     supervised_units: Mapped[list[Unit]] = relationship(
         secondary="unit_supervisors", back_populates="supervisors", order_by="Unit.name")
 
@@ -151,6 +171,15 @@ class User(UserMixin, db.Model):
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.role_names.intersection(roles))
+
+    def organisations_for(self, role: str) -> frozenset[int]:
+        """Ids of the organisations ``role`` is held for (not counting an install-wide ``role``)."""
+        return frozenset(held.organisation_id for held in self.organisation_roles if held.role == role)
+
+    def holds(self, role: str) -> bool:
+        """``role`` install-wide or for at least one organisation: may open that role's pages,
+        whose data are then scoped."""
+        return self.has_role(role) or bool(self.organisations_for(role))
 
     def set_roles(self, roles: list[str] | set[str]) -> None:
         wanted = set(roles)

@@ -41,7 +41,8 @@ _CLEAR = "clear"
 _LIVE_SESSION = (
     select(User, UserSession.id, UserSession.last_seen_at)
     .select_from(User)
-    .options(joinedload(User.roles), joinedload(User.unit).joinedload(Unit.library))
+    .options(joinedload(User.roles), joinedload(User.organisation_roles),
+             joinedload(User.unit).joinedload(Unit.library))
     .where(UserSession.token_hash == bindparam("token_hash"),
            UserSession.user_id == User.id,
            UserSession.revoked_at.is_(None),
@@ -51,7 +52,8 @@ _LIVE_SESSION = (
 )
 _REMEMBERED = (
     select(User, UserSession)
-    .options(joinedload(User.roles), joinedload(User.unit).joinedload(Unit.library))
+    .options(joinedload(User.roles), joinedload(User.organisation_roles),
+             joinedload(User.unit).joinedload(Unit.library))
     .where(UserSession.remember_hash == bindparam("remember_hash"), UserSession.user_id == User.id)
 )
 
