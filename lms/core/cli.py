@@ -11,7 +11,8 @@ from flask.cli import with_appcontext
 from lms.pluginmanager import hook
 from lms.auth.labels import role_label
 from lms.core import backup as backups
-from lms.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
+from lms.core.demo import (DEMO_ACCOUNTS, DEMO_ORGANISATION_ROLES, DEMO_PASSWORD, SECOND_LIBRARY_ACCOUNTS,
+                           seed_demo)
 from lms.core.bench_data import ATTEMPTS_PER_LIBRARIAN, ScaleError, seed_scale
 from lms.extensions import db
 
@@ -48,6 +49,15 @@ def demo(scale: int | None, attempts_per_librarian: int) -> None:
         click.echo(f"  {username:8} {names:12} {full_name} ({unit})")
     click.echo(f"  {'erlina':8} {str(role_label('supervisor')):12} Erlina Simanjuntak (pkp) - "
                + _("head of the library, approves the curriculum"))
+    click.echo(_("The second library (Sampit) and the province:"))
+    notes = {"theresia": _("provincial supervisor: both libraries side by side"),
+             "rahmah": _("head of the Sampit library"),
+             "hendra": _("administers the Sampit library only")}
+    roles_of = {username: role for username, _unit, role in DEMO_ORGANISATION_ROLES}
+    for username, full_name, roles, unit, _position in SECOND_LIBRARY_ACCOUNTS:
+        if username in notes:
+            role = roles_of.get(username) or roles[0]
+            click.echo(f"  {username:8} {str(role_label(role)):12} {full_name} ({unit}) - {notes[username]}")
 
 
 @click.command("backup")

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from lms.auth.models import User
 from lms.clock import local_date, local_zone, utcnow
+from lms.core.demo import HOME_LIBRARY, library_members
 from lms.extensions import db
 from lms.plugins.evaluations import services
 from lms.plugins.evaluations.models import COMPLETION, SELF, SUPERVISOR
@@ -52,7 +53,7 @@ def seed(log) -> None:
         select(ModuleCompletion.user_id, ModuleCompletion.module_id, ModuleCompletion.completed_at, User.unit_id,
                User.username)
         .join(User, User.id == ModuleCompletion.user_id)
-        .where(User.active.is_(True), User.username.not_in(SKIP_USERS))
+        .where(User.active.is_(True), User.username.not_in(SKIP_USERS), User.id.in_(library_members(HOME_LIBRARY)))
         .order_by(ModuleCompletion.completed_at, ModuleCompletion.id)).all()
     mapping = module_competencies()
     indicators = services.indicators()

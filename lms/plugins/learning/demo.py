@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 
 from lms.auth.models import User
 from lms.clock import local_zone, utcnow
+from lms.core.demo import HOME_LIBRARY, SECOND_LIBRARY, library_members
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Module
 from lms.plugins.learning.models import CourseCompletion, LessonView, ModuleCompletion
@@ -35,6 +36,11 @@ PLAN: list[tuple[str, float, int | None]] = [
     ("keterampilan-digital", 0.3, 2),
 ]
 MAX_ATTEMPTS = 3
+# The second demo library (Sampit) started later and mostly on customer service.
+SECOND_PLAN: list[tuple[str, float, int | None]] = [
+    ("layanan-pelanggan", 0.7, 4),
+    ("katalogisasi", 0.4, 3),
+]
 
 
 def _abilities() -> dict[int, dict[str, int]]:
@@ -103,17 +109,37 @@ def seed(log) -> None:
         log(_("Demo learning activity: already present."))
         return
     courses = {c.slug: c for c in db.session.scalars(select(Course).where(Course.slug.in_([p[0] for p in PLAN])))}
-    staff = [user for user in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
-             if user.has_role("librarian")]
+    staff = _librarians(HOME_LIBRARY)
     if not courses or not staff:
         log(_("Demo learning activity skipped: import the courses and seed the organisation first."))
         return
-    rng = random.Random(SEED)
     abilities = _abilities()
     now = utcnow()
     counts = {"modules": 0, "courses": 0, "attempts": 0}
+    # Each library its own draws: the second one's people never shift the first one's story.
+    for people, rng, plan in ((staff, random.Random(SEED), PLAN),
+                              (_librarians(SECOND_LIBRARY), random.Random(SEED + 1), SECOND_PLAN)):
+        _seed_library(people, rng, plan, courses, abilities, now, counts)
+    rebuild_scores()  # the attempts above were written directly, not through start/submit
+    db.session.commit()
+    counts["attempts"] = db.session.scalar(select(func.count()).select_from(QuizAttempt))
+    log(_("Demo learning activity: %(attempts)d quiz attempts, %(modules)d modules and %(courses)d "
+          "courses completed.", attempts=counts["attempts"], modules=counts["modules"],
+          courses=counts["courses"]))
+
+
+def _librarians(library_code: str) -> list[User]:
+    """The active librarians of one demo library, in username order (the draws follow it)."""
+    return [user for user in db.session.scalars(select(User).where(User.active.is_(True),
+                                                                   User.id.in_(library_members(library_code)))
+                                                .order_by(User.username))
+            if user.has_role("librarian")]
+
+
+def _seed_library(staff: list[User], rng: random.Random, plan, courses: dict, abilities: dict, now: datetime,
+                  counts: dict) -> None:
     for user in staff:
-        for slug, share, depth in PLAN:
+        for slug, share, depth in plan:
             course = courses.get(slug)
             if course is None or user.username == "ani" or rng.random() > share:
                 continue  # ani starts fresh: her learning path is the walkthrough
@@ -142,9 +168,3 @@ def seed(log) -> None:
                 counts["courses"] += 1
                 db.session.commit()
                 issue_certificate(completion)
-    rebuild_scores()  # the attempts above were written directly, not through start/submit
-    db.session.commit()
-    counts["attempts"] = db.session.scalar(select(func.count()).select_from(QuizAttempt))
-    log(_("Demo learning activity: %(attempts)d quiz attempts, %(modules)d modules and %(courses)d "
-          "courses completed.", attempts=counts["attempts"], modules=counts["modules"],
-          courses=counts["courses"]))

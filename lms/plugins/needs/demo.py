@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from lms.auth.models import Unit, User
 from lms.clock import local_today, local_zone
+from lms.core.demo import HOME_LIBRARY, library_members
 from lms.extensions import db
 from lms.plugins.courses.models import Competency
 from lms.plugins.needs.models import PATRON, SELF, SUPERVISOR, NeedsRound, StaffAnswer, StaffResponse, Survey
@@ -125,7 +126,9 @@ def seed(log) -> None:
     db.session.flush()
 
     codes = {unit_id: code for code, unit_id in ((u.code, u.id) for u in units.values())}
-    staff = [user for user in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+    staff = [user for user in db.session.scalars(select(User).where(User.active.is_(True),
+                                                                    User.id.in_(library_members(HOME_LIBRARY)))
+                                                 .order_by(User.username))
              if user.has_role("librarian")]
     abilities: dict[int, dict[str, int]] = {}
     for user in staff:
