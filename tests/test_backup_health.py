@@ -44,7 +44,7 @@ def test_backup_then_restore_gives_identical_data(app, runner, tmp_path):
     _needs_tools()
     seed_demo(lambda _line: None)
     before = _snapshot()
-    assert len(before["users"]) == 30
+    assert len(before["users"]) == 40  # both demo libraries and the province
     backup_file = tmp_path / "backup.db"
     result = runner.invoke(args=["backup", str(backup_file)])
     assert result.exit_code == 0, result.output
@@ -86,7 +86,7 @@ def test_sqlite_backup_is_consistent_during_an_open_write(app, tmp_path):
     copy = sqlite3.connect(target)
     names = dict(copy.execute("SELECT username, full_name FROM users"))
     copy.close()
-    assert names["ani"] == "Ani Rahmawati" and len(names) == 30
+    assert names["ani"] == "Ani Rahmawati" and len(names) == 40
 
 
 def test_restore_refuses_a_file_that_is_not_a_backup(app, runner, tmp_path):

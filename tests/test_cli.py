@@ -35,7 +35,7 @@ def test_demo_seeds_the_organisation_and_is_idempotent(app, runner):
         assert name in first.output
     counts = (db.session.scalar(select(func.count(User.id))), db.session.scalar(select(func.count(Unit.id))),
               db.session.scalar(select(func.count()).select_from(UnitSupervisor)))
-    assert counts[0] == 30 and counts[1] >= 5
+    assert counts[0] == 40 and counts[1] >= 5  # 30 in Palangka Raya, 10 in Sampit and the province
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0
     assert counts == (db.session.scalar(select(func.count(User.id))), db.session.scalar(select(func.count(Unit.id))),
@@ -52,6 +52,13 @@ def test_demo_roles_and_supervision(app, runner):
     assert [u.code for u in users["citra"].supervised_units] == ["cabang-jekan-raya"]
     assert users["ani"].unit.code == "cabang-jekan-raya"
     assert users["ani"].unit.parent.name == "Perpustakaan Kota Palangkaraya"
+    # the second library (issue 20): its own admin, head, and the provincial supervisor above both
+    kotim = db.session.scalar(select(Unit).where(Unit.code == "kotim"))
+    assert users["hendra"].organisations_for("admin") == {kotim.id} and not users["hendra"].has_role("admin")
+    assert [u.code for u in users["rahmah"].supervised_units] == ["kotim"]
+    assert [u.code for u in users["theresia"].supervised_units] == ["kalteng"]
+    assert users["yohana"].unit.library.full_name == "Perpustakaan Daerah Kabupaten Kotawaringin Timur"
+    assert users["yohana"].email.endswith("@perpustakaan.kotim.example")
 
 
 def test_demo_accounts_log_in(app, runner):

@@ -132,7 +132,11 @@ def test_demo_library_comes_from_demo_data(app, runner):
     assert organisation.signatory_name.startswith("Erlina Simanjuntak")
     assert db.session.scalar(select(func.count()).select_from(Unit).where(Unit.organisation_id.is_(None))) == 0
     assert runner.invoke(args=["demo"]).exit_code == 0  # idempotent
-    assert db.session.scalar(select(func.count()).select_from(Organisation)) == 1
+    # the province and its two libraries, each with its own signatory
+    assert db.session.scalar(select(func.count()).select_from(Organisation)) == 3
+    kotim = db.session.scalar(select(Organisation).join(Unit, Unit.id == Organisation.unit_id)
+                              .where(Unit.code == "kotim"))
+    assert kotim.signatory_name.startswith("Hj. Siti Rahmah") and kotim.unit.parent.code == "kalteng"
 
 
 def test_mail_signature_is_the_recipients_library(app, org, make_user, mail_on):
