@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from lms import organisations
 from lms.audit.models import AuditEntry
 from lms.auth import services as auth
-from lms.auth.models import Organisation, Unit
+from lms.auth.models import Organisation, Unit, User
+from lms.clock import utcnow
 from lms.extensions import db
 from tests.conftest import post_form
 
@@ -202,3 +203,39 @@ def test_an_organisation_role_is_held_there_only(app, make_user, org, other_org)
     assert person.holds("admin") and person.holds("trainer") and not person.has_role("admin")
     assert person.organisations_for("trainer") == {other_org["library"].id}
     assert person.organisations_for("admin") == {org["library"].id}
+
+
+def test_two_demo_libraries_each_have_their_own_name_on_pages_certificates_and_mail(full_demo, mail_on):
+    """Issue 20's "done when": two organisations side by side in the demo, with different names
+    on every page (the footer), on certificates and in e-mail."""
+    from lms.core.demo import DEMO_PASSWORD
+    from lms.plugins.courses.models import Course
+    from lms.plugins.learning.models import CourseCompletion
+    from lms.plugins.learning.services import issue_certificate
+    from tests.conftest import deliver_mail, login
+
+    palangka, sampit = "Perpustakaan Kota Palangkaraya", "Perpustakaan Daerah Kabupaten Kotawaringin Timur"
+    people = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(["ani", "yohana"])))}
+    course = db.session.scalar(select(Course).where(Course.slug == "layanan-pelanggan"))
+    codes = {}
+    for username, person in people.items():
+        completion = CourseCompletion(user_id=person.id, course_id=course.id, completed_at=utcnow(), jp=course.jp)
+        db.session.add(completion)
+        db.session.flush()
+        codes[username] = issue_certificate(completion).code
+        db.session.commit()
+    for username, own, other in (("ani", palangka, sampit), ("yohana", sampit, palangka)):
+        client = full_demo.test_client()
+        assert login(client, username, DEMO_PASSWORD).status_code == 302
+        for url in ("/", "/learning/", f"/learning/certificates/{codes[username]}"):
+            page = client.get(url, follow_redirects=True).get_data(as_text=True)
+            assert own in page and other not in page, (username, url)
+        verified = full_demo.test_client().get(f"/verify/{codes[username]}").get_data(as_text=True)
+        assert own in verified and other not in verified
+        people[username].email = f"{username}@example.test"
+        db.session.commit()
+        client.get("/logout")
+        post_form(full_demo.test_client(), "/password/forgot", {"identifier": username})
+    deliver_mail()
+    assert mail_on.to("ani@example.test")[0].get_content().rstrip().endswith(palangka)
+    assert mail_on.to("yohana@example.test")[0].get_content().rstrip().endswith("Kotawaringin Timur, Sampit")
