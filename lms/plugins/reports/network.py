@@ -46,13 +46,6 @@ class LibraryFigures:
         return 100 * self.reached / self.staff if self.staff else None
 
 
-def spans_libraries(viewer: User, filters: Filters | None = None) -> bool:
-    """Whether the viewer's units reach more than one library (the side-by-side view is theirs)."""
-    from lms.plugins.reports.dashboard import _scope
-
-    return len(_scope(viewer, filters or Filters()).libraries) > 1
-
-
 def figures(viewer: User, scope: Scope, today: date | None = None) -> list[LibraryFigures]:
     """One row per library the viewer reaches, by name, over the active librarians in view."""
     today = today or local_today()
