@@ -152,6 +152,8 @@ def test_library_filter_narrows_an_admin_to_one_library(app, network, client_as)
         assert "Ani Satu" in text, path
     unfiltered = client.get("/reports/").get_data(as_text=True)
     assert f"Sari {OTHER_MARKER}" in unfiltered and 'id="libraries-note"' in unfiltered
+    side_by_side = rows_of(client.get("/reports/organisations").get_data(as_text=True), "organisations")
+    assert set(side_by_side) == {"Perpustakaan Uji", f"Perpustakaan {OTHER_MARKER}", "Dinas Perpustakaan Provinsi"}
 
 
 def test_one_library_supervisor_sees_nothing_of_the_other(app, network, client_as):

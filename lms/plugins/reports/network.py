@@ -1,5 +1,6 @@
 """Libraries side by side: one row per library a provincial supervisor (or an install-wide
-admin) reaches - staff, active learners, course completions and JP this year, the share of
+admin) reaches - staff, active learners (a lesson seen, a module or course completed or a quiz submitted
+this year), course completions and JP this year, the share of
 staff reaching their library's own JP target, and quiz mastery (issue 20, item 3).
 
 Every figure is aggregated in SQL, two statements for all the libraries together (not one a
@@ -71,7 +72,7 @@ def figures(viewer: User, scope: Scope, today: date | None = None) -> list[Libra
     sources = union_all(*earned).subquery("earned")
     jp = select(sources.c.user_id, func.sum(sources.c.jp).label("jp")).group_by(sources.c.user_id).subquery("jp")
 
-    # active learners: a lesson seen, a module completed or a quiz submitted in the year
+    # active learners: a lesson seen, a module or course completed or a quiz submitted in the year
     active = or_(
         exists().where(LessonView.user_id == people.c.user_id, LessonView.last_seen >= start,
                        LessonView.last_seen < end),
@@ -85,7 +86,8 @@ def figures(viewer: User, scope: Scope, today: date | None = None) -> list[Libra
     # compared at two places, as the annual report does: 0.1 + 0.2 JP meets a target of 0.3
     reached = func.round(cast(person_jp, Numeric(12, 4)), 2) >= func.round(cast(target, Numeric(12, 4)), 2)
     rows = db.session.execute(
-        select(people.c.library_id, func.count(), func.sum(case((active, 1), else_=0)),
+        select(people.c.library_id, func.count(),
+               func.sum(case((or_(completions.c.n.is_not(None), active), 1), else_=0)),
                func.sum(func.coalesce(completions.c.n, 0)), func.avg(person_jp),
                func.sum(case((reached, 1), else_=0)))
         .select_from(people)
