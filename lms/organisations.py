@@ -214,6 +214,10 @@ def issuer_for(user_id: int) -> Issuer:
     organisation = db.session.scalar(
         select(Organisation).join(Unit, Unit.organisation_id == Organisation.unit_id)
         .join(User, User.unit_id == Unit.id).where(User.id == user_id)) or home()
+    return issuer_of(organisation)
+
+
+def issuer_of(organisation: Organisation | None) -> Issuer:
     if organisation is None:
         return Issuer()
     return Issuer(organisation.full_name, organisation.signatory_name, organisation.signatory_position,
@@ -282,3 +286,52 @@ def create(unit_id: int) -> Organisation:
     organisation = make_organisation(unit)
     db.session.commit()
     return organisation
+
+
+# --- time zone and JP target of the people a figure is about (issue 20, item 3) ---------------
+
+def jp_target(organisation: Organisation | None) -> float:
+    """The yearly JP target of ``organisation``'s staff; the install's ``JP_TARGET`` for
+    people without a library."""
+    if organisation is not None:
+        return float(organisation.jp_target)
+    return float(current_app.config.get("JP_TARGET") or 0)
+
+
+def for_person(user_id: int) -> Organisation | None:
+    """The library of ``user_id``: no query when it is the signed-in person (loaded with
+    them), else one. Their JP year, target and certificate dates follow it."""
+    from flask_login import current_user
+
+    if has_request_context() and current_user.is_authenticated and current_user.id == user_id:
+        return for_user(current_user)
+    return db.session.scalar(select(Organisation).join(Unit, Unit.organisation_id == Organisation.unit_id)
+                             .join(User, User.unit_id == Unit.id).where(User.id == user_id))
+
+
+def common_zone(organisations):
+    """The one time zone ``organisations`` and people without a library share, else None."""
+    from lms.clock import install_zone, local_zone
+
+    zones = {local_zone(organisation) for organisation in organisations} | {install_zone()}
+    return zones.pop() if len(zones) == 1 else None
+
+
+def by_zone(column, organisations, value_of):
+    """A SQL value that differs by the time zone of the organisation in ``column`` (an
+    organisation id column): ``value_of(zone)`` for each zone among ``organisations``, the
+    install's zone's for anything else (people without a library). One zone for all - the
+    usual case - gives a plain bound parameter, so the statement is the one it always was
+    and ``column`` need not be joined (check with :func:`common_zone`)."""
+    from sqlalchemy import case, literal
+
+    from lms.clock import install_zone, local_zone
+
+    shared = common_zone(organisations)
+    if shared is not None:
+        return literal(value_of(shared))
+    zones: dict = {}
+    for organisation in organisations:
+        zones.setdefault(local_zone(organisation), []).append(organisation.unit_id)
+    return case(*[(column.in_(ids), literal(value_of(zone))) for zone, ids in zones.items()],
+                else_=literal(value_of(install_zone())))

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, select, union_all
 
 from lms.pluginmanager import has_endpoint, hook
 from lms.auth.models import User
-from lms.clock import aware, local_date, local_today, year_bounds
+from lms import organisations
+from lms.clock import CURRENT, aware, local_date, local_today, year_bounds
 from lms.extensions import db
 from lms.i18n import localized
 from lms.plugins.courses.models import Course, Module
@@ -28,11 +28,14 @@ from lms.plugins.quizzes import services as quizzes
 
 # --- JP ------------------------------------------------------------------------------------
 
-def jp_in_year(user_id: int, year: int | None = None) -> float:
+def jp_in_year(user_id: int, year: int | None = None, organisation: Any = CURRENT) -> float:
     """JP earned from courses completed in ``year`` (default: this year), summed in SQL, plus
-    what plugins add through ``lms_external_jp`` (verified external training)."""
-    year = year or local_today().year
-    start, end = year_bounds(year)
+    what plugins add through ``lms_external_jp`` (verified external training). The year is
+    that of the person's library (its time zone): pass ``organisation`` when it is known."""
+    if organisation is CURRENT:
+        organisation = organisations.for_person(user_id)
+    year = year or local_today(organisation).year
+    start, end = year_bounds(year, organisation)
     total = db.session.scalar(select(func.coalesce(func.sum(CourseCompletion.jp), 0.0)).where(
         CourseCompletion.user_id == user_id, CourseCompletion.completed_at >= start,
         CourseCompletion.completed_at < end))
@@ -54,7 +57,9 @@ class JpProgress:
 
 
 def jp_progress(user_id: int) -> JpProgress:
-    return JpProgress(jp_in_year(user_id), float(current_app.config.get("JP_TARGET") or 0))
+    """This year's JP of the person against their own library's target, in its calendar year."""
+    organisation = organisations.for_person(user_id)
+    return JpProgress(jp_in_year(user_id, organisation=organisation), organisations.jp_target(organisation))
 
 
 # --- My learning ---------------------------------------------------------------------------
@@ -183,14 +188,17 @@ class CompletedCourse:
     certificate_code: str | None
 
 
-def completed_courses(user_id: int, locale: str) -> list[CompletedCourse]:
+def completed_courses(user_id: int, locale: str, organisation: Any = CURRENT) -> list[CompletedCourse]:
+    """The person's completed courses, newest first, dated in their library's time zone."""
+    if organisation is CURRENT:
+        organisation = organisations.for_person(user_id)
     rows = db.session.execute(
         select(CourseCompletion, Course, Certificate.code)
         .join(Course, Course.id == CourseCompletion.course_id)
         .outerjoin(Certificate, Certificate.completion_id == CourseCompletion.id)
         .where(CourseCompletion.user_id == user_id).order_by(CourseCompletion.completed_at.desc())).all()
     return [CompletedCourse(course=course, title=localized(course, "title", locale),
-                            completed_on=local_date(completion.completed_at), jp=completion.jp,
+                            completed_on=local_date(completion.completed_at, organisation), jp=completion.jp,
                             certificate_code=code) for completion, course, code in rows]
 
 

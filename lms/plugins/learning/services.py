@@ -236,11 +236,14 @@ def issue_certificate(completion: CourseCompletion) -> Certificate:
         return found
     user = db.session.get(User, completion.user_id)
     course = db.session.get(Course, completion.course_id)
+    # the library and its signatory as they are today; the date is the day in its time zone
+    library = organisations.for_person(user.id)
     values = {"completion_id": completion.id, "user_id": user.id, "course_id": course.id,
               "full_name": user.full_name, "course_title_id": course.title_id,
               "course_title_en": course.title_en or course.title_id,
-              "completed_on": local_date(completion.completed_at), "jp": completion.jp, "issued_at": utcnow()}
-    issuer = organisations.issuer_for(user.id)  # the library and its signatory as they are today
+              "completed_on": local_date(completion.completed_at, library), "jp": completion.jp,
+              "issued_at": utcnow()}
+    issuer = organisations.issuer_of(library) if library is not None else organisations.issuer_for(user.id)
     values.update(issuer_name=issuer.name, signatory_name=issuer.signatory_name,
                   signatory_position=issuer.signatory_position, signatory_nip=issuer.signatory_nip)
     for _attempt in range(5):

@@ -18,9 +18,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, or_, select
 
-from lms.auth.models import Unit, UnitSupervisor, User, UserRole
+from lms import organisations
+from lms.auth.models import Organisation, Unit, UnitSupervisor, User, UserRole
 from lms.auth.scoping import can_see_unit, units_below
-from lms.clock import local_today, year_bounds
+from lms.clock import local_today
 from lms.exports import Column, Row, Table, decimal_cell, int_cell, text_cell
 from lms.extensions import db
 from lms.http import INT32_MAX, parse_int
@@ -29,7 +30,8 @@ from lms.plugins.courses.models import Course
 from lms.plugins.learning.models import CourseCompletion, ModuleCompletion
 from lms.plugins.needs import analysis
 from lms.plugins.needs.models import NeedsRound, NeedsRoundUnit
-from lms.plugins.reports.dashboard import BadFilter, half_up, jp_target
+from lms.plugins.reports.dashboard import (
+    LIBRARY_COLUMN, BadFilter, Library, common_target, half_up, jp_target, year_window)
 
 FIRST_YEAR = 2000  # earlier years cannot hold Pembina data; later than this year: nothing yet
 TOP_NEEDS = 5
@@ -98,6 +100,7 @@ class PersonYear:
     modules: int
     trainings: int
     target: float
+    library: str = ""
 
     @property
     def total_jp(self) -> float:
@@ -148,11 +151,31 @@ class NeedsSummary:
 class AnnualReport:
     unit: Unit
     year: int
-    target: float
+    target: float | None  # None: the unit's libraries have different targets (each row has its own)
     people: list[PersonYear]
     courses: list[CourseYear]
     totals: Totals
     needs: NeedsSummary | None
+    libraries: tuple = ()  # dashboard.Library of every library in the unit's tree
+
+    @property
+    def mixed(self) -> bool:
+        return len(self.libraries) > 1
+
+    @property
+    def shown(self) -> tuple:  # the reports' mixed_note macro reads a scope's libraries shown
+        return self.libraries
+
+
+def libraries_of(unit_id: int) -> tuple[Library, ...]:
+    """The libraries of the unit's tree: its own, and those below it (a provincial service's
+    annual report holds its libraries' staff, each in their own library's year)."""
+    tree = units_below([unit_id])
+    rows = db.session.execute(
+        select(Organisation.unit_id, Organisation.short_name, Organisation.time_zone, Organisation.jp_target)
+        .where(Organisation.unit_id.in_(select(Unit.organisation_id).where(Unit.id.in_(select(tree.c.id)))))
+        .order_by(Organisation.short_name, Organisation.unit_id))
+    return tuple(Library(int(row[0]), row[1], row[2], float(row[3])) for row in rows)
 
 
 def librarians_of(unit_id: int) -> Select:
@@ -167,23 +190,32 @@ def _records_enabled() -> bool:
     return plugin_enabled("records")
 
 
-def people_year(unit_id: int, year: int) -> list[PersonYear]:
+def _in_year(query, owner, column, libraries, year: int):
+    """``query`` narrowed to rows whose ``column`` falls in ``year`` of the owner's library."""
+    start, end = year_window(libraries, Unit.organisation_id, year)
+    if organisations.common_zone(libraries) is None:
+        query = query.join(User, User.id == owner).outerjoin(Unit, Unit.id == User.unit_id)
+    return query.where(column >= start, column < end)
+
+
+def people_year(unit_id: int, year: int, libraries: tuple[Library, ...] | None = None) -> list[PersonYear]:
     """One row per librarian of the unit (subtree): JP from Pembina courses completed in the
     year, verified external JP ending in the year, courses and modules completed, trainings
-    verified - one statement, each source aggregated per person before the join."""
+    verified - one statement, each source aggregated per person before the join. The year
+    and the JP target are each person's library's."""
+    libraries = libraries_of(unit_id) if libraries is None else libraries
     ids = librarians_of(unit_id)
-    start, end = year_bounds(year)
-    courses = (select(CourseCompletion.user_id, func.sum(CourseCompletion.jp).label("jp"),
-                      func.count().label("n"))
-               .where(CourseCompletion.user_id.in_(ids), CourseCompletion.completed_at >= start,
-                      CourseCompletion.completed_at < end)
+    courses = (_in_year(select(CourseCompletion.user_id, func.sum(CourseCompletion.jp).label("jp"),
+                               func.count().label("n")), CourseCompletion.user_id,
+                        CourseCompletion.completed_at, libraries, year)
+               .where(CourseCompletion.user_id.in_(ids))
                .group_by(CourseCompletion.user_id).subquery("courses"))
-    modules = (select(ModuleCompletion.user_id, func.count().label("n"))
-               .where(ModuleCompletion.user_id.in_(ids), ModuleCompletion.completed_at >= start,
-                      ModuleCompletion.completed_at < end)
+    modules = (_in_year(select(ModuleCompletion.user_id, func.count().label("n")), ModuleCompletion.user_id,
+                        ModuleCompletion.completed_at, libraries, year)
+               .where(ModuleCompletion.user_id.in_(ids))
                .group_by(ModuleCompletion.user_id).subquery("modules"))
     columns = [User.id, User.full_name, User.position, func.coalesce(courses.c.jp, 0.0),
-               func.coalesce(courses.c.n, 0), func.coalesce(modules.c.n, 0)]
+               func.coalesce(courses.c.n, 0), func.coalesce(modules.c.n, 0), User.unit_id]
     query = (select(*columns).select_from(User).where(User.id.in_(ids))
              .outerjoin(courses, courses.c.user_id == User.id)
              .outerjoin(modules, modules.c.user_id == User.id))
@@ -194,26 +226,32 @@ def people_year(unit_id: int, year: int) -> list[PersonYear]:
         external = verified.where(verified.selected_columns.user_id.in_(ids)).subquery("external")
         query = query.add_columns(func.coalesce(external.c.jp, 0.0), func.coalesce(external.c.trainings, 0))
         query = query.outerjoin(external, external.c.user_id == User.id)
-    query = query.order_by(func.lower(User.full_name), User.id)
-    target = jp_target()
+    library_of = select(Unit.organisation_id).where(Unit.id == User.unit_id).scalar_subquery()
+    query = query.add_columns(library_of).order_by(func.lower(User.full_name), User.id)
+    by_id = {library.unit_id: library for library in libraries}
+    default = jp_target()
     rows = []
     for row in db.session.execute(query):
-        external_jp, trainings = (row[6], row[7]) if len(row) > 6 else (0.0, 0)
+        external_jp, trainings = (row[7], row[8]) if len(row) > 8 else (0.0, 0)
+        library = by_id.get(row[-1])
         rows.append(PersonYear(user_id=row[0], name=row[1], position=row[2] or "", pembina_jp=float(row[3]),
                                courses=int(row[4]), modules=int(row[5]), external_jp=float(external_jp),
-                               trainings=int(trainings), target=target))
+                               trainings=int(trainings), target=library.jp_target if library else default,
+                               library=library.name if library else ""))
     return rows
 
 
-def courses_year(unit_id: int, year: int, locale: str) -> list[CourseYear]:
-    """Completions and JP per course by the unit's librarians in the year, most completed first."""
+def courses_year(unit_id: int, year: int, locale: str,
+                 libraries: tuple[Library, ...] | None = None) -> list[CourseYear]:
+    """Completions and JP per course by the unit's librarians in the year (each in their
+    library's year), most completed first."""
+    libraries = libraries_of(unit_id) if libraries is None else libraries
     ids = librarians_of(unit_id)
-    start, end = year_bounds(year)
     title = func.coalesce(Course.title_en if locale == "en" else Course.title_id, Course.title_id)
-    query = (select(Course.id, title, func.count(CourseCompletion.id), func.sum(CourseCompletion.jp))
-             .join(CourseCompletion, CourseCompletion.course_id == Course.id)
-             .where(CourseCompletion.user_id.in_(ids), CourseCompletion.completed_at >= start,
-                    CourseCompletion.completed_at < end)
+    query = (_in_year(select(Course.id, title, func.count(CourseCompletion.id), func.sum(CourseCompletion.jp))
+                      .join(CourseCompletion, CourseCompletion.course_id == Course.id), CourseCompletion.user_id,
+                      CourseCompletion.completed_at, libraries, year)
+             .where(CourseCompletion.user_id.in_(ids))
              .group_by(Course.id, title)
              .order_by(func.count(CourseCompletion.id).desc(), func.lower(title), Course.id))
     return [CourseYear(course_id=row[0], title=row[1], completions=int(row[2]), jp=float(row[3] or 0.0))
@@ -272,10 +310,19 @@ def needs_summary(unit_id: int, year: int, today: date | None = None) -> NeedsSu
 
 def build(unit: Unit, year: int, locale: str, today: date | None = None) -> AnnualReport:
     """Everything the annual report page shows."""
-    people = people_year(unit.id, year)
-    return AnnualReport(unit=unit, year=year, target=jp_target(), people=people,
-                        courses=courses_year(unit.id, year, locale), totals=totals_of(people),
-                        needs=needs_summary(unit.id, year, today))
+    libraries = libraries_of(unit.id)
+    people = people_year(unit.id, year, libraries)
+    return AnnualReport(unit=unit, year=year, target=common_target(libraries), people=people,
+                        courses=courses_year(unit.id, year, locale, libraries), totals=totals_of(people),
+                        needs=needs_summary(unit.id, year, today), libraries=libraries)
+
+
+def library_of(unit: Unit) -> Library | None:
+    """The library ``unit`` belongs to (its calendar dates the report), from the unit row."""
+    if unit.organisation_id is None:
+        return None
+    found = db.session.get(Organisation, unit.organisation_id)
+    return Library(found.unit_id, found.short_name, found.time_zone, float(found.jp_target)) if found else None
 
 
 # --- the tables, for the page and the exports alike --------------------------------------------
@@ -294,11 +341,17 @@ COURSE_COLUMNS = [Column("course", _l("Course")), Column("completions", _l("Comp
 
 
 def people_table(report: AnnualReport) -> Table:
-    rows = [Row([int_cell(number), text_cell(p.name), text_cell(p.position), decimal_cell(p.pembina_jp),
+    """JP per librarian; a report over several libraries says each person's library."""
+    rows = []
+    for number, p in enumerate(report.people, start=1):
+        cells = [int_cell(number), text_cell(p.name), text_cell(p.position), decimal_cell(p.pembina_jp),
                  decimal_cell(p.external_jp), decimal_cell(p.total_jp), decimal_cell(p.target),
-                 text_cell(_("Met") if p.met else _("Not met"))], css="met" if p.met else "behind")
-            for number, p in enumerate(report.people, start=1)]
-    return Table("annual-people", _l("JP per librarian"), PEOPLE_COLUMNS, rows)
+                 text_cell(_("Met") if p.met else _("Not met"))]
+        if report.mixed:
+            cells.insert(2, text_cell(p.library))
+        rows.append(Row(cells, css="met" if p.met else "behind"))
+    columns = PEOPLE_COLUMNS[:2] + [LIBRARY_COLUMN] + PEOPLE_COLUMNS[2:] if report.mixed else PEOPLE_COLUMNS
+    return Table("annual-people", _l("JP per librarian"), columns, rows)
 
 
 def courses_table(report: AnnualReport) -> Table:

@@ -20,20 +20,21 @@ from lms.plugins.reports import annual, dashboard
 bp = Blueprint("reports_annual", __name__, url_prefix="/reports/annual")
 
 
-def _report(today):
+def _report():
+    """The report asked for and the day it is prepared on, in the unit's library's calendar."""
     try:
         unit = annual.resolve_unit(current_user, request.args.get("unit"))
+        today = local_today(annual.library_of(unit))
         year = annual.resolve_year(request.args.get("year"), today)
     except dashboard.BadFilter:
         abort(404)
-    return annual.build(unit, year, str(get_locale() or "id"), today)
+    return annual.build(unit, year, str(get_locale() or "id"), today), today
 
 
 @bp.route("/")
 @roles_required("supervisor", "admin")
 def index():
-    today = local_today()
-    report = _report(today)
+    report, today = _report()
     return render_template("reports/annual.html", report=report, printing=request.args.get("print") == "1",
                            units=dashboard.offered_units(current_user), years=annual.offered_years(today),
                            today=today, tables={name: annual.build_table(name, report) for name in annual.TABLES})
@@ -54,7 +55,7 @@ def _filename(report, stem: str, extension: str) -> str:
 @bp.route("/export.csv")
 @roles_required("supervisor", "admin")
 def export_csv():
-    report = _report(local_today())
+    report, _today = _report()
     names = _tables(("people",))
     if len(names) != 1:
         abort(404)  # a CSV file holds one table
@@ -64,7 +65,7 @@ def export_csv():
 @bp.route("/export.xlsx")
 @roles_required("supervisor", "admin")
 def export_xlsx():
-    report = _report(local_today())
+    report, _today = _report()
     names = _tables(annual.TABLES)
     stem = names[0] if len(names) == 1 else "report"
     return exports.xlsx_response([annual.build_table(name, report) for name in names],

@@ -219,7 +219,7 @@ def _column(table, key: str) -> list[Any]:
     return [row.cells[index] for row in table.rows]
 
 
-def dashboard_charts(tables: dict, target: float) -> dict[str, list[Chart]]:
+def dashboard_charts(tables: dict, target: float | None) -> dict[str, list[Chart]]:
     """The dashboard's charts by section (``trends``, ``people``, ``modules``), from its tables."""
     trends, people, modules = tables["trends"], tables["people"], tables["modules"]
     months = [month_label(cell.value) for cell in _column(trends, "month")]
@@ -236,11 +236,16 @@ def dashboard_charts(tables: dict, target: float) -> dict[str, list[Chart]]:
                         [(_("Modules completed"), numbers(trends, "modules")),
                          (_("Courses completed"), numbers(trends, "courses"))], integer=True)
     names = [cell.text for cell in _column(people, "name")]
-    people_jp = row_chart("people-jp", _("JP this year against the target"),
-                          _("Bar chart of each librarian's JP this year, with a line at the target of "
-                            "%(target)s JP; the figures are in the table below.", target=number_label(target)),
-                          list(zip(names, numbers(people, "jp"))), target=target,
-                          target_label=_("Target %(target)s JP", target=number_label(target)))
+    if target is None:  # librarians of libraries with different targets: no one line for all
+        people_jp = row_chart("people-jp", _("JP this year"),
+                              _("Bar chart of each librarian's JP this year; their own library's target is in "
+                                "the table below, with the figures."), list(zip(names, numbers(people, "jp"))))
+    else:
+        people_jp = row_chart("people-jp", _("JP this year against the target"),
+                              _("Bar chart of each librarian's JP this year, with a line at the target of "
+                                "%(target)s JP; the figures are in the table below.", target=number_label(target)),
+                              list(zip(names, numbers(people, "jp"))), target=target,
+                              target_label=_("Target %(target)s JP", target=number_label(target)))
     titles = [cell.text for cell in _column(modules, "module")]
     rates = [cell.value for cell in _column(modules, "pass_rate")]
     passes = row_chart("module-pass", _("Pass rate per module"),

@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, union_all
 
 from lms.pluginmanager import hook
-from lms.auth.models import Unit, User, UserRole
+from lms import organisations
+from lms.auth.models import Organisation, Unit, User, UserRole
 from lms.auth.scoping import supervised_unit_ids, units_below
 from lms.clock import aware, local_date, local_today, local_zone, year_bounds
 from lms.exports import (  # noqa: F401 - re-exported: the reports plugin's modules use them from here
@@ -47,7 +47,18 @@ MAX_POSITION = 120  # User.position's length: a longer filter cannot match anyon
 
 
 class BadFilter(Exception):
-    """A filter naming a unit outside the viewer's reach, or not a unit id at all."""
+    """A filter naming a unit or a library outside the viewer's reach, or not an id at all."""
+
+
+@dataclass(frozen=True)
+class Library:
+    """What a report needs of an organisation: its name, its calendar (time zone) and its
+    yearly JP target (issue 20): a person's figures follow their own library's."""
+
+    unit_id: int
+    name: str
+    time_zone: str
+    jp_target: float
 
 
 @dataclass(frozen=True)
@@ -59,12 +70,23 @@ class Scope:
     viewer_id: int
     people: tuple[int, ...] | None  # whose figures are shown: the unit filter's tree, or the viewer's units
     viewer: tuple[int, ...] | None  # every unit the viewer supervises (the position filter's reach)
+    # the libraries the viewer reaches (the library filter's choices) and those of the people shown
+    libraries: tuple[Library, ...] = ()
+    shown: tuple[Library, ...] = ()
+    # the viewer's units in the chosen library (the unit and position filters' reach); None: all
+    library_units: tuple[int, ...] | None = None
+
+    @property
+    def mixed(self) -> bool:
+        """The people shown belong to more than one library: the tables then say whose."""
+        return len(self.shown) > 1
 
 
 @dataclass(frozen=True)
 class Filters:
     unit_id: int | None = None
     position: str = ""
+    organisation_id: int | None = None
     sort: str = "name"
     descending: bool = False
     # resolved for one viewer by parse_filters; not part of the URL and not compared. A
@@ -73,49 +95,115 @@ class Filters:
 
     def query_args(self, **changes: Any) -> dict[str, Any]:
         """The filters as URL arguments (for sort links and export links)."""
-        args = {"unit": self.unit_id or None, "position": self.position or None, "sort": self.sort,
+        args = {"organisation": self.organisation_id or None, "unit": self.unit_id or None,
+                "position": self.position or None, "sort": self.sort,
                 "dir": "desc" if self.descending else "asc"}
         args.update(changes)
         return {key: value for key, value in args.items() if value is not None}
 
 
-def _viewer_units(viewer: User) -> tuple[int, ...] | None:
+_LIBRARY_COLUMNS = (Organisation.unit_id, Organisation.short_name, Organisation.time_zone, Organisation.jp_target)
+
+
+def _library(row) -> Library:
+    return Library(int(row[0]), row[1], row[2], float(row[3]))
+
+
+def _viewer_units(viewer: User) -> tuple[tuple[tuple[int, int | None], ...] | None, tuple[Library, ...]]:
+    """The viewer's units with their library ids (None for an admin: every unit), and the
+    libraries they reach - one statement (an admin: one for the libraries)."""
     if viewer.has_role("admin"):
-        return None
-    return tuple(db.session.scalars(supervised_unit_ids(viewer)))
+        rows = db.session.execute(select(*_LIBRARY_COLUMNS).order_by(Organisation.short_name, Organisation.unit_id))
+        return None, tuple(_library(row) for row in rows)
+    rows = db.session.execute(
+        select(Unit.id, Unit.organisation_id, *_LIBRARY_COLUMNS[1:])
+        .outerjoin(Organisation, Organisation.unit_id == Unit.organisation_id)
+        .where(Unit.id.in_(supervised_unit_ids(viewer)))).all()
+    libraries = {row[1]: _library(row[1:]) for row in rows if row[1] is not None and row[2] is not None}
+    return (tuple((row[0], row[1]) for row in rows),
+            tuple(sorted(libraries.values(), key=lambda library: (library.name, library.unit_id))))
 
 
-def _tree(unit_id: int) -> tuple[int, ...]:
+def _tree(unit_id: int) -> tuple[tuple[int, int | None], ...]:
     tree = units_below([unit_id])
-    return tuple(db.session.scalars(select(tree.c.id)))
+    return tuple((row[0], row[1]) for row in db.session.execute(
+        select(Unit.id, Unit.organisation_id).where(Unit.id.in_(select(tree.c.id)))))
+
+
+def _library_units(organisation_id: int) -> tuple[tuple[int, int | None], ...]:
+    return tuple((unit_id, organisation_id) for unit_id in db.session.scalars(
+        select(Unit.id).where(Unit.organisation_id == organisation_id)))
+
+
+def _resolve(viewer: User, unit_id: int | None, organisation_id: int | None, check=False) -> Scope:
+    """The scope of the people shown: the viewer's units, narrowed to a unit's tree and to
+    one library's units. ``check``: a unit or a library outside the viewer's reach raises
+    :class:`BadFilter`."""
+    units, libraries = _viewer_units(viewer)
+    reach = None if units is None else {unit for unit, _library_id in units}
+    if check and organisation_id is not None and organisation_id not in {library.unit_id for library in libraries}:
+        raise BadFilter(str(organisation_id))
+    if check and unit_id is not None and (db.session.get(Unit, unit_id) is None
+                                          or (reach is not None and unit_id not in reach)):
+        raise BadFilter(str(unit_id))
+    people = units
+    in_library = units
+    if organisation_id is not None:
+        in_library = tuple(pair for pair in (units if units is not None else _library_units(organisation_id))
+                           if pair[1] == organisation_id)
+        people = in_library
+    if unit_id is not None:
+        people = _tree(unit_id)
+        if organisation_id is not None:
+            people = tuple(pair for pair in people if pair[1] == organisation_id)
+    if people is None:
+        shown = libraries
+    else:
+        present = {library_id for _unit, library_id in people}
+        shown = tuple(library for library in libraries if library.unit_id in present)
+    return Scope(viewer.id, None if people is None else tuple(unit for unit, _library_id in people),
+                 None if units is None else tuple(sorted(reach)), libraries, shown,
+                 None if in_library is None else tuple(unit for unit, _library_id in in_library))
 
 
 def parse_filters(viewer: User, args) -> Filters:
-    """Read ``?unit=&position=&sort=&dir=``. An unknown sort falls back to the name; a unit
-    that is not a number or not in the viewer's reach raises :class:`BadFilter` (a 404).
-    The viewer's units are looked up here, once, for every statement of the request."""
-    units = _viewer_units(viewer)
-    unit_id = None
-    raw = (args.get("unit") or "").strip()
-    if raw:
-        unit_id = parse_int(raw)
-        if unit_id is None:
-            raise BadFilter(raw)
-        if db.session.get(Unit, unit_id) is None or (units is not None and unit_id not in units):
-            raise BadFilter(raw)
+    """Read ``?organisation=&unit=&position=&sort=&dir=``. An unknown sort falls back to the
+    name; a unit or library that is not a number or not in the viewer's reach raises
+    :class:`BadFilter` (a 404). The viewer's units are looked up here, once, for every
+    statement of the request."""
+    ids = {}
+    for name in ("unit", "organisation"):
+        raw = (args.get(name) or "").strip()
+        ids[name] = None
+        if raw:
+            ids[name] = parse_int(raw)
+            if ids[name] is None:
+                raise BadFilter(raw)
     position = (args.get("position") or "").strip()[:MAX_POSITION + 1]
     sort = args.get("sort") if args.get("sort") in SORTS else "name"
-    scope = Scope(viewer.id, _tree(unit_id) if unit_id is not None else units, units)
-    return Filters(unit_id=unit_id, position=position, sort=sort, descending=args.get("dir") == "desc",
-                   scope=scope)
+    scope = _resolve(viewer, ids["unit"], ids["organisation"], check=True)
+    return Filters(unit_id=ids["unit"], position=position, sort=sort, descending=args.get("dir") == "desc",
+                   organisation_id=ids["organisation"], scope=scope)
 
 
 def _scope(viewer: User, filters: Filters) -> Scope:
     """The filters' scope when it was resolved for this viewer, else looked up now."""
     if filters.scope is not None and filters.scope.viewer_id == viewer.id:
         return filters.scope
-    units = _viewer_units(viewer)
-    return Scope(viewer.id, _tree(filters.unit_id) if filters.unit_id is not None else units, units)
+    return _resolve(viewer, filters.unit_id, filters.organisation_id)
+
+
+def shown_libraries(viewer: User, filters: Filters) -> tuple[Library, ...]:
+    """The libraries of the people a report shows (their calendars and targets apply)."""
+    return _scope(viewer, filters).shown
+
+
+def common_target(libraries) -> float | None:
+    """The JP target the libraries share (the install's without any), None when they differ."""
+    targets = {library.jp_target for library in libraries}
+    if not targets:
+        return jp_target()
+    return targets.pop() if len(targets) == 1 else None
 
 
 def people_in_view(viewer: User, filters: Filters) -> Select:
@@ -135,19 +223,23 @@ def people_in_view(viewer: User, filters: Filters) -> Select:
     return query
 
 
-def offered_units(viewer: User) -> list[Unit]:
-    """The units the viewer may filter by."""
+def offered_units(viewer: User, filters: Filters | None = None) -> list[Unit]:
+    """The units the viewer may filter by (in the chosen library, when one is)."""
     query = select(Unit).order_by(Unit.name)
     if not viewer.has_role("admin"):
         query = query.where(Unit.id.in_(supervised_unit_ids(viewer)))
+    if filters is not None and filters.organisation_id is not None:
+        query = query.where(Unit.organisation_id == filters.organisation_id)
     return list(db.session.scalars(query))
 
 
 def offered_positions(viewer: User, filters: Filters | None = None) -> list[str]:
     """The positions held by people the viewer sees (for the position filter): everyone in
-    the viewer's units, whatever the filters (``filters`` only lends its resolved scope)."""
+    the viewer's units (of the chosen library), whatever the other filters (``filters`` only
+    lends its resolved scope)."""
     scope = _scope(viewer, filters or Filters())
-    ids = people_in_view(viewer, Filters(scope=Scope(viewer.id, scope.viewer, scope.viewer)))
+    reach = scope.library_units
+    ids = people_in_view(viewer, Filters(scope=Scope(viewer.id, reach, reach)))
     return [p for p in db.session.scalars(select(User.position).distinct().where(
         User.id.in_(ids), User.position.is_not(None), User.position != "").order_by(User.position))]
 
@@ -167,11 +259,16 @@ class PersonFigures:
     best: float | None
     jp: float
     last_activity: datetime | None
+    target: float = 0.0  # their library's yearly JP target
+    library: str = ""  # their library's short name
+    zone: Any = None  # their library's time zone (a ZoneInfo; None: the install's)
 
 
 def people_figures(viewer: User, filters: Filters, today: date | None = None) -> list[PersonFigures]:
-    """One row per librarian in view, sorted as asked: a single SQL statement."""
+    """One row per librarian in view, sorted as asked: a single SQL statement. Each person's
+    JP counts in their own library's calendar year and is held against its target."""
     today = today or local_today()
+    libraries = shown_libraries(viewer, filters)
     people = people_in_view(viewer, filters).cte("viewed")
     ids = select(people.c.user_id)
 
@@ -193,11 +290,15 @@ def people_figures(viewer: User, filters: Filters, today: date | None = None) ->
               .order_by(QuizScore.latest_at.desc(), QuizScore.latest_id.desc()).limit(1)
               .correlate(User).scalar_subquery())
 
-    start, end = year_bounds(today.year)
-    # JP: completed courses, plus what other plugins count (verified external training)
-    earned = [select(CourseCompletion.user_id.label("user_id"), CourseCompletion.jp.label("jp"))
-              .where(CourseCompletion.user_id.in_(ids), CourseCompletion.completed_at >= start,
-                     CourseCompletion.completed_at < end)]
+    # JP: completed courses, plus what other plugins count (verified external training); the
+    # year is the person's library's (one zone: two plain bounds; several: a CASE on the library)
+    completions = select(CourseCompletion.user_id.label("user_id"), CourseCompletion.jp.label("jp"))
+    start, end = year_window(libraries, Unit.organisation_id, today.year)
+    if not _single_zone(libraries):
+        completions = (completions.join(User, User.id == CourseCompletion.user_id)
+                       .outerjoin(Unit, Unit.id == User.unit_id))
+    earned = [completions.where(CourseCompletion.user_id.in_(ids), CourseCompletion.completed_at >= start,
+                                CourseCompletion.completed_at < end)]
     for extra in hook().lms_external_jp_select(year=today.year):
         if extra is not None:
             rows = extra.subquery()
@@ -229,7 +330,7 @@ def people_figures(viewer: User, filters: Filters, today: date | None = None) ->
     query = (select(User.id, User.full_name, Unit.name, User.position,
                     func.coalesce(assigned.c.assigned, 0), func.coalesce(assigned.c.completed, 0),
                     func.coalesce(assigned.c.overdue, 0), latest, scores.c.best,
-                    func.coalesce(jp.c.jp, 0.0), last.c.at)
+                    func.coalesce(jp.c.jp, 0.0), last.c.at, Unit.organisation_id)
              .select_from(User).join(people, people.c.user_id == User.id)
              .outerjoin(Unit, Unit.id == User.unit_id)
              .outerjoin(assigned, assigned.c.user_id == User.id)
@@ -238,23 +339,43 @@ def people_figures(viewer: User, filters: Filters, today: date | None = None) ->
              .outerjoin(last, last.c.user_id == User.id)
              .order_by(case((key.is_(None), 1), else_=0), key.desc() if filters.descending else key.asc(),
                        func.lower(User.full_name), User.id))
-    return [PersonFigures(user_id=row[0], name=row[1], unit=row[2] or "", position=row[3] or "",
-                          assigned=int(row[4]), completed=int(row[5]), overdue=int(row[6]),
-                          latest=row[7], best=row[8], jp=float(row[9]), last_activity=aware(row[10]))
-            for row in db.session.execute(query)]
+    by_id = {library.unit_id: library for library in libraries}
+    default = jp_target()
+    figures = []
+    for row in db.session.execute(query):
+        library = by_id.get(row[11])
+        figures.append(PersonFigures(
+            user_id=row[0], name=row[1], unit=row[2] or "", position=row[3] or "", assigned=int(row[4]),
+            completed=int(row[5]), overdue=int(row[6]), latest=row[7], best=row[8], jp=float(row[9]),
+            last_activity=aware(row[10]), target=library.jp_target if library else default,
+            library=library.name if library else "", zone=local_zone(library) if library else None))
+    return figures
 
 
 def jp_target() -> float:
-    return float(current_app.config.get("JP_TARGET") or 0)
+    """The install's JP target: the default of a new library and of people without one."""
+    return organisations.jp_target(None)
 
 
-def supervisor_summary(viewer: User, today: date | None = None) -> dict[str, int]:
+def _single_zone(libraries) -> bool:
+    return organisations.common_zone(libraries) is not None
+
+
+def year_window(libraries, library_column, year: int):
+    """[start, end) of ``year`` for rows whose library id is in ``library_column``, each in
+    its library's time zone (:func:`lms.organisations.by_zone`)."""
+    return (organisations.by_zone(library_column, libraries, lambda zone: year_bounds(year, zone)[0]),
+            organisations.by_zone(library_column, libraries, lambda zone: year_bounds(year, zone)[1]))
+
+
+def supervisor_summary(viewer: User, today: date | None = None) -> dict[str, Any]:
     """For the home panel: people in view, how many are below the JP target, and the
     overdue assignments among them - tallied from the same per-person statement as the
     dashboard (one row per person, already aggregated in SQL)."""
     rows = people_figures(viewer, Filters(), today)
-    target = jp_target()
-    return {"people": len(rows), "behind_jp": sum(1 for row in rows if row.jp < target),
+    targets = {row.target for row in rows}
+    return {"people": len(rows), "behind_jp": sum(1 for row in rows if row.jp < row.target),
+            "target": targets.pop() if len(targets) == 1 else (None if targets else jp_target()),
             "overdue": sum(row.overdue for row in rows)}
 
 
@@ -326,10 +447,10 @@ def module_figures(viewer: User, filters: Filters, locale: str) -> list[ModuleFi
 
 # --- trends --------------------------------------------------------------------------------
 
-def month_buckets(today: date, months: int = TREND_MONTHS) -> list[tuple[date, datetime, datetime]]:
+def month_buckets(today: date, months: int = TREND_MONTHS, zone=None) -> list[tuple[date, datetime, datetime]]:
     """The last ``months`` calendar months up to this one: (first day, start, end) with the
-    bounds at local midnight expressed in UTC, oldest first."""
-    zone = local_zone()
+    bounds at local midnight (of ``zone``, default the request's) expressed in UTC, oldest first."""
+    zone = zone or local_zone()
     year, month = today.year, today.month
     firsts = []
     for _ in range(months):
@@ -356,20 +477,40 @@ class MonthFigures:
 def trend_figures(viewer: User, filters: Filters, today: date | None = None) -> list[MonthFigures]:
     """Module completions, course completions and JP earned per month, over the people in
     view (two statements). Each row is put in its month by one CASE (the first bound it is
-    below) and counted by a GROUP BY: a dozen conditional sums per row cost twice as much."""
-    buckets = month_buckets(today or local_today())
+    below) and counted by a GROUP BY: a dozen conditional sums per row cost twice as much.
+    The months are each person's library's: with libraries in several time zones each bound
+    is a CASE on the person's library (the statements then join the person's unit)."""
+    today = today or local_today()
+    libraries = shown_libraries(viewer, filters)
+    shared = organisations.common_zone(libraries)
+    buckets = month_buckets(today, zone=shared)
     ids = people_in_view(viewer, filters)
-    low, high = buckets[0][1], buckets[-1][2]
+    if shared is not None:
+        low, high, ends = buckets[0][1], buckets[-1][2], [end for _, _, end in buckets]
+    else:
+        zoned = {}
+
+        def bound(index: int, position: int):
+            return organisations.by_zone(Unit.organisation_id, libraries, lambda zone: zoned.setdefault(
+                zone, month_buckets(today, zone=zone))[index][position])
+        low, high = bound(0, 1), bound(-1, 2)
+        ends = [bound(index, 2) for index in range(len(buckets))]
 
     def month_of(column):
-        return case(*[(column < end, index) for index, (_, _, end) in enumerate(buckets)]).label("month")
+        return case(*[(column < end, index) for index, end in enumerate(ends)]).label("month")
 
-    modules = db.session.execute(
-        select(month_of(ModuleCompletion.completed_at), func.count())
+    def joined(query, owner):
+        if shared is not None:
+            return query
+        return query.join(User, User.id == owner).outerjoin(Unit, Unit.id == User.unit_id)
+
+    modules = db.session.execute(joined(
+        select(month_of(ModuleCompletion.completed_at), func.count()), ModuleCompletion.user_id)
         .where(ModuleCompletion.user_id.in_(ids), ModuleCompletion.completed_at >= low,
                ModuleCompletion.completed_at < high).group_by("month"))
-    courses = db.session.execute(
-        select(month_of(CourseCompletion.completed_at), func.count(), func.sum(CourseCompletion.jp))
+    courses = db.session.execute(joined(
+        select(month_of(CourseCompletion.completed_at), func.count(), func.sum(CourseCompletion.jp)),
+        CourseCompletion.user_id)
         .where(CourseCompletion.user_id.in_(ids), CourseCompletion.completed_at >= low,
                CourseCompletion.completed_at < high).group_by("month"))
     module_counts = {month: count for month, count in modules}
@@ -388,11 +529,12 @@ def duration_cell(seconds: int) -> Cell:
     return Cell(f"{minutes // 60}:{minutes % 60:02d}", timedelta(minutes=minutes), "[h]:mm")
 
 
-def date_cell(moment: datetime | None) -> Cell:
-    """The local calendar date, ISO-formatted (unambiguous in both languages and in spreadsheets)."""
+def date_cell(moment: datetime | None, zone=None) -> Cell:
+    """The local calendar date (in ``zone``, default the request's), ISO-formatted
+    (unambiguous in both languages and in spreadsheets)."""
     if moment is None:
         return Cell(MISSING)
-    day = local_date(moment)
+    day = local_date(moment, zone) if zone is not None else local_date(moment)
     return Cell(day.isoformat(), day, "yyyy-mm-dd")
 
 
@@ -439,17 +581,25 @@ def _memo(make):
     return cell
 
 
-def people_table(figures: list[PersonFigures]) -> Table:
-    target = jp_target()
-    target_cell = decimal_cell(target)  # the same on every row
-    percent, jp = _memo(percent_cell), _memo(decimal_cell)
-    rows = [Row([text_cell(f.name), text_cell(f.unit), text_cell(f.position), int_cell(f.assigned),
+LIBRARY_COLUMN = Column("library", _l("Library"))
+
+
+def people_table(figures: list[PersonFigures], mixed: bool = False) -> Table:
+    """The librarians' table; ``mixed`` (people of several libraries) adds a library column,
+    so a report never mixes libraries without saying whose row is whose."""
+    percent, jp, target = _memo(percent_cell), _memo(decimal_cell), _memo(decimal_cell)
+    rows = []
+    for f in figures:
+        cells = [text_cell(f.name), text_cell(f.unit), text_cell(f.position), int_cell(f.assigned),
                  int_cell(f.completed), int_cell(f.overdue), percent(f.latest), percent(f.best),
-                 jp(f.jp), target_cell, date_cell(f.last_activity)],
-                user_id=f.user_id,
-                css=" ".join(name for name, on in (("overdue", f.overdue > 0), ("behind", f.jp < target)) if on))
-            for f in figures]
-    return Table("people", _l("Librarians"), PEOPLE_COLUMNS, rows)
+                 jp(f.jp), target(f.target), date_cell(f.last_activity, f.zone)]
+        if mixed:
+            cells.insert(1, text_cell(f.library))
+        rows.append(Row(cells, user_id=f.user_id, css=" ".join(
+            name for name, on in (("overdue", f.overdue > 0), ("behind", f.jp < f.target)) if on)))
+    columns = PEOPLE_COLUMNS[:1] + [LIBRARY_COLUMN] + PEOPLE_COLUMNS[1:] if mixed else PEOPLE_COLUMNS
+    return Table("people", _l("Librarians"), columns, rows)
+
 
 
 def modules_table(figures: list[ModuleFigures]) -> Table:
@@ -469,7 +619,7 @@ def trends_table(figures: list[MonthFigures]) -> Table:
 def build_table(name: str, viewer: User, filters: Filters, locale: str) -> Table:
     """The table called ``name`` (one of :data:`TABLES`), for the page and the exports alike."""
     if name == "people":
-        return people_table(people_figures(viewer, filters))
+        return people_table(people_figures(viewer, filters), _scope(viewer, filters).mixed)
     if name == "modules":
         return modules_table(module_figures(viewer, filters, locale))
     if name == "trends":

@@ -31,7 +31,7 @@ def lms_home_panels(user, role):
     if role != "supervisor":
         return []
     return [HomePanel("reports/panels/summary.html", order=15, key="reports-summary",
-                      context={"summary": dashboard.supervisor_summary(user), "target": dashboard.jp_target()})]
+                      context={"summary": dashboard.supervisor_summary(user)})]
 
 
 @hookimpl

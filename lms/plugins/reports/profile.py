@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 
 from lms.auth.models import Unit, User
 from lms.auth.scoping import can_see_user
-from lms.clock import local_date, local_today
+from lms import organisations
+from lms.clock import CURRENT, local_date, local_today
 from lms.extensions import db
 from lms.pluginmanager import plugin_enabled
 from lms.plugins.courses.models import Competency, Course, Module, ModuleVersion
@@ -133,7 +134,7 @@ def own_self_assessment(person: User, needs_round: NeedsRound | None) -> dict[st
     return {cid: (importance, ability) for cid, importance, ability in rows}
 
 
-def completed_modules(user_id: int, locale: str) -> list[CompletedModule]:
+def completed_modules(user_id: int, locale: str, organisation: Any = CURRENT) -> list[CompletedModule]:
     title = ModuleVersion.title_en if locale == "en" else ModuleVersion.title_id
     course = Course.title_en if locale == "en" else Course.title_id
     rows = db.session.execute(
@@ -144,7 +145,7 @@ def completed_modules(user_id: int, locale: str) -> list[CompletedModule]:
         .outerjoin(ModuleVersion, ModuleVersion.id == Module.current_version_id)
         .where(ModuleCompletion.user_id == user_id)
         .order_by(ModuleCompletion.completed_at.desc(), ModuleCompletion.id.desc())).all()
-    return [CompletedModule(t, c, local_date(at)) for t, c, at in rows]
+    return [CompletedModule(t, c, local_date(at, organisation)) for t, c, at in rows]
 
 
 def external_records(user_id: int) -> list[Any]:
@@ -176,7 +177,8 @@ def application(person: User, own: bool) -> tuple[dict[str, float], dict[str, fl
 
 def build(viewer: User, person: User, locale: str, today: date | None = None) -> Profile:
     """Everything the profile page shows about ``person`` to ``viewer`` (already allowed)."""
-    year = (today or local_today()).year
+    library = organisations.for_person(person.id)  # their year, target and dates follow it
+    year = (today or local_today(library)).year
     own = viewer.id == person.id
     needs_round = analysis.latest_closed_round(today)
     mastery = mastery_by_user([person.id]).get(person.id, {})
@@ -199,8 +201,8 @@ def build(viewer: User, person: User, locale: str, today: date | None = None) ->
         areas.append((area, lines))
     unit = db.session.get(Unit, person.unit_id).name if person.unit_id else ""
     return Profile(person=person, unit=unit, own=own, areas=areas, needs_round=needs_round,
-                   courses=overview.completed_courses(person.id, locale),
-                   modules=completed_modules(person.id, locale), records=external_records(person.id),
-                   year=year, jp_total=overview.jp_in_year(person.id, year), jp_external=external_jp(person.id, year),
-                   jp_target=float(current_app.config.get("JP_TARGET") or 0))
+                   courses=overview.completed_courses(person.id, locale, library),
+                   modules=completed_modules(person.id, locale, library), records=external_records(person.id),
+                   year=year, jp_total=overview.jp_in_year(person.id, year, library),
+                   jp_external=external_jp(person.id, year), jp_target=organisations.jp_target(library))
 

@@ -61,7 +61,7 @@ def heatmap():
     filters = _heatmap_filters()
     return render_template("reports/competencies.html", filters=filters,
                            heatmap=competencies.heatmap(current_user, filters, _locale()),
-                           units=dashboard.offered_units(current_user),
+                           units=dashboard.offered_units(current_user, filters),
                            positions=dashboard.offered_positions(current_user, filters),
                            limits=competencies.BAND_LIMITS, competency_name=competencies.competency_name)
 

@@ -17,7 +17,7 @@ from lms.auth.access import roles_required
 from lms.clock import local_today
 from lms.pluginmanager import has_endpoint
 from lms.i18n import cell_text
-from lms.plugins.reports import charts, dashboard
+from lms.plugins.reports import charts, dashboard, network
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 bp.add_app_template_global(charts.bars_markup, "bars_markup")
@@ -76,11 +76,12 @@ def index():
     filters = _filters()
     tables = {t.key: t for t in (dashboard.build_table(name, current_user, filters, _locale())
                                  for name in dashboard.TABLES)}
+    target = dashboard.common_target(filters.scope.shown)  # None: the libraries' targets differ
     return render_template("reports/index.html", filters=filters, tables=tables,
-                           charts=charts.dashboard_charts(tables, dashboard.jp_target()),
-                           units=dashboard.offered_units(current_user),
+                           charts=charts.dashboard_charts(tables, target),
+                           units=dashboard.offered_units(current_user, filters),
                            positions=dashboard.offered_positions(current_user, filters),
-                           target=dashboard.jp_target())
+                           target=target)
 
 
 def _filename(stem: str, extension: str) -> str:
@@ -106,3 +107,35 @@ def export_xlsx():
     tables = [dashboard.build_table(name, current_user, filters, _locale()) for name in names]
     stem = names[0] if len(names) == 1 else "dashboard"
     return exports.xlsx_response(tables, _filename(stem, "xlsx"))
+
+
+# --- libraries side by side (a provincial supervisor, an install-wide admin) ------------------
+
+def _network_table() -> tuple[exports.Table, dashboard.Scope]:
+    try:
+        scope = dashboard.parse_filters(current_user, {}).scope
+    except dashboard.BadFilter:  # pragma: no cover - no filter is read
+        abort(404)
+    return network.table(network.figures(current_user, scope)), scope
+
+
+@bp.route("/organisations")
+@roles_required(*VIEWERS)
+def organisations():
+    table, scope = _network_table()
+    from lms.plugins.needs.analysis import min_group
+
+    return render_template("reports/organisations.html", table=table, scope=scope, min_group=min_group(),
+                           year=local_today().year)
+
+
+@bp.route("/organisations/export.csv")
+@roles_required(*VIEWERS)
+def organisations_csv():
+    return exports.csv_response(_network_table()[0], _filename("libraries", "csv"))
+
+
+@bp.route("/organisations/export.xlsx")
+@roles_required(*VIEWERS)
+def organisations_xlsx():
+    return exports.xlsx_response([_network_table()[0]], _filename("libraries", "xlsx"))
