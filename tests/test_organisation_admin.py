@@ -306,3 +306,17 @@ def test_organisation_admins_import_names_only_their_units_and_roles(lib_admin, 
     assert OTHER_MARKER not in page
     assert db.session.scalar(select(User).where(User.username.in_(["satu", "dua", "tiga", "empat"]))) is None
     assert [entry.details["lines"] for entry in refusals()] == [[2, 3]]
+
+
+def test_the_cli_grants_and_revokes_a_role_for_one_library(runner, make_user, org, other_org):
+    make_user("ani", unit=org["branch_a"])
+    result = runner.invoke(args=["users", "grant", "ani", "trainer", "--library", "lib"])
+    assert result.exit_code == 0, result.output
+    ani = db.session.scalar(select(User).where(User.username == "ani"))
+    assert fresh(ani.id).organisations_for("trainer") == {org["library"].id}
+    assert "librarian,trainer@lib" in runner.invoke(args=["users", "list"]).output
+    assert runner.invoke(args=["users", "grant", "ani", "admin", "--library", "seb-branch"]).exit_code != 0  # not a library
+    assert runner.invoke(args=["users", "revoke", "ani", "trainer", "--library", "lib"]).exit_code == 0
+    assert fresh(ani.id).organisation_roles == []
+    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.target_id == str(ani.id))).all()
+    assert actions.count("user.organisation_roles_changed") == 2

@@ -322,6 +322,18 @@ def set_organisation_roles(user: User, wanted: set[tuple[str, int]], within: fro
         for role, organisation_id in sorted(after - before)]
 
 
+def change_organisation_role(user: User, role: str, organisation_id: int, held: bool) -> bool:
+    """Give (``held``) or take ``role`` for one organisation, audited and committed; False
+    when nothing changed."""
+    pairs = organisation_role_pairs(user)
+    wanted = pairs | {(role, organisation_id)} if held else pairs - {(role, organisation_id)}
+    if wanted == pairs:
+        return False
+    set_organisation_roles(user, wanted)
+    db.session.commit()
+    return True
+
+
 def refuse(reason: str, target_type: str, target_id, **details) -> None:
     """Write a refused administrative change to the audit log (and nothing else): someone
     tried to reach beyond the organisations they administer (docs/security.md)."""
