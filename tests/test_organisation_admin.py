@@ -200,6 +200,9 @@ def test_global_admin_grants_library_roles_in_the_user_form(client_as, people, o
                          edit_data(theirs, library_roles=[f"admin:{other_org['library'].id}"]))
     assert response.status_code == 302
     assert fresh(theirs.id).organisations_for("admin") == {other_org["library"].id}
+    page = admin.get(f"/admin/users/{theirs.id}").get_data(as_text=True)
+    checked = re.findall(r'<input checked[^>]*name="library_roles"[^>]*value="([^"]+)"', page)
+    assert checked == [f"admin:{other_org['library'].id}"]
     response = post_form(admin, f"/admin/users/{theirs.id}", edit_data(theirs, library_roles=[]))
     assert response.status_code == 302 and fresh(theirs.id).organisation_roles == []
 

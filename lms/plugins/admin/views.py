@@ -44,9 +44,8 @@ def _unit_choices(blank_label: str | None) -> list[SelectChoice]:
     return blank + [SelectChoice(u.id, "— " * u.depth + u.name) for u in units]
 
 
-def _fill_user_form_choices(form: UserForm) -> list[tuple[str, list]]:
-    """Fill the user form's choices from the admin's scope; returns the library roles as rows
-    (library name, its checkboxes) for the template."""
+def _fill_user_form_choices(form: UserForm) -> None:
+    """Fill the user form's choices from the admin's scope."""
     scope = _scope()
     form.unit_id.choices = _unit_choices(_("(no unit)") if scope.everything else None)
     form.supervised.choices = _unit_choices(None)
@@ -54,8 +53,15 @@ def _fill_user_form_choices(form: UserForm) -> list[tuple[str, list]]:
     libraries = [library for library in organisations.listing() if scope.has_organisation(library.unit_id)]
     form.library_roles.choices = [SelectChoice(f"{role}:{library.unit_id}", ORGANISATION_ROLE_LABELS[role])
                                   for library in libraries for role in ORGANISATION_ROLES]
+    form.libraries = libraries
+
+
+def _library_rows(form: UserForm) -> list[tuple]:
+    """The library roles as rows (library, its checkboxes) for the template; built when the
+    form's data are final, since each checkbox reads its checked state as it is made."""
     boxes = {box.data: box for box in form.library_roles}
-    return [(library, [boxes[f"{role}:{library.unit_id}"] for role in ORGANISATION_ROLES]) for library in libraries]
+    return [(library, [boxes[f"{role}:{library.unit_id}"] for role in ORGANISATION_ROLES])
+            for library in form.libraries]
 
 
 def _library_roles(form: UserForm) -> set[tuple[str, int]]:
@@ -150,7 +156,7 @@ def users():
 @scoped_admin
 def user_new():
     form = UserForm(locale="id", roles=["librarian"])
-    library_rows = _fill_user_form_choices(form)
+    _fill_user_form_choices(form)
     status = 200
     submitted = form.validate_on_submit()
     if request.method == "POST" and _refuse_beyond_scope(form, None):
@@ -181,7 +187,7 @@ def user_new():
         status = 400
     elif request.method == "POST":
         status = 400
-    return render_template("admin/user_form.html", form=form, user=None, library_rows=library_rows,
+    return render_template("admin/user_form.html", form=form, user=None, library_rows=_library_rows(form),
                            scope=_scope()), status
 
 
@@ -194,7 +200,7 @@ def user_edit(user_id: int):
     if request.method == "POST" and locked:
         _changeable_or_403(user)
     form = UserForm(obj=user)
-    library_rows = _fill_user_form_choices(form)
+    _fill_user_form_choices(form)
     if request.method == "GET":
         form.roles.data = sorted(user.role_names)
         form.unit_id.data = user.unit_id or 0
@@ -231,7 +237,7 @@ def user_edit(user_id: int):
     elif request.method == "POST":
         status = 400
     return render_template("admin/user_form.html", form=form, user=user, confirm=ConfirmForm(),
-                           library_rows=library_rows, scope=scope, locked=locked), status
+                           library_rows=_library_rows(form), scope=scope, locked=locked), status
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
