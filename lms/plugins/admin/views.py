@@ -412,5 +412,6 @@ def organisation_edit(unit_id: int):
 def audit():
     page = db.paginate(services.audit_query(request.args.get("action", ""), _scope()), page=int_arg("page", 1, min=1),
                        per_page=100, error_out=False)
-    return render_template("admin/audit.html", page=page, action_label=labels.action_label,
+    return render_template("admin/audit.html", page=page, scoped=not _scope().everything,
+                           action_label=labels.action_label,
                            target_label=labels.target_label, detail_text=labels.detail_text)
