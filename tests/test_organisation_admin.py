@@ -323,3 +323,13 @@ def test_the_cli_grants_and_revokes_a_role_for_one_library(runner, make_user, or
     assert fresh(ani.id).organisation_roles == []
     actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.target_id == str(ani.id))).all()
     assert actions.count("user.organisation_roles_changed") == 2
+
+
+def test_a_forged_cross_site_post_writes_nothing_not_even_a_refusal(lib_admin, people, make_user, org):
+    ours, boss = people["ours"], make_user("boss", roles=("admin",), unit=org["branch_a"])
+    data = edit_data(ours, roles=["librarian", "admin"])  # no csrf_token
+    assert lib_admin.post(f"/admin/users/{ours.id}", data=data).status_code == 400
+    assert lib_admin.post(f"/admin/users/{boss.id}/reset-password", data={}).status_code in (400, 403)
+    assert lib_admin.post("/admin/units/new", data={"code": "x", "name": "X", "kind": "section",
+                                                    "parent_id": "0"}).status_code == 400
+    assert refusals() == [] and fresh(ours.id).role_names == {"librarian"}

@@ -78,7 +78,7 @@ def _refuse_beyond_scope(form: UserForm, user: User | None) -> bool:
     unit or library that is not theirs, which the form never offered): audited, and each
     field gets a clear error. True when something was refused."""
     scope = _scope()
-    if scope.everything:
+    if scope.everything or not _token_valid():
         return False
     posted_roles = set(request.form.getlist("roles")) - set(scope.grantable_roles)
     offered_libraries = {str(choice.value) for choice in form.library_roles.choices}
@@ -103,6 +103,12 @@ def _refuse_beyond_scope(form: UserForm, user: User | None) -> bool:
     return True
 
 
+def _token_valid() -> bool:
+    """The POST carries a valid CSRF token: only then is a refusal worth an audit entry (a
+    forged cross-site request writes nothing, not even to the log)."""
+    return ConfirmForm().validate_on_submit()
+
+
 def _managed_user_or_404(user_id: int) -> User:
     """A person the signed-in admin manages; anyone else is "not found" to them."""
     user = db.get_or_404(User, user_id)
@@ -114,7 +120,8 @@ def _managed_user_or_404(user_id: int) -> User:
 def _changeable_or_403(user: User) -> None:
     """Refuse (audited) a change to an account with power beyond the admin's libraries."""
     if _scope().beyond(user):
-        auth.refuse("account_beyond_scope", "user", user.id)
+        if _token_valid():
+            auth.refuse("account_beyond_scope", "user", user.id)
         abort(403)
 
 
@@ -319,13 +326,13 @@ def _unit_form(unit: Unit | None):
     if request.method == "GET" and unit is not None:
         form.parent_id.data = unit.parent_id or 0
     status = 200
-    if request.method == "POST" and not _scope().everything and \
+    submitted = form.validate_on_submit()
+    if request.method == "POST" and not _scope().everything and _token_valid() and \
             request.form.get("parent_id", "") not in {str(choice.value) for choice in form.parent_id.choices}:
         auth.refuse("beyond_scope", "unit", unit.id if unit else None, parent=request.form.get("parent_id"))
-        form.validate()
         form.parent_id.errors = [_("Choose a unit of your own library.")]
         status = 400
-    elif form.validate_on_submit():
+    elif submitted:
         try:
             auth.save_unit(unit, code=form.code.data, name=form.name.data, kind=form.kind.data,
                            parent=services.unit_by_id(form.parent_id.data), active=form.active.data)
