@@ -38,6 +38,9 @@ class NavItem:
     order: int = 50
     icon: str = ""
     group: str = ""
+    # Roles among ``roles`` that held for one organisation only are enough too: for pages
+    # declared ``roles_required(..., scoped=...)`` (lms.auth.access), which scope their data.
+    scoped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,18 @@ def nav_for(user) -> list[NavItem]:
         return []
     items = current_app.extensions["lms.nav"]
     roles = user.role_names
-    return [item for item in items if roles.intersection(item.roles)]
+    held = _scoped_roles(user)
+    return [item for item in items if roles.intersection(item.roles) or held.intersection(item.scoped)]
+
+
+def _scoped_roles(user) -> frozenset[str]:
+    """The roles ``user`` holds for some organisation only (``organisation_roles``)."""
+    organisations_for = getattr(user, "organisations_for", None)
+    if organisations_for is None:
+        return frozenset()
+    from lms.auth.models import ORGANISATION_ROLES
+
+    return frozenset(role for role in ORGANISATION_ROLES if organisations_for(role))
 
 
 @dataclass(frozen=True)
@@ -158,7 +172,7 @@ def nav_links(user) -> tuple[NavLink, ...]:
     if not getattr(user, "is_authenticated", False):
         return ()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    key = (str(get_locale()), frozenset(user.role_names), request.script_root)
+    key = (str(get_locale()), frozenset(user.role_names), _scoped_roles(user), request.script_root)
     cache: dict = app.extensions.setdefault("lms.nav_links", {})
     links = cache.get(key)
     if links is None:

@@ -59,6 +59,8 @@ ACTION_LABELS = {
     "discussions.board_archived": _l("Board archived"),
     "quiz.essay_graded": _l("Practical task graded"),
     "quiz.essay_regraded": _l("Practical task graded again"),
+    "user.organisation_roles_changed": _l("Library roles changed"),
+    "admin.refused": _l("Refused: beyond the administrator's libraries"),
 }
 
 TARGET_LABELS = {

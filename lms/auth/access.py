@@ -10,6 +10,12 @@ Some views also need a *fresh* sign-in: one where the password was typed in this
 not restored from a remember-me cookie. Admin-only views ask for it on every POST, and a
 blueprint can ask for it on every view (``protect_blueprint(bp, "admin", fresh=True)``);
 a session that is not fresh is sent to the password prompt (``auth.reauthenticate``).
+
+Roles held for one organisation (``organisation_roles``: an organisation admin, a trainer who
+teaches in some libraries) open a page only where the view says so:
+``@roles_required("admin", scoped=True)``. Such a view promises to scope its data to the
+viewer's organisations (``lms.auth.scoping``). Every other view keeps asking for the role
+install-wide (``User.has_role``), so a view nobody reviewed stays closed to them.
 """
 from __future__ import annotations
 
@@ -21,6 +27,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_fresh
+
+from lms.auth.models import ORGANISATION_ROLES
 
 F = TypeVar("F", bound=Callable)
 
@@ -44,16 +52,46 @@ def authenticated(view: F) -> F:
     return view
 
 
-def roles_required(*roles: str) -> Callable[[F], F]:
-    """Users holding any of ``roles`` may use this view."""
+class ScopedRoles(frozenset):
+    """A rule of roles where holding some of them for one organisation only is enough
+    (``scoped``: those roles). It equals the plain frozenset of the same roles, so every other
+    check (a fresh sign-in for admin-only views, the access tests) treats it as that rule."""
+
+    scoped: frozenset[str]
+
+    def __new__(cls, roles, scoped):
+        rule = super().__new__(cls, roles)
+        rule.scoped = frozenset(scoped)
+        return rule
+
+    def __repr__(self) -> str:
+        return f"ScopedRoles({sorted(self)!r}, scoped={sorted(self.scoped)!r})"
+
+
+def roles_required(*roles: str, scoped: bool | tuple[str, ...] = False) -> Callable[[F], F]:
+    """Users holding any of ``roles`` install-wide may use this view. With ``scoped`` (True:
+    every organisation role among ``roles``; or a tuple of them), so may those holding such a
+    role for some organisations only (``organisation_roles``): the view promises to show and
+    change nothing outside those organisations (``lms.auth.scoping``)."""
     if not roles:
         raise ValueError("roles_required needs at least one role")
+    if scoped is True:
+        scoped = tuple(role for role in roles if role in ORGANISATION_ROLES)
+    if scoped and not set(scoped) <= set(roles) & set(ORGANISATION_ROLES):
+        raise ValueError("scoped names roles of this rule that can be held for an organisation")
 
     def decorate(view: F) -> F:
-        setattr(view, ACCESS_ATTR, frozenset(roles))
+        setattr(view, ACCESS_ATTR, ScopedRoles(roles, scoped) if scoped else frozenset(roles))
         return view
 
     return decorate
+
+
+def allows(user, rule) -> bool:
+    """Whether signed-in ``user`` passes a rule of roles (plain or :class:`ScopedRoles`)."""
+    if user.has_role(*rule):
+        return True
+    return isinstance(rule, ScopedRoles) and any(user.organisations_for(role) for role in rule.scoped)
 
 
 def protect_blueprint(blueprint: Blueprint, *roles: str, fresh: bool = False) -> Blueprint:
@@ -116,7 +154,7 @@ def check_access():
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if rule == AUTHENTICATED:
         return None
-    if not current_user.has_role(*rule):
+    if not allows(current_user, rule):
         abort(403)
     if needs_fresh_login(current_app, request.endpoint, rule, request.method) and not login_fresh():
         return ask_for_password()

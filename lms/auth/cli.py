@@ -1,4 +1,5 @@
-"""``lms users ...``: create the first admin, import staff from CSV, list accounts."""
+"""``lms users ...``: create the first admin, import staff from CSV, list accounts, give or
+take a role for one library."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +10,7 @@ from sqlalchemy import select
 
 from lms.auth import services
 from lms.auth.importer import import_users_csv
-from lms.auth.models import User
+from lms.auth.models import ORGANISATION_ROLES, Organisation, Unit, User
 from lms.extensions import db
 
 # A progress line (stderr) every this many passwords hashed: ~0.1 s each with scrypt.
@@ -78,8 +79,46 @@ def _print_progress(stage: str, done: int, total: int) -> None:
 @with_appcontext
 def list_users() -> None:
     """Print every account with roles and unit."""
+    codes = dict(db.session.execute(select(Unit.id, Unit.code)).tuples().all())
     for user in db.session.scalars(select(User).order_by(User.username)):
-        roles = ",".join(sorted(user.role_names))
+        # roles for one library only as role@library, e.g. admin@perpus-sampit
+        roles = ",".join(sorted(user.role_names) + sorted(
+            f"{held.role}@{codes.get(held.organisation_id)}" for held in user.organisation_roles))
         unit = user.unit.code if user.unit else "-"
         state = "active" if user.active else "inactive"
         click.echo(f"{user.username:20} {roles:30} {unit:24} {state}")
+
+
+def _person_and_library(username: str, library: str) -> tuple[User, Organisation]:
+    user = services.find_user(username)
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    organisation = db.session.scalar(select(Organisation).join(Unit, Unit.id == Organisation.unit_id)
+                                     .where(Unit.code == library.strip().lower()))
+    if organisation is None:
+        raise click.ClickException(f"no library with the unit code {library!r} (see Admin > Libraries)")
+    return user, organisation
+
+
+@users.command("grant")
+@click.argument("username")
+@click.argument("role", type=click.Choice(ORGANISATION_ROLES))
+@click.option("--library", required=True, help="Unit code of the library (it and the libraries below it).")
+@with_appcontext
+def grant(username: str, role: str, library: str) -> None:
+    """Give USERNAME the ROLE (admin or trainer) for one library only."""
+    user, organisation = _person_and_library(username, library)
+    changed = services.change_organisation_role(user, role, organisation.unit_id, True)
+    click.echo(f"{username}: {role} for {library}" + ("" if changed else " (already held)"))
+
+
+@users.command("revoke")
+@click.argument("username")
+@click.argument("role", type=click.Choice(ORGANISATION_ROLES))
+@click.option("--library", required=True, help="Unit code of the library.")
+@with_appcontext
+def revoke(username: str, role: str, library: str) -> None:
+    """Take the ROLE (admin or trainer) for one library from USERNAME."""
+    user, organisation = _person_and_library(username, library)
+    changed = services.change_organisation_role(user, role, organisation.unit_id, False)
+    click.echo(f"{username}: no {role} for {library}" + ("" if changed else " (was not held)"))

@@ -7,6 +7,11 @@ librarian); ``unit`` is a unit code (empty means none). The file may be comma- o
 semicolon-delimited (spreadsheets in the Indonesian locale write semicolons) and
 UTF-8 with or without a BOM. Every problem is reported as ``line N: message``.
 
+Once the install has more than one library, every row needs a unit: a person without one
+belongs to no library and would vanish from every library's lists without anyone noticing.
+An organisation admin's import (``scope``) may name only units of their libraries and give
+only the roles they may give (``AdminScope.grantable_roles``); a refused file is audited.
+
 Hashing a password (scrypt) costs ~0.1 s of CPU, on purpose, so a file of 150 staff costs
 ~20 s. That work is done in three steps so no other writer ever waits for it: validate
 (reads only), hash every password with no transaction open, then insert everything in one
@@ -26,7 +31,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from lms.auth.models import LOCALES, ROLES, Unit, User, hash_password
+from lms.auth.models import LOCALES, ROLES, Organisation, Unit, User, hash_password
+from lms.auth.scoping import AdminScope
 from lms.audit.services import record
 from lms.auth.services import EMAIL_RE, USERNAME_RE, generate_password, validate_password
 from lms.extensions import db
@@ -62,6 +68,8 @@ class ImportResult:
     created: int = 0
     # username -> temporary password, for rows that gave none
     temporary_passwords: dict[str, str] = field(default_factory=dict)
+    # lines refused because they reach beyond the importing admin's libraries (audited)
+    beyond_scope: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -86,8 +94,9 @@ def _sniff_delimiter(header_line: str) -> str:
     return ";" if header_line.count(";") > header_line.count(",") else ","
 
 
-def parse_users_csv(data: bytes) -> ImportResult:
-    """Validate the whole file without changing anything."""
+def parse_users_csv(data: bytes, scope: AdminScope | None = None) -> ImportResult:
+    """Validate the whole file without changing anything; with ``scope`` (an organisation
+    admin's), also refuse units and roles outside it."""
     result = ImportResult()
     text, problem = decode_csv(data)
     if problem:
@@ -112,7 +121,11 @@ def parse_users_csv(data: bytes) -> ImportResult:
     if result.errors:
         return result
 
-    units = {unit.code: unit for unit in db.session.scalars(select(Unit))}
+    every_unit = {unit.code: unit for unit in db.session.scalars(select(Unit))}
+    # another library's unit is "unknown" to an organisation admin (its code tells them nothing)
+    units = {code: unit for code, unit in every_unit.items() if scope is None or scope.has_unit(unit.id)}
+    unit_required = scope is not None or len(db.session.scalars(select(Organisation.unit_id).limit(2)).all()) > 1
+    allowed_roles = ROLES if scope is None else scope.grantable_roles
     seen: dict[str, int] = {}
     rows_read = 0
     for cells in reader:
@@ -145,11 +158,22 @@ def parse_users_csv(data: bytes) -> ImportResult:
         if bad_roles:
             row_errors.append(_("unknown role(s) %(roles)s; use %(known)s",
                                 roles=", ".join(bad_roles), known=", ".join(ROLES)))
+        withheld = [role for role in roles if role in ROLES and role not in allowed_roles]
+        if withheld:
+            row_errors.append(_("only an administrator of the whole install can give the role(s) %(roles)s; "
+                                "use %(known)s", roles=", ".join(withheld), known=", ".join(allowed_roles)))
+            result.beyond_scope.append(line)
         unit = None
         if values["unit"]:
             unit = units.get(values["unit"].lower())
             if unit is None:
-                row_errors.append(_("unknown unit %(unit)r", unit=values["unit"]))
+                row_errors.append(_("unknown unit %(unit)r", unit=values["unit"]) if scope is None else
+                                  _("unknown unit %(unit)r: use a unit code of your library", unit=values["unit"]))
+                if values["unit"].lower() in every_unit:
+                    result.beyond_scope.append(line)
+        elif unit_required:
+            row_errors.append(_("the unit is empty: with several libraries in Pembina, everyone needs a unit "
+                                "(a unit code)"))
         locale = (values.get("locale") or "id").lower()
         if locale not in LOCALES:
             row_errors.append(_("locale must be one of %(known)s", known=", ".join(LOCALES)))
@@ -199,13 +223,16 @@ def _line_of(message: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-def import_users_csv(data: bytes, progress: Progress | None = None) -> ImportResult:
+def import_users_csv(data: bytes, progress: Progress | None = None, scope: AdminScope | None = None) -> ImportResult:
     """Validate, hash, then create every user in one short transaction - or none when
-    anything is wrong."""
-    result = parse_users_csv(data)
+    anything is wrong. ``scope``: an organisation admin's import (see the module's text)."""
+    result = parse_users_csv(data, scope)
     # End the reads' transaction before the slow part: nothing is held while hashing (on
     # PostgreSQL it would be a snapshot kept open; on SQLite reads open none).
     db.session.rollback()
+    if result.beyond_scope:
+        record("admin.refused", "user_import", None, reason="beyond_scope", lines=sorted(set(result.beyond_scope)))
+        db.session.commit()
     if not result.ok:
         return result
     if progress:

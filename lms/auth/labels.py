@@ -16,3 +16,7 @@ def role_label(role: str):
 
 def kind_label(kind: str):
     return KIND_LABELS.get(kind, kind)
+
+
+# Roles held for one library (organisation_roles), as the user form names them.
+ORGANISATION_ROLE_LABELS = {"admin": _l("Library admin"), "trainer": _l("Trainer in this library")}

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from lms.audit.services import record
 from lms.auth import passwords, reset, sessions, throttle
-from lms.auth.models import LOCALES, UNIT_KINDS, Unit, User, hash_password
+from lms.auth.models import LOCALES, ORGANISATION_ROLES, UNIT_KINDS, OrganisationRole, Unit, User, hash_password
 from lms.clock import utcnow
 from lms.extensions import db, login_manager
 from lms.transactions import refusals_roll_back
@@ -295,9 +295,60 @@ def create_user(*, username: str, full_name: str, password: str | None = None, e
     return user
 
 
+def organisation_role_pairs(user: User) -> set[tuple[str, int]]:
+    """The organisation roles ``user`` holds, as (role, organisation id) pairs."""
+    return {(held.role, held.organisation_id) for held in user.organisation_roles}
+
+
+def set_organisation_roles(user: User, wanted: set[tuple[str, int]], within: frozenset[int] | None = None) -> None:
+    """Make ``user``'s organisation roles inside ``within`` (organisation ids; None: all)
+    exactly ``wanted``; those outside it stay as they are (an organisation admin cannot see
+    them, so cannot mean to remove them). The change goes to the audit log. Not committed."""
+    before = organisation_role_pairs(user)
+    inside = (lambda pair: True) if within is None else (lambda pair: pair[1] in within)  # noqa: E731
+    after = {pair for pair in before if not inside(pair)} | {
+        (role, organisation_id) for role, organisation_id in wanted
+        if role in ORGANISATION_ROLES and inside((role, organisation_id))}
+    if after == before:
+        return
+    codes = dict(db.session.execute(select(Unit.id, Unit.code).where(Unit.id.in_({pair[1] for pair in before | after}))
+                                    ).tuples().all())
+    record("user.organisation_roles_changed", "user", user.id,
+           before=sorted(f"{role}@{codes.get(oid, oid)}" for role, oid in before),
+           after=sorted(f"{role}@{codes.get(oid, oid)}" for role, oid in after))
+    user.organisation_roles = [held for held in user.organisation_roles
+                               if (held.role, held.organisation_id) in after] + [
+        OrganisationRole(role=role, organisation_id=organisation_id)
+        for role, organisation_id in sorted(after - before)]
+
+
+def change_organisation_role(user: User, role: str, organisation_id: int, held: bool) -> bool:
+    """Give (``held``) or take ``role`` for one organisation, audited and committed; False
+    when nothing changed."""
+    pairs = organisation_role_pairs(user)
+    wanted = pairs | {(role, organisation_id)} if held else pairs - {(role, organisation_id)}
+    if wanted == pairs:
+        return False
+    set_organisation_roles(user, wanted)
+    db.session.commit()
+    return True
+
+
+def refuse(reason: str, target_type: str, target_id, **details) -> None:
+    """Write a refused administrative change to the audit log (and nothing else): someone
+    tried to reach beyond the organisations they administer (docs/security.md)."""
+    db.session.rollback()
+    record("admin.refused", target_type, target_id, reason=reason, **details)
+    db.session.commit()
+
+
 def update_user(user: User, *, full_name: str, email: str | None, nip: str | None, position: str | None,
-                locale: str, roles: list[str], unit: Unit | None, supervised: list[Unit]) -> None:
-    """Save an admin's edits; role, unit and supervision changes go to the audit log."""
+                locale: str, roles: list[str], unit: Unit | None, supervised: list[Unit],
+                organisation_roles: set[tuple[str, int]] | None = None,
+                within: frozenset[int] | None = None) -> None:
+    """Save an admin's edits; role, unit and supervision changes go to the audit log.
+    ``organisation_roles`` (when given) replaces those inside ``within`` (see
+    :func:`set_organisation_roles`)."""
     old_roles, new_roles = sorted(user.role_names), sorted(set(roles))
     if old_roles != new_roles:
         record("user.roles_changed", "user", user.id, before=old_roles, after=new_roles)
@@ -317,6 +368,8 @@ def update_user(user: User, *, full_name: str, email: str | None, nip: str | Non
     user.set_roles(new_roles)
     user.unit = unit
     user.supervised_units = list(supervised)
+    if organisation_roles is not None:
+        set_organisation_roles(user, organisation_roles, within)
     db.session.commit()
 
 

@@ -37,6 +37,9 @@ class UserForm(BaseForm):
                          validators=[DataRequired(message=_l("Choose at least one role."))])
     unit_id = SelectField(_l("Unit"), coerce=form_int, validate_choice=True)
     supervised = CheckboxList(_l("Supervises these units (and all below them)"), coerce=form_int)
+    # "admin:<organisation id>" / "trainer:<organisation id>": roles held for one library only
+    # (the view fills the choices with the libraries the signed-in admin manages).
+    library_roles = CheckboxList(_l("Roles in one library"))
     password = PasswordField(_l("Temporary password (the user must change it)"),
                              validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=256)],
                              render_kw={"autocomplete": "new-password"})

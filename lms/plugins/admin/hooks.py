@@ -17,10 +17,11 @@ def lms_blueprints():
 @hookimpl
 def lms_nav_items():
     return [
-        NavItem("admin.users", _l("Users"), roles=("admin",), order=70, group="admin"),
-        NavItem("admin.units", _l("Units"), roles=("admin",), order=71, group="admin"),
-        NavItem("admin.organisations_list", _l("Libraries"), roles=("admin",), order=72, group="admin"),
-        NavItem("admin.audit", _l("Audit log"), roles=("admin",), order=73, group="admin"),
+        NavItem("admin.users", _l("Users"), roles=("admin",), order=70, group="admin", scoped=("admin",)),
+        NavItem("admin.units", _l("Units"), roles=("admin",), order=71, group="admin", scoped=("admin",)),
+        NavItem("admin.organisations_list", _l("Libraries"), roles=("admin",), order=72, group="admin",
+                scoped=("admin",)),
+        NavItem("admin.audit", _l("Audit log"), roles=("admin",), order=73, group="admin", scoped=("admin",)),
     ]
 
 

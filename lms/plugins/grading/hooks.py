@@ -25,7 +25,8 @@ def lms_blueprints():
 
 @hookimpl
 def lms_nav_items():
-    return [NavItem("grading.queue", _l("Grading"), roles=("trainer", "admin"), order=26, group="teach")]
+    return [NavItem("grading.queue", _l("Grading"), roles=("trainer", "admin"), order=26, group="teach",
+                    scoped=("trainer",))]
 
 
 @hookimpl

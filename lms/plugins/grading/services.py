@@ -4,7 +4,9 @@ consequences. The only module of the plugin that commits.
 Who grades: admins, every answer; trainers, the answers in the modules they teach - the
 course's ``authors`` name them (username or full name) or they published a version of the
 module (``courses.services.taught_module_ids``, the authorship the discussions plugin
-reads too); nobody their own answers. Everything else answers 404. A grade writes
+reads too); nobody their own answers. A trainer for some libraries only
+(``organisation_roles``) grades as a trainer does, but only the answers of learners in
+those libraries and the libraries below them. Everything else answers 404. A grade writes
 the answer's credit and then regrades the attempt through the quizzes plugin's
 ``grade_attempt``, so the score, the per-learner summary, the module's completion, the
 course certificate and JP follow by the same code as an automatically graded quiz
@@ -22,9 +24,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from lms.audit import services as audit
-from lms.auth.models import User
+from lms.auth.models import Unit, User
 from lms.clock import utcnow
 from lms.extensions import db
+from lms.organisations import ids_below
 from lms.pluginmanager import hook, plugin_enabled
 from lms.plugins.courses.models import Course, Module, ModuleVersion, Question
 from lms.plugins.courses.services import taught_module_ids
@@ -50,26 +53,43 @@ class GradingError(ValueError):
 
 
 def is_grader(user: User) -> bool:
-    return user.has_role(*GRADER_ROLES)
+    return user.has_role(*GRADER_ROLES) or bool(user.organisations_for("trainer"))
 
 
 def scope(grader: User) -> set[int] | None:
     """The module ids ``grader`` may grade in; None = every module (admins)."""
     if grader.has_role("admin"):
         return None
-    if not grader.has_role("trainer"):
+    if not grader.holds("trainer"):
         return set()
     return taught_module_ids(grader)
 
 
-def _in_scope(grader: User, module_id: int) -> bool:
+def learner_units(grader: User):
+    """A select of the unit ids whose learners ``grader`` may grade; None = everyone's (an
+    install-wide admin or trainer). A trainer for some libraries: those libraries' units."""
+    if grader.has_role("admin", "trainer"):
+        return None
+    return select(Unit.id).where(Unit.organisation_id.in_(ids_below(sorted(grader.organisations_for("trainer")))))
+
+
+def _in_scope(grader: User, module_id: int, learner_id: int) -> bool:
     allowed = scope(grader)
-    return allowed is None or module_id in allowed
+    if allowed is not None and module_id not in allowed:
+        return False
+    units = learner_units(grader)
+    return units is None or bool(db.session.scalar(
+        select(func.count()).select_from(User).where(User.id == learner_id, User.unit_id.in_(units))))
 
 
 def _scoped(query, grader: User):
     allowed = scope(grader)
-    return query if allowed is None else query.where(QuizAttempt.module_id.in_(sorted(allowed) or [-1]))
+    if allowed is not None:
+        query = query.where(QuizAttempt.module_id.in_(sorted(allowed) or [-1]))
+    units = learner_units(grader)
+    if units is not None:
+        query = query.where(QuizAttempt.user_id.in_(select(User.id).where(User.unit_id.in_(units))))
+    return query
 
 
 # --- the learner's file -----------------------------------------------------------------------
@@ -124,7 +144,7 @@ def may_see_upload(user: User, upload: EssayUpload) -> bool:
     if upload.user_id == user.id:
         return True
     attempt = db.session.get(QuizAttempt, upload.attempt_id)
-    return attempt is not None and is_grader(user) and _in_scope(user, attempt.module_id)
+    return attempt is not None and is_grader(user) and _in_scope(user, attempt.module_id, attempt.user_id)
 
 
 # --- the queue ----------------------------------------------------------------------------------
@@ -206,7 +226,8 @@ def gradable(grader: User, answer_id: int) -> Gradable | None:
     attempt = db.session.get(QuizAttempt, answer.attempt_id)
     question = db.session.get(Question, answer.question_id)
     if (attempt is None or attempt.status != SUBMITTED or question is None or question.type != Essay.name
-            or attempt.user_id == grader.id or answer.response is None or not _in_scope(grader, attempt.module_id)):
+            or attempt.user_id == grader.id or answer.response is None
+            or not _in_scope(grader, attempt.module_id, attempt.user_id)):
         return None
     return Gradable(answer=answer, attempt=attempt, question=question,
                     learner=db.session.get(User, attempt.user_id), module=db.session.get(Module, attempt.module_id),

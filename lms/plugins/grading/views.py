@@ -21,14 +21,14 @@ bp = Blueprint("grading", __name__, url_prefix="/grading")
 
 
 @bp.route("/")
-@roles_required("trainer", "admin")
+@roles_required("trainer", "admin", scoped=("trainer",))
 def queue():
     return render_template("grading/queue.html", waiting=services.queue(current_user),
                            graded=services.recently_graded(current_user))
 
 
 @bp.route("/answer/<int:answer_id>", methods=["GET", "POST"])
-@roles_required("trainer", "admin")
+@roles_required("trainer", "admin", scoped=("trainer",))
 def grade(answer_id: int):
     item = services.gradable(current_user, answer_id)
     if item is None:
