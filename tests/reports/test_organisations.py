@@ -193,3 +193,24 @@ def test_annual_report_of_the_province_uses_each_librarys_year(app, network, cli
     assert rows[f"Sari {OTHER_MARKER}"][6:9] == ["10", "10", "Met"]
     assert rows["Ani Tiga"][6:9] == ["0", "20", "Not met"]
     assert 'id="libraries-note"' in html
+
+
+def test_an_organisation_admin_reads_the_reports_of_their_library_only(app, network, client_as):
+    """An admin of ``lib`` alone (an organisation role, not a supervisor) opens the reports:
+    the views opt in with ``scoped=True`` and count ``lib``'s people only."""
+    from lms.auth.models import OrganisationRole
+
+    client = client_as("librarian", unit_code="lib")
+    client.user.organisation_roles.append(OrganisationRole(organisation_id=network["lib"].id, role="admin"))
+    client.user.locale = "en"
+    db.session.commit()
+    page = client.get("/reports/")
+    assert page.status_code == 200 and "Ani Satu" in page.get_data(as_text=True)
+    for path in ("/reports/", "/reports/competencies", "/reports/annual/", "/reports/organisations",
+                 "/reports/export.csv?table=people", "/reports/annual/export.csv?table=people",
+                 f"/reports/people/{network['a1'].id}"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert OTHER_MARKER not in response.data.decode("utf-8-sig"), path
+    assert client.get(f"/reports/people/{network['s1'].id}").status_code == 404
+    assert client.get(f"/reports/?organisation={network['seb'].id}").status_code == 404

@@ -48,11 +48,14 @@ def _number(raw: str, maximum: int = INT32_MAX) -> int:
 
 def default_unit(viewer: User) -> Unit | None:
     """The first unit (by name) the viewer supervises; for an admin without one, the first
-    top-level unit."""
+    top-level unit; for an organisation admin, their (first) library."""
     unit = db.session.scalar(select(Unit).join(UnitSupervisor, UnitSupervisor.unit_id == Unit.id)
                              .where(UnitSupervisor.user_id == viewer.id).order_by(Unit.name, Unit.id).limit(1))
     if unit is None and viewer.has_role("admin"):
         unit = db.session.scalar(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.name, Unit.id).limit(1))
+    if unit is None and viewer.organisations_for("admin"):  # an organisation admin: their library
+        unit = db.session.scalar(select(Unit).where(Unit.id.in_(viewer.organisations_for("admin")))
+                                 .order_by(Unit.name, Unit.id).limit(1))
     return unit
 
 

@@ -32,7 +32,7 @@ def _report():
 
 
 @bp.route("/")
-@roles_required("supervisor", "admin")
+@roles_required("supervisor", "admin", scoped=True)
 def index():
     report, today = _report()
     return render_template("reports/annual.html", report=report, printing=request.args.get("print") == "1",
@@ -53,7 +53,7 @@ def _filename(report, stem: str, extension: str) -> str:
 
 
 @bp.route("/export.csv")
-@roles_required("supervisor", "admin")
+@roles_required("supervisor", "admin", scoped=True)
 def export_csv():
     report, _today = _report()
     names = _tables(("people",))
@@ -63,7 +63,7 @@ def export_csv():
 
 
 @bp.route("/export.xlsx")
-@roles_required("supervisor", "admin")
+@roles_required("supervisor", "admin", scoped=True)
 def export_xlsx():
     report, _today = _report()
     names = _tables(annual.TABLES)

@@ -56,7 +56,7 @@ def _heatmap_filters() -> dashboard.Filters:
 
 
 @bp.route("/competencies")
-@roles_required("supervisor", "admin")
+@roles_required("supervisor", "admin", scoped=True)
 def heatmap():
     filters = _heatmap_filters()
     return render_template("reports/competencies.html", filters=filters,
@@ -72,12 +72,12 @@ def _heatmap_table():
 
 
 @bp.route("/competencies/export.csv")
-@roles_required("supervisor", "admin")
+@roles_required("supervisor", "admin", scoped=True)
 def heatmap_csv():
     return exports.csv_response(_heatmap_table(), f"pembina-competencies-{local_today().isoformat()}.csv")
 
 
 @bp.route("/competencies/export.xlsx")
-@roles_required("supervisor", "admin")
+@roles_required("supervisor", "admin", scoped=True)
 def heatmap_xlsx():
     return exports.xlsx_response([_heatmap_table()], f"pembina-competencies-{local_today().isoformat()}.xlsx")

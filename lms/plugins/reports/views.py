@@ -71,7 +71,7 @@ def _requested_tables(default: tuple[str, ...]) -> list[str]:
 
 
 @bp.route("/")
-@roles_required(*VIEWERS)
+@roles_required(*VIEWERS, scoped=True)
 def index():
     filters = _filters()
     tables = {t.key: t for t in (dashboard.build_table(name, current_user, filters, _locale())
@@ -89,7 +89,7 @@ def _filename(stem: str, extension: str) -> str:
 
 
 @bp.route("/export.csv")
-@roles_required(*VIEWERS)
+@roles_required(*VIEWERS, scoped=True)
 def export_csv():
     filters = _filters()
     names = _requested_tables(("people",))
@@ -100,7 +100,7 @@ def export_csv():
 
 
 @bp.route("/export.xlsx")
-@roles_required(*VIEWERS)
+@roles_required(*VIEWERS, scoped=True)
 def export_xlsx():
     filters = _filters()
     names = _requested_tables(dashboard.TABLES)
@@ -120,7 +120,7 @@ def _network_table() -> tuple[exports.Table, dashboard.Scope]:
 
 
 @bp.route("/organisations")
-@roles_required(*VIEWERS)
+@roles_required(*VIEWERS, scoped=True)
 def organisations():
     table, scope = _network_table()
     from lms.plugins.needs.analysis import min_group
@@ -130,12 +130,12 @@ def organisations():
 
 
 @bp.route("/organisations/export.csv")
-@roles_required(*VIEWERS)
+@roles_required(*VIEWERS, scoped=True)
 def organisations_csv():
     return exports.csv_response(_network_table()[0], _filename("libraries", "csv"))
 
 
 @bp.route("/organisations/export.xlsx")
-@roles_required(*VIEWERS)
+@roles_required(*VIEWERS, scoped=True)
 def organisations_xlsx():
     return exports.xlsx_response([_network_table()[0]], _filename("libraries", "xlsx"))
