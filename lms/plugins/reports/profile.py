@@ -35,14 +35,14 @@ from lms.plugins.reports.competencies import Mastery, band, competency_name, fra
 
 def visible_person(viewer: User, user_id: int) -> User | None:
     """The user if ``viewer`` may see their record (self, admin, a supervisor over their
-    unit), else None."""
+    unit, an organisation admin over their library), else None."""
     person = db.session.get(User, user_id)
     if person is None:
         return None
     if viewer.id == person.id or viewer.has_role("admin"):
         return person
-    if viewer.has_role("supervisor") and can_see_user(viewer, person):
-        return person
+    if (viewer.has_role("supervisor") or viewer.organisations_for("admin")) and can_see_user(viewer, person):
+        return person  # can_see_user scopes an organisation admin to their libraries
     return None
 
 
