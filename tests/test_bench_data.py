@@ -11,7 +11,7 @@ import random
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from lms.auth.models import Unit, User
 from lms.core import bench_data as scale
@@ -218,6 +218,23 @@ def test_organisations_build_a_province_of_libraries_with_their_heads(app, db, r
     assert mine and others
     assert all(f">{name}<" in html for name in mine)
     assert not any(f">{name}<" in html for name in others)
+
+    # the provincial head's dashboard covers every library in the same statements as one
+    # library's or one unit's: no statement per organisation (the benchmark's pages)
+    def statements_of(username: str) -> int:
+        viewer = app.test_client()
+        assert login(viewer, username, DEMO_PASSWORD).status_code == 302
+        viewer.get("/reports/")
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert viewer.get("/reports/").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    assert statements_of(scale.ROOT_HEAD) == statements_of(scale.LIBRARY_HEAD) == statements_of(scale.BIG_HEAD)
 
 
 def units_by_id(units: dict) -> dict:
