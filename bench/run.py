@@ -31,7 +31,15 @@ gunicorn servers of one site sharing the same total of workers, behind Debian's 
 port, round robin - docs/deploy.md's set-up; results in ``bench/results-2servers.json``),
 ``BENCH_PROXY`` (``1``: nginx in front of a single server too, to measure the proxy's own
 cost; ``bench/results-proxy.json``), ``BENCH_PORTS`` (``LOW-HIGH``: the ports servers
-started here may take).
+started here may take), ``BENCH_ORGANISATIONS`` (14: the data are a province, ``lms demo
+--organisations``; 0 for one organisation), ``BENCH_HEAVY_CLIENTS`` (2: clients for the
+province-wide pages), ``BENCH_PAGE_REPEAT`` (7: in-process loads of each page).
+
+The province's pages (issue 20): one library's dashboard (``kepala-palangka``), the
+provincial head's dashboard over every library (``kepala-dinas``) and the side-by-side page
+``/reports/organisations`` once the app has it (``has_endpoint``); a page the data or the
+app cannot serve is left out and named under ``unavailable``. ``pages_inprocess`` loads
+each page again in this process: SQL statements of one load, median and p95.
 """
 from __future__ import annotations
 
@@ -85,6 +93,10 @@ class Settings:
     organisations: int = 0
     heavy_clients: int = 2  # concurrency for the province-wide pages (seconds each: 16 would only queue)
     page_repeat: int = 7  # in-process loads of each page (pages_inprocess)
+    # seconds of load (and of warm-up) for the province-wide pages; 0: as the others. One
+    # load takes seconds, so 15 s would hold a handful of samples, or none on a busy machine
+    heavy_duration: float = 0.0
+    heavy_warmup: float = 0.0
 
     @property
     def proxied(self) -> bool:
@@ -134,6 +146,8 @@ class Settings:
         settings.organisations = int(env.get("BENCH_ORGANISATIONS") or DEFAULT_ORGANISATIONS)
         settings.heavy_clients = int(env.get("BENCH_HEAVY_CLIENTS") or settings.heavy_clients)
         settings.page_repeat = int(env.get("BENCH_PAGE_REPEAT") or settings.page_repeat)
+        settings.heavy_duration = float(env.get("BENCH_HEAVY_DURATION") or 60)
+        settings.heavy_warmup = float(env.get("BENCH_HEAVY_WARMUP") or 15)
         settings.only = tuple(key.strip() for key in (env.get("BENCH_SCENARIOS") or "").split(",") if key.strip())
         unknown = set(settings.only) - {scenario.key for scenario in SCENARIOS}
         if unknown:
@@ -579,13 +593,16 @@ def run_http(settings: Settings, wrk: str, server: Site, database_url: str, work
             log(f"  {scenario.key}: skipped, {plan.unavailable[scenario.key]}")
             continue
         clients = getattr(settings, scenario.clients)
+        heavy = scenario.clients == "heavy_clients"
+        duration = settings.heavy_duration if heavy and settings.heavy_duration else settings.duration
+        warmup = settings.heavy_warmup if heavy and settings.heavy_warmup else settings.warmup
         if scenario.kind == "get":
             script = wrk_script(workdir, scenario.key, "get", sessions[scenario.key])
-            if settings.warmup > 0:
-                run_wrk(wrk, server.base, script, clients, settings.warmup)
-            log(f"  {scenario.key}: {clients} clients, {settings.duration:g} s ...")
+            if warmup > 0:
+                run_wrk(wrk, server.base, script, clients, warmup)
+            log(f"  {scenario.key}: {clients} clients, {duration:g} s ...")
             cpu_before = server.cpu_seconds()
-            result = http_result(scenario, clients, run_wrk(wrk, server.base, script, clients, settings.duration))
+            result = http_result(scenario, clients, run_wrk(wrk, server.base, script, clients, duration))
         else:
             users = [name for name, _path in plan.quizzers]
             before = count_attempts(database_url, workdir, users)
