@@ -6,7 +6,9 @@ of about 20 to 300 people, one unit (*Bidang Layanan dan Sirkulasi*) holding 4 %
 (200 at N = 5,000), and a head (supervisor) for every unit - then calls the
 ``lms_demo_scale`` hook: each plugin adds its own rows (courses and generated modules, quiz
 attempts, lesson views and completions, a needs round). Everything is drawn from fixed
-seeds, so the same N gives the same data, and scales linearly with N.
+seeds, so the same N gives the same data, and scales linearly with N. With
+``--organisations K`` the provincial service and the first K regency and city libraries
+(:data:`LIBRARY_ORDER`) are organisations of their own: a province (issue 20).
 
 Shared by the plugins' generators, so their data tell one story:
 
@@ -322,7 +324,7 @@ def organisation_of(planned: list[PlannedUnit]) -> dict[str, str]:
 
 def short_library_name(name: str) -> str:
     """"Dinas Perpustakaan dan Kearsipan Kabupaten Kapuas" -> "Dispursip Kabupaten Kapuas" (the
-    usual abbreviation); the provincial service keeps today's short name at one organisation."""
+    usual abbreviation), for the libraries of a province; the provincial service keeps its name."""
     return name.replace("Dinas Perpustakaan dan Kearsipan", "Dispursip")[:80]
 
 
