@@ -153,6 +153,8 @@ def scaled_database(settings: Settings) -> Iterator[str]:
 
 def prepare_scaled(url: str, marker: Path, instance: Path, settings: Settings, reset: Callable[[], object]) -> None:
     demo = ["demo", "--scale", str(settings.scale), "--attempts-per-librarian", str(settings.attempts)]
+    if settings.organisations:
+        demo += ["--organisations", str(settings.organisations)]
     if marker.exists():
         log(f"Database: reusing the {settings.data_name} data ({marker.with_suffix('')})")
         run_lms(["db", "upgrade"], url, instance)

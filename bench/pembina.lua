@@ -145,7 +145,7 @@ function done(summary, latency, requests)
     duration_us = summary.duration,
     errors = {connect = summary.errors.connect, read = summary.errors.read, write = summary.errors.write,
               status = summary.errors.status, timeout = summary.errors.timeout},
-    p50_us = latency:percentile(50), p99_us = latency:percentile(99), max_us = latency.max,
+    p50_us = latency:percentile(50), p95_us = latency:percentile(95), p99_us = latency:percentile(99), max_us = latency.max,
     threads = {},
   }
   for _, thread in ipairs(threads) do

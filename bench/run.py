@@ -31,7 +31,15 @@ gunicorn servers of one site sharing the same total of workers, behind Debian's 
 port, round robin - docs/deploy.md's set-up; results in ``bench/results-2servers.json``),
 ``BENCH_PROXY`` (``1``: nginx in front of a single server too, to measure the proxy's own
 cost; ``bench/results-proxy.json``), ``BENCH_PORTS`` (``LOW-HIGH``: the ports servers
-started here may take).
+started here may take), ``BENCH_ORGANISATIONS`` (14: the data are a province, ``lms demo
+--organisations``; 0 for one organisation), ``BENCH_HEAVY_CLIENTS`` (2: clients for the
+province-wide pages), ``BENCH_PAGE_REPEAT`` (7: in-process loads of each page).
+
+The province's pages (issue 20): one library's dashboard (``kepala-palangka``), the
+provincial head's dashboard over every library (``kepala-dinas``) and the side-by-side page
+``/reports/organisations`` once the app has it (``has_endpoint``); a page the data or the
+app cannot serve is left out and named under ``unavailable``. ``pages_inprocess`` loads
+each page again in this process: SQL statements of one load, median and p95.
 """
 from __future__ import annotations
 
@@ -55,6 +63,10 @@ from bench.infra import (ROOT, BenchError, Site, find_wrk, log, quiz_body, scale
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "pembina.lua"
 SUPERVISOR = "kepala-layanan"  # lms.core.bench_data.BIG_HEAD: the 200-librarian unit (at N = 5,000)
+LIBRARY_SUPERVISOR = "kepala-palangka"  # lms.core.bench_data.LIBRARY_HEAD: one library of the province
+PROVINCE_SUPERVISOR = "kepala-dinas"  # lms.core.bench_data.ROOT_HEAD: the provincial service and every library
+ORGANISATIONS_ENDPOINT = "reports.organisations"  # the provincial side-by-side page, measured once it exists
+DEFAULT_ORGANISATIONS = 14  # make bench's province: Central Kalimantan's 13 regencies and 1 city
 DEFAULT_ATTEMPTS = 200  # lms.core.bench_data.ATTEMPTS_PER_LIBRARIAN, literal so importing this stays light
 
 
@@ -76,6 +88,15 @@ class Settings:
     only: tuple[str, ...] = ()  # scenario keys to run; empty = all
     servers: int = 1  # gunicorn servers of one site; more than one: behind nginx
     proxy: bool = False  # nginx in front of a single server too
+    # libraries below the provincial service that are organisations (lms demo --organisations);
+    # from_env (make bench) defaults to DEFAULT_ORGANISATIONS, a Settings made in code to none
+    organisations: int = 0
+    heavy_clients: int = 2  # concurrency for the province-wide pages (seconds each: 16 would only queue)
+    page_repeat: int = 7  # in-process loads of each page (pages_inprocess)
+    # seconds of load (and of warm-up) for the province-wide pages; 0: as the others. One
+    # load takes seconds, so 15 s would hold a handful of samples, or none on a busy machine
+    heavy_duration: float = 0.0
+    heavy_warmup: float = 0.0
 
     @property
     def proxied(self) -> bool:
@@ -93,6 +114,7 @@ class Settings:
     def data_name(self) -> str:
         """The cached database's name: the scale, and the activity when it is not the default."""
         suffix = "" if self.attempts == DEFAULT_ATTEMPTS else f"-a{self.attempts}"
+        suffix += f"-o{self.organisations}" if self.organisations else ""
         return f"scale-{self.scale}{suffix}"
 
     def wants(self, key: str) -> bool:
@@ -121,6 +143,11 @@ class Settings:
             settings.results = settings.results.with_name(f"results{suffix}.json")
         settings.inprocess = env.get("BENCH_INPROCESS", "1") not in ("0", "false", "no")
         settings.attempts = int(env.get("BENCH_ATTEMPTS") or settings.attempts)
+        settings.organisations = int(env.get("BENCH_ORGANISATIONS") or DEFAULT_ORGANISATIONS)
+        settings.heavy_clients = int(env.get("BENCH_HEAVY_CLIENTS") or settings.heavy_clients)
+        settings.page_repeat = int(env.get("BENCH_PAGE_REPEAT") or settings.page_repeat)
+        settings.heavy_duration = float(env.get("BENCH_HEAVY_DURATION") or 60)
+        settings.heavy_warmup = float(env.get("BENCH_HEAVY_WARMUP") or 15)
         settings.only = tuple(key.strip() for key in (env.get("BENCH_SCENARIOS") or "").split(",") if key.strip())
         unknown = set(settings.only) - {scenario.key for scenario in SCENARIOS}
         if unknown:
@@ -131,6 +158,8 @@ class Settings:
             raise BenchError("BENCH_SCALE must be at least 10")
         if not 1 <= settings.attempts <= 1000:
             raise BenchError("BENCH_ATTEMPTS must be between 1 and 1000")
+        if not 0 <= settings.organisations <= DEFAULT_ORGANISATIONS:
+            raise BenchError(f"BENCH_ORGANISATIONS must be between 0 and {DEFAULT_ORGANISATIONS}")
         if not 1 <= settings.servers <= 8:
             raise BenchError("BENCH_SERVERS must be between 1 and 8")
         return settings
@@ -143,7 +172,9 @@ class Scenario:
     key: str
     label: str
     kind: str
-    clients: str = "clients"  # which setting gives the concurrency: "clients" or "quiz_clients"
+    clients: str = "clients"  # which setting gives the concurrency: "clients", "quiz_clients", "heavy_clients"
+    viewer: str = ""  # who loads ``path`` (page scenarios)
+    path: str = ""
 
 
 SCENARIOS = (
@@ -151,7 +182,14 @@ SCENARIOS = (
     Scenario("page_floor", "page floor: a librarian's empty page (/healthz/session)", "get"),
     Scenario("lesson", "lesson: librarians reading lesson pages", "get"),
     Scenario("quiz_submit", "quiz submit: librarians starting and submitting attempts", "quiz", "quiz_clients"),
-    Scenario("dashboard", f"dashboard: {SUPERVISOR}'s /reports/", "get"),
+    Scenario("dashboard", f"dashboard: {SUPERVISOR}'s /reports/", "get", viewer=SUPERVISOR, path="/reports/"),
+    Scenario("dashboard_library", f"dashboard of one library: {LIBRARY_SUPERVISOR}'s /reports/", "get",
+             viewer=LIBRARY_SUPERVISOR, path="/reports/"),
+    Scenario("dashboard_province", f"dashboard of the province: {PROVINCE_SUPERVISOR}'s /reports/", "get",
+             "heavy_clients", viewer=PROVINCE_SUPERVISOR, path="/reports/"),
+    Scenario("organisations", f"libraries side by side: {PROVINCE_SUPERVISOR}'s /reports/organisations", "get",
+             "heavy_clients", viewer=PROVINCE_SUPERVISOR, path="/reports/organisations"),
+    Scenario("pages_inprocess", "the dashboards and side by side in-process: statements, median, p95", "inprocess"),
     Scenario("needs_analysis", "needs analysis, whole organisation (in-process)", "inprocess"),
     Scenario("course_import_first", "course import of courses/, empty database (in-process)", "inprocess"),
     Scenario("course_import_again", "course import again, unchanged (in-process)", "inprocess"),
@@ -167,7 +205,9 @@ class Result:
     seconds: float = 0.0
     rps: float | None = None
     p50_ms: float | None = None
+    p95_ms: float | None = None
     p99_ms: float | None = None
+    statements: int | None = None  # SQL statements of one load (in-process page timings)
     errors: int = 0
     ratio_rps_to_bare: float | None = None
     ratio_rps_to_page: float | None = None
@@ -200,6 +240,9 @@ class Plan:
     readers: list[str]
     quizzers: list[tuple[str, str]]  # (username, start path)
     lessons: list[str]
+    # page scenarios that cannot run on these data or this code, with the reason: no library
+    # organisations (BENCH_ORGANISATIONS=0), or the side-by-side page not built yet
+    unavailable: dict[str, str] = field(default_factory=dict)
 
 
 def make_plan(database_url: str, workdir: Path, settings: Settings) -> Plan:
@@ -211,6 +254,7 @@ def make_plan(database_url: str, workdir: Path, settings: Settings) -> Plan:
     from lms.plugins.courses.models import Course, Module
 
     with app_context(database_url, workdir):
+        unavailable = page_scenarios_unavailable()
         people = scale.people()
         if not people:
             raise BenchError("no scale data in this database (lms demo --scale N)")
@@ -225,7 +269,9 @@ def make_plan(database_url: str, workdir: Path, settings: Settings) -> Plan:
                 if version is None:
                     continue
                 lessons += [f"/courses/{course.slug}/{module.slug}/{lesson.slug}" for lesson in version.lessons]
-                if version.questions and not (version.settings or {}).get("attempts"):
+                # an essay waits for a grader: the scenario submits quizzes graded on the spot
+                graded_at_once = all(question.type != "essay" for question in version.questions)
+                if version.questions and graded_at_once and not (version.settings or {}).get("attempts"):
                     modules.append(f"/quiz/{course.slug}/{module.slug}/start")
     step = max(1, len(ordered) // settings.clients)
     readers = ordered[::step][:settings.clients]
@@ -236,7 +282,27 @@ def make_plan(database_url: str, workdir: Path, settings: Settings) -> Plan:
         quizzers.append((person, modules[(index // len(others) + index) % len(modules)]))
     if len(set(quizzers)) != len(quizzers):
         raise BenchError("not enough people and modules for BENCH_QUIZ_CLIENTS distinct pairs")
-    return Plan(readers, quizzers, [quote(path, safe="/") for path in lessons])
+    return Plan(readers, quizzers, [quote(path, safe="/") for path in lessons], unavailable)
+
+
+def page_scenarios_unavailable() -> dict[str, str]:
+    """The page scenarios these data or this app cannot serve (in an app context), and why."""
+    from sqlalchemy import select
+
+    from lms.auth.models import Organisation, Unit, UnitSupervisor, User
+    from lms.extensions import db
+    from lms.pluginmanager import has_endpoint
+
+    heads = set(db.session.scalars(
+        select(User.username).join(UnitSupervisor, UnitSupervisor.user_id == User.id)
+        .join(Organisation, Organisation.unit_id == UnitSupervisor.unit_id)
+        .join(Unit, Unit.id == Organisation.unit_id).where(Unit.parent_id.is_not(None))))
+    unavailable = {}
+    if LIBRARY_SUPERVISOR not in heads:
+        unavailable["dashboard_library"] = f"{LIBRARY_SUPERVISOR} heads no library (lms demo --organisations 0)"
+    if not has_endpoint(ORGANISATIONS_ENDPOINT):
+        unavailable["organisations"] = f"no page {ORGANISATIONS_ENDPOINT} in this app"
+    return unavailable
 
 
 def count_attempts(database_url: str, workdir: Path, usernames: list[str], after_id: int | None = None):
@@ -336,11 +402,13 @@ def http_result(scenario: Scenario, clients: int, report: dict) -> Result:
         result.requests = len(latencies)
         if latencies:
             result.p50_ms = round(percentile(latencies, 50), 2)
+            result.p95_ms = round(percentile(latencies, 95), 2)
             result.p99_ms = round(percentile(latencies, 99), 2)
         result.notes["all_requests"] = report["requests"]  # starts and submits
     else:
         result.requests = report["requests"]
         result.p50_ms = round(report["p50_us"] / 1000, 2)
+        result.p95_ms = round(report["p95_us"] / 1000, 2) if "p95_us" in report else None
         result.p99_ms = round(report["p99_us"] / 1000, 2)
     result.rps = round(result.requests / seconds, 1) if seconds else None
     return result
@@ -417,13 +485,88 @@ def time_course_import(database_url: str, workdir: Path) -> list[Result]:
                                                           "share_of_first": round(median / first, 3)})]
 
 
+def page_scenarios() -> list[Scenario]:
+    return [s for s in SCENARIOS if s.kind == "get" and s.viewer]
+
+
+def time_pages(database_url: str, workdir: Path, repeat: int, unavailable: dict[str, str],
+               only: Callable[[str], bool] = lambda key: True) -> Result:
+    """Each page scenario once more in this process, one viewer at a time: the SQL statements
+    of one load (a ``before_cursor_execute`` listener), then the median and p95 of ``repeat``
+    loads after a warm-up - the page's own cost, which the machine's other load and the
+    queue of clients blur far less than wrk's latencies."""
+    from sqlalchemy import event
+
+    from lms import create_app
+    from lms.extensions import db
+
+    app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(workdir / "inproc"),
+                      "SECRET_KEY": "bench"})
+    scenario = next(s for s in SCENARIOS if s.key == "pages_inprocess")
+    pages = {}
+    with app.app_context():
+        engine = db.engine
+    try:
+        for page in page_scenarios():
+            if page.key in unavailable or not only(page.key):
+                continue
+            client = app.test_client()
+            sign_in_test_client(client, page.viewer)
+            statements: list[str] = []
+            record = statements_recorder(statements)
+            first = client.get(page.path)  # warm-up: caches, the SQLite page cache, the plan cache
+            if first.status_code != 200:
+                raise BenchError(f"{page.path} answered {first.status_code} to {page.viewer}")
+            event.listen(engine, "before_cursor_execute", record)
+            try:
+                client.get(page.path)
+            finally:
+                event.remove(engine, "before_cursor_execute", record)
+            times = []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                client.get(page.path)
+                times.append((time.perf_counter() - start) * 1000)
+            ordered = sorted(times)
+            pages[page.key] = {"viewer": page.viewer, "path": page.path, "statements": len(statements),
+                               "bytes": len(first.data), "p50_ms": round(statistics.median(ordered), 1),
+                               "p95_ms": round(percentile(ordered, 95), 1), "runs_ms": [round(t, 1) for t in times]}
+            log(f"    {page.key}: {len(statements)} statements, median {pages[page.key]['p50_ms']:,} ms")
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    return Result(scenario.key, scenario.label, requests=repeat * len(pages), notes={"pages": pages})
+
+
+def statements_recorder(statements: list[str]) -> Callable:
+    """A ``before_cursor_execute`` listener that appends each statement to ``statements``."""
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+    return record
+
+
+def sign_in_test_client(client, username: str) -> None:
+    import re
+
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").get_data(as_text=True))
+    if token is None:
+        raise BenchError("no CSRF token on /login")
+    answer = client.post("/login", data={"username": username, "password": "pembina-demo",
+                                         "csrf_token": token.group(1)})
+    if answer.status_code != 302:
+        raise BenchError(f"{username} could not sign in ({answer.status_code})")
+
+
 # --- the run ---------------------------------------------------------------------------------
 
 def run_http(settings: Settings, wrk: str, server: Site, database_url: str, workdir: Path) -> list[Result]:
     """Every HTTP scenario against ``server``: one gunicorn, or several behind one port."""
     plan = make_plan(database_url, workdir, settings)
-    log(f"Signing in {len(plan.readers)} readers, {len(plan.quizzers)} quiz takers and {SUPERVISOR} ...")
-    people = sign_in_all(server.port, plan.readers + sorted({name for name, _path in plan.quizzers}) + [SUPERVISOR])
+    pages = [s for s in page_scenarios() if settings.wants(s.key) and s.key not in plan.unavailable]
+    viewers = list(dict.fromkeys(s.viewer for s in pages))
+    log(f"Signing in {len(plan.readers)} readers, {len(plan.quizzers)} quiz takers and {', '.join(viewers)} ...")
+    people = sign_in_all(server.port, plan.readers + sorted({name for name, _path in plan.quizzers}) + viewers)
 
     def session(name: str, **extra) -> dict:
         client, csrf = people[name]
@@ -440,20 +583,26 @@ def run_http(settings: Settings, wrk: str, server: Site, database_url: str, work
         "bare_floor": [{"paths": ["/healthz/ping"]}],
         "page_floor": [session(name, paths=["/healthz/session"]) for name in plan.readers],
         "lesson": [session(name, paths=plan.lessons) for name in plan.readers],
-        "dashboard": [session(SUPERVISOR, paths=["/reports/"])],
+        **{s.key: [session(s.viewer, paths=[s.path])] for s in pages},
     }
     results = []
     for scenario in SCENARIOS:
         if scenario.kind == "inprocess" or not settings.wants(scenario.key):
             continue
+        if scenario.key in plan.unavailable:
+            log(f"  {scenario.key}: skipped, {plan.unavailable[scenario.key]}")
+            continue
         clients = getattr(settings, scenario.clients)
+        heavy = scenario.clients == "heavy_clients"
+        duration = settings.heavy_duration if heavy and settings.heavy_duration else settings.duration
+        warmup = settings.heavy_warmup if heavy and settings.heavy_warmup else settings.warmup
         if scenario.kind == "get":
             script = wrk_script(workdir, scenario.key, "get", sessions[scenario.key])
-            if settings.warmup > 0:
-                run_wrk(wrk, server.base, script, clients, settings.warmup)
-            log(f"  {scenario.key}: {clients} clients, {settings.duration:g} s ...")
+            if warmup > 0:
+                run_wrk(wrk, server.base, script, clients, warmup)
+            log(f"  {scenario.key}: {clients} clients, {duration:g} s ...")
             cpu_before = server.cpu_seconds()
-            result = http_result(scenario, clients, run_wrk(wrk, server.base, script, clients, settings.duration))
+            result = http_result(scenario, clients, run_wrk(wrk, server.base, script, clients, duration))
         else:
             users = [name for name, _path in plan.quizzers]
             before = count_attempts(database_url, workdir, users)
@@ -527,14 +676,22 @@ def table(results: list[Result], checks: list[dict]) -> str:
     def fmt(value, spec: str = ",.1f") -> str:
         return "-" if value is None else format(value, spec)
 
-    head = f"{'scenario':<22}{'clients':>8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'x bare':>8}{'x page':>8}" \
-           f"{'p50/page':>10}{'errors':>8}{'RSS MB':>8}"
+    head = f"{'scenario':<22}{'clients':>8}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'x bare':>8}" \
+           f"{'x page':>8}{'p50/page':>10}{'errors':>8}{'RSS MB':>8}"
     lines = [head, "-" * len(head)]
     for r in results:
+        if r.key == "pages_inprocess":
+            continue
         rss = max(r.worker_rss_mb) if r.worker_rss_mb else None
         lines.append(f"{r.key:<22}{fmt(r.clients, 'd'):>8}{fmt(r.rps):>10}{fmt(r.p50_ms, ',.2f'):>10}"
-                     f"{fmt(r.p99_ms, ',.2f'):>10}{fmt(r.ratio_rps_to_bare, '.2f'):>8}{fmt(r.ratio_rps_to_page, '.2f'):>8}"
-                     f"{fmt(r.ratio_p50_to_page, '.1f'):>10}{r.errors:>8}{fmt(rss):>8}")
+                     f"{fmt(r.p95_ms, ',.2f'):>10}{fmt(r.p99_ms, ',.2f'):>10}{fmt(r.ratio_rps_to_bare, '.2f'):>8}"
+                     f"{fmt(r.ratio_rps_to_page, '.2f'):>8}{fmt(r.ratio_p50_to_page, '.1f'):>10}{r.errors:>8}{fmt(rss):>8}")
+    pages = next((r.notes.get("pages") for r in results if r.key == "pages_inprocess"), None)
+    if pages:
+        lines += ["", f"{'in-process, one client':<34}{'statements':>11}{'median ms':>11}{'p95 ms':>10}{'kB':>8}"]
+        for key, page in pages.items():
+            lines.append(f"{key:<34}{page['statements']:>11}{page['p50_ms']:>11,.1f}{page['p95_ms']:>10,.1f}"
+                         f"{page['bytes'] // 1024:>8,}")
     lines.append("")
     for c in checks:
         mark = "met   " if c["met"] else "MISSED"
@@ -564,8 +721,14 @@ def run(settings: Settings, extra: Callable[[str, Path, dict], None] | None = No
         database_url = stack.enter_context(scaled_database(settings))
         with site(database_url, workdir, settings.servers, settings.proxy, settings.workers_per_server()) as server:
             results = run_http(settings, wrk, server, database_url, workdir)
+            with app_context(database_url, workdir):
+                unavailable_pages = page_scenarios_unavailable()
             workers = len(server.worker_rss())
             proxy = f"nginx {server.proxy.version()}" if server.proxy else None
+        if settings.inprocess and settings.wants("pages_inprocess"):
+            log("  pages in-process ...")
+            results.append(time_pages(database_url, workdir, settings.page_repeat, unavailable_pages,
+                                      lambda key: not settings.only or key in settings.only))
         if settings.inprocess and settings.wants("needs_analysis"):
             log("  needs analysis, in-process ...")
             results.append(time_needs_analysis(database_url, workdir))
@@ -587,6 +750,7 @@ def run(settings: Settings, extra: Callable[[str, Path, dict], None] | None = No
         "machine": machine(load_before),
         "scenarios": {r.key: asdict(r) for r in results},
         "targets": checks,
+        "unavailable": unavailable_pages,
         **document_extra,
     }
     settings.results.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ import random
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from lms.auth.models import Unit, User
 from lms.core import bench_data as scale
@@ -153,3 +153,96 @@ def test_a_shorter_history_keeps_the_organisation_and_shrinks_the_activity(app, 
 def test_attempts_per_librarian_is_bounded(runner):
     result = runner.invoke(args=["demo", "--scale", str(N), "--attempts-per-librarian", "0"])
     assert result.exit_code != 0 and "attempts-per-librarian" in result.output
+
+
+def test_a_province_at_5000_keeps_the_people_and_units_of_one_organisation():
+    """``--organisations 14`` at the benchmark's size changes which units are libraries, not
+    who works where: the figures of the existing scenarios stay comparable."""
+    one = scale.plan_units(5000, random.Random(scale.SEED))
+    province = scale.plan_units(5000, random.Random(scale.SEED), organisations=14)
+    assert [(u.code, u.parent, u.size) for u in one] == [(u.code, u.parent, u.size) for u in province]
+    libraries = [u for u in province if u.kind == "library"]
+    assert len(libraries) == 15 and libraries[0].code == scale.ROOT_CODE
+    assert {u.name for u in libraries[1:]} >= {"Dinas Perpustakaan dan Kearsipan Kota Palangka Raya",
+                                                "Dinas Perpustakaan dan Kearsipan Kabupaten Murung Raya"}
+
+
+def test_organisations_build_a_province_of_libraries_with_their_heads(app, db, runner, monkeypatch):
+    """``lms demo --scale N --organisations 3``: the provincial service and three libraries
+    below it are organisations, every unit points at its nearest one (as
+    ``assign_organisations`` would set it), each library has its head and its staff, and the
+    provincial head supervises them all."""
+    from lms import organisations
+    from lms.auth.models import Organisation, UnitSupervisor
+
+    monkeypatch.chdir(PROJECT)
+    result = runner.invoke(args=["demo", "--scale", "20", "--organisations", "3"])
+    assert result.exit_code == 0, result.output
+    assert scale.LIBRARY_HEAD in result.output
+    units = {unit.code: unit for unit in db.session.scalars(select(Unit))}
+    marked = {code for code, unit in units.items() if unit.organisation is not None}
+    libraries = {f"skala-{code}" for code in ("palangka", "kobar", "kotim")}
+    assert marked == {"skala"} | libraries
+    names = dict(db.session.execute(select(Unit.code, Organisation.full_name)
+                                    .join(Organisation, Organisation.unit_id == Unit.id)).all())
+    assert names["skala-palangka"] == "Dinas Perpustakaan dan Kearsipan Kota Palangka Raya"
+    assert organisations.assign_organisations() == 0  # the bulk rows are what the app would set
+    db.session.rollback()
+    for code, unit in units.items():
+        library = next((lib for lib in libraries if code == lib or code.startswith(lib + "-")), "skala")
+        assert unit.organisation_id == units[library].id, code
+
+    heads = dict(db.session.execute(select(UnitSupervisor.unit_id, User.username)
+                                    .join(User, User.id == UnitSupervisor.user_id)).all())
+    assert heads[units["skala"].id] == scale.ROOT_HEAD
+    for code in libraries:
+        assert heads[units[code].id] == "kepala-" + code.removeprefix("skala-")
+        staff = [p for p in scale.people() if units_by_id(units)[p.unit_id].organisation_id == units[code].id]
+        assert staff, code
+    assert len(scale.people()) == 20
+    assert set(db.session.scalars(organisations.ids_below([units["skala"].id]))) == \
+        {units[code].id for code in marked}
+    head = db.session.scalar(select(User).where(User.username == scale.ROOT_HEAD))
+    assert set(db.session.scalars(organisations.supervised_ids(head))) == {units[code].id for code in marked}
+    head = db.session.scalar(select(User).where(User.username == scale.LIBRARY_HEAD))
+    assert set(db.session.scalars(organisations.supervised_ids(head))) == {units["skala-palangka"].id}
+
+    # the library's head sees the library's people on the dashboard, and nobody else's
+    client = app.test_client()
+    assert login(client, scale.LIBRARY_HEAD, DEMO_PASSWORD).status_code == 302
+    html = client.get("/reports/").get_data(as_text=True)
+    by_id = units_by_id(units)
+    library_id = units["skala-palangka"].id
+    mine = {p.full_name for p in scale.people() if by_id[p.unit_id].organisation_id == library_id}
+    others = {p.full_name for p in scale.people() if by_id[p.unit_id].organisation_id != library_id} - mine
+    assert mine and others
+    assert all(f">{name}<" in html for name in mine)
+    assert not any(f">{name}<" in html for name in others)
+
+    # the provincial head's dashboard covers every library in the same statements as one
+    # library's or one unit's: no statement per organisation (the benchmark's pages)
+    def statements_of(username: str) -> int:
+        viewer = app.test_client()
+        assert login(viewer, username, DEMO_PASSWORD).status_code == 302
+        viewer.get("/reports/")
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert viewer.get("/reports/").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    assert statements_of(scale.ROOT_HEAD) == statements_of(scale.LIBRARY_HEAD) == statements_of(scale.BIG_HEAD)
+
+
+def units_by_id(units: dict) -> dict:
+    return {unit.id: unit for unit in units.values()}
+
+
+def test_organisations_are_bounded_and_need_scale(runner):
+    result = runner.invoke(args=["demo", "--scale", str(N), "--organisations", "15"])
+    assert result.exit_code != 0 and "organisations" in result.output
+    result = runner.invoke(args=["demo", "--organisations", "3"])
+    assert result.exit_code != 0 and "--scale" in result.output

@@ -58,9 +58,13 @@ def test_settings_come_from_the_environment(tmp_path):
     assert (settings.scale, settings.db, settings.duration, settings.cache, settings.inprocess) == \
         (20, "postgres", 2.0, tmp_path, False)
     assert bench.Settings.from_env({}).scale == 5000
-    assert bench.Settings.from_env({}).data_name == "scale-5000"
+    # make bench measures a province: 14 libraries below the provincial service
+    assert bench.Settings.from_env({}).data_name == "scale-5000-o14"
+    assert bench.Settings.from_env({"BENCH_ORGANISATIONS": "0"}).data_name == "scale-5000"
     curve = bench.Settings.from_env({"BENCH_ATTEMPTS": "20", "BENCH_SCENARIOS": "page_floor, dashboard"})
-    assert curve.data_name == "scale-5000-a20" and curve.wants("dashboard") and not curve.wants("lesson")
+    assert curve.data_name == "scale-5000-a20-o14" and curve.wants("dashboard") and not curve.wants("lesson")
+    with pytest.raises(infra.BenchError):
+        bench.Settings.from_env({"BENCH_ORGANISATIONS": "15"})
     with pytest.raises(infra.BenchError):
         bench.Settings.from_env({"BENCH_SCENARIOS": "dashbord"})
     with pytest.raises(infra.BenchError):
@@ -140,31 +144,45 @@ def test_the_whole_benchmark_at_a_tiny_scale(wrk, tmp_path, monkeypatch):
     # a second of warm-up per page scenario: on a busy machine a worker's first dashboard
     # could take the whole measured second, and the scenario would count no request
     monkeypatch.setenv("WEB_CONCURRENCY", "2")
-    settings = bench.Settings(scale=10, duration=1, warmup=1, clients=2, quiz_clients=2, cache=tmp_path / "cache",
-                              results=tmp_path / "results.json")
+    # a province of two libraries (20 people: the smallest scale with every library's units)
+    settings = bench.Settings(scale=20, duration=1, warmup=1, clients=2, quiz_clients=2, cache=tmp_path / "cache",
+                              results=tmp_path / "results.json", organisations=2, page_repeat=2)
     with ExitStack() as stack:
         if TEST_DATABASE_URL.startswith("postgresql"):  # the same run against PostgreSQL
             settings.database_url = stack.enter_context(infra.scratch_database(TEST_DATABASE_URL, tmp_path))
-            for args in (["db", "upgrade"], ["demo", "--scale", "10"]):
+            for args in (["db", "upgrade"], ["demo", "--scale", "20", "--organisations", "2"]):
                 infra.run_lms(args, settings.database_url, tmp_path / "instance")
         document = bench.run(settings)
 
     written = json.loads(Path(settings.results).read_text())
-    assert written["scenarios"].keys() == {scenario.key for scenario in bench.SCENARIOS}
+    # the side-by-side page is measured once the app has it; nothing else is left out
+    assert set(written["unavailable"]) <= {"organisations"}
+    assert ("organisations" in written["unavailable"]) != bench_app_has(bench.ORGANISATIONS_ENDPOINT)
+    assert written["scenarios"].keys() == {scenario.key for scenario in bench.SCENARIOS} - set(written["unavailable"])
     assert written == json.loads(json.dumps(document))
-    for key in ("bare_floor", "page_floor", "lesson", "quiz_submit", "dashboard"):
+    pages = written["scenarios"]["pages_inprocess"]["notes"]["pages"]
+    assert {"dashboard", "dashboard_library", "dashboard_province"} <= set(pages)
+    assert all(page["statements"] > 0 and page["p95_ms"] >= page["p50_ms"] > 0 for page in pages.values())
+    for key in ("bare_floor", "page_floor", "lesson", "quiz_submit", "dashboard", "dashboard_library",
+                "dashboard_province", *(["organisations"] if "organisations" in pages else [])):
         scenario = written["scenarios"][key]
         assert scenario["requests"] > 0 and scenario["errors"] == 0, (key, scenario)
-        assert scenario["rps"] > 0 and scenario["p99_ms"] >= scenario["p50_ms"] > 0
+        assert scenario["rps"] > 0 and scenario["p99_ms"] >= scenario["p95_ms"] >= scenario["p50_ms"] > 0
         assert scenario["ratio_rps_to_bare"] > 0 and scenario["worker_rss_mb"]
     quiz = written["scenarios"]["quiz_submit"]["notes"]
     assert quiz["lost"] == 0 and quiz["duplicated"] == 0 and quiz["submitted_but_not_graded"] == 0
     assert quiz["answer_rows_not_one_per_question"] == 0
-    assert written["scenarios"]["needs_analysis"]["notes"]["staff_responses"] == 20
+    assert written["scenarios"]["needs_analysis"]["notes"]["staff_responses"] == 40
     assert written["scenarios"]["course_import_first"]["notes"]["modules_created"] > 0
     assert {check["target"] for check in written["targets"]}  # evaluated, whatever the figures
     # the cached database is reused by the next run
-    assert (settings.cache / "sqlite-scale-10.db.ok").exists() or settings.database_url
+    assert (settings.cache / "sqlite-scale-20-o2.db.ok").exists() or settings.database_url
+
+
+def bench_app_has(endpoint: str) -> bool:
+    from lms import create_app
+
+    return endpoint in create_app({"TESTING": True, "DATABASE_URL": "sqlite://", "SECRET_KEY": "x"}).view_functions
 
 
 @pytest.fixture

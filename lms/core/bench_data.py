@@ -6,7 +6,9 @@ of about 20 to 300 people, one unit (*Bidang Layanan dan Sirkulasi*) holding 4 %
 (200 at N = 5,000), and a head (supervisor) for every unit - then calls the
 ``lms_demo_scale`` hook: each plugin adds its own rows (courses and generated modules, quiz
 attempts, lesson views and completions, a needs round). Everything is drawn from fixed
-seeds, so the same N gives the same data, and scales linearly with N.
+seeds, so the same N gives the same data, and scales linearly with N. With
+``--organisations K`` the provincial service and the first K regency and city libraries
+(:data:`LIBRARY_ORDER`) are organisations of their own: a province (issue 20).
 
 Shared by the plugins' generators, so their data tell one story:
 
@@ -66,6 +68,12 @@ REGENCIES = [("kobar", "Kabupaten Kotawaringin Barat"), ("kotim", "Kabupaten Kot
              ("lamandau", "Kabupaten Lamandau"), ("gumas", "Kabupaten Gunung Mas"),
              ("pulpis", "Kabupaten Pulang Pisau"), ("mura", "Kabupaten Murung Raya"),
              ("bartim", "Kabupaten Barito Timur"), ("palangka", "Kota Palangka Raya")]
+# ``--organisations N``: the first N of these libraries (the city first, then the regencies as
+# the province lists them) are organisations of their own below the provincial service
+LIBRARY_ORDER = ["palangka", "kobar", "kotim", "kapuas", "barsel", "barut", "sukamara", "lamandau", "seruyan",
+                 "katingan", "pulpis", "gumas", "bartim", "mura"]
+MAX_ORGANISATIONS = len(LIBRARY_ORDER)
+LIBRARY_HEAD = "kepala-palangka"  # supervisor of one library (the benchmark's per-library dashboard)
 BRANCH_SECTIONS = [("sirkulasi", "Layanan Sirkulasi"), ("referensi", "Layanan Referensi"),
                    ("pengolahan", "Pengolahan"), ("keliling", "Perpustakaan Keliling"),
                    ("anak", "Layanan Anak dan Remaja"), ("digital", "Layanan Digital")]
@@ -233,12 +241,15 @@ class PlannedUnit:
     size: int = 0  # librarians
 
 
-def unit_sizes(scale: int, rng: random.Random) -> tuple[int, list[int]]:
-    """(librarians in the big unit, sizes of the other units): 0.25-3.75 x the mean size,
-    summing exactly to the rest."""
+def unit_sizes(scale: int, rng: random.Random, least: int = 2) -> tuple[int, list[int]]:
+    """(librarians in the big unit, sizes of the other units, at least ``least`` of them):
+    0.25-3.75 x the mean size, summing exactly to the rest."""
     big = max(1, round(scale * BIG_SHARE))
     rest = scale - big
-    count = max(2, round(rest / MEAN_UNIT))
+    count = max(least, round(rest / MEAN_UNIT))
+    if rest < count:
+        raise ScaleError(f"--scale {scale} is too small for {count} units with people in each; "
+                         f"use --scale {count + big} or more.")
     mean = rest / count
     low, high = max(1, math.floor(0.25 * mean)), math.ceil(3.75 * mean)
     sizes = [min(high, max(low, round(mean * rng.lognormvariate(-0.18, 0.6)))) for _ in range(count)]
@@ -253,9 +264,18 @@ def unit_sizes(scale: int, rng: random.Random) -> tuple[int, list[int]]:
     return big, sizes
 
 
-def plan_units(scale: int, rng: random.Random) -> list[PlannedUnit]:
-    """The unit tree, parents before children; the big unit first among the leaves."""
-    big, sizes = unit_sizes(scale, rng)
+def library_name(regency: str) -> str:
+    """A regency's or the city's library service, as the local government names it."""
+    return f"Dinas Perpustakaan dan Kearsipan {regency}"
+
+
+def plan_units(scale: int, rng: random.Random, organisations: int = 0) -> list[PlannedUnit]:
+    """The unit tree, parents before children; the big unit first among the leaves. With
+    ``organisations`` every regency and the city has a library with sections (so at a small
+    N too), and the first ``organisations`` of :data:`LIBRARY_ORDER` are libraries of their own."""
+    least = len(ROOT_SECTIONS) + len(REGENCIES) if organisations else 2
+    big, sizes = unit_sizes(scale, rng, least)
+    libraries = {f"{ROOT_CODE}-{code}" for code in LIBRARY_ORDER[:organisations]}
     units = [PlannedUnit(ROOT_CODE, ROOT_NAME, "library", None, "Kepala Dinas"),
              PlannedUnit(BIG_CODE, BIG_NAME, "section", ROOT_CODE, "Kepala Bidang", big)]
     branches: set[str] = set()
@@ -271,8 +291,11 @@ def plan_units(scale: int, rng: random.Random) -> list[PlannedUnit]:
         branch = f"{ROOT_CODE}-{regency_code}"
         if branch not in branches:
             branches.add(branch)
-            units.append(PlannedUnit(branch, f"Perpustakaan Daerah {regency}", "branch", ROOT_CODE,
-                                     "Kepala Perpustakaan Cabang"))
+            if branch in libraries:
+                units.append(PlannedUnit(branch, library_name(regency), "library", ROOT_CODE, "Kepala Dinas"))
+            else:
+                units.append(PlannedUnit(branch, f"Perpustakaan Daerah {regency}", "branch", ROOT_CODE,
+                                         "Kepala Perpustakaan Cabang"))
         suffix = f" {lap + 1}" if lap else ""
         short = regency.removeprefix("Kabupaten ")
         units.append(PlannedUnit(f"{branch}-{section_code}{suffix.replace(' ', '-')}", f"{section} {short}{suffix}",
@@ -284,10 +307,34 @@ def _name(rng: random.Random) -> str:
     return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
 
 
-def create_organisation(scale: int, log: Callable[[str], None]) -> None:
-    """Units, librarians, heads, roles and supervision in bulk (one transaction)."""
+def organisation_of(planned: list[PlannedUnit]) -> dict[str, str]:
+    """unit code -> the code of its nearest library (a unit of kind ``library``) at or above it:
+    ``units.organisation_id`` as :func:`lms.organisations.assign_organisations` would set it,
+    worked out from the plan instead of read back from the database."""
+    parents = {unit.code: unit.parent for unit in planned}
+    libraries = {unit.code for unit in planned if unit.kind == "library"}
+    nearest = {}
+    for unit in planned:
+        code = unit.code
+        while code not in libraries:
+            code = parents[code]
+        nearest[unit.code] = code
+    return nearest
+
+
+def short_library_name(name: str) -> str:
+    """"Dinas Perpustakaan dan Kearsipan Kabupaten Kapuas" -> "Dispursip Kabupaten Kapuas" (the
+    usual abbreviation), for the libraries of a province; the provincial service keeps its name."""
+    return name.replace("Dinas Perpustakaan dan Kearsipan", "Dispursip")[:80]
+
+
+def create_organisation(scale: int, log: Callable[[str], None], organisations: int = 0) -> None:
+    """Units, organisations, librarians, heads, roles and supervision in bulk (one transaction).
+    With ``organisations`` the provincial service and that many libraries below it are each
+    an organisation (``Organisation`` rows and ``units.organisation_id``, set-based)."""
     rng = random.Random(SEED)
-    planned = plan_units(scale, rng)
+    planned = plan_units(scale, rng, organisations)
+    nearest = organisation_of(planned)
     clock = Clock()
     password_hash = generate_password_hash(
         DEMO_PASSWORD, method=current_app.config.get("PASSWORD_METHOD", PASSWORD_METHOD))
@@ -298,20 +345,23 @@ def create_organisation(scale: int, log: Callable[[str], None]) -> None:
         unit_id = writer.next_id(Unit.__table__)
         created = writer.stamp(clock.days_ago(3 * DAYS))
         unit_rows = []
-        root_id = unit_id  # the one library: every unit belongs to it (lms.organisations)
-        for unit in planned:
+        for unit in planned:  # parents come first, so a unit's library has its id already
             unit_ids[unit.code] = unit_id
             unit_rows.append((unit_id, unit.code, unit.name, unit.kind,
-                              unit_ids[unit.parent] if unit.parent else None, True, created, root_id))
+                              unit_ids[unit.parent] if unit.parent else None, True, created,
+                              unit_ids[nearest[unit.code]]))
             unit_id += 1
         writer.insert(Unit.__table__, ("id", "code", "name", "kind", "parent_id", "active", "created_at",
                                        "organisation_id"), unit_rows)
         config = current_app.config
+        zone = config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Jakarta"
+        target = float(config.get("JP_TARGET", 20))
+        org_rows = [(unit_ids[unit.code], unit.name, unit.name[:80] if not organisations or unit.code == ROOT_CODE
+                     else short_library_name(unit.name), zone, target, "id", "", "", "", "", created)
+                    for unit in planned if unit.kind == "library"]
         writer.insert(Organisation.__table__, (
             "unit_id", "full_name", "short_name", "time_zone", "jp_target", "default_locale", "signatory_name",
-            "signatory_position", "signatory_nip", "email_signature", "updated_at"),
-            [(root_id, ROOT_NAME, ROOT_NAME[:80], config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Jakarta",
-              float(config.get("JP_TARGET", 20)), "id", "", "", "", "", created)])
+            "signatory_position", "signatory_nip", "email_signature", "updated_at"), org_rows)
 
         users = writer.buffer(User.__table__, (
             "id", "username", "full_name", "email", "nip", "position", "locale", "active", "must_change_password",
@@ -341,6 +391,7 @@ def create_organisation(scale: int, log: Callable[[str], None]) -> None:
                          "librarian")
         writer.flush()
         step.count("units", len(unit_rows))
+        step.count("organisations", len(org_rows))
         step.count("accounts", users.written)
     db.session.expire_all()
 
@@ -359,11 +410,16 @@ def analyze_tables() -> None:
 
 
 def seed_scale(app: Flask, scale: int, echo: Callable[[str], None],
-               attempts_per_librarian: int = ATTEMPTS_PER_LIBRARIAN) -> dict[str, int]:
+               attempts_per_librarian: int = ATTEMPTS_PER_LIBRARIAN, organisations: int = 0) -> dict[str, int]:
     """Create the organisation, let every plugin add its data, and report rows and time.
     ``attempts_per_librarian`` changes the activity, not the organisation (the scaling curve
-    keeps the 200-librarian unit and grows the attempts table). Raises :class:`ScaleError`
+    keeps the 200-librarian unit and grows the attempts table). ``organisations`` makes a
+    province: that many libraries below the provincial service are organisations of their
+    own (0: the provincial service is the one organisation). Raises :class:`ScaleError`
     when scale data are already present."""
+    if not 0 <= organisations <= MAX_ORGANISATIONS:
+        raise ScaleError(f"--organisations is between 0 and {MAX_ORGANISATIONS} "
+                         "(the 13 regencies and 1 city of Central Kalimantan).")
     if scale_root() is not None:
         raise ScaleError(f"Scale data are already in this database (unit {ROOT_CODE!r}); "
                          "start from an empty one (lms db upgrade on a new database).")
@@ -371,7 +427,7 @@ def seed_scale(app: Flask, scale: int, echo: Callable[[str], None],
     started = time.perf_counter()
     log(f"Scale {scale}: generating (bulk inserts on {db.engine.dialect.name}), "
         f"~{attempts_per_librarian} quiz attempts per librarian")
-    create_organisation(scale, log)
+    create_organisation(scale, log, organisations)
     hook().lms_demo_scale(app=app, scale=scale, log=log, attempts_per_librarian=attempts_per_librarian)
     with timed(log, "planner statistics"):
         analyze_tables()
@@ -384,5 +440,9 @@ def seed_scale(app: Flask, scale: int, echo: Callable[[str], None],
     log(f"Accounts (password for all: {DEMO_PASSWORD}):")
     log(f"  {BIG_HEAD:16} supervisor of {big.name} ({members} librarians)")
     log(f"  {ROOT_HEAD:16} supervisor of {ROOT_NAME} (all {scale} librarians)")
+    if organisations:
+        library = db.session.scalar(select(Unit).where(Unit.code == LIBRARY_HEAD.replace("kepala-", f"{ROOT_CODE}-")))
+        log(f"  {LIBRARY_HEAD:16} supervisor of {library.name} (one of {organisations} libraries below it, "
+            "each an organisation with its head kepala-<code>)")
     log(f"  {LIBRARIAN_PREFIX}00001 ... {LIBRARIAN_PREFIX}{scale:05d}  librarians")
     return log.totals

@@ -11,9 +11,9 @@ from flask.cli import with_appcontext
 from lms.pluginmanager import hook
 from lms.auth.labels import role_label
 from lms.core import backup as backups
+from lms.core.bench_data import ATTEMPTS_PER_LIBRARIAN, MAX_ORGANISATIONS, ScaleError, seed_scale
 from lms.core.demo import (DEMO_ACCOUNTS, DEMO_ORGANISATION_ROLES, DEMO_PASSWORD, SECOND_LIBRARY_ACCOUNTS,
                            seed_demo)
-from lms.core.bench_data import ATTEMPTS_PER_LIBRARIAN, ScaleError, seed_scale
 from lms.extensions import db
 
 
@@ -25,15 +25,21 @@ from lms.extensions import db
               show_default=True, metavar="K",
               help="With --scale: mean quiz attempts per librarian (the benchmark's scaling curve uses 2, 20 "
                    "and 200 for ~10k, 100k and 1M attempts at N = 5000).")
+@click.option("--organisations", type=click.IntRange(min=0, max=MAX_ORGANISATIONS), default=0, show_default=True,
+              metavar="N",
+              help="With --scale: a province - N regency and city libraries below the provincial service are "
+                   "organisations of their own (the benchmark uses 14: Central Kalimantan's 13 regencies and 1 city).")
 @with_appcontext
-def demo(scale: int | None, attempts_per_librarian: int) -> None:
+def demo(scale: int | None, attempts_per_librarian: int, organisations: int) -> None:
     """Seed the demo organisation and accounts (idempotent; refused in production), or with
     --scale the benchmark data (docs/performance.md)."""
     if current_app.config["ENV"] == "production":
         raise click.ClickException("lms demo refuses to run with LMS_ENV=production")
+    if organisations and scale is None:
+        raise click.ClickException("--organisations builds a province of scale data: use it with --scale N")
     if scale is not None:
         try:
-            seed_scale(current_app, scale, click.echo, attempts_per_librarian)
+            seed_scale(current_app, scale, click.echo, attempts_per_librarian, organisations)
         except ScaleError as error:
             raise click.ClickException(str(error)) from error
         return
