@@ -9,7 +9,7 @@ import pytest
 from flask import Blueprint
 
 from lms.auth.access import PUBLIC, access_rule, roles_required
-from tests.conftest import OTHER_MARKER, make_test_app, reset_database
+from tests.conftest import OTHER_MARKER, login, make_test_app, reset_database
 
 # The only endpoints anyone may reach without signing in.
 # auth.forgot_password and auth.reset_password: the password reset by e-mail (issue 18).
@@ -160,7 +160,6 @@ def _seberang_world(app, org, other_org, make_user, course_root) -> dict:
     from lms.plugins.records.services import RecordData
     from lms.clock import utcnow
     from sqlalchemy import select
-    from tests.conftest import login
     from tests.evaluations.conftest import INDICATORS, good_ratings
     from tests.grading.conftest import COURSE, PNG, PRAKTIK, answers_form, question, read_lessons, start
 
@@ -262,7 +261,6 @@ def _lib_clients(app, org, make_user, client_as) -> dict:
     """One signed-in client per role of the first library."""
     from lms.auth.models import OrganisationRole, UnitSupervisor
     from lms.extensions import db
-    from tests.conftest import login
 
     supervisor = make_user("libsup", roles=("supervisor",), unit=org["library"])
     trainer = make_user("libtrainer", roles=(), unit=org["library"])
@@ -322,3 +320,10 @@ def test_no_route_shows_one_library_to_another(app, org, other_org, make_user, c
                 leaks.append(f"{role} {rule.endpoint} {url}: shows {OTHER_MARKER!r}")
     assert checked > 300
     assert leaks == [], "\n".join(leaks)
+    # the control: the second library's own people do see it, so the marker is there to find
+    own = app.test_client()
+    assert login(own, "sebsup").status_code == 302
+    for url in (f"/discussions/thread/{seb['module_thread']}", f"/records/{seb['record']}",
+                f"/evaluations/{seb['window']}/observe", "/reports/export.xlsx"):
+        response = own.get(url)
+        assert response.status_code == 200 and OTHER_MARKER in _body_text(response), url
