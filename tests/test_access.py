@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import zipfile
 
@@ -108,9 +109,10 @@ def test_roles_required_needs_a_role():
 # Where a route argument's value comes from: a key of the ``seb`` dict built below. A key
 # starting with "shared:" is something both libraries use (a shared course); every other
 # value belongs to the second library, so the URL must answer 404 (or 403 where the role
-# may not use the route at all). A new route argument must be added here, or the test fails.
+# may not use the route at all); a tuple of keys crawls the route once for each. A new route
+# argument must be added here, or the test fails.
 ARGUMENTS = {
-    "attempt_id": "attempt", "answer_id": "essay_answer", "upload_id": "upload", "code": "certificate",
+    "attempt_id": ("attempt", "graded_attempt"), "answer_id": "essay_answer", "upload_id": "upload", "code": "certificate",
     "thread_id": "module_thread", "post_id": "module_post", "board_id": "board", "window_id": "window",
     "record_id": "record", "notification_id": "notification", "user_id": "librarian", "unit_id": "library",
     "round_id": "missing", "version_id": "missing",  # needs/curriculum ids: org-needs builds them per library
@@ -150,6 +152,8 @@ def _seberang_world(app, org, other_org, make_user, course_root) -> dict:
     from lms.plugins.discussions import services as discussions
     from lms.plugins.evaluations import services as evaluations
     from lms.plugins.evaluations.models import EvaluationWindow
+    from lms.plugins.discussions import moderation
+    from lms.plugins.grading import services as grading
     from lms.plugins.grading.models import EssayUpload
     from lms.plugins.learning import assigning
     from lms.plugins.learning import services as learning
@@ -203,6 +207,18 @@ def _seberang_world(app, org, other_org, make_user, course_root) -> dict:
     answer_id = db.session.scalar(select(QuizAnswer.id).where(QuizAnswer.attempt_id == attempt_id,
                                                               QuizAnswer.question_id == essay.id))
     upload_id = db.session.scalar(select(EssayUpload.id))
+    # a colleague's attempt, graded with feedback (a network-wide admin grades)
+    other = app.test_client()
+    assert login(other, "sekar").status_code == 302
+    read_lessons(other)
+    graded_id = start(other)
+    response = other.post(f"/quiz/attempt/{graded_id}/submit",
+                          data=answers_form(other, graded_id, essay=f"Jawaban {m}: judul dan penerbit."))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    graded_answer = db.session.scalar(select(QuizAnswer.id).where(QuizAnswer.attempt_id == graded_id,
+                                                                  QuizAnswer.question_id == essay.id))
+    item = grading.gradable(root, graded_answer)
+    grading.grade(root, item, [2, 1, 3], f"Bagus, {m}.")
 
     # a completed course and its certificate (the sample course: every module done)
     course = db.session.scalar(select(Course).where(Course.slug == "contoh"))
@@ -218,6 +234,7 @@ def _seberang_world(app, org, other_org, make_user, course_root) -> dict:
     thread = discussions.create_thread(librarian, title=f"Pertanyaan {m}", body=f"Bagaimana {m} mengisi 245?",
                                        module=praktik)
     post = discussions.reply(colleague, thread, f"Jawaban {m}: lihat pelajaran.")
+    moderation.report_post(librarian, post, f"Laporan {m}")
     board = boards.create_board(root, name=f"Papan {m}", description=f"Ruang {m}", unit_ids=[seb["library"].id])
     discussions.create_thread(librarian, title=f"Topik papan {m}", body=f"Isi {m}", board=board, kind="discussion")
     meeting = meetings.create_meeting(supervisor, board, title=f"Rapat {m}", meeting_at=utcnow() + timedelta(days=3),
@@ -246,7 +263,7 @@ def _seberang_world(app, org, other_org, make_user, course_root) -> dict:
 
     version = db.session.scalar(select(ModuleVersion).where(ModuleVersion.module_id == praktik.id))
     return {
-        "attempt": attempt_id, "essay_answer": answer_id, "upload": upload_id, "certificate": code,
+        "attempt": attempt_id, "essay_answer": answer_id, "graded_attempt": graded_id, "upload": upload_id, "certificate": code,
         "module_thread": thread.id, "module_post": post.id, "board": board.id, "board_slug": board.slug,
         "meeting_thread": meeting.id, "window": window.id, "record": record.id,
         "notification": notification_id, "librarian": librarian.id, "library": seb["library"].id,
@@ -277,14 +294,20 @@ def _lib_clients(app, org, make_user, client_as) -> dict:
     return clients
 
 
-def _crawl_url(rule, seb: dict) -> tuple[str, bool]:
-    """The rule's URL with the second library's values; whether any of them is its own."""
-    url, owned = rule.rule, False
-    for name in rule.arguments:
-        key = ARGUMENT_OVERRIDES.get((rule.endpoint, name), ARGUMENTS[name])
-        owned = owned or not key.startswith("shared:")
-        url = re.sub(r"<(?:[^:<>]+:)?%s>" % name, str(seb[key]), url)
-    return url, owned
+def _crawl_urls(rule, seb: dict) -> list[tuple[str, bool]]:
+    """The rule's URLs with the second library's values; whether any of them is its own."""
+    names = sorted(rule.arguments)
+    choices = []
+    for name in names:
+        keys = ARGUMENT_OVERRIDES.get((rule.endpoint, name), ARGUMENTS[name])
+        choices.append(keys if isinstance(keys, tuple) else (keys,))
+    urls = []
+    for keys in itertools.product(*choices):
+        url = rule.rule
+        for name, key in zip(names, keys):
+            url = re.sub(r"<(?:[^:<>]+:)?%s>" % name, str(seb[key]), url)
+        urls.append((url, any(not key.startswith("shared:") for key in keys)))
+    return urls
 
 
 def _body_text(response) -> str:
@@ -310,14 +333,14 @@ def test_no_route_shows_one_library_to_another(app, org, other_org, make_user, c
     for rule in sorted(rules, key=lambda r: r.rule):
         if rule.endpoint in BY_DESIGN or rule.endpoint in OWNED_ELSEWHERE:
             continue
-        url, owned = _crawl_url(rule, seb)
-        for role, client in clients.items():
-            response = client.get(url, query_string={"q": QUERY})
-            checked += 1
-            if owned and response.status_code not in (403, 404):
-                leaks.append(f"{role} {rule.endpoint} {url}: {response.status_code}, not 404")
-            if OTHER_MARKER in _body_text(response):
-                leaks.append(f"{role} {rule.endpoint} {url}: shows {OTHER_MARKER!r}")
+        for url, owned in _crawl_urls(rule, seb):
+            for role, client in clients.items():
+                response = client.get(url, query_string={"q": QUERY})
+                checked += 1
+                if owned and response.status_code not in (403, 404):
+                    leaks.append(f"{role} {rule.endpoint} {url}: {response.status_code}, not 404")
+                if OTHER_MARKER in _body_text(response):
+                    leaks.append(f"{role} {rule.endpoint} {url}: shows {OTHER_MARKER!r}")
     assert checked > 300
     assert leaks == [], "\n".join(leaks)
     # the control: the second library's own people do see it, so the marker is there to find
