@@ -75,3 +75,45 @@ def test_scoped_trainers_admins_and_supervisors_read_the_spaces_they_serve(app, 
     for user in (trainer, supervisor):
         assert access.can_see_thread(user, theirs)
         assert theirs.id in db.session.scalars(select(Thread.id).where(access.visible_threads_clause(user))).all()
+
+
+def test_the_migration_puts_existing_module_threads_in_their_authors_space(tmp_path, course_root):
+    """0027 on a database with threads: a module thread takes its author's organisation, a
+    board thread and an author without a unit stay without one."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from lms import organisations
+    from lms.auth.models import Unit, User
+    from lms.plugins.courses.models import Module
+    from lms.plugins.courses.services import import_courses
+    from tests.test_migrations import _empty_app
+
+    with _empty_app(tmp_path):
+        upgrade(revision="0024_organisation_roles")
+        report = import_courses([course_root])
+        assert report.ok, report.problems
+        library = Unit(code="lib", name="Perpustakaan", kind="library")
+        db.session.add(library)
+        db.session.flush()
+        db.session.add_all([User(username="ani", full_name="Ani", unit=library),
+                            User(username="tamu", full_name="Tamu", unit=None)])
+        organisations.assign_organisations()
+        db.session.commit()
+        library_id = library.id
+        module_id = db.session.scalar(select(Module.id).where(Module.slug == "marc"))
+        ids = {name: db.session.scalar(select(User.id).where(User.username == name)) for name in ("ani", "tamu")}
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO discussion_boards (name, slug, description, position, created_at) "
+                              "VALUES ('Papan', 'papan', '', 0, CURRENT_TIMESTAMP)"))
+            for title, author, column, target in (("ani", ids["ani"], "module_id", module_id),
+                                                  ("tamu", ids["tamu"], "module_id", module_id),
+                                                  ("papan", ids["ani"], "board_id", 1)):
+                conn.execute(text(f"INSERT INTO discussion_threads ({column}, kind, title, author_id, created_at, "
+                                  "last_post_at, reply_count) VALUES (:target, 'question', :title, :author, "
+                                  "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0)"),
+                             {"target": target, "title": title, "author": author})
+        db.session.remove()
+        upgrade()
+        found = dict(db.session.execute(select(Thread.title, Thread.organisation_id)).all())
+        assert found == {"ani": library_id, "tamu": None, "papan": None}
