@@ -112,8 +112,8 @@ def test_roles_required_needs_a_role():
 # may not use the route at all); a tuple of keys crawls the route once for each. A new route
 # argument must be added here, or the test fails.
 ARGUMENTS = {
-    "attempt_id": ("attempt", "graded_attempt"), "answer_id": "essay_answer", "upload_id": "upload", "code": "certificate",
-    "thread_id": "module_thread", "post_id": "module_post", "board_id": "board", "window_id": "window",
+    "attempt_id": ("attempt", "graded_attempt"), "answer_id": "essay_answer", "upload_id": "upload",
+    "code": "certificate", "thread_id": ("module_thread", "board_thread"), "post_id": ("module_post", "board_post"), "board_id": "board", "window_id": "window",
     "record_id": "record", "notification_id": "notification", "user_id": "librarian", "unit_id": "library",
     "round_id": "missing", "version_id": "missing",  # needs/curriculum ids: org-needs builds them per library
     "token": "shared:token", "filename": "shared:asset",
@@ -236,7 +236,9 @@ def _seberang_world(app, org, other_org, make_user, course_root) -> dict:
     post = discussions.reply(colleague, thread, f"Jawaban {m}: lihat pelajaran.")
     moderation.report_post(librarian, post, f"Laporan {m}")
     board = boards.create_board(root, name=f"Papan {m}", description=f"Ruang {m}", unit_ids=[seb["library"].id])
-    discussions.create_thread(librarian, title=f"Topik papan {m}", body=f"Isi {m}", board=board, kind="discussion")
+    board_thread = discussions.create_thread(librarian, title=f"Topik papan {m}", body=f"Isi {m}", board=board,
+                                             kind="discussion")
+    board_post = discussions.reply(colleague, board_thread, f"Balasan {m}")
     meeting = meetings.create_meeting(supervisor, board, title=f"Rapat {m}", meeting_at=utcnow() + timedelta(days=3),
                                       place=f"Ruang {m}", agenda=f"Agenda {m}")
 
@@ -264,7 +266,8 @@ def _seberang_world(app, org, other_org, make_user, course_root) -> dict:
     version = db.session.scalar(select(ModuleVersion).where(ModuleVersion.module_id == praktik.id))
     return {
         "attempt": attempt_id, "essay_answer": answer_id, "graded_attempt": graded_id, "upload": upload_id, "certificate": code,
-        "module_thread": thread.id, "module_post": post.id, "board": board.id, "board_slug": board.slug,
+        "module_thread": thread.id, "module_post": post.id,
+        "board_thread": board_thread.id, "board_post": board_post.id, "board": board.id, "board_slug": board.slug,
         "meeting_thread": meeting.id, "window": window.id, "record": record.id,
         "notification": notification_id, "librarian": librarian.id, "library": seb["library"].id,
         "missing": 999999,
