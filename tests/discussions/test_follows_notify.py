@@ -15,7 +15,7 @@ from flask_login import login_user
 from sqlalchemy import func, select
 
 from lms.extensions import db
-from lms.plugins.discussions import follows, notify
+from lms.plugins.discussions import access, follows, notify
 from lms.plugins.discussions.models import Board, BoardUnit, Follow, Post, Thread
 from lms.plugins.discussions.search import index_text
 from lms.plugins.notifications import services as notifications
@@ -39,7 +39,8 @@ def make_board(name: str, units=(), archived: bool = False) -> Board:
 
 def make_thread(author, *, module=None, board=None, kind="question", title="Ruas 245?", body="Bagaimana?"):
     thread = Thread(module_id=module.id if module else None, board_id=board.id if board else None, kind=kind,
-                    title=title, author_id=author.id)
+                    title=title, author_id=author.id,
+                    organisation_id=access.organisation_of(author) if module else None)
     thread.posts.append(Post(author_id=author.id, body_md=body, body_html=f"<p>{body}</p>",
                              search_text=index_text(title, body)))
     db.session.add(thread)

@@ -17,7 +17,7 @@ from lms.audit.models import AuditEntry
 from lms.clock import utcnow
 from lms.extensions import db
 from lms.markdown_html import render_markdown
-from lms.plugins.discussions import moderation, services
+from lms.plugins.discussions import access, moderation, services
 from lms.plugins.discussions.models import Board, BoardUnit, Post, PostReport, Thread
 from lms.plugins.discussions.search import index_text
 from tests.conftest import csrf_token, post_form
@@ -37,7 +37,8 @@ def make_thread(author, *, module=None, board=None, title="Cara membuat cantuman
     """A thread with its first post and ``replies`` as (author, body) pairs, counted like the
     posting service counts them."""
     thread = Thread(module_id=module.id if module else None, board_id=board.id if board else None,
-                    kind="question" if module else "discussion", title=title, author_id=author.id)
+                    kind="question" if module else "discussion", title=title, author_id=author.id,
+                    organisation_id=access.organisation_of(author) if module else None)
     db.session.add(thread)
     _post(thread, author, body, first=True)
     for replier, text in replies:

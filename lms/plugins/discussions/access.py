@@ -1,6 +1,10 @@
 """Who may see and do what in discussions - the one place these rules live.
 
-Module threads are open to every signed-in user (as the modules are). A board is visible
+Module threads are open to the signed-in users of the organisation they were started in:
+each library has its own discussion space on a shared course (``Thread.organisation_id``,
+docs/organisations.md section 4). Install-wide trainers and admins read every space; a
+trainer or admin of one organisation reads its space and those below it, a supervisor the
+spaces of the organisations their units are in. A board is visible
 to admins, and to a user who holds one of its roles (or it has none) and who belongs to one
 of its units or a unit below one, or supervises one of them or a unit above one (or it has
 no units). Searches, notification links and every view go through :func:`visible_board_ids`
@@ -9,9 +13,10 @@ or :func:`can_see_thread`, so a board outside one's units never leaks.
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import Select, exists, not_, or_, select
+from sqlalchemy import Select, and_, exists, not_, or_, select, true
 
-from lms.auth.models import Unit, UnitSupervisor, User
+from lms import organisations
+from lms.auth.models import Organisation, Unit, UnitSupervisor, User
 from lms.extensions import db
 from lms.plugins.discussions.models import Board, BoardRole, BoardUnit, Post, Thread
 
@@ -76,18 +81,63 @@ def can_see_board(user: User, board: Board | None) -> bool:
         Board.id == board.id, Board.id.in_(visible_board_ids(user)))) is not None
 
 
+def organisation_of(user: User) -> int | None:
+    """The organisation whose discussion space ``user`` writes in: their unit's (None
+    without a unit). The signed-in user comes with their unit loaded: no query."""
+    return user.unit.organisation_id if user.unit_id is not None and user.unit is not None else None
+
+
+def _other_spaces(user: User) -> list:
+    """Conditions on an organisation id column for the spaces ``user`` reads beyond their own:
+    those of the organisations (and below) they are a trainer or admin of, and those their
+    supervised units are in."""
+    held = user.organisations_for("trainer") | user.organisations_for("admin")
+    spaces = []
+    if held:
+        spaces.append(Organisation.unit_id.in_(organisations.ids_below(sorted(held))))
+    if user.has_role("supervisor"):
+        spaces.append(Organisation.unit_id.in_(organisations.supervised_ids(user)))
+    return spaces
+
+
+def module_space_clause(user: User):
+    """A WHERE clause on :class:`Thread` keeping the module threads of the discussion spaces
+    ``user`` reads (see the module docstring)."""
+    if user.has_role(*MODERATOR_ROLES):
+        return true()
+    own = organisation_of(user)
+    clause = Thread.organisation_id.is_(None) if own is None else Thread.organisation_id == own
+    others = _other_spaces(user)
+    if others:
+        clause = or_(clause, Thread.organisation_id.in_(select(Organisation.unit_id).where(or_(*others))))
+    return clause
+
+
+def reads_space(user: User, organisation_id: int | None) -> bool:
+    """Whether ``user`` reads the discussion space of ``organisation_id`` (one query at most,
+    and none for a thread of their own organisation)."""
+    if user.has_role(*MODERATOR_ROLES) or organisation_id == organisation_of(user):
+        return True
+    others = _other_spaces(user)
+    if organisation_id is None or not others:
+        return False
+    return db.session.scalar(select(Organisation.unit_id)
+                             .where(Organisation.unit_id == organisation_id, or_(*others))) is not None
+
+
 def visible_threads_clause(user: User):
     """A WHERE clause on :class:`Thread` keeping the threads ``user`` may see."""
     if user.has_role("admin"):
         return Thread.id.is_not(None)
-    return or_(Thread.module_id.is_not(None), Thread.board_id.in_(visible_board_ids(user)))
+    return or_(and_(Thread.module_id.is_not(None), module_space_clause(user)),
+               Thread.board_id.in_(visible_board_ids(user)))
 
 
 def can_see_thread(user: User, thread: Thread | None) -> bool:
     if thread is None or not user.is_authenticated:
         return False
     if thread.module_id is not None:
-        return True
+        return reads_space(user, thread.organisation_id)
     return can_see_board(user, thread.board)
 
 

@@ -1,7 +1,8 @@
 """Boards, threads, posts, reports, follows and meeting records.
 
 A thread lives either under a module (``module_id``: a question or a discussion about the
-module, visible to every signed-in user) or on a board (``board_id``: a staff forum whose
+module, visible to the signed-in users of its organisation - each library has its own
+discussion space on a shared course, ``organisation_id``) or on a board (``board_id``: a staff forum whose
 visibility is limited to units and roles). The first post of a thread carries its body.
 
 A post keeps the Markdown as written (``body_md``), the sanitised HTML rendered once on
@@ -90,11 +91,16 @@ class Thread(db.Model):
         CheckConstraint("(board_id IS NULL) <> (module_id IS NULL)", name="board_xor_module"),
         Index("ix_discussion_threads_module_kind", "module_id", "kind", "answered_at", "created_at"),
         Index("ix_discussion_threads_board_last", "board_id", "last_post_at"),
+        Index("ix_discussion_threads_module_organisation", "module_id", "organisation_id", "last_post_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     board_id: Mapped[int | None] = mapped_column(ForeignKey("discussion_boards.id", ondelete="CASCADE"))
     module_id: Mapped[int | None] = mapped_column(ForeignKey("modules.id", ondelete="CASCADE"))
+    # A module thread's discussion space: the author's organisation when it was started (None:
+    # an author without a unit). Like ``units.organisation_id``, a plain id without a foreign
+    # key. Board threads leave it None: their board's units decide who sees them.
+    organisation_id: Mapped[int | None] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20), default="question")  # THREAD_KINDS
     title: Mapped[str] = mapped_column(String(200))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)

@@ -87,7 +87,7 @@ def module(module_id: int):
     page = queries.module_threads(user, module, status, int_arg("page", 1, min=1))
     html = render_template("discussions/module.html", module=module, course=module.course,
                            version=module.current_version, form=form, page=page, status=status,
-                           counts=queries.thread_counts(module.id), max_chars=services.max_chars(),
+                           counts=queries.thread_counts(user, module.id), max_chars=services.max_chars(),
                            is_moderator=access.is_moderator(user))
     if error is not None:
         return with_retry_after(make_response(html, error_status(error)), error)
@@ -259,8 +259,8 @@ def module_panels(user, module) -> list[HomePanel]:
     if module.current_version is None:
         return []
     return [HomePanel("discussions/panels/module.html", order=60, key="module-discussions",
-                      context={"module": module, "counts": queries.thread_counts(module.id),
-                               "latest": queries.latest_module_threads(module.id, 3)})]
+                      context={"module": module, "counts": queries.thread_counts(user, module.id),
+                               "latest": queries.latest_module_threads(user, module.id, 3)})]
 
 
 def home_panels(user, role) -> list[HomePanel]:

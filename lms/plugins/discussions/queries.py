@@ -179,7 +179,7 @@ def module_threads(user: User, module: Module, status: str = "all", page: int = 
     :data:`FILTERS`. Moderators also see withdrawn threads (marked), others do not."""
     moderator = access.is_moderator(user)
     visible = opening_post_visible()
-    conditions = [Thread.module_id == module.id]
+    conditions = [Thread.module_id == module.id, access.module_space_clause(user)]
     clause = _status_clause(status)
     if clause is not None:
         conditions.append(clause)
@@ -194,22 +194,24 @@ def module_threads(user: User, module: Module, status: str = "all", page: int = 
     return Page(_summaries(query, with_withdrawn=True), page, per_page, total)
 
 
-def thread_counts(module_id: int) -> dict[str, int]:
+def thread_counts(user: User, module_id: int) -> dict[str, int]:
     """``{"all", "questions", "unanswered", "answered", "resolved"}`` for a module's listed
-    threads, in one aggregate query."""
+    threads in ``user``'s discussion spaces, in one aggregate query."""
     row = db.session.execute(
         select(func.count(Thread.id),
                func.count(Thread.id).filter(Thread.kind == "question"),
                func.count(Thread.id).filter(_status_clause("unanswered")),
                func.count(Thread.id).filter(_status_clause("answered")),
                func.count(Thread.id).filter(_status_clause("resolved")))
-        .where(Thread.module_id == module_id, opening_post_visible())).one()
+        .where(Thread.module_id == module_id, access.module_space_clause(user), opening_post_visible())).one()
     return dict(zip(("all", "questions", "unanswered", "answered", "resolved"), (int(n or 0) for n in row)))
 
 
-def latest_module_threads(module_id: int, limit: int = 3) -> list[ThreadSummary]:
-    """The threads of a module with the latest activity (for the panel on the module page)."""
-    return _summaries(_summary_select().where(Thread.module_id == module_id, opening_post_visible())
+def latest_module_threads(user: User, module_id: int, limit: int = 3) -> list[ThreadSummary]:
+    """The threads of a module in ``user``'s discussion spaces with the latest activity (for
+    the panel on the module page)."""
+    return _summaries(_summary_select().where(Thread.module_id == module_id, access.module_space_clause(user),
+                                              opening_post_visible())
                       .order_by(Thread.last_post_at.desc(), Thread.id.desc()).limit(limit))
 
 
@@ -245,7 +247,7 @@ def unanswered_questions(user: User, mine_only: bool, limit: int | None = None) 
     """Questions under active modules that nobody but the asker has replied to, not resolved
     and not locked, oldest first; with ``mine_only`` only in :func:`trainer_module_ids`."""
     conditions = [_active_module_threads(), _status_clause("unanswered"), Thread.locked_at.is_(None),
-                  opening_post_visible()]
+                  opening_post_visible(), access.module_space_clause(user)]
     if mine_only:
         conditions.append(Thread.module_id.in_(sorted(trainer_module_ids(user)) or [-1]))
     query = _summary_select().where(*conditions).order_by(Thread.created_at, Thread.id)

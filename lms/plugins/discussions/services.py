@@ -187,7 +187,7 @@ def create_thread(author: User, *, title: str, body: str, module: Module | None 
     check_rate_limit(author)
     now = utcnow()
     thread = Thread(module_id=module.id if module else None, board_id=board.id if board else None, kind=kind,
-                    title=title, author_id=author.id, created_at=now, last_post_at=now, reply_count=0)
+                    organisation_id=access.organisation_of(author) if module else None, title=title, author_id=author.id, created_at=now, last_post_at=now, reply_count=0)
     db.session.add(thread)
     db.session.flush()
     db.session.add(Post(thread_id=thread.id, author_id=author.id, body_md=body, body_html=render_post(body, module),
