@@ -66,6 +66,8 @@ def import_command(paths: tuple[Path, ...], prefer_files: bool, prune: bool) -> 
         click.echo(_("%(module)s: kept (not in folder; use --prune to deactivate)", module=module))
     for module in report.deactivated:
         click.echo(_("%(module)s: deactivated (not in folder)", module=module))
+    for change in report.organisations:  # who sees a course changed: never silently
+        click.echo(change)
     click.echo(_("Imported %(courses)d course(s): %(created)d new module version(s), %(unchanged)d unchanged.",
                  courses=len(report.courses), created=len(report.created), unchanged=len(report.unchanged)))
 

@@ -1,6 +1,7 @@
 """Who may see and do what in discussions - the one place these rules live.
 
-Module threads are open to every signed-in user (as the modules are). A board is visible
+Module threads are open to every signed-in user who may see the module's course (a course
+private to another library has no discussion for them: courses.services.visible_to). A board is visible
 to admins, and to a user who holds one of its roles (or it has none) and who belongs to one
 of its units or a unit below one, or supervises one of them or a unit above one (or it has
 no units). Searches, notification links and every view go through :func:`visible_board_ids`
@@ -13,6 +14,7 @@ from sqlalchemy import Select, exists, not_, or_, select
 
 from lms.auth.models import Unit, UnitSupervisor, User
 from lms.extensions import db
+from lms.plugins.courses.models import Course, Module
 from lms.plugins.discussions.models import Board, BoardRole, BoardUnit, Post, Thread
 
 MODERATOR_ROLES = ("trainer", "admin")
@@ -80,14 +82,37 @@ def visible_threads_clause(user: User):
     """A WHERE clause on :class:`Thread` keeping the threads ``user`` may see."""
     if user.has_role("admin"):
         return Thread.id.is_not(None)
-    return or_(Thread.module_id.is_not(None), Thread.board_id.in_(visible_board_ids(user)))
+    return or_(_module_threads_clause(user), Thread.board_id.in_(visible_board_ids(user)))
+
+
+def _module_threads_clause(user: User):
+    """Threads of a module whose course ``user`` may see (every module, for those who see
+    every course: no subquery then)."""
+    from lms.plugins.courses.services import visible_organisation_ids, visible_to
+
+    if visible_organisation_ids(user) is None:
+        return Thread.module_id.is_not(None)
+    return Thread.module_id.in_(select(Module.id).join(Course, Course.id == Module.course_id)
+                                .where(visible_to(user)))
+
+
+def can_see_module(user: User, module_id: int) -> bool:
+    """Whether ``user`` may see the module's course: no query for those who see every course."""
+    from lms.plugins.courses.services import visible_organisation_ids, visible_to
+
+    if not user.is_authenticated:
+        return False
+    if visible_organisation_ids(user) is None:
+        return True
+    return db.session.scalar(select(Module.id).join(Course, Course.id == Module.course_id)
+                             .where(Module.id == module_id, visible_to(user))) is not None
 
 
 def can_see_thread(user: User, thread: Thread | None) -> bool:
     if thread is None or not user.is_authenticated:
         return False
     if thread.module_id is not None:
-        return True
+        return can_see_module(user, thread.module_id)
     return can_see_board(user, thread.board)
 
 
