@@ -135,8 +135,8 @@ def _set_organisation(root: Path, value: str | None) -> Path:
     return path
 
 
-@pytest.mark.parametrize("code, message", [("lib-nowhere", "no unit has the code"),
-                                            ("seb-branch", "is not an organisation")])
+@pytest.mark.parametrize("code, message", [("lib-nowhere", "tidak ada unit dengan kode"),
+                                            ("seb-branch", "bukan organisasi")])
 def test_an_organisation_that_is_not_one_is_refused_with_file_and_line(app, other_org, private_root, code,
                                                                         message):
     path = _set_organisation(private_root, code)
@@ -252,7 +252,7 @@ def test_a_private_course_is_not_assigned_outside_its_library(private, client_as
     for target in (f"user:{outsider.id}", f"unit:{org['library'].id}", "position:Pustakawan Ahli Pertama"):
         response = _assign(admin, subject, target)
         assert response.status_code == 422, target
-        assert "is private to lib-seb" in response.get_data(as_text=True), target
+        assert "khusus untuk lib-seb" in response.get_data(as_text=True), target
     assert db.session.scalar(select(func.count()).select_from(Assignment)) == 0
     assert _assign(admin, subject, f"user:{insider.id}").status_code == 302
     assert _assign(admin, subject, f"unit:{other_org['branch'].id}").status_code == 302
@@ -262,7 +262,7 @@ def test_a_private_course_is_not_assigned_outside_its_library(private, client_as
 def test_the_assignment_command_refuses_too(private, runner, make_user, org):
     make_user("pustakawan-lib", roles=("librarian",), unit=org["branch_a"])
     result = runner.invoke(args=["learning", "assign", SLUG, "--user", "pustakawan-lib"])
-    assert result.exit_code != 0 and "is private to lib-seb" in result.output
+    assert result.exit_code != 0 and "khusus untuk lib-seb" in result.output
 
 
 def test_a_supervisor_is_not_offered_another_librarys_course(private, client_as):
