@@ -185,6 +185,12 @@ def test_the_import_command_prints_the_change(app, runner, other_org, private_ro
     assert re.search(rf"^{SLUG}: \w+ -, \w+ lib-seb$", result.output, re.MULTILINE), result.output
 
 
+def test_courses_list_names_the_owner(private, runner):
+    rows = {row["slug"]: row["organisation"] for row in services.course_rows()}
+    assert rows == {"contoh": None, SLUG: "lib-seb"}
+    assert "lib-seb" in runner.invoke(args=["courses", "list"]).output
+
+
 def test_export_writes_the_organisation_back(private, tmp_path, org):
     folder = services.export_course(SLUG, tmp_path / "out")
     assert "organisation: lib-seb" in (folder / "course.md").read_text(encoding="utf-8")

@@ -360,12 +360,6 @@ def shared_or(organisation_id: int | None):
     return or_(Course.organisation_id.is_(None), Course.organisation_id == organisation_id)
 
 
-def visible_course_ids(user):
-    """``select(Course.id)`` of the courses ``user`` may see, for queries that reach courses
-    through modules or completions (``Module.course_id.in_(visible_course_ids(user))``)."""
-    return select(Course.id).where(visible_to(user))
-
-
 def visibility_params(user) -> dict:
     """Bound values for :func:`visible_by_params`, the cached statements' form of the rule."""
     ids = visible_organisation_ids(user)
@@ -498,7 +492,10 @@ def with_organisation(text: str, code: str | None) -> str:
 
 
 def course_rows() -> list[dict]:
-    """One row per course for ``lms courses list`` (counts aggregated in SQL)."""
+    """One row per course for ``lms courses list`` (counts aggregated in SQL); ``organisation``
+    is the unit code of the library a private course belongs to, None when shared."""
+    from lms.auth.models import Unit
+
     modules = (select(Module.course_id, func.count(Module.id).label("modules"))
                .where(Module.active.is_(True)).group_by(Module.course_id).subquery())
     questions = (select(Module.course_id, func.count(Question.id).label("questions"))
@@ -507,12 +504,13 @@ def course_rows() -> list[dict]:
                  .where(Module.active.is_(True)).group_by(Module.course_id).subquery())
     rows = db.session.execute(
         select(Course.slug, Course.title_id, Course.topic_id, Course.version_label,
-               func.coalesce(modules.c.modules, 0), func.coalesce(questions.c.questions, 0), Course.jp)
+               func.coalesce(modules.c.modules, 0), func.coalesce(questions.c.questions, 0), Course.jp, Unit.code)
         .outerjoin(modules, modules.c.course_id == Course.id)
+        .outerjoin(Unit, Unit.id == Course.organisation_id)
         .outerjoin(questions, questions.c.course_id == Course.id)
         .order_by(Course.slug)).all()
     return [{"slug": r[0], "title": r[1], "topic": r[2], "version": r[3], "modules": r[4], "questions": r[5],
-             "jp": r[6]} for r in rows]
+             "jp": r[6], "organisation": r[7]} for r in rows]
 
 
 def export_course(slug: str, target: Path) -> Path:
