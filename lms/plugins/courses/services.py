@@ -102,9 +102,19 @@ def _resolve_organisations(courses: list[CourseSource], problems: list[str]) -> 
     codes = {course.meta["organisation"] for course in courses if course.meta.get("organisation")}
     found: dict[str, tuple[int, bool]] = {}
     if codes:
-        rows = db.session.execute(select(Unit.code, Unit.id, Organisation.unit_id)
-                                  .outerjoin(Organisation, Organisation.unit_id == Unit.id)
-                                  .where(Unit.code.in_(sorted(codes)))).all()
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            rows = db.session.execute(select(Unit.code, Unit.id, Organisation.unit_id)
+                                      .outerjoin(Organisation, Organisation.unit_id == Unit.id)
+                                      .where(Unit.code.in_(sorted(codes)))).all()
+        except SQLAlchemyError:  # `lms courses check` before `lms db upgrade`
+            db.session.rollback()
+            for course in courses:
+                if course.meta.get("organisation"):
+                    problems.append(f"{course.meta['organisation_where']}: " + _(
+                        "`organisation` cannot be checked: the database is not set up (lms db upgrade)"))
+            return
         found = {code: (unit_id, marked is not None) for code, unit_id, marked in rows}
     for course in courses:
         code = course.meta.get("organisation")
