@@ -20,6 +20,10 @@ depends_on = None
 
 
 def upgrade():
+    """Adds the column unless a downgrade left it in place (then nothing is missing)."""
+    columns = {column['name'] for column in sa.inspect(op.get_bind()).get_columns('courses')}
+    if 'organisation_id' in columns:
+        return
     with op.batch_alter_table('courses', schema=None) as batch_op:
         batch_op.add_column(sa.Column('organisation_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_courses_organisation_id'), ['organisation_id'], unique=False)
@@ -28,15 +32,12 @@ def upgrade():
 
 
 def downgrade():
-    """Refused while a course is private: below 0025 it would become visible to every library
-    without anyone deciding it. Make the courses shared (``organisation:`` removed from their
-    front matter, re-imported) or delete them first."""
+    """Keeps ``courses.organisation_id`` (code before 0025 ignores it; the upgrade finds it in
+    place), but is refused while a course is private: code before 0025 would show it to every
+    library without anyone deciding it. Make those courses shared first (remove
+    ``organisation:`` from their ``course.md`` and import, or choose "shared" in the browser)."""
     private = op.get_bind().execute(
         sa.text("SELECT count(*) FROM courses WHERE organisation_id IS NOT NULL")).scalar()
     if private:
-        raise RuntimeError(f"{private} course(s) are private to one organisation: downgrading would share "
-                           "them with every library. Make them shared first.")
-    with op.batch_alter_table('courses', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_courses_organisation_id_organisations'), type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_courses_organisation_id'))
-        batch_op.drop_column('organisation_id')
+        raise RuntimeError(f"{private} course(s) are private to one organisation: below 0025 every library "
+                           "would see them. Make them shared first.")
