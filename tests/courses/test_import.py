@@ -169,7 +169,7 @@ def test_list_prints_a_table_and_json(imported, runner):
     result = runner.invoke(args=["courses", "list", "--json"])
     rows = json.loads(result.output)
     assert rows == [{"slug": "contoh", "title": "Kursus Contoh", "topic": "cataloguing", "version": "1.0",
-                     "modules": 2, "questions": 7, "jp": 2}]
+                     "modules": 2, "questions": 7, "jp": 2, "organisation": None}]
 
 
 def test_check_reports_counts_without_touching_the_database(app, runner, course_root):

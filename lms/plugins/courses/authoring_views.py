@@ -10,17 +10,22 @@ from lms.auth.access import protect_blueprint
 from lms.extensions import db
 from lms.forms import BaseForm
 from lms.http import int_arg
-from lms.plugins.courses import authoring
-from lms.plugins.courses.forms import MAX_MODULE_CHARS, ModuleEditForm, NewModuleForm
+from lms.plugins.courses import authoring, services
+from lms.plugins.courses.forms import MAX_MODULE_CHARS, CourseSharingForm, ModuleEditForm, NewModuleForm
 from lms.plugins.courses.models import Course, Module, ModuleDraft, ModuleVersion
 
 bp = protect_blueprint(Blueprint("authoring", __name__, url_prefix="/authoring"), "trainer", "admin")
 
 
 def _course(slug: str) -> Course:
-    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    """The course ``slug`` if the signed-in editor may edit it: a private course they may not
+    see does not exist for them (404); one they see but may not edit is refused (403)."""
+    user = current_user._get_current_object()
+    course = db.session.scalar(select(Course).where(Course.slug == slug, services.visible_to(user)))
     if course is None:
         abort(404)
+    if not services.may_edit(user, course):
+        abort(403)
     return course
 
 
@@ -33,10 +38,45 @@ def _module(course: Course, module_slug: str) -> Module:
 
 @bp.route("/")
 def index():
-    courses = list(db.session.scalars(select(Course).order_by(Course.title_id)))
+    courses = list(db.session.scalars(select(Course).where(services.editable_by(current_user._get_current_object()))
+                                      .order_by(Course.title_id)))
     drafts = {draft.module_id: draft for draft in db.session.scalars(select(ModuleDraft))}
-    return render_template("courses/authoring/index.html", courses=courses, drafts=drafts,
+    owners = dict(services.organisation_choices(current_user._get_current_object()))
+    return render_template("courses/authoring/index.html", courses=courses, drafts=drafts, owners=owners,
                            new_form=NewModuleForm(), confirm=BaseForm())
+
+
+def _sharing_form(course: Course) -> CourseSharingForm:
+    """The sharing field: "shared" only for those who may share with the whole network, then
+    the organisations the editor may act for (and the course's own, so it stays shown)."""
+    user = current_user._get_current_object()
+    form = CourseSharingForm(organisation=str(course.organisation_id or ""))
+    choices = [(str(unit_id), name) for unit_id, name in services.organisation_choices(user)]
+    if services.editable_organisation_ids(user) is None:
+        choices.insert(0, ("", _("Shared: every library in the network")))
+    form.organisation.choices = choices
+    return form
+
+
+@bp.route("/<slug>/sharing", methods=["GET", "POST"])
+def sharing(slug: str):
+    """Shared across the network, or private to one organisation (the browser's form of the
+    ``organisation:`` front matter; an export writes it back)."""
+    course = _course(slug)
+    form = _sharing_form(course)
+    if form.validate_on_submit():
+        chosen = int(form.organisation.data) if form.organisation.data else None
+        try:
+            changed = services.set_organisation(course, chosen, current_user._get_current_object())
+        except PermissionError as refusal:
+            flash(str(refusal), "error")
+            return render_template("courses/authoring/sharing.html", course=course, form=form), 403
+        if changed:
+            flash(_("Saved: %(course)s is now %(who)s.", course=course.slug,
+                    who=services.organisation_label(chosen)), "success")
+        return redirect(url_for("authoring.index") + f"#course-{course.slug}", 303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("courses/authoring/sharing.html", course=course, form=form), status
 
 
 @bp.route("/<slug>/new", methods=["POST"])

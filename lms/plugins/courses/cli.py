@@ -66,6 +66,8 @@ def import_command(paths: tuple[Path, ...], prefer_files: bool, prune: bool) -> 
         click.echo(_("%(module)s: kept (not in folder; use --prune to deactivate)", module=module))
     for module in report.deactivated:
         click.echo(_("%(module)s: deactivated (not in folder)", module=module))
+    for change in report.organisations:  # who sees a course changed: never silently
+        click.echo(change)
     click.echo(_("Imported %(courses)d course(s): %(created)d new module version(s), %(unchanged)d unchanged.",
                  courses=len(report.courses), created=len(report.created), unchanged=len(report.unchanged)))
 
@@ -79,10 +81,11 @@ def list_command(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{'slug':24} {'topic':18} {'version':8} {'modules':>7} {'questions':>9} {'JP':>5}  title")
+    click.echo(f"{'slug':24} {'topic':18} {'version':8} {'modules':>7} {'questions':>9} {'JP':>5}  "
+               f"{'organisation':14} title")
     for row in rows:
         click.echo(f"{row['slug']:24} {row['topic']:18} {row['version']:8} {row['modules']:>7} "
-                   f"{row['questions']:>9} {row['jp']:>5g}  {row['title']}")
+                   f"{row['questions']:>9} {row['jp']:>5g}  {row['organisation'] or '-':14} {row['title']}")
 
 
 @courses.command("export")

@@ -36,7 +36,7 @@ def lms_home_panels(user, role):
 
     if role == "librarian":
         return [HomePanel("courses/panels/catalogue.html", order=20, key="courses",
-                          context={"rows": services.catalogue()})]
+                          context={"rows": services.catalogue(user=user)})]
     if role == "trainer":
         from flask import url_for
 

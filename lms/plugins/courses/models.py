@@ -61,6 +61,10 @@ class Course(db.Model):
     intro_source: Mapped[str] = mapped_column(Text, default="")  # course.md as written, for export
     source_hash: Mapped[str] = mapped_column(String(64))
     published: Mapped[bool] = mapped_column(Boolean, default=True)
+    # None: shared across the network. Set: private to that one organisation (a library's own
+    # course); who sees it is decided by ``services.visible_to`` alone (docs/organisations.md).
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.unit_id", ondelete="RESTRICT"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -214,7 +214,18 @@ def parse_course_meta(path: Path, meta: dict, framework: Framework, problems: li
     if not isinstance(clean["authors"], list) or not all(isinstance(a, str) for a in clean["authors"]):
         problems.append(f"{_where(path, meta, 'authors')}: " + _("`authors` must be a list of names"))
         clean["authors"] = []
-    known = {"title", "summary", "competencies", "jp", "version", "authors", "topic", "level", "_lines"}
+    organisation = meta.get("organisation")
+    clean["organisation"] = None  # shared across the network
+    if organisation is not None and organisation != "":
+        if not isinstance(organisation, (str, int)) or isinstance(organisation, bool):
+            problems.append(f"{_where(path, meta, 'organisation')}: "
+                            + _("`organisation` must be the code of one unit that is an organisation"))
+        else:
+            # checked against the database by services.check_courses (the file alone cannot say)
+            clean["organisation"] = str(organisation).strip()
+    clean["organisation_where"] = _where(path, meta, "organisation")
+    known = {"title", "summary", "competencies", "jp", "version", "authors", "topic", "level", "organisation",
+             "_lines"}
     for key in meta:
         if key not in known:
             problems.append(f"{_where(path, meta, key)}: " + _("unknown field `%(key)s` in course.md", key=key))

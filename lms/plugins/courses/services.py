@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.orm import defer
 
 from lms.pluginmanager import hook
@@ -40,6 +40,8 @@ class ImportReport:
     # active modules that are in the database but not in their course's folder ("slug/module")
     kept: list[str] = field(default_factory=list)  # left active (no prune)
     deactivated: list[str] = field(default_factory=list)  # hidden (prune)
+    # courses whose organisation this import set or changed: "slug: shared -> lib-seb"
+    organisations: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -87,7 +89,48 @@ def check_courses(paths: list[Path]) -> tuple[Framework | None, list[CourseSourc
         if slugs.count(course.slug) > 1:
             problems.append(f"{course.path}:1: " + _("two course folders are named %(slug)r", slug=course.slug))
             break
+    _resolve_organisations(courses, problems)
     return framework, courses, problems
+
+
+def _resolve_organisations(courses: list[CourseSource], problems: list[str]) -> None:
+    """Turn each course's ``organisation:`` unit code into that organisation's id (in
+    ``meta["organisation_id"]``), or report ``course.md:line`` when the code names no unit
+    that is an organisation: a typo must not publish a library's own course to everyone."""
+    from lms.auth.models import Organisation, Unit
+
+    codes = {course.meta["organisation"] for course in courses if course.meta.get("organisation")}
+    found: dict[str, tuple[int, bool]] = {}
+    if codes:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            rows = db.session.execute(select(Unit.code, Unit.id, Organisation.unit_id)
+                                      .outerjoin(Organisation, Organisation.unit_id == Unit.id)
+                                      .where(Unit.code.in_(sorted(codes)))).all()
+        except SQLAlchemyError:  # `lms courses check` before `lms db upgrade`
+            db.session.rollback()
+            for course in courses:
+                if course.meta.get("organisation"):
+                    problems.append(f"{course.meta['organisation_where']}: " + _(
+                        "`organisation` cannot be checked: the database is not set up (lms db upgrade)"))
+            return
+        found = {code: (unit_id, marked is not None) for code, unit_id, marked in rows}
+    for course in courses:
+        code = course.meta.get("organisation")
+        course.meta["organisation_id"] = None
+        if not code:
+            continue
+        unit = found.get(code)
+        if unit is None:
+            problems.append(f"{course.meta['organisation_where']}: "
+                            + _("`organisation`: no unit has the code %(code)r", code=code))
+        elif not unit[1]:
+            problems.append(f"{course.meta['organisation_where']}: "
+                            + _("`organisation`: the unit %(code)r is not an organisation (a library); "
+                                "mark it as one in Admin, or name the library it belongs to", code=code))
+        else:
+            course.meta["organisation_id"] = unit[0]
 
 
 def import_courses(paths: list[Path], prefer_files: bool = False, prune: bool = False) -> ImportReport:
@@ -110,6 +153,7 @@ def import_courses(paths: list[Path], prefer_files: bool = False, prune: bool = 
             report.created.clear()
             report.kept.clear()
             report.deactivated.clear()
+            report.organisations.clear()
             return report
         db.session.commit()
     except Exception:
@@ -160,6 +204,12 @@ def _save_course(source: CourseSource, report: ImportReport, prefer_files: bool,
         course.intro_source = source.text
         course.source_hash = text_hash
         course.updated_at = func.now()
+    if course.organisation_id != meta.get("organisation_id"):
+        if course.id is not None or meta.get("organisation_id") is not None:  # a new shared course is no news
+            report.organisations.append(_("%(course)s: was %(old)s, now %(new)s", course=source.slug,
+                                          old=organisation_label(course.organisation_id) if course.id else "-",
+                                          new=organisation_label(meta.get("organisation_id"))))
+        course.organisation_id = meta.get("organisation_id")
     db.session.flush()
     _save_assets(course, source)
     report.courses.append(source.slug)
@@ -266,8 +316,196 @@ def _new_version(module: Module, source: ModuleSource, course: CourseSource,
     return version
 
 
+# --- who sees a course -------------------------------------------------------------------
+# One rule, asked everywhere a course is listed or opened (docs/organisations.md, section 3):
+# a shared course (organisation_id null) is everyone's; a course private to organisation X is
+# seen by the people whose unit's organisation is X, by admins and trainers held for X, and
+# by install-wide admins and trainers. Not by the organisations below X: private means that
+# one library's own course. Elsewhere it does not exist (404, never 403).
+
+EDITING_ROLES = ("admin", "trainer")
+
+
+def visible_organisation_ids(user) -> frozenset[int] | None:
+    """The organisations whose private courses ``user`` sees, or None for every course.
+    Read from the user as loaded with the session (roles, organisation roles, unit): no SQL."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    if user.has_role(*EDITING_ROLES):
+        return None
+    ids = set(editable_organisation_ids(user) or ())
+    own = user.unit.organisation_id if user.unit_id is not None and user.unit is not None else None
+    if own is not None:
+        ids.add(own)
+    return frozenset(ids)
+
+
+def editable_organisation_ids(user) -> frozenset[int] | None:
+    """The organisations whose private courses ``user`` may edit, or None for every course
+    (install-wide admins and trainers; they alone edit the shared courses)."""
+    if user.has_role(*EDITING_ROLES):
+        return None
+    return frozenset().union(*(user.organisations_for(role) for role in EDITING_ROLES))
+
+
+def visible_to(user):
+    """A SQL condition on ``Course``: the courses ``user`` may see. Folded into each listing's
+    own query, so the rule costs no statement of its own."""
+    from sqlalchemy import true
+
+    ids = visible_organisation_ids(user)
+    if ids is None:
+        return true()
+    if not ids:
+        return Course.organisation_id.is_(None)
+    return or_(Course.organisation_id.is_(None), Course.organisation_id.in_(sorted(ids)))
+
+
+def shared_or(organisation_id: int | None):
+    """A SQL condition on ``Course``: the shared courses and those private to ``organisation_id``
+    (shared only for None) - what a plan made for one library, or for the whole network, may
+    contain: everyone it assigns to must be able to open it."""
+    if organisation_id is None:
+        return Course.organisation_id.is_(None)
+    return or_(Course.organisation_id.is_(None), Course.organisation_id == organisation_id)
+
+
+def visibility_params(user) -> dict:
+    """Bound values for :func:`visible_by_params`, the cached statements' form of the rule."""
+    ids = visible_organisation_ids(user)
+    return {"see_all": ids is None, "organisation_ids": sorted(ids or ())}
+
+
+def visible_by_params():
+    """The rule with bound parameters (``see_all``, ``organisation_ids``): for statements
+    built once per process (the lesson page)."""
+    from sqlalchemy import Boolean
+
+    return or_(bindparam("see_all", type_=Boolean), Course.organisation_id.is_(None),
+               Course.organisation_id.in_(bindparam("organisation_ids", expanding=True)))
+
+
+def may_see(user, course: Course) -> bool:
+    """Whether ``user`` may see ``course`` (the same rule, for a course already loaded)."""
+    ids = visible_organisation_ids(user)
+    return course.organisation_id is None or ids is None or course.organisation_id in ids
+
+
+def may_edit(user, course: Course) -> bool:
+    """Whether ``user`` may edit ``course``: install-wide admins and trainers any course; an
+    organisation's admins and trainers that organisation's private courses."""
+    ids = editable_organisation_ids(user)
+    return ids is None or (course.organisation_id is not None and course.organisation_id in ids)
+
+
+def assignment_refusal(course: Course, *, user_id: int | None = None, unit_id: int | None = None,
+                       position: str | None = None) -> str | None:
+    """Why ``course`` cannot be assigned to that target, or None. A private course goes only
+    to people who may open it: a person of its organisation (or holding a role there), or a
+    unit inside it (none of whose units belongs to another library). A position reaches every
+    library, so a private course is never assigned by position."""
+    from lms.auth.models import OrganisationRole, Unit, User, UserRole
+    from lms.auth.scoping import units_below
+
+    owner = course.organisation_id
+    if owner is None:
+        return None
+    name = organisation_label(owner)
+    if position:
+        return _("%(course)s is private to %(organisation)s; a position reaches every library: assign it to "
+                 "people or units of %(organisation)s instead.", course=course.slug, organisation=name)
+    if user_id is not None:
+        sees = or_(Unit.organisation_id == owner,
+                   User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(EDITING_ROLES))),
+                   User.id.in_(select(OrganisationRole.user_id).where(
+                       OrganisationRole.organisation_id == owner, OrganisationRole.role.in_(EDITING_ROLES))))
+        if db.session.scalar(select(User.id).outerjoin(Unit, Unit.id == User.unit_id)
+                             .where(User.id == user_id, sees)) is None:
+            return _("%(course)s is private to %(organisation)s; this person works for another library and "
+                     "could not open it.", course=course.slug, organisation=name)
+    if unit_id is not None:
+        tree = units_below([unit_id])
+        elsewhere = db.session.scalar(select(func.count()).select_from(Unit).where(
+            Unit.id.in_(select(tree.c.id)), or_(Unit.organisation_id.is_(None), Unit.organisation_id != owner)))
+        if elsewhere:
+            return _("%(course)s is private to %(organisation)s; this unit (or a unit below it) belongs to another "
+                     "library.", course=course.slug, organisation=name)
+    return None
+
+
+def organisation_label(organisation_id: int | None) -> str:
+    """How an import report and the editor name a course's owner: its unit code, or "shared"."""
+    from lms.auth.models import Unit
+
+    if organisation_id is None:
+        return _("shared")
+    return db.session.scalar(select(Unit.code).where(Unit.id == organisation_id)) or str(organisation_id)
+
+
+def editable_by(user):
+    """A SQL condition on ``Course``: the courses ``user`` may edit (see :func:`may_edit`)."""
+    from sqlalchemy import true
+
+    ids = editable_organisation_ids(user)
+    return true() if ids is None else Course.organisation_id.in_(sorted(ids))
+
+
+def organisation_choices(user) -> list[tuple[int, str]]:
+    """The organisations ``user`` may make a course private to: all for install-wide admins
+    and trainers, else those they are an admin or trainer for; (unit id, name) by name."""
+    from lms.auth.models import Organisation
+
+    query = select(Organisation.unit_id, Organisation.full_name).order_by(Organisation.full_name)
+    ids = editable_organisation_ids(user)
+    if ids is not None:
+        query = query.where(Organisation.unit_id.in_(sorted(ids)))
+    return [(unit_id, name) for unit_id, name in db.session.execute(query)]
+
+
+def set_organisation(course: Course, organisation_id: int | None, user) -> bool:
+    """Make ``course`` shared (None) or private to one organisation the editor may act for,
+    audited; returns whether it changed. Refused (``PermissionError``) for an organisation
+    outside the editor's reach, or when the editor may not edit the course at all."""
+    from lms.audit.services import record
+
+    if not may_edit(user, course):
+        raise PermissionError(_("You may not change this course."))
+    allowed = {unit_id for unit_id, _name in organisation_choices(user)}
+    if organisation_id is not None and organisation_id not in allowed:
+        raise PermissionError(_("Choose an organisation you work for."))
+    if organisation_id is None and editable_organisation_ids(user) is not None:
+        raise PermissionError(_("Only an administrator or trainer of the whole network may share a course "
+                                "with every library."))
+    if course.organisation_id == organisation_id:
+        return False
+    old = organisation_label(course.organisation_id)
+    course.organisation_id = organisation_id
+    record("course.organisation_changed", "course", course.id, course=course.slug, old=old,
+           new=organisation_label(organisation_id))
+    db.session.commit()
+    return True
+
+
+def with_organisation(text: str, code: str | None) -> str:
+    """``course.md`` with its ``organisation:`` line saying ``code`` (removed for a shared
+    course), so an export re-imports to the same visibility, even when it was set in the browser."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return text
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+    if end is None:
+        return text
+    head = [line for line in lines[1:end] if not line.startswith("organisation:")]
+    if code is not None:
+        head.append(f"organisation: {code}")
+    return "\n".join([lines[0], *head, *lines[end:]])
+
+
 def course_rows() -> list[dict]:
-    """One row per course for ``lms courses list`` (counts aggregated in SQL)."""
+    """One row per course for ``lms courses list`` (counts aggregated in SQL); ``organisation``
+    is the unit code of the library a private course belongs to, None when shared."""
+    from lms.auth.models import Unit
+
     modules = (select(Module.course_id, func.count(Module.id).label("modules"))
                .where(Module.active.is_(True)).group_by(Module.course_id).subquery())
     questions = (select(Module.course_id, func.count(Question.id).label("questions"))
@@ -276,12 +514,13 @@ def course_rows() -> list[dict]:
                  .where(Module.active.is_(True)).group_by(Module.course_id).subquery())
     rows = db.session.execute(
         select(Course.slug, Course.title_id, Course.topic_id, Course.version_label,
-               func.coalesce(modules.c.modules, 0), func.coalesce(questions.c.questions, 0), Course.jp)
+               func.coalesce(modules.c.modules, 0), func.coalesce(questions.c.questions, 0), Course.jp, Unit.code)
         .outerjoin(modules, modules.c.course_id == Course.id)
+        .outerjoin(Unit, Unit.id == Course.organisation_id)
         .outerjoin(questions, questions.c.course_id == Course.id)
         .order_by(Course.slug)).all()
     return [{"slug": r[0], "title": r[1], "topic": r[2], "version": r[3], "modules": r[4], "questions": r[5],
-             "jp": r[6]} for r in rows]
+             "jp": r[6], "organisation": r[7]} for r in rows]
 
 
 def export_course(slug: str, target: Path) -> Path:
@@ -291,7 +530,8 @@ def export_course(slug: str, target: Path) -> Path:
         raise LookupError(f"no course {slug!r}")
     folder = target / slug
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "course.md").write_text(course.intro_source, encoding="utf-8")
+    code = organisation_label(course.organisation_id) if course.organisation_id is not None else None
+    (folder / "course.md").write_text(with_organisation(course.intro_source, code), encoding="utf-8")
     for module in course.modules:
         if module.active and module.current_version is not None:
             (folder / f"{module.position:02d}-{module.slug}.md").write_text(module.current_version.source,
@@ -327,15 +567,20 @@ def write_framework(target: Path) -> None:
             yaml.safe_dump({"areas": list(areas.values())}, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
-def catalogue(topic: str = "", competency: str = "", q: str = "") -> list[dict]:
-    """Published courses for the catalogue with module counts and minutes, filtered in SQL."""
+def catalogue(topic: str = "", competency: str = "", q: str = "", *, user) -> list[dict]:
+    """Published courses ``user`` may see for the catalogue with module counts and minutes,
+    filtered in SQL."""
     stats = (select(Module.course_id, func.count(Module.id).label("modules"),
                     func.sum(ModuleVersion.minutes).label("minutes"))
              .join(ModuleVersion, ModuleVersion.id == Module.current_version_id)
              .where(Module.active.is_(True)).group_by(Module.course_id).subquery())
-    query = (select(Course, func.coalesce(stats.c.modules, 0), func.coalesce(stats.c.minutes, 0))
+    from lms.auth.models import Organisation
+
+    query = (select(Course, func.coalesce(stats.c.modules, 0), func.coalesce(stats.c.minutes, 0),
+                    Organisation.short_name)
              .outerjoin(stats, stats.c.course_id == Course.id)
-             .where(Course.published.is_(True)).order_by(Course.topic_id, Course.title_id))
+             .outerjoin(Organisation, Organisation.unit_id == Course.organisation_id)
+             .where(Course.published.is_(True), visible_to(user)).order_by(Course.topic_id, Course.title_id))
     if topic:
         query = query.where(Course.topic_id == topic)
     if competency:
@@ -347,7 +592,8 @@ def catalogue(topic: str = "", competency: str = "", q: str = "") -> list[dict]:
                             | Course.title_en.ilike(pattern, escape=LIKE_ESCAPE)
                             | Course.summary_id.ilike(pattern, escape=LIKE_ESCAPE)
                             | Course.summary_en.ilike(pattern, escape=LIKE_ESCAPE))
-    return [{"course": row[0], "modules": row[1], "minutes": row[2]} for row in db.session.execute(query)]
+    return [{"course": row[0], "modules": row[1], "minutes": row[2], "private_to": row[3]}
+            for row in db.session.execute(query)]
 
 
 def topics() -> list[Topic]:
@@ -363,8 +609,10 @@ def competencies_by_id(ids: list[str]) -> list[Competency]:
     return [found[i] for i in ids if i in found]
 
 
-def get_course(slug: str) -> Course | None:
-    return db.session.scalar(select(Course).where(Course.slug == slug, Course.published.is_(True)))
+def get_course(slug: str, user) -> Course | None:
+    """The published course ``slug`` if ``user`` may see it; None (a 404) otherwise."""
+    return db.session.scalar(select(Course).where(Course.slug == slug, Course.published.is_(True),
+                                                  visible_to(user)))
 
 
 def get_module(course: Course, module_slug: str) -> Module | None:
@@ -395,17 +643,18 @@ class LessonPage:
     has_quiz: bool
 
 
-def lesson_page(slug: str, module_slug: str, lesson_slug: str) -> LessonPage | None:
+def lesson_page(slug: str, module_slug: str, lesson_slug: str, user=None) -> LessonPage | None:
     """The lesson of a published course's active module (current version), with its course,
     module and version, its neighbours and whether a quiz follows - or None (a 404).
 
     One statement, because this is the most requested page of the LMS (see
     :func:`_lesson_page_statement`). The four entities land in the identity map, so
     ``module.course``, ``module.current_version`` and ``lesson.module_version`` are then
-    read without SQL (hooks use them).
+    read without SQL (hooks use them). A course ``user`` may not see has no lessons for them.
     """
     row = db.session.execute(_lesson_page_statement(),
-                             {"course_slug": slug, "module_slug": module_slug, "lesson_slug": lesson_slug}).first()
+                             {"course_slug": slug, "module_slug": module_slug, "lesson_slug": lesson_slug,
+                              **visibility_params(user)}).first()
     if row is None:
         return None
     lesson, version, module, course, prev_slug, prev_title, next_slug, next_title, number, total, quiz = row
@@ -437,7 +686,7 @@ def _lesson_page_statement():
     columns no lesson page shows (the module's Markdown source and introduction, the
     course's ``course.md`` and introduction) are deferred: loaded only if something asks.
     """
-    scope = ((Course.slug == bindparam("course_slug")) & Course.published.is_(True)
+    scope = ((Course.slug == bindparam("course_slug")) & Course.published.is_(True) & visible_by_params()
              & (Module.slug == bindparam("module_slug")) & Module.active.is_(True))
     order = Lesson.position
     pager = (select(Lesson.id.label("id"),

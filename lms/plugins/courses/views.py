@@ -13,7 +13,7 @@ bp = Blueprint("courses", __name__, url_prefix="/courses")
 
 
 def _course_or_404(slug: str):
-    course = services.get_course(slug)
+    course = services.get_course(slug, current_user)
     if course is None:
         abort(404)
     return course
@@ -30,7 +30,8 @@ def _module_or_404(course, module_slug: str):
 @authenticated
 def catalogue():
     args = request.args
-    rows = services.catalogue(args.get("topic", ""), args.get("competency", ""), args.get("q", ""))
+    rows = services.catalogue(args.get("topic", ""), args.get("competency", ""), args.get("q", ""),
+                              user=current_user._get_current_object())
     return render_template("courses/catalogue.html", rows=rows, topics=services.topics(),
                            competencies=services.competencies(), args=args)
 
@@ -60,7 +61,7 @@ def module(slug: str, module_slug: str):
 @bp.route("/<slug>/<module_slug>/<lesson_slug>")
 @authenticated
 def lesson(slug: str, module_slug: str, lesson_slug: str):
-    page = services.lesson_page(slug, module_slug, lesson_slug)
+    page = services.lesson_page(slug, module_slug, lesson_slug, current_user._get_current_object())
     if page is None:
         abort(404)
     # Rendered before the view is recorded: recording commits, and a commit expires every

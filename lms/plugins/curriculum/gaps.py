@@ -16,6 +16,7 @@ from sqlalchemy import Integer, case, func, select
 from lms.pluginmanager import hook
 from lms.extensions import db
 from lms.plugins.courses.models import Module
+from lms.plugins.courses.services import visible_to
 from lms.plugins.curriculum import services
 from lms.plugins.curriculum.proposals import select_competencies
 
@@ -95,8 +96,10 @@ def content_signals(module_ids: list[int]) -> dict[int, list[dict]]:
     return merged
 
 
-def content_gaps(locale: str) -> tuple[Any, list[CompetencyGap]]:
-    """``(round, gaps)`` for the latest closed round; ``(None, [])`` without one."""
+def content_gaps(locale: str, viewer=None) -> tuple[Any, list[CompetencyGap]]:
+    """``(round, gaps)`` for the latest closed round; ``(None, [])`` without one. With a
+    ``viewer``, only the modules of courses they may see count (a course private to another
+    library neither fills a gap nor is named)."""
     from lms.plugins.needs.analysis import analyze, latest_closed_round
 
     needs_round = latest_closed_round()
@@ -104,7 +107,7 @@ def content_gaps(locale: str) -> tuple[Any, list[CompetencyGap]]:
         return None, []
     analysis = analyze(needs_round)
     chosen = select_competencies(analysis.competencies, services.threshold())
-    by_competency = services.modules_by_competency()
+    by_competency = services.modules_by_competency(visible_to(viewer) if viewer is not None else None)
     module_ids = sorted({m.id for s in chosen for m in by_competency.get(s.competency_id, [])})
     rates, summaries, signals = pass_rates(module_ids), feedback(module_ids), content_signals(module_ids)
     gaps = []

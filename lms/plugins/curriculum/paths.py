@@ -21,6 +21,7 @@ from lms.auth.models import User
 from lms.extensions import db
 from lms.i18n import number
 from lms.plugins.courses.models import Competency, Course, Module
+from lms.plugins.courses.services import visible_to
 from lms.plugins.curriculum import services
 from lms.plugins.learning.models import ModuleCompletion
 
@@ -114,7 +115,7 @@ def learning_path(user: User, locale: str, limit: int | None = None) -> list[Pat
     if not evidence:
         return []
     done = set(db.session.scalars(select(ModuleCompletion.module_id).where(ModuleCompletion.user_id == user.id)))
-    modules = [module for module in services.active_modules() if module.id not in done]
+    modules = [module for module in services.active_modules(visible_to(user)) if module.id not in done]
     ranked = rank_modules(modules, services.module_competency_map(), evidence)
     if limit is not None:
         ranked = ranked[:limit]

@@ -39,6 +39,7 @@ from lms.i18n import number
 from lms.extensions import db
 from lms.transactions import refusals_roll_back
 from lms.plugins.courses.models import Competency, Module
+from lms.plugins.courses.services import shared_or
 from lms.plugins.curriculum import services
 from lms.plugins.curriculum.models import ALL, DISCARDED, DRAFT, POSITION, UNIT, CurriculumItem, CurriculumVersion
 from lms.plugins.curriculum.services import CurriculumError
@@ -191,7 +192,8 @@ def propose(needs_round: NeedsRound | None = None, actor_id: int | None = None,
     threshold = services.threshold()
     chosen = select_competencies(analysis.competencies, threshold)
     round_info = {"round": needs_round.id, "round_title": needs_round.title}
-    planned = plan_items(chosen, services.modules_by_competency(), threshold,
+    # one curriculum for the network: shared courses only (every library it assigns to can open them)
+    planned = plan_items(chosen, services.modules_by_competency(shared_or(None)), threshold,
                          _unit_priorities(needs_round, chosen, threshold), round_info,
                          _position_priorities(needs_round, chosen, threshold))
     if not planned:

@@ -61,12 +61,16 @@ def due_step_days() -> int:
 
 # --- modules and competencies ----------------------------------------------------------------
 
-def active_modules() -> list[Module]:
-    """Active modules with published content, in catalogue order (course, then module)."""
-    return list(db.session.scalars(
-        select(Module).join(Course, Course.id == Module.course_id)
-        .where(Module.active.is_(True), Module.current_version_id.is_not(None))
-        .order_by(Course.title_id, Course.id, Module.position, Module.id)))
+def active_modules(courses=None) -> list[Module]:
+    """Active modules with published content, in catalogue order (course, then module);
+    ``courses`` is a condition on ``Course`` saying which courses count (the courses plugin's
+    ``visible_to(user)`` or ``shared_or(organisation)``: a private course stays in its library)."""
+    query = (select(Module).join(Course, Course.id == Module.course_id)
+             .where(Module.active.is_(True), Module.current_version_id.is_not(None))
+             .order_by(Course.title_id, Course.id, Module.position, Module.id))
+    if courses is not None:
+        query = query.where(courses)
+    return list(db.session.scalars(query))
 
 
 def module_competency_map() -> dict[int, list[str]]:
@@ -89,11 +93,12 @@ def module_competency_map() -> dict[int, list[str]]:
     return found
 
 
-def modules_by_competency() -> dict[str, list[Module]]:
-    """Competency id -> the active modules mapped to it, in catalogue order."""
+def modules_by_competency(courses=None) -> dict[str, list[Module]]:
+    """Competency id -> the active modules mapped to it, in catalogue order (of the courses
+    ``courses`` admits, as in :func:`active_modules`)."""
     mapping = module_competency_map()
     result: dict[str, list[Module]] = {}
-    for module in active_modules():
+    for module in active_modules(courses):
         for competency_id in mapping.get(module.id, []):
             result.setdefault(competency_id, []).append(module)
     return result
@@ -252,6 +257,9 @@ def add_module(version: CurriculumVersion, module_id, due_on: date | None, actor
     module = db.session.get(Module, module_id) if isinstance(module_id, int) else None
     if module is None or not module.active or module.current_version_id is None:
         raise CurriculumError(_l("Choose an active module. Nothing was changed."))
+    if module.course.organisation_id is not None:  # one plan for the network: every library must open it
+        raise CurriculumError(_l("This module belongs to a course private to one library; the curriculum "
+                                 "is for every library. Nothing was changed."))
     if any(item.module_id == module.id and item.audience == ALL for item in version.items):
         raise CurriculumError(_l("This module is already in the draft for everyone."))
     item = CurriculumItem(module_id=module.id, position=len(version.items) + 1, audience=ALL, due_on=due_on,

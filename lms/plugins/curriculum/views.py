@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from lms.auth.access import roles_required
 from lms.extensions import db
+from lms.plugins.courses.services import shared_or
 from lms.plugins.needs.models import NeedsRound
 from lms.plugins.curriculum import gaps, proposals, services
 from lms.plugins.curriculum.forms import AddModuleForm, ItemForm, TokenForm
@@ -88,7 +89,7 @@ def _render_version(version, *, status: int = 200, error: str | None = None, add
 
 def _module_choices(locale: str) -> list[tuple[int, str]]:
     return [(module.id, f"{services.course_title(module.course, locale)} — {services.module_title(module, locale)}")
-            for module in services.active_modules()]
+            for module in services.active_modules(shared_or(None))]  # one plan for the network: shared only
 
 
 @bp.route("/<int:version_id>")
@@ -193,7 +194,7 @@ def discard(version_id: int):
 @bp.route("/content-gaps")
 @roles_required(*VIEW_ROLES)
 def content_gaps():
-    needs_round, found = gaps.content_gaps(_locale())
+    needs_round, found = gaps.content_gaps(_locale(), _user())
     return render_template("curriculum/content_gaps.html", needs_round=needs_round, gaps=found,
                            threshold=services.threshold(), pass_rate_min=gaps.PASS_RATE_MIN,
                            feedback_min=gaps.FEEDBACK_MIN)

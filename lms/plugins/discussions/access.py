@@ -1,10 +1,11 @@
 """Who may see and do what in discussions - the one place these rules live.
 
-Module threads are open to the signed-in users of the organisation they were started in:
-each library has its own discussion space on a shared course (``Thread.organisation_id``,
-docs/organisations.md section 4). Install-wide trainers and admins read every space; a
-trainer or admin of one organisation reads its space and those below it, a supervisor the
-spaces of the organisations their units are in. A board is visible
+Module threads are open to the signed-in users who may see the module's course (a course
+private to another library has no discussion for them: courses.services.visible_to) and who
+read the organisation the thread was started in: each library has its own discussion space on
+a shared course (``Thread.organisation_id``, docs/organisations.md section 4). Install-wide
+trainers and admins read every space; a trainer or admin of one organisation reads its space
+and those below it, a supervisor the spaces of the organisations their units are in. A board is visible
 to admins, and to a user who holds one of its roles (or it has none) and who belongs to one
 of its units or a unit below one, or supervises one of them or a unit above one (or it has
 no units). Searches, notification links and every view go through :func:`visible_board_ids`
@@ -18,6 +19,7 @@ from sqlalchemy import Select, and_, exists, not_, or_, select, true
 from lms import organisations
 from lms.auth.models import Organisation, Unit, UnitSupervisor, User
 from lms.extensions import db
+from lms.plugins.courses.models import Course, Module
 from lms.plugins.discussions.models import Board, BoardRole, BoardUnit, Post, Thread
 
 MODERATOR_ROLES = ("trainer", "admin")
@@ -129,15 +131,38 @@ def visible_threads_clause(user: User):
     """A WHERE clause on :class:`Thread` keeping the threads ``user`` may see."""
     if user.has_role("admin"):
         return Thread.id.is_not(None)
-    return or_(and_(Thread.module_id.is_not(None), module_space_clause(user)),
+    return or_(and_(Thread.module_id.is_not(None), module_space_clause(user), _module_threads_clause(user)),
                Thread.board_id.in_(visible_board_ids(user)))
+
+
+def _module_threads_clause(user: User):
+    """Threads of a module whose course ``user`` may see (every module, for those who see
+    every course: no subquery then)."""
+    from lms.plugins.courses.services import visible_organisation_ids, visible_to
+
+    if visible_organisation_ids(user) is None:
+        return Thread.module_id.is_not(None)
+    return Thread.module_id.in_(select(Module.id).join(Course, Course.id == Module.course_id)
+                                .where(visible_to(user)))
+
+
+def can_see_module(user: User, module_id: int) -> bool:
+    """Whether ``user`` may see the module's course: no query for those who see every course."""
+    from lms.plugins.courses.services import visible_organisation_ids, visible_to
+
+    if not user.is_authenticated:
+        return False
+    if visible_organisation_ids(user) is None:
+        return True
+    return db.session.scalar(select(Module.id).join(Course, Course.id == Module.course_id)
+                             .where(Module.id == module_id, visible_to(user))) is not None
 
 
 def can_see_thread(user: User, thread: Thread | None) -> bool:
     if thread is None or not user.is_authenticated:
         return False
     if thread.module_id is not None:
-        return reads_space(user, thread.organisation_id)
+        return reads_space(user, thread.organisation_id) and can_see_module(user, thread.module_id)
     return can_see_board(user, thread.board)
 
 

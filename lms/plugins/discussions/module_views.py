@@ -32,7 +32,7 @@ def _user():
 
 def _module_or_404(module_id: int) -> Module:
     module = db.session.get(Module, module_id)
-    if module is None or module.current_version is None:
+    if module is None or module.current_version is None or not access.can_see_module(_user(), module.id):
         abort(404)
     return module
 

@@ -247,7 +247,7 @@ def unanswered_questions(user: User, mine_only: bool, limit: int | None = None) 
     """Questions under active modules that nobody but the asker has replied to, not resolved
     and not locked, oldest first; with ``mine_only`` only in :func:`trainer_module_ids`."""
     conditions = [_active_module_threads(), _status_clause("unanswered"), Thread.locked_at.is_(None),
-                  opening_post_visible(), access.module_space_clause(user)]
+                  opening_post_visible(), access.visible_threads_clause(user)]
     if mine_only:
         conditions.append(Thread.module_id.in_(sorted(trainer_module_ids(user)) or [-1]))
     query = _summary_select().where(*conditions).order_by(Thread.created_at, Thread.id)

@@ -99,7 +99,8 @@ def _mention_targets(ids: set[str], module: Module | None) -> dict[str, str]:
         select(Module.id, Module.slug, Course.slug, ModuleVersion.competencies)
         .join(Course, Course.id == Module.course_id)
         .join(ModuleVersion, ModuleVersion.id == Module.current_version_id)
-        .where(Module.active.is_(True))
+        # shared courses only: the link is stored in the post, which readers of every library see
+        .where(Module.active.is_(True), Course.organisation_id.is_(None))
         .order_by(Course.title_id, Course.id, Module.position, Module.id)).all()
     from_questions: dict[int, set[str]] = {}
     for module_id, competency_id in db.session.execute(

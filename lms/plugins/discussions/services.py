@@ -175,7 +175,8 @@ def create_thread(author: User, *, title: str, body: str, module: Module | None 
         raise ValueError("a thread belongs to exactly one module or board")
     if kind not in THREAD_KINDS or (module is not None and kind not in MODULE_KINDS):
         raise PostingError(_("Please choose whether this is a question or a discussion."), "kind")
-    if module is not None and (not module.active or module.current_version_id is None):
+    if module is not None and (not module.active or module.current_version_id is None
+                               or not access.can_see_module(author, module.id)):
         raise PostingError(_("This module is no longer offered, so no new questions can be asked."))
     if board is not None:
         if not access.can_see_board(author, board):

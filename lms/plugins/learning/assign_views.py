@@ -21,9 +21,11 @@ from lms.clock import local_today
 from lms.extensions import db
 from lms.i18n import localized
 from lms.plugins.courses.models import Course, Module
+from lms.plugins.courses.services import visible_to
 from lms.plugins.learning import assigning
 from lms.plugins.learning.forms import AssignmentForm, DeleteForm
 from lms.plugins.learning.models import Assignment
+from lms.plugins.learning.services import AssignmentRefused
 
 bp = Blueprint("assign", __name__, url_prefix="/assignments")
 
@@ -38,10 +40,12 @@ def _user() -> User:
     return current_user._get_current_object()
 
 
-def subject_choices(locale: str) -> dict[str, list[tuple[str, str]]]:
-    """Published courses, each as a group: the whole course, then its active modules."""
+def subject_choices(locale: str, viewer: User | None = None) -> dict[str, list[tuple[str, str]]]:
+    """Published courses (those ``viewer`` may see), each as a group: the whole course, then
+    its active modules."""
     groups: dict[str, list[tuple[str, str]]] = {}
-    courses = db.session.scalars(select(Course).where(Course.published.is_(True)).order_by(Course.slug)).all()
+    courses = db.session.scalars(select(Course).where(Course.published.is_(True), visible_to(viewer))
+                                 .order_by(Course.slug)).all()
     modules = db.session.scalars(select(Module).where(Module.active.is_(True), Module.current_version_id.is_not(None))
                                  .order_by(Module.course_id, Module.position)).all()
     by_course: dict[int, list[Module]] = {}
@@ -70,7 +74,7 @@ def target_choices(viewer: User) -> dict[str, list[tuple[str, str]]]:
 
 def _form(viewer: User) -> AssignmentForm:
     form = AssignmentForm(today=local_today())
-    form.subject.choices = subject_choices(_locale())
+    form.subject.choices = subject_choices(_locale(), viewer)
     form.target.choices = target_choices(viewer)
     return form
 
@@ -91,7 +95,11 @@ def new():
     form = _form(viewer)
     if not form.validate_on_submit():
         return render_template("learning/assign/new.html", form=form), 400 if form.is_submitted() else 200
-    assigning.create_from_choice(viewer, form.subject.data, form.target.data, form.due_on.data)
+    try:
+        assigning.create_from_choice(viewer, form.subject.data, form.target.data, form.due_on.data)
+    except AssignmentRefused as refusal:
+        form.target.errors = [*form.target.errors, str(refusal)]
+        return render_template("learning/assign/new.html", form=form), 422
     flash(_("Assignment saved."), "success")
     return redirect(url_for("assign.index"))
 

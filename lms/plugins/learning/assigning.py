@@ -22,6 +22,8 @@ from lms.auth.scoping import scoped_users, supervised_unit_ids
 from lms.extensions import db
 from lms.plugins.courses.models import Course, Module
 from lms.plugins.learning.models import Assignment, CourseCompletion, ModuleCompletion
+from lms.plugins.learning.services import AssignmentRefused
+from lms.transactions import refusals_roll_back
 
 
 def _librarian(user_id_column):
@@ -75,6 +77,7 @@ def librarians_of(viewer: User) -> Select:
                    User.id.in_(select(UserRole.user_id).where(UserRole.role == "librarian"))))
 
 
+@refusals_roll_back(AssignmentRefused)
 def create_from_choice(viewer: User, subject: str, target: str, due_on: date | None) -> list[Assignment]:
     """The assignment form's choice - ``subject`` ``course:<id>``/``module:<id>``, ``target``
     ``user:<id>``/``unit:<id>``/``position:<name>`` (validated against the viewer's choices

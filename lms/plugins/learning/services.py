@@ -280,6 +280,20 @@ def certificate_title(certificate: Certificate, locale: str) -> str:
 
 # --- assignments and maintenance ---
 
+class AssignmentRefused(ValueError):
+    """An assignment nobody may make: a private course to people who could not open it."""
+
+
+def _refuse_invisible(course: Course, *, user_id=None, unit_id=None, position=None) -> None:
+    """Raise :class:`AssignmentRefused` (before anything is written) when ``course`` is private
+    to a library the target is not in: the assignee would be sent a course that answers 404."""
+    from lms.plugins.courses.services import assignment_refusal
+
+    reason = assignment_refusal(course, user_id=user_id, unit_id=unit_id, position=position)
+    if reason:
+        raise AssignmentRefused(reason)
+
+
 def create_assignment(subject: str, *, username: str | None = None, unit_code: str | None = None,
                       position: str | None = None, due_on: date | None = None,
                       assigned_by_id: int | None = None) -> Assignment:
@@ -313,6 +327,7 @@ def create_assignment(subject: str, *, username: str | None = None, unit_code: s
         assignment.unit_id = unit.id
     else:
         assignment.position = position.strip()
+    _refuse_invisible(course, user_id=assignment.user_id, unit_id=assignment.unit_id, position=assignment.position)
     db.session.add(assignment)
     db.session.flush()
     # the person by id, never by name: the log outlives an erasure (docs/privacy.md)
@@ -329,12 +344,15 @@ def assign(*, module_id: int | None = None, course_id: int | None = None, user_i
 
     For callers that already hold ids (the curriculum's approval, the assignment form).
     ``commit=False`` leaves the assignment and its audit entry in the caller's transaction.
-    Raises ``ValueError`` unless exactly one subject and exactly one target are given.
+    Raises ``ValueError`` unless exactly one subject and exactly one target are given, and
+    :class:`AssignmentRefused` for a private course the target could not open.
     """
     if (module_id is None) == (course_id is None):
         raise ValueError("give exactly one of a module or a course")
     if sum(value is not None and value != "" for value in (user_id, unit_id, position)) != 1:
         raise ValueError("give exactly one of a user, a unit or a position")
+    course = db.session.get(Course, course_id) if course_id is not None else db.session.get(Module, module_id).course
+    _refuse_invisible(course, user_id=user_id, unit_id=unit_id, position=position)
     assignment = Assignment(module_id=module_id, course_id=course_id, user_id=user_id, unit_id=unit_id,
                             position=position.strip() if position else None, due_on=due_on,
                             assigned_by_id=assigned_by_id)

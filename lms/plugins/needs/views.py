@@ -12,6 +12,7 @@ from lms.auth.access import authenticated, roles_required
 from lms.extensions import db
 from lms.http import parse_int
 from lms.plugins.courses.models import Module
+from lms.plugins.courses.services import may_see
 from lms.plugins.needs import feedback, rounds
 from lms.plugins.needs.analysis import round_status
 from lms.plugins.needs.forms import AnswersForm, FeedbackForm, RoundForm
@@ -217,8 +218,8 @@ def rating(round_id: int, user_id: int):
 @authenticated
 def feedback_post(module_id: int):
     module = db.session.get(Module, module_id)
-    if module is None or module.current_version is None:
-        abort(404)
+    if module is None or module.current_version is None or not may_see(current_user, module.course):
+        abort(404)  # a course private to another library does not exist here
     user = _user()
     if not feedback.has_completed(user.id, module.id):
         abort(403)

@@ -237,9 +237,10 @@ class ModuleRow:
     versions: list[VersionCount] = field(default_factory=list)
 
 
-def quiz_modules(unit_ids=None, module_id: int | None = None) -> list[ModuleRow]:
-    """Every module version that has a quiz, with its number of counted submitted attempts,
-    grouped by module (course slug, module position, version number order)."""
+def quiz_modules(unit_ids=None, module_id: int | None = None, viewer=None) -> list[ModuleRow]:
+    """Every module version that has a quiz (of the courses ``viewer`` may see, when given),
+    with its number of counted submitted attempts, grouped by module (course slug, module
+    position, version number order)."""
     counts = _scope(select(QuizAttempt.module_version_id.label("version_id"), func.count().label("attempts"))
                     .where(QuizAttempt.status == SUBMITTED, QuizAttempt.percent.is_not(None))
                     .group_by(QuizAttempt.module_version_id), unit_ids).subquery()
@@ -250,6 +251,10 @@ def quiz_modules(unit_ids=None, module_id: int | None = None) -> list[ModuleRow]
              .order_by(Course.slug, Module.position, ModuleVersion.number))
     if module_id is not None:
         query = query.where(Module.id == module_id)
+    if viewer is not None:
+        from lms.plugins.courses.services import visible_to
+
+        query = query.where(visible_to(viewer))
     rows: dict[int, ModuleRow] = {}
     for version, module, course, attempts in db.session.execute(query):
         rows.setdefault(module.id, ModuleRow(course, module)).versions.append(VersionCount(version, attempts))

@@ -10,6 +10,7 @@ from lms.auth.scoping import supervised_unit_ids
 from lms.exports import csv_response, xlsx_response
 from lms.extensions import db
 from lms.plugins.courses.models import ModuleVersion
+from lms.plugins.courses.services import may_see
 from lms.plugins.quizzes import item_analysis as analysis
 from lms.plugins.quizzes.services import registry
 
@@ -23,19 +24,25 @@ def _scope():
     return supervised_unit_ids(current_user)
 
 
+def _version(module_version_id: int) -> ModuleVersion:
+    """The version, unless it is missing or of a course private to another library (404)."""
+    found = db.session.get(ModuleVersion, module_version_id)
+    if found is None or not may_see(current_user, found.module.course):
+        abort(404)
+    return found
+
+
 @bp.route("/")
 @roles_required("trainer", "supervisor", "admin")
 def index():
-    return render_template("quizzes/items/index.html", modules=analysis.quiz_modules(_scope()),
+    return render_template("quizzes/items/index.html", modules=analysis.quiz_modules(_scope(), viewer=current_user._get_current_object()),
                            scoped=_scope() is not None)
 
 
 @bp.route("/<int:module_version_id>")
 @roles_required("trainer", "supervisor", "admin")
 def version(module_version_id: int):
-    found = db.session.get(ModuleVersion, module_version_id)
-    if found is None:
-        abort(404)
+    found = _version(module_version_id)
     scope = _scope()
     result = analysis.item_analysis(module_version_id, scope)
     siblings = [v for row in analysis.quiz_modules(scope, found.module_id) for v in row.versions]
@@ -46,8 +53,7 @@ def version(module_version_id: int):
 
 
 def _export_table(module_version_id: int):
-    if db.session.get(ModuleVersion, module_version_id) is None:
-        abort(404)
+    _version(module_version_id)
     return analysis.items_table(analysis.item_analysis(module_version_id, _scope()), registry())
 
 

@@ -15,6 +15,7 @@ from lms.extensions import db
 from lms.forms import BaseForm
 from lms.http import int_arg
 from lms.plugins.courses.models import Course, Module, ModuleVersion
+from lms.plugins.courses.services import visible_to
 from lms.plugins.quizzes import results, services
 from lms.plugins.quizzes.models import IN_PROGRESS, QuizAttempt
 
@@ -22,12 +23,13 @@ bp = Blueprint("quizzes", __name__, url_prefix="/quiz")
 
 
 def _module(slug: str, module_slug: str) -> tuple[Course, Module]:
-    """The published course's active module with its current version, in one query."""
+    """The published course's active module with its current version, in one query; a
+    course private to another library is not found (courses.services.visible_to)."""
     found = db.session.execute(
         select(Course, Module).join(Module, Module.course_id == Course.id)
         .options(joinedload(Module.current_version))
         .where(Course.slug == slug, Course.published.is_(True), Module.slug == module_slug,
-               Module.active.is_(True))).first()
+               Module.active.is_(True), visible_to(current_user._get_current_object()))).first()
     if found is None or found[1].current_version is None:
         abort(404)
     return found[0], found[1]

@@ -36,6 +36,7 @@ from lms.exports import (  # noqa: F401 - re-exported: the reports plugin's modu
 from lms.extensions import db
 from lms.http import parse_int
 from lms.plugins.courses.models import Course, Module, ModuleVersion
+from lms.plugins.courses.services import visible_to
 from lms.plugins.learning.assigning import DONE, OVERDUE, status_select
 from lms.plugins.learning.models import CourseCompletion, LessonView, ModuleCompletion
 from lms.plugins.quizzes.models import QuizScore
@@ -435,7 +436,8 @@ def module_figures(viewer: User, filters: Filters, locale: str) -> list[ModuleFi
              .outerjoin(completed, completed.c.module_id == Module.id)
              .outerjoin(attempts, attempts.c.module_id == Module.id)
              .outerjoin(reading, reading.c.module_id == Module.id)
-             .where(or_(and_(Module.active.is_(True), Course.published.is_(True)),
+             # a course private to another library is not listed for lack of activity (issue 20)
+             .where(or_(and_(Module.active.is_(True), Course.published.is_(True), visible_to(viewer)),
                         enrolled > 0, completed.c.n.is_not(None)))
              .order_by(func.lower(course_title), Module.position, Module.id))
     return [ModuleFigures(module_id=row[0], title=row[1], course=row[2], enrolled=int(row[3]),
