@@ -94,12 +94,16 @@ def allows(user, rule) -> bool:
     return isinstance(rule, ScopedRoles) and any(user.organisations_for(role) for role in rule.scoped)
 
 
-def protect_blueprint(blueprint: Blueprint, *roles: str, fresh: bool = False) -> Blueprint:
+def protect_blueprint(blueprint: Blueprint, *roles: str, fresh: bool = False,
+                      scoped: bool | tuple[str, ...] = False) -> Blueprint:
     """Declare ``roles`` for every view of ``blueprint`` that has no rule of its own; with
-    ``fresh``, every view of it also needs a fresh sign-in."""
+    ``fresh``, every view of it also needs a fresh sign-in; ``scoped`` as for
+    :func:`roles_required` (every view of the blueprint then scopes its data)."""
     if not roles:
         raise ValueError("protect_blueprint needs at least one role")
-    setattr(blueprint, ACCESS_ATTR, frozenset(roles))
+    if scoped is True:
+        scoped = tuple(role for role in roles if role in ORGANISATION_ROLES)
+    setattr(blueprint, ACCESS_ATTR, ScopedRoles(roles, scoped) if scoped else frozenset(roles))
     setattr(blueprint, FRESH_ATTR, fresh)
     return blueprint
 

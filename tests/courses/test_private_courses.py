@@ -233,6 +233,25 @@ def test_an_organisations_trainer_is_offered_only_their_library(private, client_
     assert not services.may_edit(db.session.get(User, lib_trainer.user.id), private)
 
 
+def test_a_trainer_of_one_library_authors_its_private_course_only(private, client_as):
+    """A trainer held for ``lib-seb`` only opens the editor (the blueprint opts in with
+    ``scoped``): their library's private course is listed and editable, the network's shared
+    course is not theirs to edit (403), and another library's trainer finds nothing (404)."""
+    trainer = _scoped(client_as("librarian", unit_code="seb-section"), "trainer", "seb-section")
+    index = trainer.get("/authoring/")
+    assert index.status_code == 200 and TITLE in index.get_data(as_text=True)
+    assert "/authoring/contoh/" not in index.get_data(as_text=True)
+    assert trainer.get(f"/authoring/{SLUG}/{MODULE}/edit").status_code == 200
+    assert trainer.get(f"/authoring/{SLUG}/sharing").status_code == 200
+    shared_module = db.session.scalar(select(Module).join(Course).where(Course.slug == "contoh"))
+    assert trainer.get(f"/authoring/contoh/{shared_module.slug}/edit").status_code == 403
+    outsider = _scoped(client_as("librarian"), "trainer", "branch-a")
+    assert outsider.get("/authoring/").status_code == 200
+    assert outsider.get(f"/authoring/{SLUG}/{MODULE}/edit").status_code == 404
+    assert TITLE not in outsider.get("/authoring/").get_data(as_text=True)
+    assert client_as("librarian", unit_code="seb-branch").get("/authoring/").status_code == 403
+
+
 def test_authoring_pages_of_a_private_course_are_not_found_for_others(private, client_as):
     admin = client_as("admin")
     assert admin.get(f"/authoring/{SLUG}/sharing").status_code == 200

@@ -14,7 +14,9 @@ from lms.plugins.courses import authoring, services
 from lms.plugins.courses.forms import MAX_MODULE_CHARS, CourseSharingForm, ModuleEditForm, NewModuleForm
 from lms.plugins.courses.models import Course, Module, ModuleDraft, ModuleVersion
 
-bp = protect_blueprint(Blueprint("authoring", __name__, url_prefix="/authoring"), "trainer", "admin")
+# Trainers and admins of one library open it too (scoped): every view goes through _course()
+# (services.may_edit) or lists services.editable_by, so they edit only their library's courses.
+bp = protect_blueprint(Blueprint("authoring", __name__, url_prefix="/authoring"), "trainer", "admin", scoped=True)
 
 
 def _course(slug: str) -> Course:

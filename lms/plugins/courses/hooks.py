@@ -20,7 +20,8 @@ def lms_blueprints():
 @hookimpl
 def lms_nav_items():
     return [NavItem("courses.catalogue", _l("Course catalogue"), roles=ROLES, order=10, group="learn"),
-            NavItem("authoring.index", _l("Module authoring"), roles=("trainer", "admin"), order=20, group="teach")]
+            NavItem("authoring.index", _l("Module authoring"), roles=("trainer", "admin"), order=20, group="teach",
+                    scoped=("trainer", "admin"))]
 
 
 @hookimpl
