@@ -230,6 +230,10 @@ def test_two_demo_libraries_each_have_their_own_name_on_pages_certificates_and_m
         for url in ("/", "/learning/", f"/learning/certificates/{codes[username]}"):
             page = client.get(url, follow_redirects=True).get_data(as_text=True)
             assert own in page and other not in page, (username, url)
+        # Sampit's private course: in its own catalogue, not found for Palangka Raya
+        catalogue = client.get("/courses/").get_data(as_text=True)
+        assert ("Sungai Mentaya" in catalogue) == (username == "yohana")
+        assert client.get("/courses/layanan-keliling-mentaya/").status_code == (200 if username == "yohana" else 404)
         verified = full_demo.test_client().get(f"/verify/{codes[username]}").get_data(as_text=True)
         assert own in verified and other not in verified
         people[username].email = f"{username}@example.test"

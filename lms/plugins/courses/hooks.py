@@ -50,6 +50,13 @@ def lms_home_panels(user, role):
     return []
 
 
+@hookimpl(tryfirst=True)  # content first: the activity of the other plugins may use it
+def lms_demo_seed(app, log):
+    from lms.plugins.courses import demo
+
+    demo.seed(log)
+
+
 @hookimpl(tryfirst=True)  # content first: the activity of the other plugins needs the modules
 def lms_demo_scale(app, scale, log):
     from lms.plugins.courses import bench_data as scale_data

@@ -76,13 +76,19 @@ def find_course_dirs(paths: list[Path], problems: list[str]) -> tuple[Path | Non
     return root, dirs
 
 
-def check_courses(paths: list[Path]) -> tuple[Framework | None, list[CourseSource], list[str]]:
-    """Parse and validate; nothing is written."""
+def check_courses(paths: list[Path], framework: Framework | None = None
+                  ) -> tuple[Framework | None, list[CourseSource], list[str]]:
+    """Parse and validate; nothing is written. With ``framework`` (the one in the database,
+    ``authoring.framework_from_db``) the folders need no competencies.yml beside them."""
     problems: list[str] = []
-    root, dirs = find_course_dirs(paths, problems)
-    if root is None:
+    scratch: list[str] = []
+    root, dirs = find_course_dirs(paths, problems if framework is None else scratch)
+    if framework is not None:
+        problems.extend(p for p in scratch if "competencies.yml" not in p)
+    elif root is None:
         return None, [], problems
-    framework = load_framework(root, problems)
+    if framework is None:
+        framework = load_framework(root, problems)
     courses = [course for course in (parse_course(d, framework, problems) for d in dirs) if course]
     slugs = [course.slug for course in courses]
     for course in courses:
@@ -133,19 +139,23 @@ def _resolve_organisations(courses: list[CourseSource], problems: list[str]) -> 
             course.meta["organisation_id"] = unit[0]
 
 
-def import_courses(paths: list[Path], prefer_files: bool = False, prune: bool = False) -> ImportReport:
+def import_courses(paths: list[Path], prefer_files: bool = False, prune: bool = False,
+                   framework: Framework | None = None) -> ImportReport:
     """Validate everything, then import in one transaction (or change nothing).
 
     Active modules missing from their course's folder are listed in ``report.kept``, or
     with ``prune`` hidden and listed in ``report.deactivated``: a folder that lacks a module
-    made in the browser must not switch it off without saying so."""
+    made in the browser must not switch it off without saying so. With ``framework`` (the
+    database's own) the courses are checked against it and the framework is left as it is."""
     report = ImportReport()
-    framework, courses, problems = check_courses(paths)
+    given = framework
+    framework, courses, problems = check_courses(paths, framework)
     report.problems.extend(problems)
     if report.problems or framework is None:
         return report
     try:
-        _save_framework(framework)
+        if given is None:
+            _save_framework(framework)
         for course in courses:
             _save_course(course, report, prefer_files, prune)
         if report.problems:  # conflicts found while comparing with the database
