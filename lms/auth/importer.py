@@ -49,7 +49,7 @@ class ImportRow:
     unit: Unit | None
     nip: str | None = None
     position: str | None = None
-    locale: str = "id"
+    locale: str = ""  # none in the file: the library's default language
     password: str | None = None
     password_hash: str | None = None
 
@@ -150,8 +150,8 @@ def parse_users_csv(data: bytes) -> ImportResult:
             unit = units.get(values["unit"].lower())
             if unit is None:
                 row_errors.append(_("unknown unit %(unit)r", unit=values["unit"]))
-        locale = (values.get("locale") or "id").lower()
-        if locale not in LOCALES:
+        locale = (values.get("locale") or "").lower()
+        if locale and locale not in LOCALES:
             row_errors.append(_("locale must be one of %(known)s", known=", ".join(LOCALES)))
         password = values.get("password") or None
         if password:

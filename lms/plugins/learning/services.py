@@ -242,7 +242,8 @@ def issue_certificate(completion: CourseCompletion) -> Certificate:
               "completed_on": local_date(completion.completed_at), "jp": completion.jp, "issued_at": utcnow()}
     issuer = organisations.issuer_for(user.id)  # the library and its signatory as they are today
     values.update(issuer_name=issuer.name, signatory_name=issuer.signatory_name,
-                  signatory_position=issuer.signatory_position, signatory_nip=issuer.signatory_nip)
+                  signatory_position=issuer.signatory_position, signatory_nip=issuer.signatory_nip,
+                  issuer_logo=issuer.logo)
     for _attempt in range(5):
         db.session.execute(dialect_insert(Certificate).values(code=new_code(), **values).on_conflict_do_nothing())
         found = db.session.scalar(select(Certificate).where(Certificate.completion_id == completion.id))
