@@ -73,7 +73,7 @@ class OrganisationForm(BaseForm):
 class LogoForm(BaseForm):
     """A library's logo: checked by its content and re-encoded by lms.logos, whatever its name."""
 
-    logo = FileField(_l("Logo"), validators=[FileRequired()],
+    logo = FileField(_l("Logo file"), validators=[FileRequired()],
                      render_kw={"accept": "image/png,image/jpeg,image/webp"})
 
 
