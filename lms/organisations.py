@@ -212,14 +212,6 @@ def locales_for(user_ids: list[int]) -> dict[int, str]:
     return found
 
 
-def default_locale_for_unit(unit_id: int | None) -> str:
-    """The language a new account in ``unit_id`` starts with: its library's default."""
-    organisation = for_unit(unit_id) or home()
-    if organisation is not None:
-        return organisation.default_locale
-    return current_app.config.get("BABEL_DEFAULT_LOCALE") or "id"
-
-
 def for_unit(unit_id: int | None) -> Organisation | None:
     if unit_id is None:
         return None

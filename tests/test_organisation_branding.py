@@ -179,6 +179,7 @@ def test_people_who_have_not_chosen_read_their_librarys_language(app, org, other
     assert ours.user.locale == "" and theirs.user.locale == ""
     assert '<html lang="en">' in ours.get("/").get_data(as_text=True)
     assert '<html lang="id">' in theirs.get("/").get_data(as_text=True)
+    assert '<option selected value="en">' in ours.get("/account").get_data(as_text=True)  # what they read
     # an explicit choice wins over the library's
     user = db.session.get(User, ours.user.id)
     user.locale = "id"
