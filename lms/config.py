@@ -93,6 +93,11 @@ DEFAULTS: dict[str, object] = {
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # A library's logo (lms/logos.py): the upload's size, the pixels decoded at most, and the
+    # stored PNG's longest side.
+    "LOGO_MAX_BYTES": 512 * 1024,
+    "LOGO_MAX_PIXELS": 4_000_000,
+    "LOGO_MAX_SIDE": 512,
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
     "JP_TARGET": 20,
     "XAPI_LRS_USERNAME": "",

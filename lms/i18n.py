@@ -1,8 +1,10 @@
 """Languages: Bahasa Indonesia first, English second.
 
-The locale is, in order: the signed-in user's preference, the language chosen with the
-switcher (kept in the session), then Indonesian - the library's working language, even
-when a phone's browser is set to English.
+The locale is, in order: the signed-in user's own choice (``User.locale``), the language
+chosen with the switcher (kept in the session), then the default language of the page's
+library (the signed-in person's, else the home library on signed-out pages; see
+``lms.organisations.current``), then the install's ``BABEL_DEFAULT_LOCALE`` - never the
+browser's, since a phone set to English is no choice of the library's working language.
 """
 from __future__ import annotations
 
@@ -33,7 +35,22 @@ def select_locale() -> str:
         return user_locale
     if session.get("lang") in languages:
         return session["lang"]
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return library_locale(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def library_locale(languages) -> str | None:
+    """The default language of the page's library, or None when none can be read (the
+    error page of a failing database must still render)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from lms import organisations
+
+    try:
+        organisation = organisations.current()
+    except SQLAlchemyError:
+        return None
+    locale = organisation.default_locale if organisation is not None else None
+    return locale if locale in languages else None
 
 
 def template_translations():

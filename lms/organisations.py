@@ -41,6 +41,7 @@ class Issuer:
     signatory_name: str = ""
     signatory_position: str = ""
     signatory_nip: str = ""
+    logo: str | None = None  # key in organisation_logos (lms.logos)
 
 
 def defaults_for(unit: Unit) -> dict:
@@ -153,6 +154,64 @@ def save_settings(organisation: Organisation, **values) -> Organisation:
     return organisation
 
 
+def set_logo(organisation: Organisation, data: bytes) -> Organisation:
+    """Replace the library's logo with the upload ``data`` (checked and re-encoded by
+    :mod:`lms.logos`), audited with the old and new keys, and commit. A refusal
+    (:class:`lms.logos.LogoRefused`) changes nothing; the old logo stays stored for the
+    certificates issued with it."""
+    from lms import logos
+
+    key = logos.store(data)
+    if key != organisation.logo:
+        record("organisation.logo_changed", "unit", organisation.unit_id, old=organisation.logo, new=key)
+        organisation.logo = key
+    db.session.commit()
+    return organisation
+
+
+def remove_logo(organisation: Organisation) -> Organisation:
+    """The library shows no logo from now on (audited); certificates keep theirs."""
+    if organisation.logo is not None:
+        record("organisation.logo_removed", "unit", organisation.unit_id, old=organisation.logo)
+        organisation.logo = None
+    db.session.commit()
+    return organisation
+
+
+def locale_of(user: User) -> str:
+    """The language ``user`` reads: their own choice, else their library's default language,
+    else the home library's, else the install's (for mail and other work outside a page)."""
+    if user.locale in LOCALES:
+        return user.locale
+    organisation = for_user(user) or home()
+    if organisation is not None and organisation.default_locale in LOCALES:
+        return organisation.default_locale
+    return current_app.config.get("BABEL_DEFAULT_LOCALE") or "id"
+
+
+def locales_for(user_ids: list[int]) -> dict[int, str]:
+    """Each user's language as :func:`locale_of` decides it, in one query (for mailing many)."""
+    rows = db.session.execute(
+        select(User.id, User.locale, Organisation.default_locale)
+        .outerjoin(Unit, Unit.id == User.unit_id)
+        .outerjoin(Organisation, Organisation.unit_id == Unit.organisation_id)
+        .where(User.id.in_(list(user_ids)))).all()
+    fallback = None
+    found = {}
+    for user_id, own, library in rows:
+        if own in LOCALES:
+            found[user_id] = own
+        elif library in LOCALES:
+            found[user_id] = library
+        else:
+            if fallback is None:
+                home_library = home()
+                fallback = (home_library.default_locale if home_library is not None
+                            else current_app.config.get("BABEL_DEFAULT_LOCALE") or "id")
+            found[user_id] = fallback
+    return found
+
+
 def for_unit(unit_id: int | None) -> Organisation | None:
     if unit_id is None:
         return None
@@ -221,7 +280,7 @@ def issuer_of(organisation: Organisation | None) -> Issuer:
     if organisation is None:
         return Issuer()
     return Issuer(organisation.full_name, organisation.signatory_name, organisation.signatory_position,
-                  organisation.signatory_nip)
+                  organisation.signatory_nip, organisation.logo)
 
 
 def signature(organisation: Organisation | None) -> str:

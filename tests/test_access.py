@@ -15,7 +15,8 @@ from tests.conftest import OTHER_MARKER, login, make_test_app, reset_database
 # The only endpoints anyone may reach without signing in.
 # auth.forgot_password and auth.reset_password: the password reset by e-mail (issue 18).
 PUBLIC_ENDPOINTS = {"static", "auth.login", "core.healthz", "core.healthz_ping", "core.set_language",
-                    "learning.verify", "auth.forgot_password", "auth.reset_password", "privacy.page"}
+                    "learning.verify", "auth.forgot_password", "auth.reset_password", "privacy.page",
+                    "core.logo"}  # core.logo: library logos only, by content key (lms/logos.py)
 
 
 def _example_url(rule) -> str:

@@ -24,6 +24,8 @@ ACTION_LABELS = {
     "unit.moved": _l("Unit moved"),
     "organisation.created": _l("Library created"),
     "organisation.updated": _l("Library settings changed"),
+    "organisation.logo_changed": _l("Library logo changed"),
+    "organisation.logo_removed": _l("Library logo removed"),
     "unit.activated": _l("Unit activated"),
     "unit.deactivated": _l("Unit deactivated"),
     "module.published": _l("Module published"),

@@ -55,7 +55,7 @@ class ImportRow:
     unit: Unit | None
     nip: str | None = None
     position: str | None = None
-    locale: str = "id"
+    locale: str = ""  # none in the file: the library's default language
     password: str | None = None
     password_hash: str | None = None
 
@@ -174,8 +174,8 @@ def parse_users_csv(data: bytes, scope: AdminScope | None = None) -> ImportResul
         elif unit_required:
             row_errors.append(_("the unit is empty: with several libraries in Pembina, everyone needs a unit "
                                 "(a unit code)"))
-        locale = (values.get("locale") or "id").lower()
-        if locale not in LOCALES:
+        locale = (values.get("locale") or "").lower()
+        if locale and locale not in LOCALES:
             row_errors.append(_("locale must be one of %(known)s", known=", ".join(LOCALES)))
         password = values.get("password") or None
         if password:

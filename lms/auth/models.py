@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint, func
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -75,12 +75,28 @@ class Organisation(db.Model):
     signatory_position: Mapped[str] = mapped_column(String(200), default="")
     signatory_nip: Mapped[str] = mapped_column(String(32), default="")
     email_signature: Mapped[str] = mapped_column(String(500), default="")
+    # The SHA-256 key of its logo in ``organisation_logos`` (lms.logos), or None.
+    logo: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
     unit: Mapped[Unit] = relationship(back_populates="organisation")
 
     def __repr__(self) -> str:
         return f"<Organisation {self.short_name}>"
+
+
+class OrganisationLogo(db.Model):
+    """A library logo as stored: a PNG that ``lms.logos`` decoded and wrote again, keyed by
+    the SHA-256 of its bytes. Rows are never changed or deleted: an organisation points at
+    its current one and each certificate at the one of its issue day (a snapshot)."""
+
+    __tablename__ = "organisation_logos"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class UserRole(db.Model):
@@ -135,7 +151,8 @@ class User(UserMixin, db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     nip: Mapped[str | None] = mapped_column(String(32))
     position: Mapped[str | None] = mapped_column(String(120))
-    locale: Mapped[str] = mapped_column(String(8), default="id")
+    # "id" or "en" when the person chose; "" = not chosen: the library's default language.
+    locale: Mapped[str] = mapped_column(String(8), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     password_hash: Mapped[str | None] = mapped_column(String(255))

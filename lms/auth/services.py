@@ -207,14 +207,13 @@ def request_password_reset(identifier: str, address: str | None) -> int:
 
 def _reset_email(user: User) -> tuple[str, str]:
     """The reset e-mail in the account's language: subject and text with the link."""
-    from flask import current_app
     from flask_babel import force_locale
     from flask_babel import gettext as _
 
     from lms import http, organisations
 
     url = http.absolute_url("auth.reset_password", token=reset.make_token(user))
-    with force_locale(user.locale or current_app.config.get("BABEL_DEFAULT_LOCALE") or "id"):
+    with force_locale(organisations.locale_of(user)):
         subject = _("Reset your Pembina password")
         text = "\n".join([
             _("Hello %(name)s,", name=user.full_name), "",
@@ -277,9 +276,10 @@ def generate_password() -> str:
 
 def create_user(*, username: str, full_name: str, password: str | None = None, email: str | None = None,
                 nip: str | None = None, position: str | None = None, roles: list[str] | None = None,
-                unit: Unit | None = None, locale: str = "id", must_change_password: bool = False,
+                unit: Unit | None = None, locale: str = "", must_change_password: bool = False,
                 commit: bool = True) -> User:
-    """Create an account (validated by the caller); records it in the audit log."""
+    """Create an account (validated by the caller); records it in the audit log. ``locale``
+    "" (the default): the person reads their library's default language until they choose."""
     user = User(username=username.strip().lower(), full_name=full_name.strip(), email=email or None,
                 nip=nip or None, position=position or None, unit=unit, locale=locale, active=True,
                 must_change_password=must_change_password)
@@ -364,7 +364,7 @@ def update_user(user: User, *, full_name: str, email: str | None, nip: str | Non
     user.email = email or None
     user.nip = nip or None
     user.position = position or None
-    user.locale = locale
+    user.locale = locale if locale in LOCALES else ""
     user.set_roles(new_roles)
     user.unit = unit
     user.supervised_units = list(supervised)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import get_locale, ngettext
 from flask_login import current_user
 
 from lms.auth import services, sessions
@@ -151,7 +151,8 @@ def reauthenticate():
 @bp.route("/account", methods=["GET", "POST"])
 @authenticated
 def account():
-    prefs = PreferencesForm(prefix="prefs", locale=current_user.locale)
+    # not chosen yet (""): the form shows the language the person reads now, their library's
+    prefs = PreferencesForm(prefix="prefs", locale=current_user.locale or str(get_locale()))
     password_form = PasswordChangeForm(prefix="pw")
     status = 200
     if request.method == "POST":

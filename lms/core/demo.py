@@ -6,13 +6,14 @@ nothing. Plugins add their own demo data through the ``lms_demo_seed`` hook.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
-from lms import organisations
+from lms import logos, organisations
 from lms.auth import services
-from lms.auth.models import OrganisationRole, Unit, User
+from lms.auth.models import Organisation, OrganisationRole, Unit, User
 from lms.extensions import db
 
 DEMO_PASSWORD = "pembina-demo"
@@ -119,6 +120,11 @@ DEMO_ORGANISATIONS: dict[str, dict] = {
               "email_signature": "Salam literasi,\nPerpustakaan Daerah Kabupaten Kotawaringin Timur, Sampit"},
 }
 
+# Each demo library's logo: a small PNG shipped with the package (lms/core/data), stored like
+# an uploaded one (lms.logos), so it is re-encoded and served the same way.
+DEMO_LOGOS: dict[str, str] = {"pkp": "demo-logo.png"}
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
 # Heads of units who supervise them: (username, unit code)
 DEMO_SUPERVISION = [("citra", "cabang-jekan-raya"), ("erlina", "pkp"), ("frans", "cabang-pahandut"),
                     ("rahmah", "kotim"), ("theresia", "kalteng")]
@@ -154,6 +160,10 @@ def seed_demo(log: Callable[[str], None]) -> dict[str, int]:
         if units[code].organisation is None:
             organisations.make_organisation(units[code], **settings)
     organisations.assign_organisations()
+    for code, filename in DEMO_LOGOS.items():
+        organisation = db.session.get(Organisation, units[code].id)
+        if organisation is not None and organisation.logo is None:
+            organisation.logo = logos.store((DATA_DIR / filename).read_bytes())
 
     existing = set(db.session.scalars(select(User.username)))
     people = [(u, n, r, unit, pos) for u, n, r, unit, pos in DEMO_ACCOUNTS]

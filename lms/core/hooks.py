@@ -32,6 +32,14 @@ def lms_init_app(app) -> None:
 
     app.jinja_env.globals["current_organisation"] = organisations.for_page
 
+    def logo_url(key: str | None) -> str | None:
+        """Where a library logo is served (lms.logos), or None without one."""
+        from flask import url_for
+
+        return url_for("core.logo", key=key) if key else None
+
+    app.jinja_env.globals["logo_url"] = logo_url
+
 
 @hookimpl
 def lms_blueprints():

@@ -1,7 +1,7 @@
 """Home pages per role, the health check, the language switch and error pages."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -49,6 +49,26 @@ def healthz_session():
     """The smallest signed-in page: session, user, the base layout and nothing else. Shows
     that sign-in works through a proxy; the benchmark's *page floor* (docs/performance.md)."""
     return render_template("core/session.html")
+
+
+@bp.route("/logos/<key>.png")
+@public
+def logo(key: str):
+    """A library's logo, to anyone: it is on the sign-in page, certificates and the public
+    verification page. Serves rows of ``organisation_logos`` and nothing else (no path, no
+    file system); the key is the SHA-256 of the bytes, so the answer never changes and may
+    be cached for a year."""
+    from lms import logos
+
+    found = logos.get(key)
+    if found is None:
+        abort(404)
+    response = Response(found.data, mimetype="image/png")
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = f'inline; filename="logo-{key[:12]}.png"'
+    response.set_etag(key)
+    return response.make_conditional(request)
 
 
 @bp.route("/language", methods=["POST"])

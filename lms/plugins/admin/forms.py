@@ -32,7 +32,10 @@ class UserForm(BaseForm):
         Optional(), Length(max=254), Regexp(EMAIL_RE, message=_l("Enter a valid e-mail address."))])
     nip = StringField(_l("NIP / staff number (optional)"), validators=[Optional(), Length(max=32)])
     position = StringField(_l("Position (jabatan)"), validators=[Optional(), Length(max=120)])
-    locale = SelectField(_l("Language"), choices=[SelectChoice("id", "Bahasa Indonesia"), SelectChoice("en", "English")])
+    # "": not chosen - the person reads their library's default language (lms.i18n)
+    locale = SelectField(_l("Language"), choices=[SelectChoice("", _l("The library's default language")),
+                                                  SelectChoice("id", "Bahasa Indonesia"),
+                                                  SelectChoice("en", "English")])
     roles = CheckboxList(_l("Roles"), choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
                          validators=[DataRequired(message=_l("Choose at least one role."))])
     unit_id = SelectField(_l("Unit"), coerce=form_int, validate_choice=True)
@@ -68,6 +71,13 @@ class OrganisationForm(BaseForm):
     signatory_nip = StringField(_l("Certificate signatory: NIP"), validators=[
         Optional(), Regexp(NIP_RE, message=_l("A NIP has 18 digits."))])
     email_signature = TextAreaField(_l("E-mail signature"), validators=[Length(max=500)])
+
+
+class LogoForm(BaseForm):
+    """A library's logo: checked by its content and re-encoded by lms.logos, whatever its name."""
+
+    logo = FileField(_l("Logo file"), validators=[FileRequired()],
+                     render_kw={"accept": "image/png,image/jpeg,image/webp"})
 
 
 class NewOrganisationForm(BaseForm):

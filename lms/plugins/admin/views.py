@@ -17,8 +17,9 @@ from lms.auth.scoping import AdminScope, admin_scope
 from lms.extensions import db
 from lms.http import int_arg
 from lms.plugins.admin import services
-from lms import organisations
-from lms.plugins.admin.forms import ConfirmForm, ImportForm, NewOrganisationForm, OrganisationForm, UnitForm, UserForm
+from lms import logos, organisations
+from lms.plugins.admin.forms import (ConfirmForm, ImportForm, LogoForm, NewOrganisationForm, OrganisationForm, UnitForm,
+                                     UserForm)
 
 # fresh: after a remember-me sign-in, managing users and units asks for the password again.
 # Install-wide admins only, except the views marked ``scoped`` below: an organisation admin
@@ -162,7 +163,7 @@ def users():
 @bp.route("/users/new", methods=["GET", "POST"])
 @scoped_admin
 def user_new():
-    form = UserForm(locale="id", roles=["librarian"])
+    form = UserForm(locale="", roles=["librarian"])
     _fill_user_form_choices(form)
     status = 200
     submitted = form.validate_on_submit()
@@ -411,7 +412,44 @@ def organisation_edit(unit_id: int):
             return redirect(url_for("admin.organisations_list"))
     elif request.method == "POST":
         status = 400
-    return render_template("admin/organisation_form.html", organisation=organisation, form=form), status
+    return _organisation_page(organisation, form, LogoForm(), status)
+
+
+def _organisation_page(organisation, form, logo_form, status: int):
+    return render_template("admin/organisation_form.html", organisation=organisation, form=form,
+                           logo_form=logo_form, remove_form=ConfirmForm(prefix="remove"),
+                           max_kb=logos.limits()[0] // 1024), status
+
+
+@bp.route("/organisations/<int:unit_id>/logo", methods=["POST"])
+def organisation_logo(unit_id: int):
+    """Upload a new logo; a refused file is named on the settings page and nothing changes."""
+    organisation = db.get_or_404(organisations.Organisation, unit_id)
+    logo_form = LogoForm()
+    if logo_form.validate_on_submit():
+        data = logo_form.logo.data.read(logos.limits()[0] + 1)
+        try:
+            organisations.set_logo(organisation, data)
+        except logos.LogoRefused as error:
+            logo_form.logo.errors.append(str(error))
+        else:
+            flash(_("The logo of %(name)s was saved.", name=organisation.full_name), "success")
+            return redirect(url_for("admin.organisation_edit", unit_id=unit_id))
+    form = OrganisationForm(obj=organisation, formdata=None)
+    form.time_zone.choices = organisations.time_zones()
+    form.jp_target.data = round(organisation.jp_target)
+    return _organisation_page(organisation, form, logo_form, 400)
+
+
+@bp.route("/organisations/<int:unit_id>/logo/remove", methods=["POST"])
+def organisation_logo_remove(unit_id: int):
+    """Show no logo from now on; certificates already issued keep theirs."""
+    organisation = db.get_or_404(organisations.Organisation, unit_id)
+    if not ConfirmForm(prefix="remove").validate_on_submit():
+        abort(400)
+    organisations.remove_logo(organisation)
+    flash(_("The logo of %(name)s was removed.", name=organisation.full_name), "success")
+    return redirect(url_for("admin.organisation_edit", unit_id=unit_id))
 
 
 @bp.route("/audit")

@@ -98,6 +98,7 @@ class Certificate(db.Model):
     signatory_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     signatory_position: Mapped[str] = mapped_column(String(200), default="", server_default="")
     signatory_nip: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    issuer_logo: Mapped[str | None] = mapped_column(String(64))  # key in organisation_logos (lms.logos)
 
     completion: Mapped[CourseCompletion] = relationship(back_populates="certificate")
 

@@ -26,6 +26,9 @@ BRAND = (15, 94, 92)
 INK = (28, 38, 38)
 MUTED = (70, 84, 84)
 
+LOGO_HEIGHT = 54.0  # the issuer's logo at the top: at most this high ...
+LOGO_WIDTH = 160.0  # ... and this wide, its proportions kept
+LOGO_GAP = 12.0  # between the logo and the heading
 QR_SIZE = 80.0  # points, quiet zone included in the gap to the frame below
 QR_GAP = 16.0  # from the inner frame to the QR code (more than four modules at this size)
 HARD_MIN_SIZE = 6.0  # below every floor: used only when a text cannot fit at its floor
@@ -48,6 +51,7 @@ class CertificateText:
     verify_url: str = ""  # none: no verification line and no QR code (e.g. the records demo's evidence)
     issuer: str = ""
     signatory: str = ""  # who signs for the library: position, name, NIP (empty: no signature block)
+    logo: bytes | None = None  # the issuer's logo as a PNG (lms/logos.py), centred at the top
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,19 @@ def _qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
                 start = None
 
 
+def _logo(pdf: FPDF, png: bytes, centre: float, top: float) -> float:
+    """Draw the issuer's logo centred at ``top``, within LOGO_WIDTH x LOGO_HEIGHT; return its bottom."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png), formats=["PNG"]) as image:
+        width, height = image.size
+    scale = min(LOGO_HEIGHT / height, LOGO_WIDTH / width)
+    pdf.image(io.BytesIO(png), x=centre - width * scale / 2, y=top, w=width * scale, h=height * scale)
+    return top + height * scale
+
+
 def certificate_pdf(text: CertificateText) -> bytes:
     """The certificate on an A4 landscape page inside a double frame; return the PDF bytes.
 
@@ -227,6 +244,8 @@ def certificate_pdf(text: CertificateText) -> bytes:
     left, top = INNER[0] + PADDING, INNER[1] + PADDING
     right = INNER[0] + INNER[2] - PADDING
     centre = PAGE_WIDTH / 2
+    if text.logo:
+        top = _logo(pdf, text.logo, centre, top) + LOGO_GAP  # the body starts below it
 
     # The foot: the QR code in the bottom right corner, the code, the verification line
     # and the issuer centred on the page in the width the QR code leaves on both sides.

@@ -245,7 +245,8 @@ def issue_certificate(completion: CourseCompletion) -> Certificate:
               "issued_at": utcnow()}
     issuer = organisations.issuer_of(library) if library is not None else organisations.issuer_for(user.id)
     values.update(issuer_name=issuer.name, signatory_name=issuer.signatory_name,
-                  signatory_position=issuer.signatory_position, signatory_nip=issuer.signatory_nip)
+                  signatory_position=issuer.signatory_position, signatory_nip=issuer.signatory_nip,
+                  issuer_logo=issuer.logo)
     for _attempt in range(5):
         db.session.execute(dialect_insert(Certificate).values(code=new_code(), **values).on_conflict_do_nothing())
         found = db.session.scalar(select(Certificate).where(Certificate.completion_id == completion.id))

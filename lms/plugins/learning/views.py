@@ -7,6 +7,7 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from lms import logos
 from lms.auth.access import authenticated, public
 from lms.http import absolute_url
 from lms.plugins.learning import overview, services
@@ -73,6 +74,7 @@ def certificate_pdf(code: str):
         verify_url=verification_url(found.code),
         issuer=" · ".join(filter(None, ["Pembina", found.issuer_name])),
         signatory=signatory_line(found),
+        logo=logos.png_bytes(found.issuer_logo),  # the issuer's logo on the day of issue
     )
     return Response(certificate_pdf(text), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="sertifikat-{found.code}.pdf"'})

@@ -147,8 +147,9 @@ def enqueue_emails(user_ids: list[int], key: str, params: dict, url: str | None)
     default = current_app.config.get("BABEL_DEFAULT_LOCALE") or "id"
     count = 0
     signatures = organisations.signatures_for([row[0] for row in rows])
+    languages = organisations.locales_for([row[0] for row in rows])  # own choice, else the library's
     for user_id, email, locale in rows:
-        locale = locale or default
+        locale = languages.get(user_id) or default
         with force_locale(locale):
             title, body = render(key, params, locale)
             lines = [body]
@@ -310,9 +311,10 @@ def send_digest(now: datetime) -> int:
     base = http.base_url()  # never the request's Host (a client chooses it)
     default = current_app.config.get("BABEL_DEFAULT_LOCALE") or "id"
     signatures = organisations.signatures_for(list(per_user))
+    languages = organisations.locales_for(list(per_user))  # own choice, else the library's
     for user_id, items in per_user.items():
         _, email, locale, full_name = items[0]
-        locale = locale or default
+        locale = languages.get(user_id) or default
         with force_locale(locale):
             subject, text = _digest_message(full_name, [item[0] for item in items], locale, base,
                                             signatures[user_id])
