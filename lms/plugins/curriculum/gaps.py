@@ -95,11 +95,11 @@ def content_signals(module_ids: list[int]) -> dict[int, list[dict]]:
     return merged
 
 
-def content_gaps(locale: str) -> tuple[Any, list[CompetencyGap]]:
-    """``(round, gaps)`` for the latest closed round; ``(None, [])`` without one."""
-    from lms.plugins.needs.analysis import analyze, latest_closed_round
+def content_gaps(locale: str, organisation_id: int | None) -> tuple[Any, list[CompetencyGap]]:
+    """``(round, gaps)`` for ``organisation_id``'s latest closed round; ``(None, [])`` without one."""
+    from lms.plugins.needs.analysis import analyze
 
-    needs_round = latest_closed_round()
+    needs_round = services.latest_closed_round(organisation_id) if organisation_id is not None else None
     if needs_round is None:
         return None, []
     analysis = analyze(needs_round)

@@ -49,6 +49,7 @@ class CurriculumVersion(db.Model):
 
     items: Mapped[list["CurriculumItem"]] = relationship(back_populates="version", order_by="CurriculumItem.position",
                                                          cascade="all, delete-orphan")
+    organisation = relationship("Organisation", foreign_keys=[organisation_id])
     created_by = relationship("User", foreign_keys=[created_by_id])
     approved_by = relationship("User", foreign_keys=[approved_by_id])
 

@@ -8,7 +8,12 @@ all) is left out. Ties keep catalogue order (course, then module). The competenc
 largest score decides, and the reason names its strongest evidence: the librarian's own
 gap (self-assessment), the supervisor's rating or the quiz mastery, whichever shows the
 largest need; the organisation's priority alone only when there is no personal evidence.
-Without a closed round there is no path.
+
+The round behind the path is the person's own organisation's (:func:`path_round`): the round
+of the curriculum in force for them (their organisation's approved version, else that of the
+nearest organisation above with one) when it came from a round, else the latest closed round
+covering them (their library's, or a provincial round over it) - never another library's.
+Without one there is no path.
 """
 from __future__ import annotations
 
@@ -103,11 +108,25 @@ def rank_modules(modules: list[Module], mapping: dict[int, list[str]], evidence:
     return [(module, score, competency_id) for _index, module, score, competency_id in scored]
 
 
+def path_round(user: User):
+    """The needs round ``user``'s path follows (see the module docstring), or None."""
+    from lms.plugins.needs.analysis import latest_closed_round
+    from lms.plugins.needs.models import NeedsRound
+    from lms.plugins.needs.reach import own_id
+
+    if user.unit_id is None:
+        return None
+    version = services.in_force(own_id(user))
+    if version is not None and version.round_id is not None:
+        return db.session.get(NeedsRound, version.round_id)
+    return latest_closed_round(covering_unit_id=user.unit_id)
+
+
 def learning_path(user: User, locale: str, limit: int | None = None) -> list[PathStep]:
     """The ranked, unfinished modules for ``user`` (see the module docstring)."""
-    from lms.plugins.needs.analysis import latest_closed_round, librarian_evidence
+    from lms.plugins.needs.analysis import librarian_evidence
 
-    needs_round = latest_closed_round()
+    needs_round = path_round(user)
     if needs_round is None:
         return []
     evidence = librarian_evidence(user, needs_round)

@@ -120,12 +120,15 @@ def seed(log) -> None:
     needs_round = NeedsRound(title=ROUND_TITLE, opens_on=today - timedelta(days=75),
                              closes_on=today - timedelta(days=45), self_survey_id=surveys[SELF].id,
                              supervisor_survey_id=surveys[SUPERVISOR].id, patron_survey_id=surveys[PATRON].id,
-                             units=[units["pkp"]])
+                             units=[units["pkp"]], organisation_id=units["pkp"].organisation_id)
     db.session.add(needs_round)
     db.session.flush()
 
     codes = {unit_id: code for code, unit_id in ((u.code, u.id) for u in units.values())}
-    staff = [user for user in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+    library = select(Unit.id).where(Unit.organisation_id == units["pkp"].organisation_id)
+    staff = [user for user in db.session.scalars(select(User).where(User.active.is_(True),
+                                                                    User.unit_id.in_(library))
+                                                 .order_by(User.username))
              if user.has_role("librarian")]
     abilities: dict[int, dict[str, int]] = {}
     for user in staff:
