@@ -53,7 +53,7 @@ def test_the_backfill_takes_the_scopes_library_else_the_only_one(tmp_path):
             assert conn.execute(text("SELECT count(*) FROM needs_round_units")).scalar_one() == 1
 
 
-def test_the_backfill_refuses_a_round_it_cannot_place(tmp_path, caplog):
+def test_the_backfill_refuses_a_round_it_cannot_place(tmp_path, capfd):
     with _empty_app(tmp_path):
         upgrade(revision="0024_organisation_roles")
         with db.engine.begin() as conn:
@@ -62,7 +62,7 @@ def test_the_backfill_refuses_a_round_it_cannot_place(tmp_path, caplog):
             _round(conn, 7)  # no units and two libraries: whose?
         with pytest.raises(SystemExit):  # flask-migrate logs the RuntimeError naming round 7 and exits
             upgrade()
-        assert "needs round 7: no units and 2 top-level organisations" in caplog.text
+        assert "needs round 7: no units and 2 top-level organisations" in capfd.readouterr().err
         db.session.remove()
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == \
