@@ -11,7 +11,7 @@ from lms import organisations
 from lms.auth.models import OrganisationRole, UnitSupervisor
 from lms.clock import local_today
 from lms.extensions import db
-from lms.plugins.needs import analysis, reach, rounds
+from lms.plugins.needs import analysis, rounds
 from lms.plugins.needs.models import SELF, NeedsRound, StaffAnswer, StaffResponse
 from tests.conftest import OTHER_MARKER
 from tests.needs.test_rounds import surveys_fixture  # noqa: F401 - the "surveys" fixture
@@ -66,6 +66,8 @@ def test_a_round_of_another_library_is_invisible_and_a_404(app, org, seb_round, 
 
 
 def test_organisation_admins_manage_their_libraries_rounds_only(app, org, other_org, seb_round, make_user):
+    from lms.plugins.needs import reach
+
     ours = make_user("org-admin", roles=(), unit=org["library"])
     theirs = make_user("seb-admin", roles=(), unit=other_org["library"])
     db.session.add_all([OrganisationRole(user_id=ours.id, organisation_id=org["library"].id, role="admin"),
