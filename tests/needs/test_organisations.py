@@ -124,8 +124,9 @@ def test_a_provincial_breakdown_hides_a_small_library_on_its_own(app, org, other
 
     admin = client_as("admin")
     page = admin.get(f"/needs/analysis/{needs_round.id}/breakdown?by=organisation").get_data(as_text=True)
-    assert "hidden: fewer than 5 respondents" in page and f"Perpustakaan {OTHER_MARKER}" in page
-    assert "Breakdown by organisation" in admin.get(f"/needs/analysis/?round={needs_round.id}").get_data(
+    # "hidden: fewer than 5 respondents", in the reader's Indonesian
+    assert "disembunyikan: kurang dari 5 responden" in page and f"Perpustakaan {OTHER_MARKER}" in page
+    assert "Rincian per perpustakaan" in admin.get(f"/needs/analysis/?round={needs_round.id}").get_data(
         as_text=True)
 
 
