@@ -43,8 +43,9 @@ def managed_ids(user: User) -> set[int] | None:
 
 
 def acting_ids(user: User) -> set[int] | None:
-    """Organisations whose rounds ``user`` reads as a whole (None: every one): the ones they
-    manage, those they teach in as a trainer for one organisation, and their own."""
+    """Organisations whose rounds ``user`` may open (None: every one): the ones they manage,
+    those they teach in as a trainer for one organisation, and their own (a supervisor opens
+    their library's rounds but reads only their units' figures, :func:`whole_round`)."""
     managed = managed_ids(user)
     if managed is None:
         return None
@@ -59,9 +60,10 @@ def choices(user: User, ids: set[int] | None = ...) -> list[Organisation]:
     """The organisations ``user`` may choose on a needs or curriculum page (``ids``, by
     default :func:`acting_ids`; None: every one), by name."""
     query = select(Organisation).order_by(Organisation.full_name, Organisation.unit_id)
-    acting = acting_ids(user) if ids is ... else ids
-    if acting is not None:
-        query = query.where(Organisation.unit_id.in_(sorted(acting)))
+    if ids is ...:
+        ids = acting_ids(user)
+    if ids is not None:
+        query = query.where(Organisation.unit_id.in_(sorted(ids)))
     return list(db.session.scalars(query))
 
 

@@ -52,9 +52,9 @@ def rounds_touching(user: User):
 
 def discussion_links(user: User) -> list[LinkTarget]:
     """Needs rounds a review meeting may link to: open and closed ones (not upcoming) that
-    ``user`` may open (:func:`lms.plugins.needs.reach.visible`: their organisations' rounds,
-    for supervisors those :func:`rounds_touching` their units). A closed round links to its
-    analysis, an open one to its response rates."""
+    ``user`` may open - admins and trainers those of their organisations
+    (:func:`lms.plugins.needs.reach.visible`), supervisors those :func:`rounds_touching` their
+    units. A closed round links to its analysis, an open one to its response rates."""
     from flask import url_for
 
     from lms.clock import local_today
@@ -63,7 +63,10 @@ def discussion_links(user: User) -> list[LinkTarget]:
 
     if not (user.holds("admin") or user.holds("trainer") or user.has_role("supervisor")):
         return []
-    query = select(NeedsRound).where(reach.visible(user))
+    if user.holds("admin") or user.holds("trainer"):
+        query = select(NeedsRound).where(reach.visible(user))
+    else:
+        query = rounds_touching(user)
     found = db.session.scalars(query.where(NeedsRound.opens_on <= local_today())
                                .order_by(NeedsRound.closes_on.desc(), NeedsRound.id.desc()))
     links = []
