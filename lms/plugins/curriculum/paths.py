@@ -20,9 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, literal, select
 
-from lms.auth.models import User
+from lms.auth.models import Unit, User
 from lms.extensions import db
 from lms.i18n import number
 from lms.plugins.courses.models import Competency, Course, Module
@@ -109,17 +109,26 @@ def rank_modules(modules: list[Module], mapping: dict[int, list[str]], evidence:
 
 
 def path_round(user: User):
-    """The needs round ``user``'s path follows (see the module docstring), or None."""
-    from lms.plugins.needs.analysis import latest_closed_round
+    """The needs round ``user``'s path follows (see the module docstring), or None. One
+    statement (every librarian's home asks): walking up from the person's unit, the round of
+    the nearest organisation's active curriculum, else the latest closed round covering them."""
+    from lms.clock import local_today
+    from lms.plugins.curriculum.models import ACTIVE, CurriculumVersion
+    from lms.plugins.needs.analysis import rounds_covering
     from lms.plugins.needs.models import NeedsRound
-    from lms.plugins.needs.reach import own_id
 
     if user.unit_id is None:
         return None
-    version = services.in_force(own_id(user))
-    if version is not None and version.round_id is not None:
-        return db.session.get(NeedsRound, version.round_id)
-    return latest_closed_round(covering_unit_id=user.unit_id)
+    up = (select(Unit.id.label("id"), Unit.parent_id.label("parent_id"), literal(0).label("depth"))
+          .where(Unit.id == user.unit_id).cte(recursive=True))
+    up = up.union_all(select(Unit.id, Unit.parent_id, up.c.depth + 1).join(up, Unit.id == up.c.parent_id))
+    in_force = (select(CurriculumVersion.round_id).join(up, up.c.id == CurriculumVersion.organisation_id)
+                .where(CurriculumVersion.status == ACTIVE)
+                .order_by(up.c.depth, CurriculumVersion.id.desc()).limit(1).scalar_subquery())
+    covering = (select(NeedsRound.id).where(NeedsRound.closes_on < local_today(),
+                                            NeedsRound.id.in_(rounds_covering(user.unit_id)))
+                .order_by(NeedsRound.closes_on.desc(), NeedsRound.id.desc()).limit(1).scalar_subquery())
+    return db.session.scalar(select(NeedsRound).where(NeedsRound.id == func.coalesce(in_force, covering)))
 
 
 def learning_path(user: User, locale: str, limit: int | None = None) -> list[PathStep]:

@@ -25,6 +25,8 @@ def own_id(user: User) -> int | None:
     """The organisation of ``user``'s unit (None without a unit)."""
     if user.unit_id is None:
         return None
+    if "unit" in user.__dict__ and user.unit is not None:  # the signed-in user comes with it
+        return user.unit.organisation_id
     return db.session.scalar(select(Unit.organisation_id).where(Unit.id == user.unit_id))
 
 
