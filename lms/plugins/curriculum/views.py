@@ -43,6 +43,14 @@ def _organisation():
     return reach.chosen(_user(), ids=services.viewable_ids(_user()))
 
 
+def _index_of(version) -> str:
+    """The curriculum page of ``version``'s organisation (``?org=`` only when it is not one's own)."""
+    from lms.plugins.needs.reach import own_id
+
+    mine = version.organisation_id == own_id(_user())
+    return url_for("curriculum.index", **({} if mine else {"org": version.organisation_id}))
+
+
 def _org_args(organisation, offered) -> dict:
     from lms.plugins.needs import reach
 
@@ -195,7 +203,7 @@ def approve(version_id: int):
         return _render_version(version, status=409, error=str(error.message))
     flash(_("Curriculum %(number)s is now active: %(count)s assignment(s) created.", number=version.number,
             count=result.assignments), "success")
-    return redirect(url_for("curriculum.index", org=version.organisation_id))
+    return redirect(_index_of(version))
 
 
 @bp.route("/<int:version_id>/discard", methods=["POST"])
@@ -209,7 +217,7 @@ def discard(version_id: int):
     except CurriculumError as error:
         return _render_version(version, status=409, error=str(error.message))
     flash(_("The draft was discarded."), "success")
-    return redirect(url_for("curriculum.index", org=version.organisation_id))
+    return redirect(_index_of(version))
 
 
 @bp.route("/content-gaps")
