@@ -7,7 +7,7 @@ organisation; threads whose author is gone or has no unit keep None (the space o
 without an organisation, and of install-wide admins and trainers).
 
 Revision ID: 0027_discussion_organisations
-Revises: 0025_course_organisations
+Revises: 0026_organisation_needs
 Create Date: 2026-12-07 21:45:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0027_discussion_organisations'
-down_revision = '0025_course_organisations'
+down_revision = '0026_organisation_needs'
 branch_labels = None
 depends_on = None
 

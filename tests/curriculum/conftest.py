@@ -51,11 +51,12 @@ def surveys(imported) -> dict[str, Survey]:
 
 @pytest.fixture
 def make_round(surveys):
-    def make(title: str = "Putaran 2026", closed_days_ago: int = 2, units=()) -> NeedsRound:
+    def make(title: str = "Putaran 2026", closed_days_ago: int = 2, units=(), organisation=None) -> NeedsRound:
         today = local_today()
         needs_round = NeedsRound(title=title, opens_on=today - timedelta(days=30 + closed_days_ago),
                                  closes_on=today - timedelta(days=closed_days_ago),
-                                 self_survey_id=surveys[SELF].id, supervisor_survey_id=surveys[SUPERVISOR].id)
+                                 self_survey_id=surveys[SELF].id, supervisor_survey_id=surveys[SUPERVISOR].id,
+                                 organisation_id=organisation.id if organisation is not None else None)
         needs_round.units = list(units)
         db.session.add(needs_round)
         db.session.commit()

@@ -85,13 +85,14 @@ def test_position_items_for_positions_with_a_target(app, evidence, make_user, or
         label = proposals.audience_label(version.items[2])
     assert text.startswith("MARC 21 format: priority 0.75 for this position (organisation #3, 0.30)")
     assert label == "Position: Pustakawan Ahli Pertama"
-    trainer = make_user("tina", roles=("trainer",))
+    trainer = make_user("tina", roles=("trainer",), unit=org["library"])
     services.approve(version, trainer)
     from lms.plugins.learning.models import Assignment
 
-    targets = sorted((a.unit_id or 0, a.position or "") for a in db.session.scalars(select(Assignment)))
-    assert targets == sorted([(org["library"].id, ""), (evidence["ani"].unit_id, ""),
-                              (0, "Pustakawan Ahli Pertama")])
+    # A position item reaches the position's holders in this library one by one: an
+    # assignment to the position itself would reach every library's holders.
+    targets = sorted((a.unit_id or 0, a.user_id or 0) for a in db.session.scalars(select(Assignment)))
+    assert targets == sorted([(org["library"].id, 0), (evidence["ani"].unit_id, 0), (0, evidence["ani"].id)])
 
 
 def test_a_new_proposal_discards_the_old_draft(app, evidence):

@@ -40,8 +40,11 @@ def loaded_surveys(imported, survey_root) -> dict[str, Survey]:
 def patron_round(loaded_surveys) -> NeedsRound:
     """A round that closed last week and ran the ``pemustaka`` patron survey."""
     today = local_today()
+    from tests.needs.test_analysis import home_unit
+
     needs_round = NeedsRound(title="Putaran Uji", opens_on=today - timedelta(days=30),
-                             closes_on=today - timedelta(days=7), patron_survey_id=loaded_surveys["pemustaka"].id)
+                             closes_on=today - timedelta(days=7), patron_survey_id=loaded_surveys["pemustaka"].id,
+                             organisation_id=home_unit().id)
     db.session.add(needs_round)
     db.session.commit()
     return needs_round

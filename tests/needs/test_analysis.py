@@ -34,9 +34,26 @@ def survey(kind: str) -> Survey:
     return found
 
 
+def home_unit():
+    """The library every round here belongs to (a round has an owner since migration 0026),
+    created on first use when the test has no ``org``."""
+    from lms import organisations
+    from lms.auth.models import Organisation, Unit
+
+    found = db.session.scalar(select(Unit).join(Organisation, Organisation.unit_id == Unit.id)
+                              .where(Unit.parent_id.is_(None)).order_by(Unit.id).limit(1))
+    if found is None:
+        found = Unit(code="lib-home", name="Perpustakaan Rumah", kind="library")
+        db.session.add(found)
+        db.session.flush()
+        organisations.assign_organisations()
+        db.session.commit()
+    return found
+
+
 def make_round(title: str = "Putaran 2026", opens: date = date(2026, 1, 5), closes: date = date(2026, 1, 31)
                ) -> NeedsRound:
-    needs_round = NeedsRound(title=title, opens_on=opens, closes_on=closes)
+    needs_round = NeedsRound(title=title, opens_on=opens, closes_on=closes, organisation_id=home_unit().id)
     db.session.add(needs_round)
     db.session.commit()
     return needs_round
@@ -117,6 +134,9 @@ def local(year, month, day, hour=12, minute=0) -> datetime:
 
 
 def people(make_user, count: int, unit=None, prefix: str = "p", position=None):
+    """``count`` librarians of ``unit`` (default: the home library: people without a unit
+    belong to no organisation and are in nobody's round)."""
+    unit = unit or home_unit()
     return [make_user(f"{prefix}{i}", unit=unit, position=position) for i in range(count)]
 
 
@@ -178,7 +198,7 @@ def test_priority_with_four_sources_and_with_one_missing(imported, make_user):
 
 def test_weights_come_from_the_settings(app, imported, make_user):
     needs_round = make_round()
-    user = make_user("solo")
+    user = make_user("solo", unit=home_unit())
     self_assess(needs_round, user, {"cat-marc": (5, 1)})  # MWDS 20 -> need 1
     patron(needs_round, "cat-marc", [5])  # need 0
     app.config["NEEDS_WEIGHTS"] = {"self": 1, "supervisor": 0, "quiz": 0, "patron": 3}
@@ -215,7 +235,7 @@ def test_default_target_setting(app, imported, make_user):
 
 def test_quiz_mastery_counts_graded_submitted_answers_up_to_the_close(imported, make_user):
     needs_round = make_round(closes=date(2026, 1, 31))
-    ana, budi = make_user("ana"), make_user("budi")
+    ana, budi = make_user("ana", unit=home_unit()), make_user("budi", unit=home_unit())
     quiz(ana, "marc", PARTIAL, local(2026, 1, 31, 23, 30))  # last local day, late evening: counts
     quiz(budi, "marc", {"marc-245": 0.0, "marc-multi": 1.0}, local(2026, 1, 10))  # 2 of 3 points
     quiz(budi, "marc", FULL, local(2026, 2, 1, 0, 30))  # after the close (local time): ignored
@@ -303,7 +323,7 @@ def test_ranking_and_locus_for_focus_quadrants(imported, make_user):
                               area_name_en="Service", name_id="Tambahan", name_en="Extra", position=99))
     db.session.commit()
     needs_round = make_round()
-    self_assess(needs_round, make_user("solo"), {
+    self_assess(needs_round, make_user("solo", unit=home_unit()), {
         "cat-marc": (5, 1),  # I 5, D 4
         "cat-classification": (2, 1),  # I 2, D 1
         "cs-reference-interview": (4, 4),  # I 4, D 0
@@ -423,7 +443,7 @@ def test_quadrant_chart_geometry(imported, make_user):
 
     needs_round = make_round()
     assert quadrant_chart(analysis.analyze(needs_round)) is None  # nothing to plot
-    self_assess(needs_round, make_user("solo"), {"cat-marc": (5, 1), "cat-classification": (2, 1),
+    self_assess(needs_round, make_user("solo", unit=home_unit()), {"cat-marc": (5, 1), "cat-classification": (2, 1),
                                                  "cs-reference-interview": (4, 4)})
     chart = quadrant_chart(analysis.analyze(needs_round))
     points = {p.competency_id: p for p in chart.points}

@@ -9,7 +9,7 @@ import pytest
 from lms.auth.models import Unit, User
 from lms.extensions import db
 from lms.plugins.courses.models import Competency
-from tests.needs.test_analysis import make_round, self_assess
+from tests.needs.test_analysis import home_unit, make_round, self_assess
 
 
 @pytest.fixture
@@ -73,8 +73,9 @@ def test_ranked_table(cli):
 
 def test_json_and_unit_filter(cli):
     needs_round = make_round()
-    branch_a = Unit(code="branch-a", name="Cabang A", kind="branch")
-    branch_b = Unit(code="branch-b", name="Cabang B", kind="branch")
+    home = home_unit()
+    branch_a = Unit(code="branch-a", name="Cabang A", kind="branch", parent=home)
+    branch_b = Unit(code="branch-b", name="Cabang B", kind="branch", parent=home)
     db.session.add_all([branch_a, branch_b])
     db.session.commit()
     self_assess(needs_round, user("a", branch_a), {"cat-marc": (5, 1)})

@@ -45,8 +45,11 @@ def layanan(imported, tmp_path) -> NeedsRound:
     import_surveys(root)
     survey = db.session.scalar(select(Survey).where(Survey.slug == "layanan"))
     today = local_today()
+    from tests.needs.test_analysis import home_unit
+
     needs_round = NeedsRound(title="Putaran Layanan", opens_on=today - timedelta(days=30),
-                             closes_on=today - timedelta(days=7), patron_survey_id=survey.id)
+                             closes_on=today - timedelta(days=7), patron_survey_id=survey.id,
+                             organisation_id=home_unit().id)
     db.session.add(needs_round)
     db.session.commit()
     return needs_round

@@ -70,17 +70,28 @@ def _print_changes(changes) -> None:
         click.echo(f"  {change.kind:<9} {name}  {change.reason}")
 
 
+ORGANISATION_HELP = "Whose curriculum (its unit code; default: the only library)."
+
+
 @curriculum.command("propose")
-@click.option("--round", "round_id", type=int, help="Needs round id (default: the latest closed one).")
-def propose(round_id: int | None):
-    """Propose a draft from a closed needs round and print its diff with the active version."""
+@click.option("--round", "round_id", type=int, help="Needs round id (default: the organisation's latest closed one).")
+@click.option("--organisation", "organisation_code", help=ORGANISATION_HELP)
+def propose(round_id: int | None, organisation_code: str | None):
+    """Propose a draft for one organisation from its closed needs round and print its diff
+    with its active version."""
+    from lms.plugins.needs.analysis_cli import organisation_option
     from lms.plugins.needs.models import NeedsRound
 
-    needs_round = None
+    organisation = organisation_option(organisation_code)
+    if organisation is None:
+        raise click.ClickException("no organisation yet: create the library's units first")
+    needs_round = services.latest_closed_round(organisation.unit_id)
     if round_id is not None:
         needs_round = db.session.get(NeedsRound, round_id)
-        if needs_round is None:
-            raise click.ClickException(f"no needs round {round_id}")
+        if needs_round is None or needs_round.organisation_id != organisation.unit_id:
+            raise click.ClickException(f"no needs round {round_id} of {organisation.full_name}")
+    if needs_round is None:
+        raise click.ClickException(f"no needs round of {organisation.full_name} has closed yet")
     with force_locale("en"):
         try:
             version = proposals.propose(needs_round)
@@ -88,14 +99,21 @@ def propose(round_id: int | None):
             db.session.rollback()
             raise click.ClickException(str(error.message)) from None
         click.echo(f"Draft {version.number} proposed with {len(version.items)} item(s).")
-        _print_changes(proposals.diff(version, services.active_version(), "en"))
+        _print_changes(proposals.diff(version, services.active_version(version.organisation_id), "en"))
 
 
 @curriculum.command("show")
 @click.argument("number", type=int, required=False)
-def show(number: int | None):
-    """Show version NUMBER (default: the active one) and, for a draft, its diff."""
-    version = _version(number) if number is not None else services.active_version()
+@click.option("--organisation", "organisation_code", help=ORGANISATION_HELP)
+def show(number: int | None, organisation_code: str | None):
+    """Show version NUMBER (default: the organisation's active one) and, for a draft, its diff."""
+    from lms.plugins.needs.analysis_cli import organisation_option
+
+    if number is not None:
+        version = _version(number)
+    else:
+        organisation = organisation_option(organisation_code)
+        version = services.active_version(organisation.unit_id) if organisation is not None else None
     if version is None:
         raise click.ClickException(f"no curriculum version {number}" if number is not None
                                    else "no active curriculum")
@@ -106,7 +124,7 @@ def show(number: int | None):
             stale = services.stale_reason(version)
             if stale:
                 click.echo(f"Cannot be approved: {stale}")
-            _print_changes(proposals.diff(version, services.active_version(), "en"))
+            _print_changes(proposals.diff(version, services.active_version(version.organisation_id), "en"))
 
 
 @curriculum.command("approve")

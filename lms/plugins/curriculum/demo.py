@@ -48,7 +48,7 @@ def seed(log) -> None:
     today = local_today()
     approved = datetime.combine(today - timedelta(days=300), time(10, 0), tzinfo=local_zone())
     version = CurriculumVersion(number=1, status=ACTIVE, note=NOTE, created_at=approved, created_by_id=head.id,
-                                approved_at=approved, approved_by_id=head.id)
+                                approved_at=approved, approved_by_id=head.id, organisation_id=root.organisation_id)
     for position, module in enumerate(modules, start=1):
         due = today - timedelta(days=20) + timedelta(days=45 * ((position - 1) // 2))
         version.items.append(CurriculumItem(module_id=module.id, position=position, audience=ALL,

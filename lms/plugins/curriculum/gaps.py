@@ -96,13 +96,13 @@ def content_signals(module_ids: list[int]) -> dict[int, list[dict]]:
     return merged
 
 
-def content_gaps(locale: str, viewer=None) -> tuple[Any, list[CompetencyGap]]:
-    """``(round, gaps)`` for the latest closed round; ``(None, [])`` without one. With a
-    ``viewer``, only the modules of courses they may see count (a course private to another
-    library neither fills a gap nor is named)."""
-    from lms.plugins.needs.analysis import analyze, latest_closed_round
+def content_gaps(locale: str, organisation_id: int | None, viewer=None) -> tuple[Any, list[CompetencyGap]]:
+    """``(round, gaps)`` for ``organisation_id``'s latest closed round; ``(None, [])`` without
+    one. With a ``viewer``, only the modules of courses they may see count (a course private to
+    another library neither fills a gap nor is named)."""
+    from lms.plugins.needs.analysis import analyze
 
-    needs_round = latest_closed_round()
+    needs_round = services.latest_closed_round(organisation_id) if organisation_id is not None else None
     if needs_round is None:
         return None, []
     analysis = analyze(needs_round)

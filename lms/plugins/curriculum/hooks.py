@@ -67,8 +67,10 @@ def lms_home_panels(user, role):
 
     from lms.nav import task_panel
     from lms.plugins.curriculum import services
+    from lms.plugins.needs.reach import own_id
 
     if role != "trainer":
         return []
+    draft = services.current_draft(own_id(user))
     return [task_panel("curriculum-draft", _l("Curriculum drafts waiting for approval"),
-                       1 if services.current_draft() is not None else 0, url_for("curriculum.index"), order=4)]
+                       1 if draft is not None else 0, url_for("curriculum.index"), order=4)]

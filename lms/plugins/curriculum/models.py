@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, Text, event, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.clock import utcnow
@@ -28,10 +28,15 @@ AUDIENCES: tuple[str, ...] = (ALL, UNIT, POSITION)
 
 
 class CurriculumVersion(db.Model):
+    """One organisation's curriculum (``organisation_id``): at most one is active per
+    organisation, and approving one supersedes only that organisation's previous version."""
+
     __tablename__ = "curriculum_versions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.unit_id", ondelete="RESTRICT"),
+                                                 index=True)
     status: Mapped[str] = mapped_column(String(12), default=DRAFT, index=True)
     round_id: Mapped[int | None] = mapped_column(ForeignKey("needs_rounds.id", ondelete="RESTRICT"))
     # The active version when this one was proposed: approving after it changed is refused.
@@ -44,6 +49,7 @@ class CurriculumVersion(db.Model):
 
     items: Mapped[list["CurriculumItem"]] = relationship(back_populates="version", order_by="CurriculumItem.position",
                                                          cascade="all, delete-orphan")
+    organisation = relationship("Organisation", foreign_keys=[organisation_id])
     created_by = relationship("User", foreign_keys=[created_by_id])
     approved_by = relationship("User", foreign_keys=[approved_by_id])
 
@@ -68,3 +74,18 @@ class CurriculumItem(db.Model):
     version: Mapped[CurriculumVersion] = relationship(back_populates="items")
     module = relationship("Module")
     unit = relationship("Unit")
+
+
+@event.listens_for(CurriculumVersion, "before_insert")
+def _default_owner(_mapper, connection, target: CurriculumVersion) -> None:
+    """A version created without an owner (the demo, tests) takes its round's organisation,
+    else the only top-level one (refused when there are several: never guessed)."""
+    from lms.plugins.needs.models import NeedsRound, owner_for
+
+    if target.organisation_id is not None:
+        return
+    if target.round_id is not None:
+        target.organisation_id = connection.scalar(select(NeedsRound.organisation_id)
+                                                   .where(NeedsRound.id == target.round_id))
+    else:
+        target.organisation_id = owner_for(connection, [])

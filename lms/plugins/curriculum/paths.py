@@ -8,16 +8,21 @@ all) is left out. Ties keep catalogue order (course, then module). The competenc
 largest score decides, and the reason names its strongest evidence: the librarian's own
 gap (self-assessment), the supervisor's rating or the quiz mastery, whichever shows the
 largest need; the organisation's priority alone only when there is no personal evidence.
-Without a closed round there is no path.
+
+The round behind the path is the person's own organisation's (:func:`path_round`): the round
+of the curriculum in force for them (their organisation's approved version, else that of the
+nearest organisation above with one) when it came from a round, else the latest closed round
+covering them (their library's, or a provincial round over it) - never another library's.
+Without one there is no path.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, literal, select
 
-from lms.auth.models import User
+from lms.auth.models import Unit, User
 from lms.extensions import db
 from lms.i18n import number
 from lms.plugins.courses.models import Competency, Course, Module
@@ -104,11 +109,34 @@ def rank_modules(modules: list[Module], mapping: dict[int, list[str]], evidence:
     return [(module, score, competency_id) for _index, module, score, competency_id in scored]
 
 
+def path_round(user: User):
+    """The needs round ``user``'s path follows (see the module docstring), or None. One
+    statement (every librarian's home asks): walking up from the person's unit, the round of
+    the nearest organisation's active curriculum, else the latest closed round covering them."""
+    from lms.clock import local_today
+    from lms.plugins.curriculum.models import ACTIVE, CurriculumVersion
+    from lms.plugins.needs.analysis import rounds_covering
+    from lms.plugins.needs.models import NeedsRound
+
+    if user.unit_id is None:
+        return None
+    up = (select(Unit.id.label("id"), Unit.parent_id.label("parent_id"), literal(0).label("depth"))
+          .where(Unit.id == user.unit_id).cte(recursive=True))
+    up = up.union_all(select(Unit.id, Unit.parent_id, up.c.depth + 1).join(up, Unit.id == up.c.parent_id))
+    in_force = (select(CurriculumVersion.round_id).join(up, up.c.id == CurriculumVersion.organisation_id)
+                .where(CurriculumVersion.status == ACTIVE)
+                .order_by(up.c.depth, CurriculumVersion.id.desc()).limit(1).scalar_subquery())
+    covering = (select(NeedsRound.id).where(NeedsRound.closes_on < local_today(),
+                                            NeedsRound.id.in_(rounds_covering(user.unit_id)))
+                .order_by(NeedsRound.closes_on.desc(), NeedsRound.id.desc()).limit(1).scalar_subquery())
+    return db.session.scalar(select(NeedsRound).where(NeedsRound.id == func.coalesce(in_force, covering)))
+
+
 def learning_path(user: User, locale: str, limit: int | None = None) -> list[PathStep]:
     """The ranked, unfinished modules for ``user`` (see the module docstring)."""
-    from lms.plugins.needs.analysis import latest_closed_round, librarian_evidence
+    from lms.plugins.needs.analysis import librarian_evidence
 
-    needs_round = latest_closed_round()
+    needs_round = path_round(user)
     if needs_round is None:
         return []
     evidence = librarian_evidence(user, needs_round)

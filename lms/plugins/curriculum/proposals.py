@@ -122,7 +122,7 @@ def plan_items(chosen: list, modules_by_competency: dict[str, list[Module]], thr
 
 def candidate_units(needs_round: NeedsRound) -> list[Unit]:
     """The units analysed on their own for ``unit`` items: one level below the scope."""
-    parents = [unit.id for unit in needs_round.units] or [unit.id for unit in services.root_units()]
+    parents = [unit.id for unit in needs_round.units] or [needs_round.organisation_id]
     return list(db.session.scalars(select(Unit).where(Unit.parent_id.in_(parents), Unit.active.is_(True))
                                    .order_by(Unit.name)))
 
@@ -172,15 +172,23 @@ def _position_priorities(needs_round: NeedsRound, chosen: list, threshold: float
 
 @refusals_roll_back(CurriculumError)
 def propose(needs_round: NeedsRound | None = None, actor_id: int | None = None,
-            today: date | None = None) -> CurriculumVersion:
-    """A new draft from ``needs_round`` (default: the latest closed round); refused with a
-    clear ``CurriculumError`` (nothing changed) when there is no closed round, it has no
-    responses, or no chosen competency has a module."""
+            today: date | None = None, organisation_id: int | None = None) -> CurriculumVersion:
+    """A new draft for the round's organisation from ``needs_round`` (default: the latest
+    closed round of ``organisation_id``, itself by default the only top-level organisation);
+    refused with a clear ``CurriculumError`` (nothing changed) when there is no closed round,
+    it has no responses, or no chosen competency has a module."""
     from lms.clock import local_today
-    from lms.plugins.needs.analysis import analyze, latest_closed_round, round_status
+    from lms.plugins.needs.analysis import analyze, round_status
+    from lms.plugins.needs.models import OwnerUndecided, owner_for
 
     today = today or local_today()
-    needs_round = needs_round or latest_closed_round(today)
+    if needs_round is None:
+        if organisation_id is None:
+            try:
+                organisation_id = owner_for(db.session, [])
+            except OwnerUndecided:
+                raise CurriculumError(_l("Several organisations: choose whose curriculum to propose.")) from None
+        needs_round = services.latest_closed_round(organisation_id, today)
     if needs_round is None:
         raise CurriculumError(_l("No needs round has closed yet: a curriculum is proposed from a closed round."))
     if round_status(needs_round, today) != "closed":
@@ -199,14 +207,15 @@ def propose(needs_round: NeedsRound | None = None, actor_id: int | None = None,
     if not planned:
         raise CurriculumError(_l("None of the priority competencies has a module yet; see the content-gap report."))
 
-    old = services.current_draft()
+    old = services.current_draft(needs_round.organisation_id)
     if old is not None:
         old.status = DISCARDED
         audit.record("curriculum.discarded", "curriculum_version", old.id, actor_id=actor_id, number=old.number,
                      replaced=True)
         db.session.flush()
-    active = services.active_version()
+    active = services.active_version(needs_round.organisation_id)
     version = CurriculumVersion(number=services.next_number(), status=DRAFT, round_id=needs_round.id,
+                                organisation_id=needs_round.organisation_id,
                                 base_version_id=active.id if active else None, created_by_id=actor_id,
                                 note="")
     for position, (item, due) in enumerate(zip(planned, due_dates(len(planned), today, services.due_step_days())),
@@ -218,7 +227,8 @@ def propose(needs_round: NeedsRound | None = None, actor_id: int | None = None,
     db.session.add(version)
     db.session.flush()
     audit.record("curriculum.proposed", "curriculum_version", version.id, actor_id=actor_id,
-                 number=version.number, round_id=needs_round.id, items=len(planned),
+                 number=version.number, round_id=needs_round.id, organisation_id=version.organisation_id,
+                 items=len(planned),
                  competencies=[s.competency_id for s in chosen])
     db.session.commit()
     return version

@@ -1,14 +1,20 @@
 """Curriculum operations: who may do what, the module -> competency map, editing a draft,
 discarding it, and approving it (the only place in this plugin that commits).
 
+Every version belongs to one organisation (``organisation_id``); each organisation has at
+most one active version, and a person's curriculum is their organisation's, else that of the
+nearest organisation above with one (:func:`in_force`).
+
 Permissions (documented in docs/needs.md as well):
 
-- *view* the curriculum, its history and the content-gap report: supervisors, trainers,
-  admins;
-- *propose, edit, approve, discard*: trainers and admins always; a supervisor only when
-  their supervised units (with everything below them) cover the whole scope of the round
-  the version comes from; for a round (or a version) without a scope - the whole
-  organisation - only a supervisor of a root unit.
+- *view* an organisation's curriculum, its history and the content-gap report: supervisors,
+  trainers and admins acting for it (:func:`viewable_ids`); another organisation's version
+  is a 404;
+- *propose, edit, approve, discard*: install-wide admins; admins of the organisation (or one
+  above it); trainers of it; a supervisor only when their supervised units (with everything
+  below them) cover the whole scope of the round the version comes from; for a round (or a
+  version) without a scope - the whole organisation - only a supervisor of the
+  organisation's own unit or one above it.
 
 Approval refuses, changing nothing, a version that is not a draft or that is *stale*: a
 closed round newer than its own exists, or the active version is no longer the one it was
@@ -24,7 +30,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from lms.audit import services as audit
-from lms.auth.models import Unit, UnitSupervisor, User
+from lms.auth.models import Unit, User
 from lms.auth.scoping import supervised_unit_ids
 from lms.clock import utcnow
 from lms.extensions import db
@@ -121,71 +127,131 @@ def get_version(version_id: int) -> CurriculumVersion | None:
     return db.session.get(CurriculumVersion, version_id)
 
 
-def active_version() -> CurriculumVersion | None:
-    return db.session.scalar(select(CurriculumVersion).where(CurriculumVersion.status == ACTIVE)
+def active_version(organisation_id: int | None) -> CurriculumVersion | None:
+    """``organisation_id``'s own active version (None: nobody's)."""
+    return db.session.scalar(select(CurriculumVersion).where(CurriculumVersion.status == ACTIVE,
+                                                             CurriculumVersion.organisation_id == organisation_id)
                              .order_by(CurriculumVersion.id.desc()).limit(1))
 
 
-def current_draft() -> CurriculumVersion | None:
-    return db.session.scalar(select(CurriculumVersion).where(CurriculumVersion.status == DRAFT)
+def organisation_chain(organisation_id: int | None) -> list[int]:
+    """``organisation_id`` and the organisations above it, nearest first (a library, then its
+    provincial service)."""
+    chain: list[int] = []
+    while organisation_id is not None and organisation_id not in chain:
+        chain.append(organisation_id)
+        parent = db.session.scalar(select(Unit.parent_id).where(Unit.id == organisation_id))
+        organisation_id = (db.session.scalar(select(Unit.organisation_id).where(Unit.id == parent))
+                           if parent is not None else None)
+    return chain
+
+
+def in_force(organisation_id: int | None) -> CurriculumVersion | None:
+    """The curriculum a person of ``organisation_id`` follows: their organisation's active
+    version, else that of the nearest organisation above with one, else none (its
+    ``organisation_id`` tells which one it is)."""
+    for candidate in organisation_chain(organisation_id):
+        found = active_version(candidate)
+        if found is not None:
+            return found
+    return None
+
+
+def current_draft(organisation_id: int | None) -> CurriculumVersion | None:
+    return db.session.scalar(select(CurriculumVersion).where(CurriculumVersion.status == DRAFT,
+                                                             CurriculumVersion.organisation_id == organisation_id)
                              .order_by(CurriculumVersion.id.desc()).limit(1))
 
 
-def history() -> list[CurriculumVersion]:
-    """Every version, newest first."""
-    return list(db.session.scalars(select(CurriculumVersion).order_by(CurriculumVersion.number.desc())))
+def history(organisation_id: int | None) -> list[CurriculumVersion]:
+    """Every version of ``organisation_id``, newest first."""
+    return list(db.session.scalars(select(CurriculumVersion)
+                                   .where(CurriculumVersion.organisation_id == organisation_id)
+                                   .order_by(CurriculumVersion.number.desc())))
 
 
 def next_number() -> int:
+    """Version numbers run over the whole install, so "Curriculum 7" names one version in the
+    audit log and on the command line; each organisation's history shows its own."""
     return (db.session.scalar(select(func.max(CurriculumVersion.number))) or 0) + 1
 
 
-def root_units() -> list[Unit]:
-    return list(db.session.scalars(select(Unit).where(Unit.parent_id.is_(None), Unit.active.is_(True))
-                                   .order_by(Unit.name)))
+def latest_closed_round(organisation_id: int | None, today=None) -> NeedsRound | None:
+    """The latest closed round owned by ``organisation_id`` itself: what its curriculum is
+    proposed from (a library's own, never another library's or the province's)."""
+    from lms.clock import local_today
+
+    return db.session.scalar(select(NeedsRound).where(NeedsRound.organisation_id == organisation_id,
+                                                      NeedsRound.closes_on < (today or local_today()))
+                             .order_by(NeedsRound.closes_on.desc(), NeedsRound.id.desc()).limit(1))
 
 
 # --- permissions -------------------------------------------------------------------------------
 
 def can_view(user: User) -> bool:
-    return user.has_role(*VIEW_ROLES)
+    return user.has_role(*VIEW_ROLES) or user.holds("admin") or user.holds("trainer")
 
 
-def can_manage(user: User, needs_round: NeedsRound | None) -> bool:
-    """Propose, edit, approve or discard a curriculum from ``needs_round`` (see the module
-    docstring: trainers and admins always; supervisors whose units cover the scope)."""
-    if user.has_role("trainer", "admin"):
+def viewable_ids(user: User) -> set[int] | None:
+    """Organisations whose curriculum ``user`` may read (None: every one): those they act for
+    (:func:`lms.plugins.needs.reach.acting_ids`) and, for a supervisor, those their units touch."""
+    from lms.organisations import supervised_ids
+    from lms.plugins.needs import reach
+
+    acting = reach.acting_ids(user)
+    if acting is None:
+        return None
+    if user.has_role("supervisor"):
+        acting = acting | set(db.session.scalars(supervised_ids(user)))
+    return acting
+
+
+def can_view_version(user: User, version: CurriculumVersion) -> bool:
+    viewable = viewable_ids(user)
+    return viewable is None or version.organisation_id in viewable
+
+
+def can_manage(user: User, needs_round: NeedsRound | None, organisation_id: int | None = None) -> bool:
+    """Propose, edit, approve or discard a curriculum of ``organisation_id`` (default: the
+    round's) from ``needs_round`` (see the module docstring)."""
+    from lms.plugins.needs import reach
+
+    organisation_id = organisation_id if organisation_id is not None else (
+        needs_round.organisation_id if needs_round is not None else None)
+    managed = reach.managed_ids(user)
+    if managed is None:
+        return True
+    if organisation_id is None:
+        return False
+    if organisation_id in managed or organisation_id in user.organisations_for("trainer"):
+        return True
+    if user.has_role("trainer") and organisation_id == reach.own_id(user):
         return True
     if not user.has_role("supervisor"):
         return False
+    within = set(db.session.scalars(supervised_unit_ids(user)))
     if needs_round is None or not needs_round.units:
-        supervised_roots = db.session.scalar(
-            select(func.count()).select_from(UnitSupervisor).join(Unit, Unit.id == UnitSupervisor.unit_id)
-            .where(UnitSupervisor.user_id == user.id, Unit.parent_id.is_(None)))
-        return bool(supervised_roots)
-    reach = set(db.session.scalars(supervised_unit_ids(user)))
-    return all(unit.id in reach for unit in needs_round.units)
+        return organisation_id in within
+    return all(unit.id in within for unit in needs_round.units)
 
 
 def can_manage_version(user: User, version: CurriculumVersion) -> bool:
     needs_round = db.session.get(NeedsRound, version.round_id) if version.round_id else None
-    return can_manage(user, needs_round)
+    return can_manage(user, needs_round, version.organisation_id)
 
 
 # --- staleness ---------------------------------------------------------------------------------
 
 def stale_reason(version: CurriculumVersion) -> str | None:
     """Why ``version`` can no longer be approved, or None. Only drafts are ever checked."""
-    from lms.plugins.needs.analysis import latest_closed_round
-
     if version.round_id is not None:
         own = db.session.get(NeedsRound, version.round_id)
-        latest = latest_closed_round()
+        latest = latest_closed_round(version.organisation_id)
         if own is not None and latest is not None and latest.id != own.id \
                 and (latest.closes_on, latest.id) > (own.closes_on, own.id):
             return str(_l("A newer needs round (%(title)s) has closed since this draft was proposed. "
                           "Propose a new curriculum from it.", title=latest.title))
-    active = active_version()
+    active = active_version(version.organisation_id)
     if (active.id if active else None) != version.base_version_id:
         return str(_l("The active curriculum changed since this draft was proposed. Propose a new one."))
     return None
@@ -289,23 +355,36 @@ class Approval:
     skipped: int  # identical ones that already existed
 
 
-def _targets(item: CurriculumItem, needs_round: NeedsRound | None) -> list[dict]:
-    """The assignment targets of one item: scope units (or root units) for ``all``."""
+def _scope_roots(version: CurriculumVersion, needs_round: NeedsRound | None) -> list[int]:
+    """The units a version's ``all`` items reach: its round's units, else its organisation's own unit."""
+    if needs_round is not None and needs_round.units:
+        return [unit.id for unit in needs_round.units]
+    return [version.organisation_id]
+
+
+def _targets(item: CurriculumItem, version: CurriculumVersion, needs_round: NeedsRound | None) -> list[dict]:
+    """The assignment targets of one item: the scope's units (or the organisation's unit) for
+    ``all``; for a ``position`` item each active holder of the position inside that scope, one
+    by one (an assignment to a position would reach every library's holders)."""
+    from lms.auth.scoping import units_below
+
     if item.audience == UNIT and item.unit_id is not None:
         return [{"unit_id": item.unit_id}]
+    roots = _scope_roots(version, needs_round)
     if item.audience == POSITION and item.position_name:
-        return [{"position": item.position_name}]
-    units = needs_round.units if needs_round is not None and needs_round.units else root_units()
-    return [{"unit_id": unit.id} for unit in units]
+        tree = units_below(roots)
+        people = db.session.scalars(select(User.id).where(User.active.is_(True), User.position == item.position_name,
+                                                          User.unit_id.in_(select(tree.c.id))).order_by(User.id))
+        return [{"user_id": user_id} for user_id in people]
+    return [{"unit_id": unit_id} for unit_id in roots]
 
 
 def _exists(module_id: int, due_on: date | None, target: dict) -> bool:
     query = select(func.count(Assignment.id)).where(Assignment.module_id == module_id, Assignment.due_on == due_on
                                                     if due_on is not None else Assignment.due_on.is_(None))
-    if "unit_id" in target:
-        query = query.where(Assignment.unit_id == target["unit_id"])
-    else:
-        query = query.where(Assignment.position == target["position"])
+    column = {"unit_id": Assignment.unit_id, "user_id": Assignment.user_id, "position": Assignment.position}
+    for key, value in target.items():
+        query = query.where(column[key] == value)
     return bool(db.session.scalar(query))
 
 
@@ -332,7 +411,7 @@ def approve(version: CurriculumVersion, actor: User) -> Approval:
     created = skipped = 0
     made = []
     try:
-        previous = active_version()
+        previous = active_version(version.organisation_id)
         if previous is not None:
             previous.status = SUPERSEDED
         version.status = ACTIVE
@@ -340,7 +419,7 @@ def approve(version: CurriculumVersion, actor: User) -> Approval:
         version.approved_by_id = actor.id
         db.session.flush()
         for item in sorted(version.items, key=lambda item: item.position):
-            for target in _targets(item, needs_round):
+            for target in _targets(item, version, needs_round):
                 if _exists(item.module_id, item.due_on, target):
                     skipped += 1
                     continue
@@ -348,7 +427,7 @@ def approve(version: CurriculumVersion, actor: User) -> Approval:
                                    commit=False, curriculum_version=version.number, **target))
                 created += 1
         audit.record("curriculum.approved", "curriculum_version", version.id, actor_id=actor.id,
-                     number=version.number, round_id=version.round_id,
+                     number=version.number, organisation_id=version.organisation_id, round_id=version.round_id,
                      round=needs_round.title if needs_round else None,
                      approved_at=version.approved_at.isoformat(),
                      superseded=previous.number if previous is not None else None,

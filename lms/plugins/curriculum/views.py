@@ -29,10 +29,33 @@ def _user():
 
 
 def _version_or_404(version_id: int):
+    """The version when the signed-in person may read it; another organisation's is a 404."""
     version = services.get_version(version_id)
-    if version is None:
+    if version is None or not services.can_view_version(_user(), version):
         abort(404)
     return version
+
+
+def _organisation():
+    """(the organisation whose curriculum the page shows - ``?org=``, else the person's own -,
+    the organisations offered)."""
+    from lms.plugins.needs import reach
+
+    return reach.chosen(_user(), ids=services.viewable_ids(_user()))
+
+
+def _index_of(version) -> str:
+    """The curriculum page of ``version``'s organisation (``?org=`` only when it is not one's own)."""
+    from lms.plugins.needs.reach import own_id
+
+    mine = version.organisation_id == own_id(_user())
+    return url_for("curriculum.index", **({} if mine else {"org": version.organisation_id}))
+
+
+def _org_args(organisation, offered) -> dict:
+    from lms.plugins.needs import reach
+
+    return reach.org_args(organisation, offered)
 
 
 def _groups(version) -> list[tuple[str, list]]:
@@ -45,32 +68,31 @@ def _groups(version) -> list[tuple[str, list]]:
     return [(proposals.audience_label(items[0]), items) for _key, items in sorted(groups.items())]
 
 
-def _latest_round():
-    from lms.plugins.needs.analysis import latest_closed_round
-
-    return latest_closed_round()
-
-
 @bp.route("/")
 @roles_required(*VIEW_ROLES)
 def index():
     user = _user()
-    active = services.active_version()
-    latest = _latest_round()
-    history = services.history()
+    organisation, offered = _organisation()
+    org_id = organisation.unit_id if organisation is not None else None
+    active = services.in_force(org_id) if org_id is not None else None
+    inherited = active if active is not None and active.organisation_id != org_id else None
+    latest = services.latest_closed_round(org_id) if org_id is not None else None
+    history = services.history(org_id)
     round_titles = {r.id: r.title for r in db.session.scalars(
         select(NeedsRound).where(NeedsRound.id.in_({v.round_id for v in history if v.round_id})))}
     return render_template("curriculum/index.html", active=active, groups=_groups(active) if active else [],
-                           history=history, round_titles=round_titles, locale=_locale(), draft=services.current_draft(), latest_round=latest,
-                           can_propose=services.can_manage(user, latest) if latest else False,
+                           history=history, round_titles=round_titles, locale=_locale(),
+                           draft=services.current_draft(org_id), latest_round=latest,
+                           can_propose=services.can_manage(user, latest, org_id) if latest else False,
                            names=proposals.competency_names(_locale()), item_reason=proposals.item_reason,
-                           module_title=services.module_title, form=TokenForm())
+                           module_title=services.module_title, form=TokenForm(), organisation=organisation,
+                           organisations=offered, inherited=inherited, org_args=_org_args(organisation, offered))
 
 
 def _render_version(version, *, status: int = 200, error: str | None = None, add_form=None):
     user = _user()
     locale = _locale()
-    active = services.active_version()
+    active = services.active_version(version.organisation_id)
     is_draft = version.status == DRAFT
     changes = proposals.diff(version, active, locale) if is_draft and version.id != (active.id if active else None) \
         else []
@@ -105,14 +127,22 @@ def propose():
     if not form.validate_on_submit():
         abort(400)
     user = _user()
-    latest = _latest_round()
-    if latest is not None and not services.can_manage(user, latest):
+    organisation, offered = _organisation()
+    if organisation is None:
+        abort(404)
+    latest = services.latest_closed_round(organisation.unit_id)
+    if not services.can_manage(user, latest, organisation.unit_id):
         abort(403)
+    back = url_for("curriculum.index", **_org_args(organisation, offered))
+    if latest is None:
+        flash(_("No needs round has closed yet: a curriculum is proposed from a closed round."),
+              "error")
+        return redirect(back)
     try:
         version = proposals.propose(latest, actor_id=user.id)
     except CurriculumError as error:
         flash(str(error.message), "error")
-        return redirect(url_for("curriculum.index"))
+        return redirect(back)
     flash(_("Draft %(number)s was proposed from %(round)s.", number=version.number, round=latest.title), "success")
     return redirect(url_for("curriculum.version_detail", version_id=version.id))
 
@@ -174,7 +204,7 @@ def approve(version_id: int):
         return _render_version(version, status=409, error=str(error.message))
     flash(_("Curriculum %(number)s is now active: %(count)s assignment(s) created.", number=version.number,
             count=result.assignments), "success")
-    return redirect(url_for("curriculum.index"))
+    return redirect(_index_of(version))
 
 
 @bp.route("/<int:version_id>/discard", methods=["POST"])
@@ -188,14 +218,16 @@ def discard(version_id: int):
     except CurriculumError as error:
         return _render_version(version, status=409, error=str(error.message))
     flash(_("The draft was discarded."), "success")
-    return redirect(url_for("curriculum.index"))
+    return redirect(_index_of(version))
 
 
 @bp.route("/content-gaps")
 @roles_required(*VIEW_ROLES)
 def content_gaps():
-    needs_round, found = gaps.content_gaps(_locale(), _user())
+    organisation, offered = _organisation()
+    needs_round, found = gaps.content_gaps(_locale(), organisation.unit_id if organisation is not None else None,
+                                           _user())
     return render_template("curriculum/content_gaps.html", needs_round=needs_round, gaps=found,
                            threshold=services.threshold(), pass_rate_min=gaps.PASS_RATE_MIN,
-                           feedback_min=gaps.FEEDBACK_MIN)
+                           feedback_min=gaps.FEEDBACK_MIN, organisation=organisation, organisations=offered)
 

@@ -28,7 +28,7 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import func, select
 
-from lms.auth.models import Unit, User
+from lms.auth.models import Organisation, Unit, User
 from lms.auth.scoping import units_below
 from lms.clock import local_today
 from lms.extensions import db
@@ -169,11 +169,34 @@ def round_status(needs_round: NeedsRound, today: date | None = None) -> str:
     return "open" if today <= needs_round.closes_on else "closed"
 
 
-def latest_closed_round(today: date | None = None) -> NeedsRound | None:
-    """The round that closed most recently before ``today`` (the default for analysis)."""
+def latest_closed_round(today: date | None = None, *, organisation_id: int | None = None,
+                        covering_unit_id: int | None = None) -> NeedsRound | None:
+    """The round that closed most recently before ``today`` (the default for analysis):
+    among those owned by ``organisation_id`` or an organisation below it, and/or those
+    whose scope covers ``covering_unit_id`` (see :func:`rounds_covering`), when given."""
     today = today or local_today()
-    return db.session.scalar(select(NeedsRound).where(NeedsRound.closes_on < today)
-                             .order_by(NeedsRound.closes_on.desc(), NeedsRound.id.desc()).limit(1))
+    query = select(NeedsRound).where(NeedsRound.closes_on < today)
+    if organisation_id is not None:
+        from lms.organisations import ids_below
+
+        query = query.where(NeedsRound.organisation_id.in_(ids_below([organisation_id])))
+    if covering_unit_id is not None:
+        query = query.where(NeedsRound.id.in_(rounds_covering(covering_unit_id)))
+    return db.session.scalar(query.order_by(NeedsRound.closes_on.desc(), NeedsRound.id.desc()).limit(1))
+
+
+def rounds_covering(unit_id: int):
+    """A select of the ids of the rounds whose scope holds ``unit_id``: one of their units is
+    the unit or above it, or they have no units and their organisation is above it (its own
+    library's rounds and a provincial round over it; never another library's). One
+    recursive CTE walks up from the unit."""
+    up = select(Unit.id.label("id"), Unit.parent_id.label("parent_id")).where(Unit.id == unit_id)
+    up = up.cte("needs_covering", recursive=True)
+    up = up.union(select(Unit.id, Unit.parent_id).join(up, Unit.id == up.c.parent_id))
+    scoped = select(NeedsRoundUnit.round_id).where(NeedsRoundUnit.unit_id.in_(select(up.c.id)))
+    unscoped = (select(NeedsRound.id).where(NeedsRound.organisation_id.in_(select(up.c.id)),
+                                            ~NeedsRound.id.in_(select(NeedsRoundUnit.round_id))))
+    return scoped.union(unscoped)
 
 
 @dataclass
@@ -252,11 +275,10 @@ def unit_subtree(unit_ids: Collection[int] | None) -> list[int] | None:
 
 
 def _round_people_units(needs_round: NeedsRound, units: list[int] | None) -> list[int] | None:
-    """The units whose members' quiz answers count: the round's scope (if any) within the filter."""
+    """The units whose members' quiz answers count: the round's scope within the filter. A
+    round without units covers its organisation's tree, never another organisation's people."""
     scope = list(db.session.scalars(select(NeedsRoundUnit.unit_id).where(NeedsRoundUnit.round_id == needs_round.id)))
-    scope_units = unit_subtree(scope) if scope else None
-    if scope_units is None:
-        return units
+    scope_units = unit_subtree(scope or [needs_round.organisation_id])
     if units is None:
         return scope_units
     return sorted(set(scope_units) & set(units))
@@ -295,6 +317,8 @@ def _self_rows(round_id: int, units, position, group=None):
              .join(StaffResponse, StaffResponse.id == StaffAnswer.response_id)
              .where(StaffResponse.round_id == round_id, StaffResponse.kind == SELF,
                     StaffAnswer.importance.is_not(None)))
+    if group is Unit.organisation_id:
+        query = query.outerjoin(Unit, Unit.id == StaffResponse.unit_id)
     return db.session.execute(_staff_scope(query, units, position).group_by(*keys)).all()
 
 
@@ -432,24 +456,45 @@ def _assign_quadrants(analysis: RoundAnalysis) -> None:
                       (False, True): "watch", (False, False): "low"}[(important, gap)]
 
 
+BREAKDOWNS: tuple[str, ...] = ("unit", "position", "organisation")
+
+
+def round_organisations(needs_round: NeedsRound) -> list[int]:
+    """The organisations a round covers (a provincial round: the province and the libraries
+    below it; a library's round: that library), from the units of its scope."""
+    scope = list(db.session.scalars(select(NeedsRoundUnit.unit_id).where(NeedsRoundUnit.round_id == needs_round.id)))
+    tree = units_below(scope or [needs_round.organisation_id])
+    return list(db.session.scalars(select(Unit.organisation_id).where(Unit.id.in_(select(tree.c.id)),
+                                                                        Unit.organisation_id.is_not(None))
+                                   .distinct().order_by(Unit.organisation_id)))
+
+
 def breakdown(needs_round: NeedsRound, by: str = "unit", *, unit_ids: Collection[int] | None = None
               ) -> list[BreakdownGroup]:
-    """Self-assessment figures per unit (snapshot) or per position. Groups with fewer than
-    NEEDS_MIN_GROUP respondents are returned hidden, without figures."""
-    if by not in ("unit", "position"):
-        raise ValueError(f"breakdown by {by!r}: use 'unit' or 'position'")
-    column = StaffResponse.unit_id if by == "unit" else StaffResponse.position
+    """Self-assessment figures per unit (snapshot), per position or per organisation (of the
+    unit recorded with each answer: a provincial round's libraries side by side). Each group
+    is held to NEEDS_MIN_GROUP on its own: a smaller one is returned hidden, without
+    figures, never merged into another."""
+    if by not in BREAKDOWNS:
+        raise ValueError(f"breakdown by {by!r}: use one of {', '.join(BREAKDOWNS)}")
+    column = {"unit": StaffResponse.unit_id, "position": StaffResponse.position,
+              "organisation": Unit.organisation_id}[by]
     units = unit_subtree(unit_ids)
     counts_query = (select(column, func.count(func.distinct(StaffResponse.subject_id)))
                     .where(StaffResponse.round_id == needs_round.id, StaffResponse.kind == SELF))
+    if by == "organisation":
+        counts_query = counts_query.outerjoin(Unit, Unit.id == StaffResponse.unit_id)
     counts = db.session.execute(_staff_scope(counts_query, units, None).group_by(column)).all()
     threshold = min_group()
     labels: dict = {}
-    if by == "unit":
-        ids = [key for key, _n in counts if key is not None]
-        labels = dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all()) if ids else {}
+    ids = [key for key, _n in counts if key is not None]
+    if by == "unit" and ids:
+        labels = dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all())
+    elif by == "organisation" and ids:
+        labels = dict(db.session.execute(select(Organisation.unit_id, Organisation.full_name)
+                                         .where(Organisation.unit_id.in_(ids))).all())
     groups = {key: BreakdownGroup("" if key is None else str(key),
-                                  labels.get(key, "") if by == "unit" else (key or ""), n, n < threshold)
+                                  (key or "") if by == "position" else labels.get(key, ""), n, n < threshold)
               for key, n in counts}
     competencies = {competency.id: competency for competency in framework_competencies()}
     for key, cid, n, sum_i, sum_a, sum_d in _self_rows(needs_round.id, units, None, group=column):
@@ -539,7 +584,8 @@ def librarian_evidence(user: User, needs_round: NeedsRound | None = None) -> dic
 
     Every competency of the framework is a key (framework order); ``has_evidence`` tells
     the ones with any of the person's own data. Empty when there is no round at all."""
-    needs_round = needs_round or latest_closed_round()
+    if needs_round is None and user.unit_id is not None:
+        needs_round = latest_closed_round(covering_unit_id=user.unit_id)
     if needs_round is None:
         return {}
     sources = extra_sources(round_end(needs_round), None, None, user.id)

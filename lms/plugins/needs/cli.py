@@ -73,20 +73,27 @@ def list_command() -> None:
 @click.option("--survey", "survey_slug", required=True, help="Slug of the patron survey.")
 @click.option("--round", "round_id", type=int, help="Round id (default: the open round, else the latest closed).")
 @click.option("--unit", "unit_code", help="Unit code for every response (default: the survey's unit column).")
+@click.option("--organisation", "organisation_code",
+              help="Whose round (its unit code; default: the only library). Another's round is refused.")
 @click.option("--date-format", "date_format",
               help="Order of the dates when the file cannot tell, e.g. %d/%m/%Y or %m/%d/%Y "
                    "(a format with the time too, e.g. '%m/%d/%Y %I:%M:%S %p', must match it exactly).")
 @with_appcontext
 def import_csv_command(file: Path, survey_slug: str, round_id: int | None, unit_code: str | None,
-                       date_format: str | None) -> None:
-    """Import a patron-survey CSV export. All or nothing."""
+                       organisation_code: str | None, date_format: str | None) -> None:
+    """Import a patron-survey CSV export into one organisation's round. All or nothing."""
     from lms.extensions import db
+    from lms.organisations import ids_below
     from lms.plugins.needs import patron
+    from lms.plugins.needs.analysis_cli import organisation_option
     from lms.plugins.needs.models import NeedsRound
 
+    organisation = organisation_option(organisation_code)
     try:
         result = patron.import_patron_csv(file.read_bytes(), file.name, survey_slug, round_id=round_id,
-                                          unit_code=unit_code, date_format=date_format)
+                                          unit_code=unit_code, date_format=date_format,
+                                          rounds_where=(NeedsRound.organisation_id.in_(ids_below([organisation.unit_id]))
+                                                        if organisation is not None else None))
     except patron.PatronImportError as error:
         _fail([f"{file}: {problem}" for problem in error.problems],
               _("%(n)d problem(s); nothing was imported", n=len(error.problems)))

@@ -121,7 +121,7 @@ def seed(log) -> None:
     needs_round = NeedsRound(title=ROUND_TITLE, opens_on=today - timedelta(days=75),
                              closes_on=today - timedelta(days=45), self_survey_id=surveys[SELF].id,
                              supervisor_survey_id=surveys[SUPERVISOR].id, patron_survey_id=surveys[PATRON].id,
-                             units=[units["pkp"]])
+                             units=[units["pkp"]], organisation_id=units["pkp"].organisation_id)
     db.session.add(needs_round)
     db.session.flush()
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Date, DateTime, Float, ForeignKey, ForeignKeyConstraint, Index, Integer
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import String, Text, UniqueConstraint, event, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.auth.models import Unit, User
+from lms.auth.models import Organisation, Unit, User
 from lms.clock import utcnow
 from lms.extensions import db
 
@@ -82,13 +82,17 @@ class NeedsRoundUnit(db.Model):
 
 class NeedsRound(db.Model):
     """A needs-assessment period: open from ``opens_on`` to ``closes_on`` (inclusive, local
-    dates) for the units in its scope (none = the whole organisation)."""
+    dates) for the units in its scope (none = the whole owning organisation, with the
+    organisations below it). ``organisation_id`` owns it: only that organisation's people
+    (and those of organisations above it) manage and analyse it (docs/organisations.md)."""
 
     __tablename__ = "needs_rounds"
     __table_args__ = (CheckConstraint("closes_on >= opens_on", name="dates_in_order"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.unit_id", ondelete="RESTRICT"),
+                                                 index=True)
     opens_on: Mapped[date] = mapped_column(Date)
     closes_on: Mapped[date] = mapped_column(Date, index=True)
     self_survey_id: Mapped[int | None] = mapped_column(ForeignKey("needs_surveys.id", ondelete="RESTRICT"))
@@ -101,6 +105,34 @@ class NeedsRound(db.Model):
     supervisor_survey: Mapped[Survey | None] = relationship(foreign_keys=[supervisor_survey_id])
     patron_survey: Mapped[Survey | None] = relationship(foreign_keys=[patron_survey_id])
     units: Mapped[list[Unit]] = relationship(secondary="needs_round_units", order_by="Unit.name")
+    organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id])
+
+
+class OwnerUndecided(ValueError):
+    """No single organisation can own a round or curriculum version: refused, not guessed."""
+
+
+def owner_for(connection, unit_ids) -> int:
+    """The organisation owning a round over ``unit_ids``: their one organisation, or with no
+    units the only top-level organisation. Several, or none, is :class:`OwnerUndecided`; the
+    same rule backfilled migration 0026."""
+    unit_ids = [unit_id for unit_id in unit_ids if unit_id is not None]
+    if unit_ids:
+        found = set(connection.scalars(select(Unit.organisation_id).where(Unit.id.in_(unit_ids))))
+    else:
+        found = set(connection.scalars(select(Organisation.unit_id).join(Unit, Unit.id == Organisation.unit_id)
+                                       .where(Unit.parent_id.is_(None)).limit(2)))
+    if len(found) != 1 or None in found:
+        raise OwnerUndecided("cannot tell which organisation owns this: name it (organisation_id)")
+    return found.pop()
+
+
+@event.listens_for(NeedsRound, "before_insert")
+def _default_owner(_mapper, connection, target: NeedsRound) -> None:
+    """A round created without an owner (the demo, tests, scripts) takes :func:`owner_for`
+    its scope; the pages and services always name it."""
+    if target.organisation_id is None and target.organisation is None:
+        target.organisation_id = owner_for(connection, [unit.id for unit in target.units])
 
 
 class StaffResponse(db.Model):

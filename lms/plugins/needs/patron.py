@@ -60,16 +60,21 @@ def patron_surveys() -> list[Survey]:
     return list(db.session.scalars(select(Survey).where(Survey.kind == PATRON).order_by(Survey.slug)))
 
 
-def patron_rounds() -> list[NeedsRound]:
-    """Rounds that run a patron survey, newest first (the upload page's choices)."""
-    return list(db.session.scalars(select(NeedsRound).where(NeedsRound.patron_survey_id.is_not(None))
-                                   .order_by(NeedsRound.closes_on.desc(), NeedsRound.id.desc())))
+def patron_rounds(rounds_where=None) -> list[NeedsRound]:
+    """Rounds that run a patron survey, newest first (the upload page's choices); only those
+    meeting ``rounds_where`` (the viewer's organisations, :func:`lms.plugins.needs.reach.visible`)."""
+    query = select(NeedsRound).where(NeedsRound.patron_survey_id.is_not(None))
+    if rounds_where is not None:
+        query = query.where(rounds_where)
+    return list(db.session.scalars(query.order_by(NeedsRound.closes_on.desc(), NeedsRound.id.desc())))
 
 
-def default_round(survey: Survey) -> NeedsRound | None:
+def default_round(survey: Survey, rounds_where=None) -> NeedsRound | None:
     """The open round running ``survey``, else the one that closed most recently."""
     today = local_today()
     base = select(NeedsRound).where(NeedsRound.patron_survey_id == survey.id)
+    if rounds_where is not None:
+        base = base.where(rounds_where)
     found = db.session.scalar(base.where(NeedsRound.opens_on <= today, NeedsRound.closes_on >= today)
                               .order_by(NeedsRound.closes_on.desc(), NeedsRound.id.desc()).limit(1))
     return found or db.session.scalar(base.where(NeedsRound.closes_on < today)
@@ -77,7 +82,7 @@ def default_round(survey: Survey) -> NeedsRound | None:
 
 
 def _resolve(survey_slug: str, round_id: int | None, unit_code: str | None,
-             problems: list[str]) -> tuple[Survey | None, NeedsRound | None, Unit | None]:
+             problems: list[str], rounds_where=None) -> tuple[Survey | None, NeedsRound | None, Unit | None]:
     survey = db.session.scalar(select(Survey).where(Survey.slug == survey_slug))
     if survey is None:
         problems.append(_("unknown survey %(slug)r (load it with `lms needs surveys import`)", slug=survey_slug))
@@ -87,7 +92,8 @@ def _resolve(survey_slug: str, round_id: int | None, unit_code: str | None,
                           kind=survey.kind))
         return None, None, None
     if round_id is not None:
-        needs_round = db.session.get(NeedsRound, round_id)
+        query = select(NeedsRound).where(NeedsRound.id == round_id)
+        needs_round = db.session.scalar(query.where(rounds_where) if rounds_where is not None else query)
         if needs_round is None:
             problems.append(_("round %(id)s does not exist", id=round_id))
         elif needs_round.patron_survey_id != survey.id:
@@ -95,7 +101,7 @@ def _resolve(survey_slug: str, round_id: int | None, unit_code: str | None,
                               slug=survey_slug))
             needs_round = None
     else:
-        needs_round = default_round(survey)
+        needs_round = default_round(survey, rounds_where)
         if needs_round is None:
             problems.append(_("no round uses the patron survey %(slug)r; create a round with it first",
                               slug=survey_slug))
@@ -301,14 +307,16 @@ def _line_number(problem: str) -> int:
 def import_patron_csv(data: bytes, filename: str, survey_slug: str, *, round_id: int | None = None,
                       unit_code: str | None = None, imported_by_id: int | None = None,
                       allowed_unit_ids: Collection[int] | None = None,
-                      date_format: str | None = None) -> PatronImportResult:
+                      date_format: str | None = None, rounds_where=None) -> PatronImportResult:
     """Import one CSV export of a patron survey, all or nothing.
 
     ``round_id`` defaults to the open round running the survey, else the latest closed one;
     ``unit_code`` puts every response in that unit, else the survey's ``unit_column`` names
     it per row, else there is none. ``allowed_unit_ids`` (a supervisor's units) refuses rows
     for other units or none. ``date_format`` (``%d/%m/%Y``...) fixes the order of the dates
-    when the column cannot tell. Raises :class:`PatronImportError` with every problem.
+    when the column cannot tell. ``rounds_where`` limits the rounds to the importer's
+    (another organisation's round "does not exist"). Raises :class:`PatronImportError` with
+    every problem.
     """
     problems: list[str] = []
     limit = current_app.config["NEEDS_CSV_MAX_BYTES"]
@@ -316,7 +324,7 @@ def import_patron_csv(data: bytes, filename: str, survey_slug: str, *, round_id:
         raise PatronImportError([_("the file is larger than %(limit)d KB", limit=limit // 1024)])
     if date_format and (format_problem := check_format(date_format)):
         raise PatronImportError([format_problem])
-    survey, needs_round, unit = _resolve(survey_slug, round_id, unit_code, problems)
+    survey, needs_round, unit = _resolve(survey_slug, round_id, unit_code, problems, rounds_where)
     if survey is None:
         raise PatronImportError(problems)
     digest = hashlib.sha256(data).hexdigest()
@@ -395,7 +403,7 @@ def _write(rows: list[dict], survey: Survey, needs_round: NeedsRound, unit: Unit
 
 
 def recent_imports(unit_ids: Collection[int] | Select | None = None, imported_by_id: int | None = None,
-                   limit: int = 50) -> list[dict]:
+                   limit: int = 50, rounds_where=None) -> list[dict]:
     """Earlier imports, newest first, with their round title, unit name and importer; with
     ``unit_ids`` (ids or a select of ids), only those for these units or made by
     ``imported_by_id`` (a supervisor's view)."""
@@ -404,6 +412,8 @@ def recent_imports(unit_ids: Collection[int] | Select | None = None, imported_by
              .outerjoin(Unit, Unit.id == PatronImport.unit_id)
              .outerjoin(User, User.id == PatronImport.imported_by_id)
              .order_by(PatronImport.imported_at.desc(), PatronImport.id.desc()).limit(limit))
+    if rounds_where is not None:
+        query = query.where(rounds_where)
     if unit_ids is not None:
         ids = unit_ids if isinstance(unit_ids, Select) else list(unit_ids)
         query = query.where(or_(PatronImport.unit_id.in_(ids), PatronImport.imported_by_id == imported_by_id))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, select
 
 from lms.audit.services import record as audit_record
 from lms.auth.models import Unit, User, UserRole
@@ -22,6 +22,7 @@ from lms.extensions import db
 from lms.transactions import refusals_roll_back
 from lms.http import parse_int
 from lms.plugins.courses.models import Competency
+from lms.plugins.needs import reach
 from lms.plugins.needs.analysis import round_status
 from lms.plugins.needs.models import (PATRON, SELF, SUPERVISOR, NeedsRound, PatronResponse, StaffAnswer,
                                       StaffResponse, Survey, SurveyItem)
@@ -65,6 +66,7 @@ class RoundData:
     supervisor_survey_id: int | None = None
     patron_survey_id: int | None = None
     unit_ids: list[int] = field(default_factory=list)
+    organisation_id: int | None = None  # the owner of a new round (an edit keeps its own)
 
 
 def surveys_of_kind(kind: str) -> list[Survey]:
@@ -72,27 +74,37 @@ def surveys_of_kind(kind: str) -> list[Survey]:
     return list(db.session.scalars(select(Survey).where(Survey.kind == kind).order_by(Survey.slug)))
 
 
-def allowed_units(user: User) -> list[Unit]:
-    """Units ``user`` may put in a round's scope: all for admins, else the supervised tree."""
-    query = select(Unit).where(Unit.active.is_(True)).order_by(Unit.name)
-    if not user.has_role("admin"):
+def allowed_units(user: User, organisation_id: int | None) -> list[Unit]:
+    """Units ``user`` may put in the scope of a round owned by ``organisation_id``: that
+    organisation's tree (with the organisations below it), for a supervisor only the units
+    they supervise in it."""
+    if organisation_id is None:
+        return []
+    tree = units_below([organisation_id])
+    query = select(Unit).where(Unit.active.is_(True), Unit.id.in_(select(tree.c.id))).order_by(Unit.name)
+    managed = reach.managed_ids(user)
+    if managed is not None and organisation_id not in managed:
         query = query.where(Unit.id.in_(supervised_unit_ids(user)))
     return list(db.session.scalars(query))
 
 
 def can_manage(user: User, needs_round: NeedsRound | None = None) -> bool:
-    """Admins manage every round; a supervisor creates rounds and edits those whose whole
-    scope lies inside their supervised units (never a whole-organisation round)."""
-    if user.has_role("admin"):
+    """Admins manage every round, organisation admins the rounds of their organisations and
+    those below; a supervisor creates rounds and edits those whose whole scope lies inside
+    their supervised units (never a whole-organisation round)."""
+    managed = reach.managed_ids(user)
+    if managed is None:
+        return True
+    if needs_round is None:
+        return bool(managed) or user.has_role("supervisor")
+    if needs_round.organisation_id in managed:
         return True
     if not user.has_role("supervisor"):
         return False
-    if needs_round is None:
-        return True
     if not needs_round.units:
         return False
-    reach = set(db.session.scalars(supervised_unit_ids(user)))
-    return all(unit.id in reach for unit in needs_round.units)
+    within = set(db.session.scalars(supervised_unit_ids(user)))
+    return all(unit.id in within for unit in needs_round.units)
 
 
 def has_responses(needs_round: NeedsRound) -> bool:
@@ -104,7 +116,7 @@ def has_responses(needs_round: NeedsRound) -> bool:
     return bool(staff or patron)
 
 
-def _check(user: User, data: RoundData, needs_round: NeedsRound | None) -> list[Unit]:
+def _check(user: User, data: RoundData, needs_round: NeedsRound | None) -> tuple[int, list[Unit]]:
     if not data.title.strip():
         raise RoundError(_l("Give the round a title."), "title")
     if data.closes_on < data.opens_on:
@@ -118,16 +130,22 @@ def _check(user: User, data: RoundData, needs_round: NeedsRound | None) -> list[
         survey = db.session.get(Survey, survey_id)
         if survey is None or survey.kind != kind:
             raise RoundError(_l("This is not a survey of the right kind."), SURVEY_FIELDS[kind])
-    allowed = {unit.id: unit for unit in allowed_units(user)}
+    owner = needs_round.organisation_id if needs_round is not None else (
+        data.organisation_id if data.organisation_id is not None else reach.own_id(user))
+    creatable = reach.creatable_ids(user)
+    if owner is None or (needs_round is None and creatable is not None and owner not in creatable):
+        raise RoundError(_l("Choose an organisation you manage."), "")
+    allowed = {unit.id: unit for unit in allowed_units(user, owner)}
     unit_ids = list(dict.fromkeys(data.unit_ids))
     if any(unit_id not in allowed for unit_id in unit_ids):
         raise RoundError(_l("You may only choose units you supervise."), "unit_ids")
-    if not unit_ids and not user.has_role("admin"):
+    managed = reach.managed_ids(user)
+    if not unit_ids and managed is not None and owner not in managed:
         raise RoundError(_l("Choose at least one of your units."), "unit_ids")
     if needs_round is not None and has_responses(needs_round):
         if any(getattr(needs_round, name) != chosen[kind] for kind, name in SURVEY_FIELDS.items()):
             raise RoundError(_l("The surveys cannot change once the round has responses."), "")
-    return [allowed[unit_id] for unit_id in unit_ids]
+    return owner, [allowed[unit_id] for unit_id in unit_ids]
 
 
 @refusals_roll_back(RoundError)
@@ -137,10 +155,10 @@ def save_round(user: User, data: RoundData, needs_round: NeedsRound | None = Non
     or a survey change after responses arrived."""
     if not can_manage(user, needs_round):
         raise RoundError(_l("You may not manage this round."), "")
-    units = _check(user, data, needs_round)
+    owner, units = _check(user, data, needs_round)
     creating = needs_round is None
     if creating:
-        needs_round = NeedsRound(created_by_id=user.id)
+        needs_round = NeedsRound(created_by_id=user.id, organisation_id=owner)
         db.session.add(needs_round)
     needs_round.title = data.title.strip()
     needs_round.opens_on, needs_round.closes_on = data.opens_on, data.closes_on
@@ -149,7 +167,8 @@ def save_round(user: User, data: RoundData, needs_round: NeedsRound | None = Non
     needs_round.units = units
     db.session.flush()
     audit_record("needs.round_created" if creating else "needs.round_updated", "needs_round", needs_round.id,
-                 actor_id=user.id, title=needs_round.title, opens_on=data.opens_on.isoformat(),
+                 actor_id=user.id, title=needs_round.title, organisation_id=needs_round.organisation_id,
+                 opens_on=data.opens_on.isoformat(),
                  closes_on=data.closes_on.isoformat(), units=[unit.id for unit in units],
                  surveys={kind: getattr(data, name) for kind, name in SURVEY_FIELDS.items()})
     db.session.commit()
@@ -160,39 +179,34 @@ def get_round(round_id: int) -> NeedsRound | None:
     return db.session.get(NeedsRound, round_id)
 
 
-def all_rounds() -> list[NeedsRound]:
-    """Every round, newest first."""
-    return list(db.session.scalars(select(NeedsRound).order_by(NeedsRound.opens_on.desc(), NeedsRound.id.desc())))
+def listed_rounds(user: User, organisation) -> list[NeedsRound]:
+    """The rounds the needs page lists for ``user`` and the chosen organisation, newest first."""
+    query = reach.rounds_for(user, organisation)
+    return list(db.session.scalars(query.order_by(NeedsRound.opens_on.desc(), NeedsRound.id.desc())))
 
 
 # --- who is in a round --------------------------------------------------------------------
 
-def scope_unit_ids(needs_round: NeedsRound) -> Select | None:
-    """A select of the unit ids the round covers, or None for the whole organisation."""
-    if not needs_round.units:
-        return None
-    tree = units_below([unit.id for unit in needs_round.units])
+def scope_unit_ids(needs_round: NeedsRound) -> Select:
+    """A select of the unit ids the round covers: its units and those below, or without
+    units its organisation's whole tree (a provincial round: the libraries below it too)."""
+    roots = [unit.id for unit in needs_round.units] or [needs_round.organisation_id]
+    tree = units_below(roots)
     return select(tree.c.id)
 
 
 def in_scope(needs_round: NeedsRound, user: User) -> bool:
-    """True when ``user``'s unit lies under one of the round's units (or the scope is empty)."""
-    scope = scope_unit_ids(needs_round)
-    if scope is None:
-        return True
+    """True when ``user``'s unit lies in the round's scope (see :func:`scope_unit_ids`)."""
     if user.unit_id is None:
         return False
-    return user.unit_id in set(db.session.scalars(scope))
+    return bool(db.session.scalar(select(func.count()).where(literal(user.unit_id).in_(scope_unit_ids(needs_round)))))
 
 
 def scope_users_select(needs_round: NeedsRound) -> Select:
     """A select of the active librarians the round covers."""
     query = (select(User).where(User.active.is_(True))
              .where(User.id.in_(select(UserRole.user_id).where(UserRole.role == "librarian"))))
-    scope = scope_unit_ids(needs_round)
-    if scope is not None:
-        query = query.where(User.unit_id.in_(scope))
-    return query
+    return query.where(User.unit_id.in_(scope_unit_ids(needs_round)))
 
 
 def open_rounds_for(user: User, today: date | None = None) -> list[NeedsRound]:
@@ -204,9 +218,9 @@ def open_rounds_for(user: User, today: date | None = None) -> list[NeedsRound]:
     return [r for r in rounds if round_status(r, today) == "open" and in_scope(r, user)]
 
 
-def _reach_filter(query: Select, viewer: User, column) -> Select:
-    """Limit ``query`` to ``viewer``'s units unless they see the whole organisation."""
-    if viewer.has_role("admin", "trainer"):
+def _reach_filter(query: Select, viewer: User, column, needs_round: NeedsRound) -> Select:
+    """Limit ``query`` to ``viewer``'s units unless they read the whole round."""
+    if reach.whole_round(viewer, needs_round):
         return query
     return query.where(column.in_(supervised_unit_ids(viewer)))
 
@@ -223,10 +237,10 @@ class RoundCounts:
 def response_counts(needs_round: NeedsRound, viewer: User) -> RoundCounts:
     """Self-assessments, supervisor ratings and patron responses in the viewer's reach."""
     staff = select(StaffResponse.kind, func.count()).where(StaffResponse.round_id == needs_round.id)
-    staff = _reach_filter(staff, viewer, StaffResponse.unit_id).group_by(StaffResponse.kind)
+    staff = _reach_filter(staff, viewer, StaffResponse.unit_id, needs_round).group_by(StaffResponse.kind)
     found = dict(db.session.execute(staff).all())
     patron = select(func.count()).select_from(PatronResponse).where(PatronResponse.round_id == needs_round.id)
-    patron = _reach_filter(patron, viewer, PatronResponse.unit_id)
+    patron = _reach_filter(patron, viewer, PatronResponse.unit_id, needs_round)
     return RoundCounts(self_assessments=found.get(SELF, 0), supervisor=found.get(SUPERVISOR, 0),
                        patron=db.session.scalar(patron) or 0)
 
@@ -248,7 +262,7 @@ def unit_rates(needs_round: NeedsRound, viewer: User) -> list[UnitRate]:
     people rated by a supervisor (counts only)."""
     people = scope_users_select(needs_round).subquery()
     staff = select(people.c.unit_id, func.count()).group_by(people.c.unit_id)
-    staff = _reach_filter(staff, viewer, people.c.unit_id)
+    staff = _reach_filter(staff, viewer, people.c.unit_id, needs_round)
     totals = {unit_id: n for unit_id, n in db.session.execute(staff).all() if unit_id is not None}
 
     def done(kind: str) -> dict[int, int]:

@@ -13,7 +13,7 @@ from lms.extensions import db
 from lms.http import parse_int
 from lms.plugins.courses.models import Module
 from lms.plugins.courses.services import may_see
-from lms.plugins.needs import feedback, rounds
+from lms.plugins.needs import feedback, reach, rounds
 from lms.plugins.needs.analysis import round_status
 from lms.plugins.needs.forms import AnswersForm, FeedbackForm, RoundForm
 from lms.plugins.needs.models import PATRON, SELF, SUPERVISOR
@@ -32,23 +32,26 @@ def _user():
 
 
 def _round_or_404(round_id: int):
-    found = rounds.get_round(round_id)
-    if found is None:
-        abort(404)
-    return found
+    """The round when the signed-in person may open it; another organisation's is a 404."""
+    return reach.round_or_404(_user(), round_id)
 
 
 @bp.route("/")
 @roles_required(*STAFF_ROLES)
 def index():
     user = _user()
+    organisation, offered = reach.chosen(user)
     rows = [(r, round_status(r), rounds.response_counts(r, user), rounds.can_manage(user, r))
-            for r in rounds.all_rounds()]
-    return render_template("needs/index.html", rows=rows, can_create=rounds.can_manage(user),
-                           can_see_feedback=user.has_role("trainer", "admin"))
+            for r in rounds.listed_rounds(user, organisation)]
+    creatable = reach.creatable_ids(user)
+    can_create = rounds.can_manage(user) and organisation is not None and (
+        creatable is None or organisation.unit_id in creatable)
+    return render_template("needs/index.html", rows=rows, can_create=can_create,
+                           can_see_feedback=user.has_role("trainer", "admin"), organisation=organisation,
+                           organisations=offered, org_args=reach.org_args(organisation, offered))
 
 
-def _round_form(user, needs_round=None) -> RoundForm:
+def _round_form(user, needs_round=None, organisation=None) -> RoundForm:
     form = RoundForm(obj=needs_round)
     if needs_round is not None and request.method == "GET":
         form.unit_ids.data = [unit.id for unit in needs_round.units]
@@ -57,17 +60,20 @@ def _round_form(user, needs_round=None) -> RoundForm:
                         (PATRON, form.patron_survey_id)):
         field.choices = [none] + [SelectChoice(s.id, s.title_en if _locale() == "en" else s.title_id)
                                   for s in rounds.surveys_of_kind(kind)]
-    form.unit_ids.choices = [SelectChoice(unit.id, unit.name) for unit in rounds.allowed_units(user)]
+    owner = needs_round.organisation_id if needs_round is not None else (
+        organisation.unit_id if organisation is not None else None)
+    form.unit_ids.choices = [SelectChoice(unit.id, unit.name) for unit in rounds.allowed_units(user, owner)]
     return form
 
 
-def _save_round(form: RoundForm, needs_round=None):
+def _save_round(form: RoundForm, needs_round=None, organisation=None):
     user = _user()
     if form.validate_on_submit():
         data = rounds.RoundData(title=form.title.data, opens_on=form.opens_on.data, closes_on=form.closes_on.data,
                                 self_survey_id=form.self_survey_id.data,
                                 supervisor_survey_id=form.supervisor_survey_id.data,
-                                patron_survey_id=form.patron_survey_id.data, unit_ids=form.unit_ids.data or [])
+                                patron_survey_id=form.patron_survey_id.data, unit_ids=form.unit_ids.data or [],
+                                organisation_id=organisation.unit_id if organisation is not None else None)
         try:
             saved = rounds.save_round(user, data, needs_round)
         except rounds.RoundError as error:
@@ -80,14 +86,20 @@ def _save_round(form: RoundForm, needs_round=None):
             flash(_("The round was saved."), "success")
             return redirect(url_for("needs.round_detail", round_id=saved.id))
     status = 400 if request.method == "POST" else 200
-    return render_template("needs/round_form.html", form=form, needs_round=needs_round), status
+    owner = needs_round.organisation if needs_round is not None else organisation
+    return render_template("needs/round_form.html", form=form, needs_round=needs_round, organisation=owner), status
 
 
 @bp.route("/rounds/new", methods=["GET", "POST"])
 @roles_required("supervisor", "admin")
 def round_new():
+    """A new round for the chosen organisation (``?org=``, as on the list it came from)."""
     user = _user()
-    return _save_round(_round_form(user))
+    organisation, _offered = reach.chosen(user)
+    creatable = reach.creatable_ids(user)
+    if organisation is None or (creatable is not None and organisation.unit_id not in creatable):
+        abort(404)
+    return _save_round(_round_form(user, organisation=organisation), organisation=organisation)
 
 
 @bp.route("/rounds/<int:round_id>/edit", methods=["GET", "POST"])
@@ -116,8 +128,10 @@ def round_detail(round_id: int):
 @bp.route("/rounds/<int:round_id>/self", methods=["GET", "POST"])
 @roles_required("librarian")
 def self_assessment(round_id: int):
-    needs_round = _round_or_404(round_id)
     user = _user()
+    needs_round = rounds.get_round(round_id)
+    if needs_round is None or not (rounds.in_scope(needs_round, user) or reach.can_see(user, needs_round)):
+        abort(404)
     status = round_status(needs_round)
     if needs_round.self_survey is None or not rounds.in_scope(needs_round, user):
         return render_template("needs/closed.html", needs_round=needs_round, reason="not_in_round"), 403
