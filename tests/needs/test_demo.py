@@ -19,6 +19,7 @@ from lms.plugins.needs import analysis
 from lms.plugins.needs.models import (PATRON, SELF, SUPERVISOR, NeedsRound, PatronResponse, StaffResponse,
                                       Survey)
 from lms.core.demo import HOME_LIBRARY, library_members
+from lms.plugins.needs import demo as demo_data
 from tests.conftest import login
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +32,7 @@ def demo(full_demo):
 
 
 def test_demo_round_has_staff_supervisor_and_patron_answers(demo, runner):
-    needs_round = db.session.scalar(select(NeedsRound))
+    needs_round = db.session.scalar(select(NeedsRound).where(NeedsRound.title == demo_data.ROUND_TITLE))
     assert analysis.round_status(needs_round) == "closed"
     librarians = db.session.scalar(select(func.count()).select_from(User).where(
         User.roles.any(role="librarian"), User.id.in_(library_members(HOME_LIBRARY))))
@@ -45,7 +46,12 @@ def test_demo_round_has_staff_supervisor_and_patron_answers(demo, runner):
     # a second run changes nothing
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "Putaran analisis kebutuhan demo: sudah ada." in again.output
-    assert db.session.scalar(select(func.count()).select_from(NeedsRound)) == 1
+    assert db.session.scalar(select(func.count()).select_from(NeedsRound)) == 2
+    # the second library's own closed round: its staff and its head, nobody of the first library
+    second = db.session.scalar(select(NeedsRound).where(NeedsRound.title == demo_data.SECOND_ROUND_TITLE))
+    assert analysis.round_status(second) == "closed" and second.organisation.unit.code == "kotim"
+    subjects = set(db.session.scalars(select(StaffResponse.subject_id).where(StaffResponse.round_id == second.id)))
+    assert subjects and subjects <= set(db.session.scalars(library_members("kotim")))
 
 
 def test_demo_analysis_shows_the_patterns(demo, runner):

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from lms.auth.models import Unit, User
 from lms.clock import local_today, local_zone
-from lms.core.demo import HOME_LIBRARY, library_members
+from lms.core.demo import HOME_LIBRARY, SECOND_LIBRARY, library_members
 from lms.extensions import db
 from lms.plugins.courses.models import Competency
 from lms.plugins.needs.models import PATRON, SELF, SUPERVISOR, NeedsRound, StaffAnswer, StaffResponse, Survey
@@ -101,7 +101,71 @@ def _moment(day, rng: random.Random) -> datetime:
 
 
 def seed(log) -> None:
-    """Add the demo needs round once (idempotent: matched by its title)."""
+    """Add the demo needs rounds once each (idempotent: matched by their titles): the first
+    library's, with its story, and the second library's own smaller one (issue 20)."""
+    _seed_home(log)
+    _seed_second_library(log)
+
+
+# The second demo library (Sampit): its own closed round, weaker in customer service.
+SECOND_ROUND_TITLE = "Analisis Kebutuhan Pelatihan Perpustakaan Daerah Kotawaringin Timur 2026"
+SECOND_PROFILE: dict[str, tuple[float, float]] = {
+    "cs-reference-interview": (4.5, 2.6), "cs-complaints": (4.6, 2.3), "cs-inclusive": (4.4, 2.4),
+    "cat-classification": (4.0, 3.3), "dig-social-media": (4.2, 2.8),
+}
+
+
+def _seed_second_library(log) -> None:
+    if db.session.scalar(select(NeedsRound.id).where(NeedsRound.title == SECOND_ROUND_TITLE)) is not None:
+        return
+    competencies = list(db.session.scalars(select(Competency.id).order_by(Competency.position)))
+    surveys = _ensure_surveys(log) if competencies else None
+    library = db.session.scalar(select(Unit).where(Unit.code == SECOND_LIBRARY))
+    head = db.session.scalar(select(User).where(User.username == "rahmah"))
+    if surveys is None or library is None or head is None:
+        return
+    rng = random.Random(SEED + 1)
+    today = local_today()
+    needs_round = NeedsRound(title=SECOND_ROUND_TITLE, opens_on=today - timedelta(days=60),
+                             closes_on=today - timedelta(days=30), self_survey_id=surveys[SELF].id,
+                             supervisor_survey_id=surveys[SUPERVISOR].id, units=[library],
+                             organisation_id=library.id)
+    db.session.add(needs_round)
+    db.session.flush()
+    staff = [user for user in db.session.scalars(select(User).where(User.active.is_(True),
+                                                                    User.id.in_(library_members(SECOND_LIBRARY)))
+                                                 .order_by(User.username))
+             if user.has_role("librarian")]
+    ratings = 0
+    for user in staff:
+        self_rated, rated = {}, {}
+        for kind, rater in ((SELF, user), (SUPERVISOR, head)):
+            if kind == SUPERVISOR and rater.id == user.id:
+                continue
+            day = needs_round.opens_on if kind == SELF else needs_round.closes_on - timedelta(days=10)
+            when = _moment(day + timedelta(days=rng.randrange(0, 10)), rng)
+            response = StaffResponse(round_id=needs_round.id, survey_id=surveys[kind].id, kind=kind,
+                                     subject_id=user.id, rater_id=rater.id, unit_id=user.unit_id,
+                                     position=user.position, submitted_at=when, updated_at=when)
+            for competency_id in competencies:
+                importance_mean, ability_mean = SECOND_PROFILE.get(competency_id, (3.6, 3.0))
+                if kind == SELF:
+                    self_rated[competency_id] = _level(rng, ability_mean)
+                    answer = StaffAnswer(competency_id=competency_id, importance=_level(rng, importance_mean, 0.5),
+                                         ability=self_rated[competency_id])
+                else:
+                    rated[competency_id] = _level(rng, self_rated[competency_id] - 0.2, 0.5)
+                    answer = StaffAnswer(competency_id=competency_id, importance=None, ability=rated[competency_id])
+                response.answers.append(answer)
+            db.session.add(response)
+            ratings += kind == SUPERVISOR
+    db.session.commit()
+    log(_("Demo needs round of the second library: %(staff)d self-assessments, %(ratings)d supervisor ratings.",
+          staff=len(staff), ratings=ratings))
+
+
+def _seed_home(log) -> None:
+    """The first library's round, with the story the module docstring tells."""
     if db.session.scalar(select(NeedsRound.id).where(NeedsRound.title == ROUND_TITLE)) is not None:
         log(_("Demo needs round: already present."))
         return
