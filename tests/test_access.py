@@ -148,7 +148,6 @@ def _seberang_world(app, org, other_org, make_user, course_root) -> dict:
     from lms.clock import local_today
     from lms.extensions import db
     from lms.plugins.courses.models import Competency, Course, Module, ModuleVersion
-    from lms.plugins.courses.services import import_courses
     from lms.plugins.discussions import boards, meetings
     from lms.plugins.discussions import services as discussions
     from lms.plugins.evaluations import services as evaluations
@@ -166,14 +165,9 @@ def _seberang_world(app, org, other_org, make_user, course_root) -> dict:
     from lms.clock import utcnow
     from sqlalchemy import select
     from tests.evaluations.conftest import INDICATORS, good_ratings
-    from tests.grading.conftest import COURSE, PNG, PRAKTIK, answers_form, question, read_lessons, start
+    from tests.grading.conftest import PNG, answers_form, import_practical, question, read_lessons, start
 
-    folder = course_root / "praktik"
-    folder.mkdir()
-    (folder / "course.md").write_text(COURSE, encoding="utf-8")
-    (folder / "01-praktik.md").write_text(PRAKTIK, encoding="utf-8")
-    report = import_courses([course_root])
-    assert report.ok, report.problems
+    import_practical(course_root)
     for competency_id, found in INDICATORS.items():
         db.session.get(Competency, competency_id).indicators = found
     db.session.commit()

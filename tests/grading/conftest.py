@@ -105,9 +105,8 @@ PNG = _png()
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-@pytest.fixture
-def practical(app, course_root):
-    """The sample course plus the practical module, imported; the module."""
+def import_practical(course_root):
+    """Import the sample course plus the practical module (a course of its own); the module."""
     from lms.plugins.courses.services import import_courses
 
     folder = course_root / "praktik"
@@ -117,6 +116,12 @@ def practical(app, course_root):
     report = import_courses([course_root])
     assert report.ok, report.problems
     return module("praktik")
+
+
+@pytest.fixture
+def practical(app, course_root):
+    """The sample course plus the practical module, imported; the module."""
+    return import_practical(course_root)
 
 
 def module(slug: str = "praktik") -> Module:
