@@ -20,7 +20,7 @@ def lms_blueprints():
 @hookimpl
 def lms_nav_items():
     return [NavItem("reports.index", _l("Competency dashboard"), roles=("supervisor", "admin"), order=30,
-                    group="supervise"),
+                    group="supervise", scoped=("admin",)),
             NavItem("reports_people.me", _l("My competency profile"), roles=("librarian",), order=35, group="learn")]
 
 
