@@ -116,7 +116,7 @@ ARGUMENTS = {
     "attempt_id": ("attempt", "graded_attempt"), "answer_id": "essay_answer", "upload_id": "upload",
     "code": "certificate", "thread_id": ("module_thread", "board_thread"), "post_id": ("module_post", "board_post"), "board_id": "board", "window_id": "window",
     "record_id": "record", "notification_id": "notification", "user_id": "librarian", "unit_id": "library",
-    "round_id": "missing", "version_id": "missing",  # needs/curriculum ids: org-needs builds them per library
+    "round_id": "needs_round", "version_id": "curriculum_version", "key": "logo",
     "token": "shared:token", "filename": "shared:asset",
     "slug": "shared:course", "module_slug": "shared:module_slug", "lesson_slug": "shared:lesson_slug",
     "module_id": "shared:module", "module_version_id": "shared:module_version",
@@ -131,6 +131,7 @@ ARGUMENT_OVERRIDES = {
 # Routes that show another library's data on purpose.
 BY_DESIGN = {
     "learning.verify": "public certificate verification: whoever holds the code sees the holder and issuer",
+    "core.logo": "library logos are public (the sign-in page shows one); the key is the image's SHA-256",
     "static": "files of the app itself",
 }
 # Leaks in another helper's area, skipped here until that helper's branch is merged (the lead
@@ -144,7 +145,8 @@ def _seberang_world(app, org, other_org, make_user, course_root) -> dict:
     the ids the crawl puts in URLs."""
     from datetime import timedelta
 
-    from lms.auth.models import OrganisationRole, UnitSupervisor
+    from lms import organisations
+    from lms.auth.models import Organisation, OrganisationRole, UnitSupervisor
     from lms.clock import local_today
     from lms.extensions import db
     from lms.plugins.courses.models import Competency, Course, Module, ModuleVersion
@@ -258,6 +260,22 @@ def _seberang_world(app, org, other_org, make_user, course_root) -> dict:
     evaluations.submit_observation(supervisor, window, {**good_ratings(), "example": f"Amatan {m}"},
                                    PNG, f"amatan-{m}.png")
 
+    # the library's own closed needs round and a curriculum draft from it (migration 0026)
+    from lms.plugins.curriculum.models import CurriculumVersion
+    from lms.plugins.needs.models import NeedsRound
+
+    needs_round = NeedsRound(title=f"Analisis Kebutuhan {m}", opens_on=today - timedelta(days=40),
+                             closes_on=today - timedelta(days=10), units=[seb["library"]],
+                             organisation_id=seb["library"].id)
+    db.session.add(needs_round)
+    db.session.flush()
+    curriculum = CurriculumVersion(number=900, organisation_id=seb["library"].id, round_id=needs_round.id,
+                                   note=f"Kurikulum {m}")
+    db.session.add(curriculum)
+    # its logo: public by design (the sign-in page shows one), named by the image's SHA-256 only
+    organisations.set_logo(db.session.get(Organisation, seb["library"].id), PNG)
+    db.session.commit()
+
     version = db.session.scalar(select(ModuleVersion).where(ModuleVersion.module_id == praktik.id))
     return {
         "attempt": attempt_id, "essay_answer": answer_id, "graded_attempt": graded_id, "upload": upload_id, "certificate": code,
@@ -265,7 +283,8 @@ def _seberang_world(app, org, other_org, make_user, course_root) -> dict:
         "board_thread": board_thread.id, "board_post": board_post.id, "board": board.id, "board_slug": board.slug,
         "meeting_thread": meeting.id, "window": window.id, "record": record.id,
         "notification": notification_id, "librarian": librarian.id, "library": seb["library"].id,
-        "missing": 999999,
+        "missing": 999999, "needs_round": needs_round.id, "curriculum_version": curriculum.id,
+        "logo": db.session.get(Organisation, seb["library"].id).logo,
         "shared:course": "praktik", "shared:module_slug": "praktik", "shared:lesson_slug": "pelajaran",
         "shared:module": praktik.id, "shared:module_version": version.id,
         "shared:competency": "cat-marc", "shared:asset": "gambar/none.png", "shared:token": "x",

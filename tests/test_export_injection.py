@@ -95,6 +95,7 @@ def export_urls(world) -> list[str]:
         f"/reports/annual/export.csv{annual}&table=people", f"/reports/annual/export.csv{annual}&table=courses",
         f"/reports/annual/export.xlsx{annual}",
         "/reports/competencies/export.csv", "/reports/competencies/export.xlsx",
+        "/reports/organisations/export.csv", "/reports/organisations/export.xlsx",
         f"/quiz/items/{version}/export.csv", f"/quiz/items/{version}/export.xlsx",
         "/evaluations/results.csv?table=application", "/evaluations/results.csv?table=units",
         "/evaluations/results.csv?table=transfer-gap",

@@ -219,6 +219,11 @@ def test_downgrade_and_upgrade_again_keep_every_row(empty_app):
 
     before = kept(before)
     head = revisions[-1]
+    # The demo's private course (issue 20): below 0025 every library would see it, so that
+    # downgrade refuses until it is shared - as an operator would be told to do first.
+    assert db.session.execute(text("UPDATE courses SET organisation_id = NULL "
+                                   "WHERE organisation_id IS NOT NULL")).rowcount == 1
+    db.session.commit()
     for target in reversed(revisions[revisions.index(LOSSLESS_FLOOR):-1]):
         downgrade(revision=target)
         down = kept(_row_counts())

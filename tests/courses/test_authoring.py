@@ -52,7 +52,10 @@ def test_only_trainers_and_admins_author(client_as, imported):
 
 
 def test_index_lists_courses_and_modules(client_as, imported):
-    page = client_as("trainer").get("/authoring/").get_data(as_text=True)  # an Indonesian reader: id titles
+    client = client_as("trainer")
+    client.user.locale = "id"  # an Indonesian reader (this app's default is English): id titles
+    db.session.commit()
+    page = client.get("/authoring/").get_data(as_text=True)
     assert "Kursus Contoh" in page and 'href="/authoring/contoh/marc/edit"' in page
     assert 'href="/authoring/contoh/download"' in page
 
