@@ -107,9 +107,12 @@ def _backdate(thread_id: int, days: int) -> None:
 
 
 def _latest_closed_round_key() -> str:
+    from lms.auth.models import Unit
+    from lms.core.demo import HOME_LIBRARY
     from lms.plugins.needs.analysis import latest_closed_round
 
-    needs_round = latest_closed_round()
+    home = db.session.scalar(select(Unit.id).where(Unit.code == HOME_LIBRARY))
+    needs_round = latest_closed_round(organisation_id=home) if home is not None else None
     return f"needs_round:{needs_round.id}" if needs_round is not None else ""
 
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, exists, func, select
 
 from lms import organisations
 from lms.auth.models import Organisation, Unit, UnitSupervisor, User, UserRole
@@ -29,7 +29,7 @@ from lms.pluginmanager import plugin_enabled
 from lms.plugins.courses.models import Course
 from lms.plugins.learning.models import CourseCompletion, ModuleCompletion
 from lms.plugins.needs import analysis
-from lms.plugins.needs.models import NeedsRound, NeedsRoundUnit
+from lms.plugins.needs.models import NeedsRound
 from lms.plugins.reports.dashboard import (
     LIBRARY_COLUMN, BadFilter, Library, common_target, half_up, jp_target, year_window)
 
@@ -278,23 +278,17 @@ def totals_of(people: list[PersonYear]) -> Totals:
 
 
 def round_for(unit_id: int, year: int, today: date | None = None) -> NeedsRound | None:
-    """The last needs round that closed in ``year`` (before ``today``) and covers the unit:
-    a round without units covers everyone; otherwise the unit must be one of its units or
-    below one."""
+    """The last needs round that closed in ``year`` (before ``today``) and covers the unit
+    (``needs.analysis.rounds_covering``)."""
     today = today or local_today()
     last_day = min(date(year, 12, 31), today - timedelta(days=1))
     if last_day < date(year, 1, 1):
         return None
-    # The units above (and including) this one: a round scoped to any of them covers it.
-    above = (select(Unit.id.label("id"), Unit.parent_id.label("parent_id")).where(Unit.id == unit_id)
-             .cte("above", recursive=True))
-    above = above.union_all(select(Unit.id, Unit.parent_id).join(above, Unit.id == above.c.parent_id))
-    scoped = exists().where(NeedsRoundUnit.round_id == NeedsRound.id)
-    covers = exists().where(NeedsRoundUnit.round_id == NeedsRound.id,
-                            NeedsRoundUnit.unit_id.in_(select(above.c.id)))
+    # The needs plugin's one rule of "covers": a round scoped to the unit or a unit above it, or
+    # a round without units owned by an organisation at or above it - never another library's.
     return db.session.scalar(
         select(NeedsRound).where(NeedsRound.closes_on >= date(year, 1, 1), NeedsRound.closes_on <= last_day,
-                                 or_(~scoped, covers))
+                                 NeedsRound.id.in_(analysis.rounds_covering(unit_id)))
         .order_by(NeedsRound.closes_on.desc(), NeedsRound.id.desc()).limit(1))
 
 

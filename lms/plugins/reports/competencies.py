@@ -168,10 +168,24 @@ def heatmap(viewer: User, filters: dashboard.Filters, locale: str) -> Heatmap:
     people = [Person(user_id, name, unit or "") for user_id, name, _unit_id, unit in rows]
     units = sorted({(unit_id, unit) for _u, _n, unit_id, unit in rows if unit_id is not None},
                    key=lambda item: (item[1].lower(), item[0]))
-    needs_round = analysis.latest_closed_round()
+    needs_round = _round_for(viewer, [unit_id for unit_id, _name in units])
     return Heatmap(areas=framework_by_area(locale), people=people,
                    mastery=mastery_by_user(ids) if people else {}, needs_round=needs_round,
                    units=unit_needs(units, needs_round), min_group=analysis.min_group())
+
+
+def _round_for(viewer: User, unit_ids: list[int]):
+    """The needs round whose ranks the heatmap shows: the latest closed one of the one library
+    the people in view belong to (or one above it); with several libraries in view, the latest
+    covering the viewer's own unit. Never another library's round (issue 20)."""
+    libraries = set(db.session.scalars(select(Unit.organisation_id).where(Unit.id.in_(unit_ids)).distinct()))
+    if len(libraries) == 1 and None not in libraries:
+        library = libraries.pop()
+        return (analysis.latest_closed_round(organisation_id=library)
+                or analysis.latest_closed_round(covering_unit_id=library))
+    if viewer.unit_id is None:
+        return None
+    return analysis.latest_closed_round(covering_unit_id=viewer.unit_id)
 
 
 def person_label(person: Person) -> str:

@@ -180,7 +180,9 @@ def build(viewer: User, person: User, locale: str, today: date | None = None) ->
     library = organisations.for_person(person.id)  # their year, target and dates follow it
     year = (today or local_today(library)).year
     own = viewer.id == person.id
-    needs_round = analysis.latest_closed_round(today)
+    # the latest closed round over the person's own unit (never another library's)
+    needs_round = (analysis.latest_closed_round(today, covering_unit_id=person.unit_id)
+                   if person.unit_id is not None else None)
     mastery = mastery_by_user([person.id]).get(person.id, {})
     ratings = supervisor_ratings(person, needs_round)
     answers = own_self_assessment(person, needs_round) if own else {}
