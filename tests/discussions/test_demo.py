@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from lms.auth.models import User
+from lms.auth.models import Unit, User
+from lms.core.demo import HOME_LIBRARY
 from lms.extensions import db
 from lms.plugins.courses.services import import_courses
 from lms.plugins.discussions import access, queries, search
@@ -57,7 +58,8 @@ def test_demo_discussions_tell_the_story(demo, runner, app):
     assert queries.trainer_module_ids(user("budi"))  # he is named an author of the cataloguing course
 
     past = db.session.scalar(select(Meeting).join(Thread).where(Thread.title.like("%semester II 2026")))
-    assert past.link_kind == "needs_round" and past.link_ref == str(latest_closed_round().id)
+    assert past.link_kind == "needs_round" and past.link_ref == str(latest_closed_round(organisation_id=db.session.scalar(
+        select(Unit.id).where(Unit.code == HOME_LIBRARY))).id)
     assert "Promosi koleksi" in past.minutes_html and "<li>" in past.decisions_html
 
     # searchable, and only where visible
