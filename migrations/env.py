@@ -13,8 +13,10 @@ from alembic import context
 config = context.config
 
 # Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# This line sets up loggers basically. Loggers that exist already (the app's own, "lms...")
+# stay enabled: a migration run inside a process must not silence its later warnings (a test
+# that migrates used to mute the mail worker's "mail server unavailable" for every later test).
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 # `make run` speaks the library's language; Alembic's English progress lines stay for
 # `lms db upgrade` run by hand.
