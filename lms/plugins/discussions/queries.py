@@ -14,12 +14,12 @@ from datetime import datetime
 from flask import current_app, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import aliased
 
 from lms.auth.models import User
 from lms.extensions import db
-from lms.plugins.courses.models import Course, Module, ModuleVersion
+from lms.plugins.courses.models import Module, ModuleVersion
 from lms.plugins.discussions import access
 from lms.plugins.discussions.models import Board, Post, Thread
 
@@ -231,16 +231,11 @@ def user_questions(user: User, limit: int = 10) -> list[ThreadSummary]:
 
 
 def trainer_module_ids(user: User) -> set[int]:
-    """Modules ``user`` teaches: those of courses whose ``authors`` list names them (username
-    or full name, any case) and those they published a version of."""
-    names = {name.strip().casefold() for name in (user.username, user.full_name) if name and name.strip()}
-    course_ids = [course_id for course_id, authors in db.session.execute(select(Course.id, Course.authors))
-                  if any(str(author).strip().casefold() in names for author in (authors or []))]
-    published = select(ModuleVersion.module_id).where(ModuleVersion.created_by_id == user.id)
-    conditions = [Module.id.in_(published)]
-    if course_ids:
-        conditions.append(Module.course_id.in_(course_ids))
-    return set(db.session.scalars(select(Module.id).where(or_(*conditions))))
+    """Modules ``user`` teaches: the courses plugin's one rule (course ``authors`` naming them,
+    or a version they published), the same scope grading uses."""
+    from lms.plugins.courses.services import taught_module_ids
+
+    return taught_module_ids(user)
 
 
 def unanswered_questions(user: User, mine_only: bool, limit: int | None = None) -> list[ThreadSummary]:
