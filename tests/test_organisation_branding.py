@@ -231,3 +231,24 @@ def test_demo_library_has_its_logo(app, runner):
     stored = db.session.get(OrganisationLogo, organisation.logo)
     assert stored is not None and len(stored.data) < 8000
     assert runner.invoke(args=["demo"]).exit_code == 0 and logo_count() == 1
+
+
+def test_an_organisation_admin_changes_their_own_librarys_logo_only(app, org, other_org, client_as):
+    """The logo routes opt in like the settings page: an admin of ``lib`` alone uploads and
+    removes ``lib``'s logo; ``lib-seb``'s is not found for them and nothing is stored."""
+    from lms.auth.models import OrganisationRole
+
+    admin = client_as("librarian")
+    admin.user.organisation_roles.append(OrganisationRole(organisation_id=org["library"].id, role="admin"))
+    db.session.commit()
+    assert upload(admin, org["library"].id, image_bytes()).status_code == 302 and logo_count() == 1
+    ours = f"/admin/organisations/{org['library'].id}"
+    assert admin.post(f"{ours}/logo/remove", data={"remove-csrf_token": csrf_token(admin, ours)}).status_code == 302
+    assert db.session.get(Organisation, org["library"].id).logo is None
+    theirs = f"/admin/organisations/{other_org['library'].id}"
+    assert admin.post(f"{theirs}/logo", data={"csrf_token": csrf_token(admin, ours),
+                                              "logo": (io.BytesIO(image_bytes()), "logo.png")},
+                      content_type="multipart/form-data").status_code == 404
+    assert admin.post(f"{theirs}/logo/remove",
+                      data={"remove-csrf_token": csrf_token(admin, ours)}).status_code == 404
+    assert logo_count() == 1

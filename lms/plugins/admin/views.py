@@ -422,8 +422,11 @@ def _organisation_page(organisation, form, logo_form, status: int):
 
 
 @bp.route("/organisations/<int:unit_id>/logo", methods=["POST"])
+@scoped_admin
 def organisation_logo(unit_id: int):
     """Upload a new logo; a refused file is named on the settings page and nothing changes."""
+    if not _scope().has_organisation(unit_id):
+        abort(404)
     organisation = db.get_or_404(organisations.Organisation, unit_id)
     logo_form = LogoForm()
     if logo_form.validate_on_submit():
@@ -442,8 +445,11 @@ def organisation_logo(unit_id: int):
 
 
 @bp.route("/organisations/<int:unit_id>/logo/remove", methods=["POST"])
+@scoped_admin
 def organisation_logo_remove(unit_id: int):
     """Show no logo from now on; certificates already issued keep theirs."""
+    if not _scope().has_organisation(unit_id):
+        abort(404)
     organisation = db.get_or_404(organisations.Organisation, unit_id)
     if not ConfirmForm(prefix="remove").validate_on_submit():
         abort(400)
