@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from sqlalchemy import select
+
+from lms.auth.models import Unit
+from lms.core.demo import HOME_LIBRARY
 from lms.extensions import db
 from lms.plugins.needs.analysis import latest_closed_round
 from tests.e2e.test_journeys import reveal, sign_in, sign_out
@@ -29,7 +33,9 @@ def live_app(demo_live_app):
 def demo_data(live_app):
     """What ``make run`` seeds: the real courses, the instruments, every plugin's demo."""
     with live_app.app_context():
-        found = {"round_id": latest_closed_round().id}
+        # the first library's round: citra (a branch head there) links her meeting to it
+        home = db.session.scalar(select(Unit.id).where(Unit.code == HOME_LIBRARY))
+        found = {"round_id": latest_closed_round(organisation_id=home).id}
         db.session.remove()
     return found
 

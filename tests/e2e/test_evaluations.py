@@ -12,7 +12,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select, update
 
-from lms.auth.models import User
+from lms.auth.models import Unit, User
+from lms.core.demo import HOME_LIBRARY
 from lms.extensions import db
 from lms.plugins.courses.models import Competency
 from lms.plugins.courses.services import import_courses
@@ -41,9 +42,11 @@ def rounds(live_app):
                         source_hash="0" * 64)
         today = local_today()
         made = []
+        home = db.session.scalar(select(Unit.id).where(Unit.code == HOME_LIBRARY))  # ani's library's rounds
         for title, opens, closes in (("Putaran lalu", 130, 100), ("Putaran kini", 10, 0)):
             needs_round = NeedsRound(title=title, opens_on=today - timedelta(days=opens),
-                                     closes_on=today - timedelta(days=closes), self_survey=survey)
+                                     closes_on=today - timedelta(days=closes), self_survey=survey,
+                                     organisation_id=home)
             db.session.add(needs_round)
             db.session.flush()
             for username in ("ani", "eko"):
